@@ -1,0 +1,265 @@
+//! The registry index: every known pack version in a compact, immutable, columnar form.
+//!
+//! Records are sorted by folded name, then by version, so the versions of one pack are
+//! adjacent and a name is found by binary search. Each column is a flat vector (string ids
+//! into one interned table, or numbers), so there is no heap object per record, and the
+//! [snapshot](snapshot) is those vectors written out as they are.
+
+mod snapshot;
+mod tables;
+
+use alloc::string::ToString;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::ops::Range;
+
+pub use snapshot::{FORMAT_VERSION, SnapshotError};
+use tables::{Interner, Lists, Strings};
+
+use crate::name::{cmp_folded, eq_folded};
+use crate::pack::{Digest, PackVersion};
+
+/// The id of an absent digest (a publisher key or content hash imported metadata lacks).
+const NO_DIGEST: u32 = u32::MAX;
+
+/// An immutable registry index. Build one with [`IndexBuilder`] or load a snapshot with
+/// [`Index::from_snapshot`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Index {
+    strings: Strings,
+    digests: Vec<Digest>,
+    name: Vec<u32>,
+    version: Vec<u32>,
+    description: Vec<u32>,
+    license: Vec<u32>,
+    category: Vec<u32>,
+    homepage: Vec<u32>,
+    publisher: Vec<u32>,
+    content_hash: Vec<u32>,
+    downloads: Vec<u64>,
+    stars: Vec<u32>,
+    published: Vec<u64>,
+    tags: Lists,
+    authors: Lists,
+    /// Flattened `(name, requirement)` string-id pairs.
+    dependencies: Lists,
+}
+
+impl Index {
+    /// How many pack versions the index holds.
+    pub fn len(&self) -> usize {
+        self.name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    /// The record at `record`, which must be below [`Index::len`].
+    pub fn get(&self, record: usize) -> PackRef<'_> {
+        assert!(record < self.len(), "record {record} out of range");
+        PackRef { index: self, record }
+    }
+
+    /// Every record, in index order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PackRef<'_>> {
+        (0..self.len()).map(|record| PackRef { index: self, record })
+    }
+
+    /// The records of every version of `name` (compared folded), oldest first.
+    pub fn versions_of(&self, name: &str) -> Range<usize> {
+        let key = |i: &u32| cmp_folded(self.strings.get(*i), name);
+        let start = self.name.partition_point(|i| key(i) == Ordering::Less);
+        let len = self.name[start..].partition_point(|i| key(i) == Ordering::Equal);
+        start..start + len
+    }
+
+    /// The newest version of `name`, if the index knows the pack.
+    pub fn latest(&self, name: &str) -> Option<PackRef<'_>> {
+        self.versions_of(name).last().map(|record| self.get(record))
+    }
+
+    /// Whether `record` is the newest version of its pack: what lists and searches show.
+    pub fn is_latest(&self, record: usize) -> bool {
+        record + 1 >= self.len() || !eq_folded(self.str(self.name[record]), self.str(self.name[record + 1]))
+    }
+
+    fn str(&self, id: u32) -> &str {
+        self.strings.get(id)
+    }
+}
+
+/// A borrowed view of one record.
+#[derive(Debug, Clone, Copy)]
+pub struct PackRef<'a> {
+    index: &'a Index,
+    record: usize,
+}
+
+impl<'a> PackRef<'a> {
+    /// The record's position in the index.
+    pub fn record(&self) -> usize {
+        self.record
+    }
+    pub fn name(&self) -> &'a str {
+        self.text(&self.index.name)
+    }
+    /// The version as written; it parsed as semver when the index was built.
+    pub fn version(&self) -> &'a str {
+        self.text(&self.index.version)
+    }
+    pub fn description(&self) -> &'a str {
+        self.text(&self.index.description)
+    }
+    pub fn license(&self) -> &'a str {
+        self.text(&self.index.license)
+    }
+    pub fn category(&self) -> &'a str {
+        self.text(&self.index.category)
+    }
+    pub fn homepage(&self) -> &'a str {
+        self.text(&self.index.homepage)
+    }
+    pub fn downloads(&self) -> u64 {
+        self.index.downloads[self.record]
+    }
+    pub fn stars(&self) -> u32 {
+        self.index.stars[self.record]
+    }
+    pub fn published(&self) -> u64 {
+        self.index.published[self.record]
+    }
+    pub fn publisher(&self) -> Option<&'a Digest> {
+        self.digest(&self.index.publisher)
+    }
+    pub fn content_hash(&self) -> Option<&'a Digest> {
+        self.digest(&self.index.content_hash)
+    }
+    pub fn tags(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        self.list(&self.index.tags)
+    }
+    pub fn authors(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        self.list(&self.index.authors)
+    }
+    /// `(name, requirement)` pairs, as published.
+    pub fn dependencies(&self) -> impl ExactSizeIterator<Item = (&'a str, &'a str)> + 'a {
+        let index = self.index;
+        index
+            .dependencies
+            .get(self.record)
+            .chunks_exact(2)
+            .map(move |pair| (index.str(pair[0]), index.str(pair[1])))
+    }
+
+    fn text(&self, column: &[u32]) -> &'a str {
+        self.index.str(column[self.record])
+    }
+    fn digest(&self, column: &[u32]) -> Option<&'a Digest> {
+        self.index.digests.get(column[self.record] as usize)
+    }
+    fn list(&self, lists: &'a Lists) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        let index = self.index;
+        lists.get(self.record).iter().map(move |&id| index.str(id))
+    }
+}
+
+/// Why pack versions could not be built into an index.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("{name} {version} appears twice")]
+    Duplicate { name: alloc::string::String, version: alloc::string::String },
+    #[error("the index would exceed 4 GiB of {0}")]
+    TooLarge(&'static str),
+}
+
+/// Collects pack versions and builds an [`Index`]. The same set of versions always builds
+/// the same index, and so the same snapshot bytes, whatever order they were pushed in.
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    packs: Vec<PackVersion>,
+}
+
+impl IndexBuilder {
+    pub fn push(&mut self, pack: PackVersion) {
+        self.packs.push(pack);
+    }
+
+    pub fn len(&self) -> usize {
+        self.packs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packs.is_empty()
+    }
+
+    pub fn build(mut self) -> Result<Index, BuildError> {
+        self.packs
+            .sort_unstable_by(|a, b| cmp_folded(&a.name, &b.name).then_with(|| a.version.cmp(&b.version)));
+        if let Some(w) = self
+            .packs
+            .windows(2)
+            .find(|w| eq_folded(&w[0].name, &w[1].name) && w[0].version == w[1].version)
+        {
+            return Err(BuildError::Duplicate { name: w[1].name.clone(), version: w[1].version.to_string() });
+        }
+
+        let n = self.packs.len();
+        let mut strings = Interner::default();
+        strings.intern(""); // id 0: the empty string, for every field left blank
+        let mut digests: Vec<Digest> = Vec::new();
+        let mut digest_ids = hashbrown::HashMap::new();
+        let mut digest = |d: &Option<Digest>| match d {
+            None => NO_DIGEST,
+            Some(d) => *digest_ids.entry(*d).or_insert_with(|| {
+                digests.push(*d);
+                digests.len() as u32 - 1
+            }),
+        };
+        let mut index = Index {
+            name: Vec::with_capacity(n),
+            version: Vec::with_capacity(n),
+            description: Vec::with_capacity(n),
+            license: Vec::with_capacity(n),
+            category: Vec::with_capacity(n),
+            homepage: Vec::with_capacity(n),
+            publisher: Vec::with_capacity(n),
+            content_hash: Vec::with_capacity(n),
+            downloads: Vec::with_capacity(n),
+            stars: Vec::with_capacity(n),
+            published: Vec::with_capacity(n),
+            ..Index::default()
+        };
+        for p in &self.packs {
+            index.name.push(strings.intern(&p.name));
+            index.version.push(strings.intern(&p.version.to_string()));
+            index.description.push(strings.intern(&p.description));
+            index.license.push(strings.intern(&p.license));
+            index.category.push(strings.intern(&p.category));
+            index.homepage.push(strings.intern(&p.homepage));
+            index.publisher.push(digest(&p.publisher));
+            index.content_hash.push(digest(&p.content_hash));
+            index.downloads.push(p.downloads);
+            index.stars.push(p.stars);
+            index.published.push(p.published);
+            index.tags.push(p.tags.iter().map(|t| strings.intern(t)));
+            index.authors.push(p.authors.iter().map(|a| strings.intern(a)));
+            index.dependencies.push(
+                p.dependencies
+                    .iter()
+                    .flat_map(|d| [strings.intern(&d.name), strings.intern(&d.req.to_string())]),
+            );
+        }
+        index.strings = strings.finish();
+        index.digests = digests;
+        if u32::try_from(index.strings.text.len()).is_err() {
+            return Err(BuildError::TooLarge("text"));
+        }
+        if u32::try_from(index.dependencies.items.len()).is_err() {
+            return Err(BuildError::TooLarge("dependencies"));
+        }
+        Ok(index)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,316 @@
+//! The index snapshot: one binary format for disk, IndexedDB and the wire.
+//!
+//! ```text
+//! offset 0   b"SOUKIDX\0"
+//!        8   u32 format version (FORMAT_VERSION)
+//!       12   u32 CRC-32 of every byte from offset 16 to the end
+//!       16   u32 section count
+//!       20   per section: [u8; 4] tag, u32 offset, u32 length
+//!            section bodies, each starting on an 8-byte boundary
+//! ```
+//!
+//! All integers are little-endian. A section is one column: a flat array of `u32`/`u64`,
+//! the string text, or the 32-byte digests. Loading is a bounds-checked bulk copy of each
+//! array (no per-record parsing), then a check of every invariant the accessors rely on,
+//! so a corrupt, truncated or hostile snapshot gives a [`SnapshotError`], never a panic.
+//! Readers ignore sections they do not know, so later formats can add columns.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::tables::{Lists, Strings};
+use super::{Index, NO_DIGEST};
+use crate::pack::Digest;
+
+const MAGIC: &[u8; 8] = b"SOUKIDX\0";
+/// The snapshot format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 20;
+const ENTRY_LEN: usize = 12;
+const MAX_SECTIONS: usize = 256;
+
+type Tag = [u8; 4];
+const STRING_ENDS: Tag = *b"STRE";
+const STRING_TEXT: Tag = *b"STRT";
+const DIGESTS: Tag = *b"DIGS";
+const NAME: Tag = *b"NAME";
+const VERSION: Tag = *b"VERS";
+const DESCRIPTION: Tag = *b"DESC";
+const LICENSE: Tag = *b"LICN";
+const CATEGORY: Tag = *b"CATG";
+const HOMEPAGE: Tag = *b"HOME";
+const PUBLISHER: Tag = *b"PUBK";
+const CONTENT_HASH: Tag = *b"HASH";
+const DOWNLOADS: Tag = *b"DOWN";
+const STARS: Tag = *b"STAR";
+const PUBLISHED: Tag = *b"TIME";
+const TAG_ENDS: Tag = *b"TAGE";
+const TAG_ITEMS: Tag = *b"TAGI";
+const AUTHOR_ENDS: Tag = *b"AUTE";
+const AUTHOR_ITEMS: Tag = *b"AUTI";
+const DEPENDENCY_ENDS: Tag = *b"DEPE";
+const DEPENDENCY_ITEMS: Tag = *b"DEPI";
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a Souk index snapshot (bad magic bytes)")]
+    BadMagic,
+    #[error("snapshot is truncated ({0} bytes)")]
+    Truncated(usize),
+    #[error("snapshot format version {found} is not supported (this build reads version {FORMAT_VERSION})")]
+    UnsupportedVersion { found: u32 },
+    #[error("snapshot is corrupt (checksum mismatch)")]
+    Checksum,
+    #[error("snapshot is corrupt: {0}")]
+    Corrupt(String),
+}
+
+fn corrupt(what: impl core::fmt::Display) -> SnapshotError {
+    SnapshotError::Corrupt(alloc::format!("{what}"))
+}
+
+fn tag_name(tag: Tag) -> String {
+    String::from_utf8_lossy(&tag).into_owned()
+}
+
+impl Index {
+    /// Writes the index as a snapshot.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        let digests: Vec<u8> = self.digests.iter().flatten().copied().collect();
+        let sections: [(Tag, Vec<u8>); 20] = [
+            (STRING_ENDS, u32s(&self.strings.ends)),
+            (STRING_TEXT, self.strings.text.as_bytes().to_vec()),
+            (DIGESTS, digests),
+            (NAME, u32s(&self.name)),
+            (VERSION, u32s(&self.version)),
+            (DESCRIPTION, u32s(&self.description)),
+            (LICENSE, u32s(&self.license)),
+            (CATEGORY, u32s(&self.category)),
+            (HOMEPAGE, u32s(&self.homepage)),
+            (PUBLISHER, u32s(&self.publisher)),
+            (CONTENT_HASH, u32s(&self.content_hash)),
+            (DOWNLOADS, u64s(&self.downloads)),
+            (STARS, u32s(&self.stars)),
+            (PUBLISHED, u64s(&self.published)),
+            (TAG_ENDS, u32s(&self.tags.ends)),
+            (TAG_ITEMS, u32s(&self.tags.items)),
+            (AUTHOR_ENDS, u32s(&self.authors.ends)),
+            (AUTHOR_ITEMS, u32s(&self.authors.items)),
+            (DEPENDENCY_ENDS, u32s(&self.dependencies.ends)),
+            (DEPENDENCY_ITEMS, u32s(&self.dependencies.items)),
+        ];
+        let mut offset = align8(HEADER_LEN + ENTRY_LEN * sections.len());
+        let mut table = Vec::with_capacity(ENTRY_LEN * sections.len());
+        for (tag, body) in &sections {
+            table.extend_from_slice(tag);
+            table.extend_from_slice(&(offset as u32).to_le_bytes());
+            table.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            offset = align8(offset + body.len());
+        }
+        let mut out = Vec::with_capacity(offset);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&[0; 4]); // checksum, filled in below
+        out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+        out.extend_from_slice(&table);
+        for (_, body) in &sections {
+            out.resize(align8(out.len()), 0);
+            out.extend_from_slice(body);
+        }
+        let crc = crc32fast::hash(&out[16..]);
+        out[12..16].copy_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Loads a snapshot written by [`Index::to_snapshot`], checking it thoroughly.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Index, SnapshotError> {
+        let sections = Sections::parse(bytes)?;
+
+        let text = String::from_utf8(sections.get(STRING_TEXT)?.to_vec())
+            .map_err(|_| corrupt("string table is not UTF-8"))?;
+        let strings = Strings { text, ends: sections.u32s(STRING_ENDS)? };
+        if !strings.is_well_formed() {
+            return Err(corrupt("string table offsets are inconsistent"));
+        }
+        let raw_digests = sections.get(DIGESTS)?;
+        if raw_digests.len() % 32 != 0 {
+            return Err(corrupt("digest table is not a whole number of digests"));
+        }
+        let digests: Vec<Digest> = raw_digests
+            .chunks_exact(32)
+            .map(|c| {
+                let mut d = [0; 32];
+                d.copy_from_slice(c);
+                d
+            })
+            .collect();
+
+        let name = sections.u32s(NAME)?;
+        let records = name.len();
+        let column = |tag: Tag| -> Result<Vec<u32>, SnapshotError> {
+            let ids = sections.u32s(tag)?;
+            check_len(tag, ids.len(), records)?;
+            check_ids(tag, &ids, strings.len())?;
+            Ok(ids)
+        };
+        let digest_column = |tag: Tag| -> Result<Vec<u32>, SnapshotError> {
+            let ids = sections.u32s(tag)?;
+            check_len(tag, ids.len(), records)?;
+            match ids.iter().find(|&&id| id != NO_DIGEST && id as usize >= digests.len()) {
+                Some(_) => Err(corrupt(alloc::format!("{} refers to a missing digest", tag_name(tag)))),
+                None => Ok(ids),
+            }
+        };
+        let lists = |ends: Tag, items: Tag| -> Result<Lists, SnapshotError> {
+            let lists = Lists { ends: sections.u32s(ends)?, items: sections.u32s(items)? };
+            check_len(ends, lists.ends.len(), records)?;
+            check_ids(items, &lists.items, strings.len())?;
+            if !lists.is_well_formed() {
+                return Err(corrupt(alloc::format!("{} offsets are inconsistent", tag_name(ends))));
+            }
+            Ok(lists)
+        };
+        let numbers = |tag: Tag| -> Result<Vec<u64>, SnapshotError> {
+            let values = sections.u64s(tag)?;
+            check_len(tag, values.len(), records)?;
+            Ok(values)
+        };
+
+        check_ids(NAME, &name, strings.len())?;
+        let dependencies = lists(DEPENDENCY_ENDS, DEPENDENCY_ITEMS)?;
+        if dependencies.ends.iter().any(|e| e % 2 != 0) {
+            return Err(corrupt("dependency lists are not name/requirement pairs"));
+        }
+        let stars = sections.u32s(STARS)?;
+        check_len(STARS, stars.len(), records)?;
+        Ok(Index {
+            version: column(VERSION)?,
+            description: column(DESCRIPTION)?,
+            license: column(LICENSE)?,
+            category: column(CATEGORY)?,
+            homepage: column(HOMEPAGE)?,
+            publisher: digest_column(PUBLISHER)?,
+            content_hash: digest_column(CONTENT_HASH)?,
+            downloads: numbers(DOWNLOADS)?,
+            stars,
+            published: numbers(PUBLISHED)?,
+            tags: lists(TAG_ENDS, TAG_ITEMS)?,
+            authors: lists(AUTHOR_ENDS, AUTHOR_ITEMS)?,
+            dependencies,
+            name,
+            strings,
+            digests,
+        })
+    }
+}
+
+fn check_len(tag: Tag, found: usize, records: usize) -> Result<(), SnapshotError> {
+    if found == records {
+        Ok(())
+    } else {
+        Err(corrupt(alloc::format!(
+            "column {} has {found} entries for {records} records",
+            tag_name(tag)
+        )))
+    }
+}
+
+fn check_ids(tag: Tag, ids: &[u32], strings: usize) -> Result<(), SnapshotError> {
+    match ids.iter().find(|&&id| id as usize >= strings) {
+        Some(id) => Err(corrupt(alloc::format!(
+            "column {} refers to string {id} of {strings}",
+            tag_name(tag)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The section table of a snapshot whose header and checksum are good.
+struct Sections<'a> {
+    bytes: &'a [u8],
+    table: &'a [u8],
+}
+
+impl<'a> Sections<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Self, SnapshotError> {
+        if bytes.len() < HEADER_LEN {
+            return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(8)]) {
+                SnapshotError::Truncated(bytes.len())
+            } else {
+                SnapshotError::BadMagic
+            });
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(SnapshotError::BadMagic);
+        }
+        let found = read_u32(bytes, 8);
+        if found != FORMAT_VERSION {
+            return Err(SnapshotError::UnsupportedVersion { found });
+        }
+        let count = read_u32(bytes, 16) as usize;
+        if count > MAX_SECTIONS {
+            return Err(corrupt(alloc::format!("{count} sections")));
+        }
+        let table_end = HEADER_LEN + count * ENTRY_LEN;
+        let table = bytes.get(HEADER_LEN..table_end).ok_or(SnapshotError::Truncated(bytes.len()))?;
+        // Every section must fit, so a cut-off file reads as truncated, not as corrupt.
+        for entry in table.chunks_exact(ENTRY_LEN) {
+            let end = (read_u32(entry, 4) as usize).checked_add(read_u32(entry, 8) as usize);
+            if end.is_none_or(|end| end > bytes.len()) {
+                return Err(SnapshotError::Truncated(bytes.len()));
+            }
+        }
+        if crc32fast::hash(&bytes[16..]) != read_u32(bytes, 12) {
+            return Err(SnapshotError::Checksum);
+        }
+        Ok(Sections { bytes, table })
+    }
+
+    fn get(&self, tag: Tag) -> Result<&'a [u8], SnapshotError> {
+        let entry = self
+            .table
+            .chunks_exact(ENTRY_LEN)
+            .find(|e| e[..4] == tag)
+            .ok_or_else(|| corrupt(alloc::format!("section {} is missing", tag_name(tag))))?;
+        let start = read_u32(entry, 4) as usize;
+        Ok(&self.bytes[start..start + read_u32(entry, 8) as usize])
+    }
+
+    fn u32s(&self, tag: Tag) -> Result<Vec<u32>, SnapshotError> {
+        let raw = self.array(tag, 4)?;
+        Ok(raw.chunks_exact(4).map(|c| read_u32(c, 0)).collect())
+    }
+
+    fn u64s(&self, tag: Tag) -> Result<Vec<u64>, SnapshotError> {
+        let raw = self.array(tag, 8)?;
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect())
+    }
+
+    fn array(&self, tag: Tag, width: usize) -> Result<&'a [u8], SnapshotError> {
+        let raw = self.get(tag)?;
+        if raw.len() % width != 0 {
+            return Err(corrupt(alloc::format!("section {} has a partial entry", tag_name(tag))));
+        }
+        Ok(raw)
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn u32s(values: &[u32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn u64s(values: &[u64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn align8(n: usize) -> usize {
+    n.next_multiple_of(8)
+}

@@ -1,0 +1,169 @@
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use semver::{Version, VersionReq};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use super::*;
+use crate::pack::Dependency;
+
+pub(crate) fn pack(name: &str, version: &str) -> PackVersion {
+    PackVersion {
+        name: name.into(),
+        version: Version::parse(version).unwrap(),
+        description: alloc::format!("The {name} template"),
+        tags: vec!["rust".into(), "template".into()],
+        category: "scaffold".into(),
+        license: "MIT".into(),
+        authors: vec!["Souk".into()],
+        homepage: String::new(),
+        dependencies: vec![],
+        downloads: 10,
+        stars: 1,
+        published: 1_700_000_000,
+        publisher: Some([7; 32]),
+        content_hash: None,
+    }
+}
+
+fn sample() -> Index {
+    let mut b = IndexBuilder::default();
+    b.push(pack("rust-cli", "1.10.0"));
+    b.push(pack("Axum_Service", "0.2.0"));
+    b.push(pack("rust-cli", "1.9.0"));
+    let mut with_deps = pack("axum-service", "0.3.0-beta.1");
+    with_deps.dependencies = vec![
+        Dependency { name: "rust-cli".into(), req: VersionReq::parse("1.9").unwrap() },
+        Dependency { name: "editorconfig".into(), req: VersionReq::parse("*").unwrap() },
+    ];
+    with_deps.content_hash = Some([9; 32]);
+    b.push(with_deps);
+    b.build().unwrap()
+}
+
+#[test]
+fn records_sort_by_folded_name_then_semver() {
+    let index = sample();
+    let rows: Vec<(&str, &str)> = index.iter().map(|p| (p.name(), p.version())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("Axum_Service", "0.2.0"),
+            ("axum-service", "0.3.0-beta.1"),
+            ("rust-cli", "1.9.0"),
+            ("rust-cli", "1.10.0"),
+        ]
+    );
+    assert_eq!(index.versions_of("AXUM-service"), 0..2);
+    assert_eq!(index.versions_of("missing"), 2..2);
+    assert_eq!(index.latest("rust_cli").unwrap().version(), "1.10.0");
+    assert!(!index.is_latest(2) && index.is_latest(3));
+}
+
+#[test]
+fn every_field_reads_back() {
+    let index = sample();
+    let p = index.get(1);
+    assert_eq!(p.description(), "The axum-service template");
+    assert_eq!(p.tags().collect::<Vec<_>>(), ["rust", "template"]);
+    assert_eq!(p.category(), "scaffold");
+    assert_eq!(p.license(), "MIT");
+    assert_eq!(p.authors().collect::<Vec<_>>(), ["Souk"]);
+    assert_eq!(p.homepage(), "");
+    assert_eq!(p.dependencies().collect::<Vec<_>>(), [("rust-cli", "^1.9"), ("editorconfig", "*")]);
+    assert_eq!((p.downloads(), p.stars(), p.published()), (10, 1, 1_700_000_000));
+    assert_eq!(p.publisher(), Some(&[7; 32]));
+    assert_eq!(p.content_hash(), Some(&[9; 32]));
+    assert_eq!(index.get(0).content_hash(), None);
+}
+
+#[test]
+fn duplicates_are_refused() {
+    let mut b = IndexBuilder::default();
+    b.push(pack("rust-cli", "1.0.0"));
+    b.push(pack("Rust_CLI", "1.0.0"));
+    let err = b.build().unwrap_err().to_string();
+    assert!(err.ends_with("1.0.0 appears twice") && err.to_lowercase().starts_with("rust"), "{err}");
+}
+
+#[test]
+fn snapshot_round_trips_and_is_deterministic() {
+    let index = sample();
+    let bytes = index.to_snapshot();
+    assert_eq!(Index::from_snapshot(&bytes).unwrap(), index);
+    let mut reversed = IndexBuilder::default();
+    for p in index.iter().collect::<Vec<_>>().into_iter().rev() {
+        let mut v = pack(p.name(), p.version());
+        v.dependencies = p
+            .dependencies()
+            .map(|(n, r)| Dependency { name: n.into(), req: VersionReq::parse(r).unwrap() })
+            .collect();
+        v.content_hash = p.content_hash().copied();
+        reversed.push(v);
+    }
+    assert_eq!(reversed.build().unwrap().to_snapshot(), bytes);
+    let empty = IndexBuilder::default().build().unwrap();
+    assert!(Index::from_snapshot(&empty.to_snapshot()).unwrap().is_empty());
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = sample().to_snapshot();
+    for len in 0..bytes.len() {
+        let err = Index::from_snapshot(&bytes[..len]).unwrap_err();
+        assert!(
+            matches!(err, SnapshotError::Truncated(_) | SnapshotError::Checksum),
+            "{len}: {err}"
+        );
+    }
+}
+
+#[test]
+fn every_flipped_byte_is_an_error() {
+    let bytes = sample().to_snapshot();
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x41;
+        assert!(Index::from_snapshot(&bad).is_err(), "flip at {at} was accepted");
+    }
+}
+
+#[test]
+fn header_errors_say_what_is_wrong() {
+    let mut bytes = sample().to_snapshot();
+    assert_eq!(Index::from_snapshot(b"PK\x03\x04 not an index at all"), Err(SnapshotError::BadMagic));
+    bytes[8] = 9;
+    assert_eq!(
+        Index::from_snapshot(&bytes).unwrap_err().to_string(),
+        "snapshot format version 9 is not supported (this build reads version 1)"
+    );
+}
+
+/// A snapshot with a good checksum but lying columns (as a hostile peer could send) is
+/// refused by the invariant checks, not by a panic in an accessor.
+#[test]
+fn consistent_checksum_does_not_excuse_bad_columns() {
+    let mut index = sample();
+    index.name[0] = 9999;
+    assert_eq!(
+        Index::from_snapshot(&index.to_snapshot()).unwrap_err().to_string(),
+        "snapshot is corrupt: column NAME refers to string 9999 of 19"
+    );
+    let mut index = sample();
+    index.tags.ends[0] = 100;
+    assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
+    let mut index = sample();
+    index.strings.ends[1] += 1000;
+    assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
+    let mut index = sample();
+    index.stars.pop();
+    assert_eq!(
+        Index::from_snapshot(&index.to_snapshot()).unwrap_err().to_string(),
+        "snapshot is corrupt: column STAR has 3 entries for 4 records"
+    );
+    let mut index = sample();
+    index.content_hash[0] = 5;
+    assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
+}

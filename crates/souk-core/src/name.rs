@@ -1,0 +1,94 @@
+//! Pack names.
+//!
+//! Packs published on Souk follow crates.io's rule: ASCII letters, digits, `-` and `_`,
+//! starting with a letter, at most [`MAX_NAME_LEN`] characters. Names are compared folded
+//! (ASCII case-insensitive, `_` equal to `-`), so `Axum_Service` and `axum-service` are one
+//! pack and nobody can squat the other spelling. Imported registries keep their own names
+//! (`@scope/name`, dots, leading digits): folding treats their other bytes as they are.
+
+use core::cmp::Ordering;
+
+/// The longest name a pack published on Souk may have.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Which part of the naming rule a name breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameRule {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {MAX_NAME_LEN} characters long (it has {0})")]
+    TooLong(usize),
+    #[error("must start with an ASCII letter")]
+    MustStartWithLetter,
+    #[error("may contain only ASCII letters, digits, `-` and `_` (found {0:?})")]
+    InvalidChar(char),
+}
+
+/// Checks a name against the rule for packs published on Souk.
+pub fn check_name(name: &str) -> Result<(), NameRule> {
+    let Some(first) = name.chars().next() else {
+        return Err(NameRule::Empty);
+    };
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(NameRule::InvalidChar(bad));
+    }
+    if !first.is_ascii_alphabetic() {
+        return Err(NameRule::MustStartWithLetter);
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(NameRule::TooLong(name.len()));
+    }
+    Ok(())
+}
+
+/// One byte of a name as compared: ASCII lower case, `_` as `-`.
+#[inline]
+pub fn fold_byte(b: u8) -> u8 {
+    if b == b'_' { b'-' } else { b.to_ascii_lowercase() }
+}
+
+/// Orders names as the index stores them: by their folded bytes.
+pub fn cmp_folded(a: &str, b: &str) -> Ordering {
+    a.bytes().map(fold_byte).cmp(b.bytes().map(fold_byte))
+}
+
+/// Whether two names denote the same pack.
+pub fn eq_folded(a: &str, b: &str) -> bool {
+    a.len() == b.len() && cmp_folded(a, b) == Ordering::Equal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn accepts_crates_io_style_names() {
+        for name in ["a", "rust-cli", "axum_service", "Dockerfile2", &"x".repeat(64)] {
+            assert_eq!(check_name(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_the_broken_rule() {
+        assert_eq!(check_name(""), Err(NameRule::Empty));
+        assert_eq!(check_name("1abc"), Err(NameRule::MustStartWithLetter));
+        assert_eq!(check_name("-abc"), Err(NameRule::MustStartWithLetter));
+        assert_eq!(check_name("a.b"), Err(NameRule::InvalidChar('.')));
+        assert_eq!(check_name("@scope/x"), Err(NameRule::InvalidChar('@')));
+        assert_eq!(check_name("café"), Err(NameRule::InvalidChar('é')));
+        assert_eq!(check_name(&"x".repeat(65)), Err(NameRule::TooLong(65)));
+    }
+
+    #[test]
+    fn folding_ignores_case_and_separator() {
+        assert!(eq_folded("Axum_Service", "axum-service"));
+        assert!(!eq_folded("axum", "axum-service"));
+        assert_eq!(cmp_folded("a_b", "a-c"), Ordering::Less);
+        assert_eq!(cmp_folded("B", "a"), Ordering::Greater);
+    }
+}
