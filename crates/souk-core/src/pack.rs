@@ -50,7 +50,7 @@ pub struct Dependency {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
-    derive(serde::Deserialize, serde::Serialize),
+    derive(serde::Deserialize),
     serde(deny_unknown_fields)
 )]
 pub struct Manifest {
@@ -66,8 +66,9 @@ pub struct Manifest {
     pub authors: Vec<String>,
     #[cfg_attr(feature = "serde", serde(default))]
     pub homepage: String,
-    /// Pack name to semver requirement (cargo syntax: `1.2` means `^1.2`).
-    #[cfg_attr(feature = "serde", serde(default))]
+    /// Pack name to semver requirement (cargo syntax: `1.2` means `^1.2`). `souk.toml`
+    /// keeps these in their own `[dependencies]` table, so serde leaves them out here.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub dependencies: BTreeMap<String, String>,
 }
 

@@ -1,6 +1,6 @@
 //! The registry index: every known pack version in a compact, immutable, columnar form.
 //!
-//! Records are sorted by folded name, then by version, so the versions of one pack are
+//! Records are sorted by folded name (then exact name), then by version, so the versions of one pack are
 //! adjacent and a name is found by binary search. Each column is a flat vector (string ids
 //! into one interned table, or numbers), so there is no heap object per record, and the
 //! [snapshot](snapshot) is those vectors written out as they are.
@@ -16,7 +16,7 @@ use core::ops::Range;
 pub use snapshot::{FORMAT_VERSION, SnapshotError};
 use tables::{Interner, Lists, Strings};
 
-use crate::name::{cmp_folded, eq_folded};
+use crate::name::cmp_folded;
 use crate::pack::{Digest, PackVersion};
 
 /// The id of an absent digest (a publisher key or content hash imported metadata lacks).
@@ -66,12 +66,27 @@ impl Index {
         (0..self.len()).map(|record| PackRef { index: self, record })
     }
 
-    /// The records of every version of `name` (compared folded), oldest first.
+    /// The records of every version of the pack called `name`, oldest first.
+    ///
+    /// Names are looked up folded. Imported registries may hold distinct packs whose names
+    /// fold alike (npm has both `CBuffer` and `cbuffer`); then the exact spelling wins,
+    /// and failing that the first spelling in index order.
     pub fn versions_of(&self, name: &str) -> Range<usize> {
-        let key = |i: &u32| cmp_folded(self.strings.get(*i), name);
-        let start = self.name.partition_point(|i| key(i) == Ordering::Less);
-        let len = self.name[start..].partition_point(|i| key(i) == Ordering::Equal);
-        start..start + len
+        let folded = |i: &u32| cmp_folded(self.str(*i), name);
+        let start = self.name.partition_point(|i| folded(i) == Ordering::Less);
+        let end = start + self.name[start..].partition_point(|i| folded(i) == Ordering::Equal);
+        let group = &self.name[start..end];
+        if group.first() == group.last() {
+            return start..end;
+        }
+        let exact = |i: &u32| self.str(*i).cmp(name);
+        let from = group.partition_point(|i| exact(i) == Ordering::Less);
+        let to = from + group[from..].partition_point(|i| exact(i) == Ordering::Equal);
+        if from < to {
+            start + from..start + to
+        } else {
+            start..start + group.partition_point(|i| *i == group[0])
+        }
     }
 
     /// The newest version of `name`, if the index knows the pack.
@@ -80,8 +95,9 @@ impl Index {
     }
 
     /// Whether `record` is the newest version of its pack: what lists and searches show.
+    /// (Names are interned, so one pack's records share a name id.)
     pub fn is_latest(&self, record: usize) -> bool {
-        record + 1 >= self.len() || !eq_folded(self.str(self.name[record]), self.str(self.name[record + 1]))
+        self.name.get(record + 1) != Some(&self.name[record])
     }
 
     fn str(&self, id: u32) -> &str {
@@ -193,12 +209,15 @@ impl IndexBuilder {
     }
 
     pub fn build(mut self) -> Result<Index, BuildError> {
-        self.packs
-            .sort_unstable_by(|a, b| cmp_folded(&a.name, &b.name).then_with(|| a.version.cmp(&b.version)));
+        self.packs.sort_unstable_by(|a, b| {
+            cmp_folded(&a.name, &b.name)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.version.cmp(&b.version))
+        });
         if let Some(w) = self
             .packs
             .windows(2)
-            .find(|w| eq_folded(&w[0].name, &w[1].name) && w[0].version == w[1].version)
+            .find(|w| w[0].name == w[1].name && w[0].version == w[1].version)
         {
             return Err(BuildError::Duplicate { name: w[1].name.clone(), version: w[1].version.to_string() });
         }

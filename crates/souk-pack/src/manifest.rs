@@ -1,0 +1,97 @@
+//! `souk.toml`: the manifest a publisher writes.
+//!
+//! ```toml
+//! [pack]
+//! name = "axum-service"
+//! version = "1.0.0"
+//! description = "An axum web service with tracing and graceful shutdown"
+//! license = "MIT OR Apache-2.0"
+//! tags = ["rust", "web"]        # optional
+//! category = "service"          # optional
+//! authors = ["Souk"]            # optional
+//! homepage = "https://..."      # optional
+//!
+//! [dependencies]                # optional: pack name = semver requirement
+//! rust-ci = "1"
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use souk_core::pack::Invalid;
+use souk_core::{Manifest, PackVersion};
+
+/// The manifest's file name in a pack folder.
+pub const MANIFEST_FILE: &str = "souk.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SoukToml {
+    pack: Manifest,
+    #[serde(default)]
+    dependencies: BTreeMap<String, String>,
+}
+
+/// Why a manifest was refused: its TOML, or the rules its fields break.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("not UTF-8")]
+    NotUtf8,
+    #[error("{}", .0.message())]
+    Toml(#[from] toml::de::Error),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}
+
+/// Parses and validates `souk.toml`.
+pub fn parse_manifest(text: &str) -> Result<PackVersion, ManifestError> {
+    let SoukToml { mut pack, dependencies } = toml::from_str(text)?;
+    pack.dependencies = dependencies;
+    Ok(pack.validate()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn reads_a_full_manifest() {
+        let pack = parse_manifest(
+            r#"
+            [pack]
+            name = "axum-service"
+            version = "1.0.0"
+            description = "An axum service"
+            license = "MIT"
+            tags = ["rust", "web"]
+            [dependencies]
+            rust-ci = "1.2"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(pack.name, "axum-service");
+        assert_eq!(pack.tags, ["rust", "web"]);
+        assert_eq!(pack.dependencies[0].req.to_string(), "^1.2");
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        let missing = parse_manifest("[pack]\nname = \"x\"\nversion = \"1.0.0\"\n").unwrap_err();
+        assert_eq!(missing.to_string(), "missing field `description`");
+        let unknown = parse_manifest(
+            "[pack]\nname=\"x\"\nversion=\"1.0.0\"\ndescription=\"d\"\nlicense=\"MIT\"\nlicence=\"MIT\"\n",
+        )
+        .unwrap_err();
+        assert!(unknown.to_string().starts_with("unknown field `licence`"), "{unknown}");
+        let invalid = parse_manifest(
+            "[pack]\nname=\"9lives\"\nversion=\"one\"\ndescription=\"d\"\nlicense=\"MIT\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            invalid.to_string(),
+            "name: must start with an ASCII letter; version: is not a semver version: unexpected character 'o' while parsing major version number"
+        );
+    }
+}

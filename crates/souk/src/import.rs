@@ -1,0 +1,212 @@
+//! Importers: other registries' metadata into a Souk index snapshot.
+//!
+//! - `npm-tsv`: `name, version, downloads_a_month, summary`, tab-separated with a header
+//!   line (the npm corpus in `shared/corpus/`).
+//! - `crates-index`: the crates.io index's JSON lines, one version per line, plain or
+//!   gzipped. Yanked versions are left out: nobody should find or pick them.
+//!
+//! Records keep their registry's own names. Any bad line stops the import with its line
+//! number, and the snapshot is written atomically, so a failed import leaves no file.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use semver::{Version, VersionReq};
+use serde::Deserialize;
+use souk_core::{Dependency, IndexBuilder, PackVersion};
+
+const NPM_HEADER: &str = "name\tversion\tdownloads_a_month\tsummary";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    NpmTsv,
+    CratesIndex,
+}
+
+impl Format {
+    /// The format a file's name suggests.
+    pub fn from_path(path: &Path) -> Result<Format> {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(name);
+        match Path::new(name).extension().and_then(|e| e.to_str()) {
+            Some("tsv") => Ok(Format::NpmTsv),
+            Some("jsonl" | "json") => Ok(Format::CratesIndex),
+            _ => bail!(
+                "cannot tell the format of {} from its name; pass --format npm-tsv or --format crates-index",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub struct Summary {
+    pub versions: usize,
+    pub bytes: usize,
+    pub elapsed: Duration,
+}
+
+pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
+    let started = Instant::now();
+    let data = read_maybe_gzipped(file)?;
+    let progress = ProgressBar::new(data.len() as u64).with_style(
+        ProgressStyle::with_template("{msg:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    progress.set_message("Importing");
+    let mut builder = IndexBuilder::default();
+    let mut consumed = 0;
+    for (number, line) in data.split(|&b| b == b'\n').enumerate() {
+        consumed += line.len() + 1;
+        if number % 8192 == 0 {
+            progress.set_position(consumed as u64);
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let at = || format!("{}:{}", file.display(), number + 1);
+        let line = std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", at()))?;
+        let parsed = match format {
+            Format::NpmTsv if number == 0 => check_npm_header(line).map(|()| None),
+            Format::NpmTsv if line.is_empty() => Ok(None),
+            Format::NpmTsv => npm_line(line).map(Some),
+            Format::CratesIndex if line.trim().is_empty() => Ok(None),
+            Format::CratesIndex => crates_line(line),
+        };
+        if let Some(pack) = parsed.with_context(at)? {
+            builder.push(pack);
+        }
+    }
+    progress.finish_and_clear();
+    let versions = builder.len();
+    let snapshot = builder.build()?.to_snapshot();
+    write_atomically(out, &snapshot)?;
+    Ok(Summary { versions, bytes: snapshot.len(), elapsed: started.elapsed() })
+}
+
+fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut data = Vec::with_capacity(raw.len() * 8);
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .read_to_end(&mut data)
+        .with_context(|| format!("cannot decompress {}", path.display()))?;
+    Ok(data)
+}
+
+fn check_npm_header(line: &str) -> Result<()> {
+    if line != NPM_HEADER {
+        bail!("expected the header line {NPM_HEADER:?}");
+    }
+    Ok(())
+}
+
+fn npm_line(line: &str) -> Result<PackVersion> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    let [name, version, downloads, summary] = fields[..] else {
+        bail!(
+            "expected 4 tab-separated fields (name, version, downloads_a_month, summary), found {}",
+            fields.len()
+        );
+    };
+    if name.is_empty() {
+        bail!("the package name is empty");
+    }
+    let version = Version::parse(version).with_context(|| format!("{name}: bad version {version:?}"))?;
+    let downloads = match downloads {
+        "" => 0,
+        n => n
+            .parse()
+            .with_context(|| format!("{name}: downloads_a_month {n:?} is not a whole number"))?,
+    };
+    Ok(PackVersion { downloads, ..imported(name, version, summary.into()) })
+}
+
+#[derive(Deserialize)]
+struct CratesLine {
+    name: String,
+    vers: String,
+    #[serde(default)]
+    deps: Vec<CratesDep>,
+    #[serde(default)]
+    yanked: bool,
+}
+
+#[derive(Deserialize)]
+struct CratesDep {
+    name: String,
+    req: String,
+    #[serde(default)]
+    kind: Option<String>,
+    /// The real package when `name` is a rename.
+    #[serde(default)]
+    package: Option<String>,
+}
+
+/// A crates.io index line, or `None` for a yanked version. The model's dependencies are
+/// the normal ones, each (package, requirement) once.
+fn crates_line(line: &str) -> Result<Option<PackVersion>> {
+    let krate: CratesLine = serde_json::from_str(line).context("not a crates.io index line")?;
+    if krate.yanked {
+        return Ok(None);
+    }
+    let version =
+        Version::parse(&krate.vers).with_context(|| format!("{}: bad version {:?}", krate.name, krate.vers))?;
+    let mut seen = BTreeSet::new();
+    let mut dependencies = Vec::new();
+    for dep in krate.deps {
+        if dep.kind.as_deref().is_some_and(|k| k != "normal") {
+            continue;
+        }
+        let name = dep.package.unwrap_or(dep.name);
+        if seen.insert((name.clone(), dep.req.clone())) {
+            let req = VersionReq::parse(&dep.req)
+                .with_context(|| format!("{} {}: bad requirement {:?} on {name}", krate.name, krate.vers, dep.req))?;
+            dependencies.push(Dependency { name, req });
+        }
+    }
+    Ok(Some(PackVersion { dependencies, ..imported(&krate.name, version, String::new()) }))
+}
+
+/// A record of another registry's metadata: no key, no body, no Souk-only fields.
+fn imported(name: &str, version: Version, description: String) -> PackVersion {
+    PackVersion {
+        name: name.into(),
+        version,
+        description,
+        tags: Vec::new(),
+        category: String::new(),
+        license: String::new(),
+        authors: Vec::new(),
+        homepage: String::new(),
+        dependencies: Vec::new(),
+        downloads: 0,
+        stars: 0,
+        published: 0,
+        publisher: None,
+        content_hash: None,
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, so readers see
+/// the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

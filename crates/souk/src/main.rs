@@ -1,0 +1,124 @@
+//! `souk`: the native Souk peer's command-line tool, in the cargo and npm tradition.
+//!
+//! This binary only parses arguments, reads and writes files, and prints: every decision
+//! is made in `souk-core` and `souk-pack`, which the browser peer shares.
+
+mod import;
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use souk_core::Index;
+use souk_core::search::{Query, search};
+
+use import::Format;
+
+/// Souk: a peer-to-peer marketplace for code-generation templates.
+#[derive(Debug, Parser)]
+#[command(name = "souk", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search packs by name and description.
+    Search {
+        /// What to look for; empty lists every pack.
+        #[arg(default_value = "")]
+        query: String,
+        /// The index snapshot to search (default: the embedded demo registry).
+        #[arg(long, value_name = "INDEX")]
+        index: Option<PathBuf>,
+        /// How many results to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// How many results to skip, for paging.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Print the results as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build and inspect registry index snapshots.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IndexCommand {
+    /// Import another registry's metadata into an index snapshot.
+    Import {
+        /// The registry file: an npm-corpus TSV, or a crates.io index in JSON lines
+        /// (optionally gzipped).
+        file: PathBuf,
+        /// Where to write the snapshot. Written atomically: on error nothing is left behind.
+        #[arg(long, value_name = "INDEX")]
+        out: PathBuf,
+        /// The file's format (default: from its extension).
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    NpmTsv,
+    CratesIndex,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Search { query, index, limit, offset, json } => {
+            let index = load_index(index.as_deref())?;
+            let results = search(&index, &Query { text: &query, offset, limit });
+            if json {
+                output::print_json(&index, &results)
+            } else {
+                output::print_table(&index, &results, offset);
+                Ok(())
+            }
+        }
+        Command::Index(IndexCommand::Import { file, out, format }) => {
+            let format = match format {
+                Some(FormatArg::NpmTsv) => Format::NpmTsv,
+                Some(FormatArg::CratesIndex) => Format::CratesIndex,
+                None => Format::from_path(&file)?,
+            };
+            let summary = import::import(&file, format, &out)?;
+            eprintln!(
+                "{:>12} {} pack versions from {} into {} ({} bytes) in {:.2?}",
+                "Imported",
+                summary.versions,
+                file.display(),
+                out.display(),
+                summary.bytes,
+                summary.elapsed
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The index at `path`, or the embedded demo registry.
+fn load_index(path: Option<&Path>) -> Result<Index> {
+    let Some(path) = path else {
+        return Ok(souk_pack::demo::index());
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read index {}", path.display()))?;
+    Index::from_snapshot(&bytes).with_context(|| format!("cannot load index {}", path.display()))
+}

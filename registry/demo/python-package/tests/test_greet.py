@@ -1,0 +1,5 @@
+from {{name_snake}} import greet
+
+
+def test_greet() -> None:
+    assert greet("Souk") == "Hello, Souk!"

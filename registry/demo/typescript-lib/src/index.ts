@@ -1,0 +1,4 @@
+/** {{description}} */
+export function greet(name: string): string {
+  return `Hello, ${name}!`;
+}
