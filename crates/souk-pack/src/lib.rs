@@ -27,10 +27,17 @@ pub struct LocalPack {
 pub enum PackError {
     #[error("no {MANIFEST_FILE} among the pack's files")]
     NoManifest,
+    /// Shown in full here (not as a source) so one line says it all.
     #[error("{MANIFEST_FILE}: {0}")]
-    Manifest(#[from] ManifestError),
+    Manifest(ManifestError),
     #[error(transparent)]
     Body(#[from] BodyError),
+}
+
+impl From<ManifestError> for PackError {
+    fn from(err: ManifestError) -> Self {
+        PackError::Manifest(err)
+    }
 }
 
 impl LocalPack {

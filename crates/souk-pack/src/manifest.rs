@@ -37,17 +37,20 @@ struct SoukToml {
 pub enum ManifestError {
     #[error("not UTF-8")]
     NotUtf8,
-    #[error("{}", .0.message())]
-    Toml(#[from] toml::de::Error),
-    #[error(transparent)]
-    Invalid(#[from] Invalid),
+    #[error("line {line}: {message}")]
+    Toml { line: usize, message: String },
+    #[error("{0}")]
+    Invalid(Invalid),
 }
 
 /// Parses and validates `souk.toml`.
 pub fn parse_manifest(text: &str) -> Result<PackVersion, ManifestError> {
-    let SoukToml { mut pack, dependencies } = toml::from_str(text)?;
+    let SoukToml { mut pack, dependencies } = toml::from_str(text).map_err(|e| ManifestError::Toml {
+        line: e.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+        message: e.message().trim_end().to_owned(),
+    })?;
     pack.dependencies = dependencies;
-    Ok(pack.validate()?)
+    pack.validate().map_err(ManifestError::Invalid)
 }
 
 #[cfg(test)]
@@ -79,12 +82,12 @@ mod tests {
     #[test]
     fn names_what_is_wrong() {
         let missing = parse_manifest("[pack]\nname = \"x\"\nversion = \"1.0.0\"\n").unwrap_err();
-        assert_eq!(missing.to_string(), "missing field `description`");
+        assert_eq!(missing.to_string(), "line 1: missing field `description`");
         let unknown = parse_manifest(
             "[pack]\nname=\"x\"\nversion=\"1.0.0\"\ndescription=\"d\"\nlicense=\"MIT\"\nlicence=\"MIT\"\n",
         )
         .unwrap_err();
-        assert!(unknown.to_string().starts_with("unknown field `licence`"), "{unknown}");
+        assert!(unknown.to_string().starts_with("line 6: unknown field `licence`"), "{unknown}");
         let invalid = parse_manifest(
             "[pack]\nname=\"9lives\"\nversion=\"one\"\ndescription=\"d\"\nlicense=\"MIT\"\n",
         )

@@ -84,7 +84,7 @@ pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
     progress.finish_and_clear();
     let versions = builder.len();
     let snapshot = builder.build()?.to_snapshot();
-    write_atomically(out, &snapshot)?;
+    crate::fsutil::write_atomically(out, &snapshot)?;
     Ok(Summary { versions, bytes: snapshot.len(), elapsed: started.elapsed() })
 }
 
@@ -192,21 +192,4 @@ fn imported(name: &str, version: Version, description: String) -> PackVersion {
         publisher: None,
         content_hash: None,
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, so readers see
-/// the old file or the new one, never half of one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

@@ -3,8 +3,10 @@
 //! This binary only parses arguments, reads and writes files, and prints: every decision
 //! is made in `souk-core` and `souk-pack`, which the browser peer shares.
 
+mod fsutil;
 mod import;
 mod output;
+mod pack;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +45,15 @@ enum Command {
         /// Print the results as a JSON array.
         #[arg(long)]
         json: bool,
+    },
+    /// Check a pack folder and write its body, ready to publish.
+    Pack {
+        /// The folder holding `souk.toml` and the template files.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the body (default: NAME-VERSION.souk in the current folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
@@ -93,6 +104,7 @@ fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         }
+        Command::Pack { dir, out } => pack::pack(&dir, out.as_deref()),
         Command::Index(IndexCommand::Import { file, out, format }) => {
             let format = match format {
                 Some(FormatArg::NpmTsv) => Format::NpmTsv,

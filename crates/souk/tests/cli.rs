@@ -1,0 +1,210 @@
+//! The `souk` binary as a user meets it: real processes, real files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn souk(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_souk")).args(args).output().expect("souk runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// A failed command says one line on stderr, starting `error:`, and exits with 1.
+fn assert_one_line_error(out: &Output, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A file from `shared/` (see its README), or `None` with a note when `SOUK_SHARED` is unset.
+/// Where it is set, a missing file fails the test: CI must never pass by skipping.
+fn shared(relative: &str) -> Option<PathBuf> {
+    let Some(root) = std::env::var_os("SOUK_SHARED") else {
+        eprintln!("skipped: set SOUK_SHARED to the shared/ folder to run this test on {relative}");
+        return None;
+    };
+    let path = Path::new(&root).join(relative);
+    assert!(path.is_file(), "SOUK_SHARED is set but {} is missing", path.display());
+    Some(path)
+}
+
+#[derive(serde::Deserialize)]
+struct Hit {
+    name: String,
+    version: String,
+    description: String,
+    downloads: u64,
+    score: u32,
+}
+
+fn json_hits(out: &Output) -> Vec<Hit> {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("--json prints a JSON array")
+}
+
+#[test]
+fn import_then_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("npm.idx");
+    let out = souk(&["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Imported 300 pack versions"), "{}", stderr(&out));
+
+    let hits = json_hits(&souk(&["search", "react", "--index", path_str(&index), "--json"]));
+    assert_eq!(hits[0].name, "react");
+    assert_eq!(hits[0].version, "19.3.1");
+    assert_eq!(hits[0].description, "React is a JavaScript library for building user interfaces.");
+    assert!(hits[0].downloads > 300_000_000 && hits[0].score > hits[1].score);
+
+    let page = json_hits(&souk(&["search", "", "--index", path_str(&index), "--json", "--limit", "5", "--offset", "2"]));
+    assert_eq!(page.len(), 5);
+    let table = souk(&["search", "react", "--index", path_str(&index), "--limit", "2"]);
+    assert!(stdout(&table).starts_with("react = \"19.3.1\"       # React is a JavaScript library"), "{}", stdout(&table));
+    assert!(stderr(&table).contains("... and 9 more"), "{}", stderr(&table));
+}
+
+/// The core's cross-target fixture is exactly what the importer writes today.
+#[test]
+fn sample_import_reproduces_the_core_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("sample.idx");
+    let out = souk(&["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../souk-core/tests/fixtures/npm-sample.idx");
+    assert!(
+        std::fs::read(&index).unwrap() == std::fs::read(&committed).unwrap(),
+        "the snapshot format or importer changed: regenerate with `souk index import {} --out {}`",
+        fixture("npm-sample.tsv").display(),
+        committed.display()
+    );
+}
+
+#[test]
+fn without_an_index_the_demo_registry_answers() {
+    let hits = json_hits(&souk(&["search", "rust", "--json", "--limit", "100"]));
+    let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
+    assert!(names.contains(&"rust-cli") && names.contains(&"rust-lib"), "{names:?}");
+    let all = json_hits(&souk(&["search", "--json", "--limit", "1000"]));
+    assert!(all.len() >= 20);
+}
+
+#[test]
+fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = dir.path().join("broken.tsv");
+    std::fs::write(&tsv, "name\tversion\tdownloads_a_month\tsummary\nok\t1.0.0\t5\tfine\nbroken\t1.0.0\n").unwrap();
+    let index = dir.path().join("out.idx");
+    std::fs::write(&index, b"previous contents").unwrap();
+    let out = souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]);
+    assert_one_line_error(
+        &out,
+        "broken.tsv:3: expected 4 tab-separated fields (name, version, downloads_a_month, summary), found 2",
+    );
+    assert_eq!(std::fs::read(&index).unwrap(), b"previous contents");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "a temporary file was left behind");
+
+    std::fs::write(&tsv, "name\tversion\tdownloads_a_month\tsummary\nx\tone\t5\t\n").unwrap();
+    assert_one_line_error(
+        &souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]),
+        "broken.tsv:2: x: bad version \"one\"",
+    );
+    std::fs::write(&tsv, "nom\tversion\n").unwrap();
+    assert_one_line_error(
+        &souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]),
+        "broken.tsv:1: expected the header line",
+    );
+}
+
+#[test]
+fn a_truncated_snapshot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../souk-core/tests/fixtures/npm-sample.idx")).unwrap();
+    let cut = dir.path().join("cut.idx");
+    std::fs::write(&cut, &snapshot[..snapshot.len() / 2]).unwrap();
+    assert_one_line_error(
+        &souk(&["search", "react", "--index", path_str(&cut)]),
+        &format!("cannot load index {}: snapshot is truncated", cut.display()),
+    );
+    std::fs::write(&cut, b"hello").unwrap();
+    assert_one_line_error(&souk(&["search", "x", "--index", path_str(&cut)]), "not a Souk index snapshot");
+}
+
+#[test]
+fn an_invalid_manifest_is_refused_naming_each_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("souk.toml"),
+        "[pack]\nname = \"9lives\"\nversion = \"1.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("out.souk");
+    assert_one_line_error(
+        &souk(&["pack", path_str(dir.path()), "--out", path_str(&out_file)]),
+        "souk.toml: name: must start with an ASCII letter; version: is not a semver version",
+    );
+    assert!(!out_file.exists());
+}
+
+#[test]
+fn a_demo_pack_packs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("rust-cli.souk");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registry/demo/rust-cli");
+    let out = souk(&["pack", path_str(&demo), "--out", path_str(&out_file)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Packed rust-cli v1.0.0"));
+    let files = souk_core::body::decode(&std::fs::read(&out_file).unwrap()).unwrap();
+    assert!(files.iter().any(|f| f.path == "src/main.rs"));
+}
+
+#[test]
+fn an_unknown_extension_asks_for_a_format() {
+    assert_one_line_error(
+        &souk(&["index", "import", "registry.csv", "--out", "x.idx"]),
+        "pass --format npm-tsv or --format crates-index",
+    );
+}
+
+#[test]
+fn full_npm_corpus_finds_react() {
+    let Some(tsv) = shared("corpus/npm-packages.tsv") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("npm.idx");
+    let out = souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]);
+    assert!(stderr(&out).contains("Imported 226994 pack versions"), "{}", stderr(&out));
+    let hits = json_hits(&souk(&["search", "react", "--index", path_str(&index), "--json"]));
+    assert_eq!(hits[0].name, "react");
+}
+
+#[test]
+fn crates_index_imports_without_yanked_versions() {
+    let Some(jsonl) = shared("resolve/crates-index.jsonl.gz") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("crates.idx");
+    let out = souk(&["index", "import", path_str(&jsonl), "--out", path_str(&index)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hits = json_hits(&souk(&["search", "tokio", "--index", path_str(&index), "--json"]));
+    assert_eq!(hits[0].name, "tokio");
+
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, "{\"name\":\"a\",\"vers\":\"1.0.0\"}\nnot json\n").unwrap();
+    assert_one_line_error(
+        &souk(&["index", "import", path_str(&broken), "--out", path_str(&index)]),
+        "broken.jsonl:2: not a crates.io index line",
+    );
+}
