@@ -47,7 +47,11 @@ pub fn check_name(name: &str) -> Result<(), NameRule> {
 /// One byte of a name as compared: ASCII lower case, `_` as `-`.
 #[inline]
 pub fn fold_byte(b: u8) -> u8 {
-    if b == b'_' { b'-' } else { b.to_ascii_lowercase() }
+    if b == b'_' {
+        b'-'
+    } else {
+        b.to_ascii_lowercase()
+    }
 }
 
 /// Orders names as the index stores them: by their folded bytes.
@@ -68,7 +72,13 @@ mod tests {
 
     #[test]
     fn accepts_crates_io_style_names() {
-        for name in ["a", "rust-cli", "axum_service", "Dockerfile2", &"x".repeat(64)] {
+        for name in [
+            "a",
+            "rust-cli",
+            "axum_service",
+            "Dockerfile2",
+            &"x".repeat(64),
+        ] {
             assert_eq!(check_name(name), Ok(()), "{name}");
         }
     }

@@ -131,7 +131,9 @@ pub enum Rule {
     TooLong(usize),
     #[error("may have at most {0} entries")]
     TooMany(usize),
-    #[error("may contain only ASCII letters, digits, `-`, `_` and `+`, starting with a letter or digit")]
+    #[error(
+        "may contain only ASCII letters, digits, `-`, `_` and `+`, starting with a letter or digit"
+    )]
     Keyword,
     #[error("must be an http:// or https:// URL without spaces")]
     NotHttpUrl,
@@ -183,8 +185,20 @@ impl Manifest {
         let version = Version::parse(&self.version)
             .map_err(|e| fail(Field::Version, Rule::Version(e.to_string())))
             .ok();
-        check_text(&mut fail, Field::Description, &self.description, limits::DESCRIPTION_LEN, true);
-        check_text(&mut fail, Field::License, &self.license, limits::LICENSE_LEN, true);
+        check_text(
+            &mut fail,
+            Field::Description,
+            &self.description,
+            limits::DESCRIPTION_LEN,
+            true,
+        );
+        check_text(
+            &mut fail,
+            Field::License,
+            &self.license,
+            limits::LICENSE_LEN,
+            true,
+        );
         if self.tags.len() > limits::TAGS {
             fail(Field::Tags, Rule::TooMany(limits::TAGS));
         }
@@ -198,10 +212,17 @@ impl Manifest {
             fail(Field::Authors, Rule::TooMany(limits::AUTHORS));
         }
         for author in &self.authors {
-            check_text(&mut fail, Field::Author(author.clone()), author, limits::AUTHOR_LEN, true);
+            check_text(
+                &mut fail,
+                Field::Author(author.clone()),
+                author,
+                limits::AUTHOR_LEN,
+                true,
+            );
         }
         if !self.homepage.is_empty() {
-            let scheme_ok = self.homepage.starts_with("https://") || self.homepage.starts_with("http://");
+            let scheme_ok =
+                self.homepage.starts_with("https://") || self.homepage.starts_with("http://");
             if !scheme_ok || self.homepage.contains(char::is_whitespace) {
                 fail(Field::Homepage, Rule::NotHttpUrl);
             } else if self.homepage.len() > limits::HOMEPAGE_LEN {
@@ -220,7 +241,10 @@ impl Manifest {
                 fail(field(), Rule::SelfDependency);
             }
             match VersionReq::parse(req) {
-                Ok(req) => dependencies.push(Dependency { name: name.clone(), req }),
+                Ok(req) => dependencies.push(Dependency {
+                    name: name.clone(),
+                    req,
+                }),
                 Err(e) => fail(field(), Rule::Requirement(e.to_string())),
             }
         }
@@ -247,7 +271,13 @@ impl Manifest {
     }
 }
 
-fn check_text(fail: &mut impl FnMut(Field, Rule), field: Field, text: &str, max: usize, required: bool) {
+fn check_text(
+    fail: &mut impl FnMut(Field, Rule),
+    field: Field,
+    text: &str,
+    max: usize,
+    required: bool,
+) {
     if required && text.trim().is_empty() {
         fail(field, Rule::Empty);
     } else if text.chars().count() > max {
@@ -257,7 +287,10 @@ fn check_text(fail: &mut impl FnMut(Field, Rule), field: Field, text: &str, max:
 
 /// Tags and categories: short ASCII keywords, as crates.io has them.
 fn check_keyword(fail: &mut impl FnMut(Field, Rule), field: Field, word: &str) {
-    let starts_well = word.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let starts_well = word
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     let chars_ok = word
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+'));
@@ -326,8 +359,13 @@ mod tests {
                 "dependency \"serde\"",
             ]
         );
-        assert_eq!(errors[0].to_string(), "name: must start with an ASCII letter");
-        assert!(matches!(&errors[1].rule, Rule::Version(m) if m.contains("unexpected end of input")));
+        assert_eq!(
+            errors[0].to_string(),
+            "name: must start with an ASCII letter"
+        );
+        assert!(
+            matches!(&errors[1].rule, Rule::Version(m) if m.contains("unexpected end of input"))
+        );
         assert_eq!(errors[2].rule, Rule::Empty);
         assert_eq!(errors[4].rule, Rule::NotHttpUrl);
         assert_eq!(errors[5].rule, Rule::Name(NameRule::MustStartWithLetter));
@@ -342,7 +380,10 @@ mod tests {
         };
         let Invalid(errors) = bad.validate().unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].to_string(), "dependency \"Axum_Service\": a pack cannot depend on itself");
+        assert_eq!(
+            errors[0].to_string(),
+            "dependency \"Axum_Service\": a pack cannot depend on itself"
+        );
     }
 
     #[test]
@@ -353,7 +394,10 @@ mod tests {
             ..manifest()
         };
         let Invalid(errors) = bad.validate().unwrap_err();
-        assert_eq!(errors[0].to_string(), "description: must be at most 1000 characters long");
+        assert_eq!(
+            errors[0].to_string(),
+            "description: must be at most 1000 characters long"
+        );
         assert_eq!(errors[1].to_string(), "tags: may have at most 10 entries");
     }
 }

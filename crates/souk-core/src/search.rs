@@ -26,7 +26,11 @@ pub struct Query<'a> {
 impl<'a> Query<'a> {
     /// The first 20 matches for `text`.
     pub fn new(text: &'a str) -> Self {
-        Query { text, offset: 0, limit: 20 }
+        Query {
+            text,
+            offset: 0,
+            limit: 20,
+        }
     }
 }
 
@@ -54,6 +58,37 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
 }
 
+/// A hit as people and programs see it (`souk search --json`, the page), borrowing
+/// from the index.
+#[cfg(feature = "serde")]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HitSummary<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub description: &'a str,
+    pub downloads: u64,
+    pub stars: u32,
+    pub score: u32,
+}
+
+impl SearchResults {
+    /// The hits with the fields a result list shows.
+    #[cfg(feature = "serde")]
+    pub fn summaries<'a>(&'a self, index: &'a Index) -> impl Iterator<Item = HitSummary<'a>> + 'a {
+        self.hits.iter().map(move |hit| {
+            let pack = index.get(hit.record);
+            HitSummary {
+                name: pack.name(),
+                version: pack.version(),
+                description: pack.description(),
+                downloads: pack.downloads(),
+                stars: pack.stars(),
+                score: hit.score,
+            }
+        })
+    }
+}
+
 /// Finds the packs matching `query`, best first: by score, then downloads, then name.
 pub fn search(index: &Index, query: &Query<'_>) -> SearchResults {
     let text = truncate(query.text.trim(), MAX_QUERY_LEN);
@@ -71,7 +106,11 @@ pub fn search(index: &Index, query: &Query<'_>) -> SearchResults {
         (Reverse(h.score), Reverse(pack.downloads()), h.record)
     });
     let total = hits.len();
-    let page = hits.into_iter().skip(query.offset).take(query.limit).collect();
+    let page = hits
+        .into_iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .collect();
     SearchResults { total, hits: page }
 }
 
@@ -133,10 +172,18 @@ mod tests {
     fn index() -> Index {
         let mut b = IndexBuilder::default();
         for (name, description, downloads) in [
-            ("react", "React is a JavaScript library for building user interfaces.", 100),
+            (
+                "react",
+                "React is a JavaScript library for building user interfaces.",
+                100,
+            ),
             ("react-dom", "React package for working with the DOM.", 90),
             ("preact", "Fast 3kb React alternative", 50),
-            ("create-react-app", "Create React apps with no build configuration.", 70),
+            (
+                "create-react-app",
+                "Create React apps with no build configuration.",
+                70,
+            ),
             ("vue", "The progressive JavaScript framework", 80),
         ] {
             let mut p = pack(name, "1.0.0");
@@ -148,13 +195,20 @@ mod tests {
     }
 
     fn names(index: &Index, query: &Query<'_>) -> Vec<String> {
-        search(index, query).hits.iter().map(|h| index.get(h.record).name().into()).collect()
+        search(index, query)
+            .hits
+            .iter()
+            .map(|h| index.get(h.record).name().into())
+            .collect()
     }
 
     #[test]
     fn exact_name_first_then_prefix_then_substring_then_words() {
         let index = index();
-        assert_eq!(names(&index, &Query::new("React")), ["react", "react-dom", "create-react-app", "preact"]);
+        assert_eq!(
+            names(&index, &Query::new("React")),
+            ["react", "react-dom", "create-react-app", "preact"]
+        );
         assert_eq!(names(&index, &Query::new("javascript framework")), ["vue"]);
     }
 
@@ -163,7 +217,11 @@ mod tests {
         let index = index();
         let all = search(&index, &Query::new("  "));
         assert_eq!(all.total, 5);
-        let page = Query { offset: 1, limit: 2, ..Query::new("") };
+        let page = Query {
+            offset: 1,
+            limit: 2,
+            ..Query::new("")
+        };
         assert_eq!(names(&index, &page), ["react-dom", "vue"]);
     }
 

@@ -14,18 +14,42 @@ use souk_core::search::{Query, search};
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 const SNAPSHOT: &[u8] = include_bytes!("fixtures/npm-sample.idx");
-const QUERIES: &[&str] = &["react", "eslint plugin", "types", "", "@babel/core", "vue", "TYPESCRIPT", "é🦀"];
+const QUERIES: &[&str] = &[
+    "react",
+    "eslint plugin",
+    "types",
+    "",
+    "@babel/core",
+    "vue",
+    "TYPESCRIPT",
+    "é🦀",
+];
 const TRANSCRIPT_SHA256: &str = "6f2fcd0f867318193e4d9354db4367d7605b921a5449695d1e58120a10dfee32";
 
 fn transcript() -> String {
     let index = Index::from_snapshot(SNAPSHOT).expect("the fixture loads");
     let mut out = String::new();
     for query in QUERIES {
-        let results = search(&index, &Query { text: query, offset: 0, limit: 25 });
+        let results = search(
+            &index,
+            &Query {
+                text: query,
+                offset: 0,
+                limit: 25,
+            },
+        );
         writeln!(out, "{query:?} total={}", results.total).unwrap();
         for hit in results.hits {
             let p = index.get(hit.record);
-            writeln!(out, "  {} {} {} {}", p.name(), p.version(), p.downloads(), hit.score).unwrap();
+            writeln!(
+                out,
+                "  {} {} {} {}",
+                p.name(),
+                p.version(),
+                p.downloads(),
+                hit.score
+            )
+            .unwrap();
         }
     }
     out
@@ -34,8 +58,14 @@ fn transcript() -> String {
 #[test]
 fn search_answers_are_identical_on_every_target() {
     let transcript = transcript();
-    let digest: String = Sha256::digest(transcript.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(digest, TRANSCRIPT_SHA256, "search answers changed; the transcript is:\n{transcript}");
+    let digest: String = Sha256::digest(transcript.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        digest, TRANSCRIPT_SHA256,
+        "search answers changed; the transcript is:\n{transcript}"
+    );
 }
 
 #[test]

@@ -30,7 +30,10 @@ pub enum Format {
 impl Format {
     /// The format a file's name suggests.
     pub fn from_path(path: &Path) -> Result<Format> {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let name = name.strip_suffix(".gz").unwrap_or(name);
         match Path::new(name).extension().and_then(|e| e.to_str()) {
             Some("tsv") => Ok(Format::NpmTsv),
@@ -51,8 +54,22 @@ pub struct Summary {
     pub elapsed: Duration,
 }
 
+/// Imports `file` and writes its snapshot to `out`.
 pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
     let started = Instant::now();
+    let builder = read(file, format)?;
+    let versions = builder.len();
+    let snapshot = builder.build()?.to_snapshot();
+    crate::fsutil::write_atomically(out, &snapshot)?;
+    Ok(Summary {
+        versions,
+        bytes: snapshot.len(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Reads every record of `file`, showing progress on a terminal.
+pub fn read(file: &Path, format: Format) -> Result<IndexBuilder> {
     let data = read_maybe_gzipped(file)?;
     let progress = ProgressBar::new(data.len() as u64).with_style(
         ProgressStyle::with_template("{msg:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes}")
@@ -69,7 +86,8 @@ pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let at = || format!("{}:{}", file.display(), number + 1);
-        let line = std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", at()))?;
+        let line =
+            std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", at()))?;
         let parsed = match format {
             Format::NpmTsv if number == 0 => check_npm_header(line).map(|()| None),
             Format::NpmTsv if line.is_empty() => Ok(None),
@@ -82,10 +100,7 @@ pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
         }
     }
     progress.finish_and_clear();
-    let versions = builder.len();
-    let snapshot = builder.build()?.to_snapshot();
-    crate::fsutil::write_atomically(out, &snapshot)?;
-    Ok(Summary { versions, bytes: snapshot.len(), elapsed: started.elapsed() })
+    Ok(builder)
 }
 
 fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
@@ -118,14 +133,18 @@ fn npm_line(line: &str) -> Result<PackVersion> {
     if name.is_empty() {
         bail!("the package name is empty");
     }
-    let version = Version::parse(version).with_context(|| format!("{name}: bad version {version:?}"))?;
+    let version =
+        Version::parse(version).with_context(|| format!("{name}: bad version {version:?}"))?;
     let downloads = match downloads {
         "" => 0,
         n => n
             .parse()
             .with_context(|| format!("{name}: downloads_a_month {n:?} is not a whole number"))?,
     };
-    Ok(PackVersion { downloads, ..imported(name, version, summary.into()) })
+    Ok(PackVersion {
+        downloads,
+        ..imported(name, version, summary.into())
+    })
 }
 
 #[derive(Deserialize)]
@@ -156,8 +175,8 @@ fn crates_line(line: &str) -> Result<Option<PackVersion>> {
     if krate.yanked {
         return Ok(None);
     }
-    let version =
-        Version::parse(&krate.vers).with_context(|| format!("{}: bad version {:?}", krate.name, krate.vers))?;
+    let version = Version::parse(&krate.vers)
+        .with_context(|| format!("{}: bad version {:?}", krate.name, krate.vers))?;
     let mut seen = BTreeSet::new();
     let mut dependencies = Vec::new();
     for dep in krate.deps {
@@ -166,12 +185,19 @@ fn crates_line(line: &str) -> Result<Option<PackVersion>> {
         }
         let name = dep.package.unwrap_or(dep.name);
         if seen.insert((name.clone(), dep.req.clone())) {
-            let req = VersionReq::parse(&dep.req)
-                .with_context(|| format!("{} {}: bad requirement {:?} on {name}", krate.name, krate.vers, dep.req))?;
+            let req = VersionReq::parse(&dep.req).with_context(|| {
+                format!(
+                    "{} {}: bad requirement {:?} on {name}",
+                    krate.name, krate.vers, dep.req
+                )
+            })?;
             dependencies.push(Dependency { name, req });
         }
     }
-    Ok(Some(PackVersion { dependencies, ..imported(&krate.name, version, String::new()) }))
+    Ok(Some(PackVersion {
+        dependencies,
+        ..imported(&krate.name, version, String::new())
+    }))
 }
 
 /// A record of another registry's metadata: no key, no body, no Souk-only fields.

@@ -3,8 +3,6 @@
 //! This binary only parses arguments, reads and writes files, and prints: every decision
 //! is made in `souk-core` and `souk-pack`, which the browser peer shares.
 
-mod fsutil;
-mod import;
 mod output;
 mod pack;
 
@@ -16,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use souk_core::Index;
 use souk_core::search::{Query, search};
 
-use import::Format;
+use souk::import::{self, Format};
 
 /// Souk: a peer-to-peer marketplace for code-generation templates.
 #[derive(Debug, Parser)]
@@ -94,9 +92,22 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Search { query, index, limit, offset, json } => {
+        Command::Search {
+            query,
+            index,
+            limit,
+            offset,
+            json,
+        } => {
             let index = load_index(index.as_deref())?;
-            let results = search(&index, &Query { text: &query, offset, limit });
+            let results = search(
+                &index,
+                &Query {
+                    text: &query,
+                    offset,
+                    limit,
+                },
+            );
             if json {
                 output::print_json(&index, &results)
             } else {
@@ -131,6 +142,7 @@ fn load_index(path: Option<&Path>) -> Result<Index> {
     let Some(path) = path else {
         return Ok(souk_pack::demo::index());
     };
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read index {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read index {}", path.display()))?;
     Index::from_snapshot(&bytes).with_context(|| format!("cannot load index {}", path.display()))
 }

@@ -3,37 +3,11 @@
 use std::io::Write;
 
 use anyhow::Result;
-use serde::Serialize;
 use souk_core::Index;
 use souk_core::search::SearchResults;
 
-/// One search result as `--json` prints it.
-#[derive(Debug, Serialize)]
-struct JsonHit<'a> {
-    name: &'a str,
-    version: &'a str,
-    description: &'a str,
-    downloads: u64,
-    stars: u32,
-    score: u32,
-}
-
 pub fn print_json(index: &Index, results: &SearchResults) -> Result<()> {
-    let hits: Vec<JsonHit<'_>> = results
-        .hits
-        .iter()
-        .map(|hit| {
-            let pack = index.get(hit.record);
-            JsonHit {
-                name: pack.name(),
-                version: pack.version(),
-                description: pack.description(),
-                downloads: pack.downloads(),
-                stars: pack.stars(),
-                score: hit.score,
-            }
-        })
-        .collect();
+    let hits: Vec<_> = results.summaries(index).collect();
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &hits)?;
     writeln!(out)?;
@@ -47,10 +21,17 @@ pub fn print_table(index: &Index, results: &SearchResults, offset: usize) {
         .iter()
         .map(|hit| {
             let pack = index.get(hit.record);
-            (format!("{} = \"{}\"", pack.name(), pack.version()), pack.description())
+            (
+                format!("{} = \"{}\"", pack.name(), pack.version()),
+                pack.description(),
+            )
         })
         .collect();
-    let width = rows.iter().map(|(left, _)| left.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|(left, _)| left.chars().count())
+        .max()
+        .unwrap_or(0);
     for (left, description) in &rows {
         match first_line(description) {
             "" => println!("{left}"),

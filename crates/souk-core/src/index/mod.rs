@@ -58,12 +58,18 @@ impl Index {
     /// The record at `record`, which must be below [`Index::len`].
     pub fn get(&self, record: usize) -> PackRef<'_> {
         assert!(record < self.len(), "record {record} out of range");
-        PackRef { index: self, record }
+        PackRef {
+            index: self,
+            record,
+        }
     }
 
     /// Every record, in index order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = PackRef<'_>> {
-        (0..self.len()).map(|record| PackRef { index: self, record })
+        (0..self.len()).map(|record| PackRef {
+            index: self,
+            record,
+        })
     }
 
     /// The records of every version of the pack called `name`, oldest first.
@@ -183,7 +189,10 @@ impl<'a> PackRef<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
     #[error("{name} {version} appears twice")]
-    Duplicate { name: alloc::string::String, version: alloc::string::String },
+    Duplicate {
+        name: alloc::string::String,
+        version: alloc::string::String,
+    },
     #[error("the index would exceed 4 GiB of {0}")]
     TooLarge(&'static str),
 }
@@ -219,7 +228,10 @@ impl IndexBuilder {
             .windows(2)
             .find(|w| w[0].name == w[1].name && w[0].version == w[1].version)
         {
-            return Err(BuildError::Duplicate { name: w[1].name.clone(), version: w[1].version.to_string() });
+            return Err(BuildError::Duplicate {
+                name: w[1].name.clone(),
+                version: w[1].version.to_string(),
+            });
         }
 
         let n = self.packs.len();
@@ -261,7 +273,9 @@ impl IndexBuilder {
             index.stars.push(p.stars);
             index.published.push(p.published);
             index.tags.push(p.tags.iter().map(|t| strings.intern(t)));
-            index.authors.push(p.authors.iter().map(|a| strings.intern(a)));
+            index
+                .authors
+                .push(p.authors.iter().map(|a| strings.intern(a)));
             index.dependencies.push(
                 p.dependencies
                     .iter()

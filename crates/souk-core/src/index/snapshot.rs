@@ -58,7 +58,9 @@ pub enum SnapshotError {
     BadMagic,
     #[error("snapshot is truncated ({0} bytes)")]
     Truncated(usize),
-    #[error("snapshot format version {found} is not supported (this build reads version {FORMAT_VERSION})")]
+    #[error(
+        "snapshot format version {found} is not supported (this build reads version {FORMAT_VERSION})"
+    )]
     UnsupportedVersion { found: u32 },
     #[error("snapshot is corrupt (checksum mismatch)")]
     Checksum,
@@ -129,7 +131,10 @@ impl Index {
 
         let text = String::from_utf8(sections.get(STRING_TEXT)?.to_vec())
             .map_err(|_| corrupt("string table is not UTF-8"))?;
-        let strings = Strings { text, ends: sections.u32s(STRING_ENDS)? };
+        let strings = Strings {
+            text,
+            ends: sections.u32s(STRING_ENDS)?,
+        };
         if !strings.is_well_formed() {
             return Err(corrupt("string table offsets are inconsistent"));
         }
@@ -157,17 +162,29 @@ impl Index {
         let digest_column = |tag: Tag| -> Result<Vec<u32>, SnapshotError> {
             let ids = sections.u32s(tag)?;
             check_len(tag, ids.len(), records)?;
-            match ids.iter().find(|&&id| id != NO_DIGEST && id as usize >= digests.len()) {
-                Some(_) => Err(corrupt(alloc::format!("{} refers to a missing digest", tag_name(tag)))),
+            match ids
+                .iter()
+                .find(|&&id| id != NO_DIGEST && id as usize >= digests.len())
+            {
+                Some(_) => Err(corrupt(alloc::format!(
+                    "{} refers to a missing digest",
+                    tag_name(tag)
+                ))),
                 None => Ok(ids),
             }
         };
         let lists = |ends: Tag, items: Tag| -> Result<Lists, SnapshotError> {
-            let lists = Lists { ends: sections.u32s(ends)?, items: sections.u32s(items)? };
+            let lists = Lists {
+                ends: sections.u32s(ends)?,
+                items: sections.u32s(items)?,
+            };
             check_len(ends, lists.ends.len(), records)?;
             check_ids(items, &lists.items, strings.len())?;
             if !lists.is_well_formed() {
-                return Err(corrupt(alloc::format!("{} offsets are inconsistent", tag_name(ends))));
+                return Err(corrupt(alloc::format!(
+                    "{} offsets are inconsistent",
+                    tag_name(ends)
+                )));
             }
             Ok(lists)
         };
@@ -253,7 +270,9 @@ impl<'a> Sections<'a> {
             return Err(corrupt(alloc::format!("{count} sections")));
         }
         let table_end = HEADER_LEN + count * ENTRY_LEN;
-        let table = bytes.get(HEADER_LEN..table_end).ok_or(SnapshotError::Truncated(bytes.len()))?;
+        let table = bytes
+            .get(HEADER_LEN..table_end)
+            .ok_or(SnapshotError::Truncated(bytes.len()))?;
         // Every section must fit, so a cut-off file reads as truncated, not as corrupt.
         for entry in table.chunks_exact(ENTRY_LEN) {
             let end = (read_u32(entry, 4) as usize).checked_add(read_u32(entry, 8) as usize);
@@ -293,7 +312,10 @@ impl<'a> Sections<'a> {
     fn array(&self, tag: Tag, width: usize) -> Result<&'a [u8], SnapshotError> {
         let raw = self.get(tag)?;
         if raw.len() % width != 0 {
-            return Err(corrupt(alloc::format!("section {} has a partial entry", tag_name(tag))));
+            return Err(corrupt(alloc::format!(
+                "section {} has a partial entry",
+                tag_name(tag)
+            )));
         }
         Ok(raw)
     }

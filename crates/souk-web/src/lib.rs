@@ -1,0 +1,117 @@
+//! Souk's browser peer, as a wasm module for the page.
+//!
+//! Today it exports the registry: the embedded demo index or any snapshot, and search over
+//! it, through exactly the core code the native CLI runs. The network, IndexedDB and
+//! install arrive with the browser-peer issue.
+//!
+//! ```js
+//! import init, { Registry } from "./pkg/souk_web.js";
+//! await init();
+//! const registry = Registry.demo();
+//! const { total, hits } = registry.search("rust", { limit: 10 });
+//! ```
+
+use serde::Serialize;
+use souk_core::Index;
+use souk_core::search::{HitSummary, Query, search};
+use wasm_bindgen::prelude::*;
+
+/// Reports a Rust panic on the console with its message instead of a bare "unreachable".
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// A registry index held by the page.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Registry {
+    index: Index,
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+export interface SearchOptions { limit?: number; offset?: number }
+export interface SearchHit {
+  name: string; version: string; description: string;
+  downloads: number; stars: number; score: number;
+}
+export interface SearchResults { total: number; hits: SearchHit[] }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "SearchOptions")]
+    pub type SearchOptions;
+    #[wasm_bindgen(typescript_type = "SearchResults")]
+    pub type SearchResults;
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Options {
+    limit: Option<usize>,
+    offset: usize,
+}
+
+#[derive(Serialize)]
+struct Results<'a> {
+    total: usize,
+    hits: Vec<HitSummary<'a>>,
+}
+
+#[wasm_bindgen]
+impl Registry {
+    /// The demo registry compiled into the module.
+    pub fn demo() -> Registry {
+        Registry {
+            index: souk_pack::demo::index(),
+        }
+    }
+
+    /// Loads an index snapshot (as `souk index import` writes it).
+    #[wasm_bindgen(js_name = fromSnapshot)]
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Registry, JsError> {
+        Ok(Registry {
+            index: Index::from_snapshot(bytes)?,
+        })
+    }
+
+    /// The snapshot bytes, to keep (IndexedDB) or send.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.index.to_snapshot()
+    }
+
+    /// How many pack versions the registry holds.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Searches the registry: `{ total, hits }`, best first.
+    pub fn search(
+        &self,
+        query: &str,
+        options: Option<SearchOptions>,
+    ) -> Result<SearchResults, JsError> {
+        let options: Options = match options {
+            Some(o) if !o.is_undefined() && !o.is_null() => {
+                serde_wasm_bindgen::from_value(o.into())?
+            }
+            _ => Options::default(),
+        };
+        let defaults = Query::new(query);
+        let query = Query {
+            offset: options.offset,
+            limit: options.limit.unwrap_or(defaults.limit),
+            ..defaults
+        };
+        let results = search(&self.index, &query);
+        let results = Results {
+            total: results.total,
+            hits: results.summaries(&self.index).collect(),
+        };
+        let value = results.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
+        Ok(value.unchecked_into())
+    }
+}

@@ -1,0 +1,119 @@
+//! `cargo xtask`: Souk's project tasks, in Rust so they run wherever cargo does.
+//!
+//! - `setup`: installs what a fresh machine lacks, and is quick when nothing is missing.
+//! - `build-wasm`: the browser module, as `wasm-pack.toml` configures it.
+//! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
+//!   tests in headless Chromium, the release wasm build, a bench smoke run).
+//! - `run`: the marketplace on the embedded demo registry.
+
+mod setup;
+mod shell;
+mod wasm;
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use shell::{Step, cargo};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Install what this machine lacks: the wasm target, wasm-bindgen-cli, Chromium and
+    /// chromedriver, the page's npm packages.
+    Setup,
+    /// Build the browser module as wasm-pack.toml says.
+    BuildWasm,
+    /// Set up, then run every check and test (what CI runs).
+    Test,
+    /// Set up, then run the marketplace on the embedded demo registry.
+    Run {
+        /// What to search for; empty lists every pack.
+        #[arg(default_value = "")]
+        query: String,
+    },
+}
+
+fn main() -> Result<()> {
+    let started = Instant::now();
+    match Cli::parse().task {
+        Task::Setup => setup::all()?,
+        Task::BuildWasm => {
+            wasm::build()?;
+        }
+        Task::Test => test()?,
+        Task::Run { query } => run(&query)?,
+    }
+    eprintln!("xtask: done in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+const WASM: &str = "wasm32-unknown-unknown";
+/// The crates that run in the browser: linted and tested for wasm too.
+const WASM_CRATES: [&str; 6] = ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web"];
+
+fn test() -> Result<()> {
+    setup::all()?;
+    let mut steps = Vec::new();
+    let mut step = |name: &'static str, f: &dyn Fn() -> Result<()>| -> Result<()> {
+        let started = Instant::now();
+        eprintln!("\n==> {name}");
+        f()?;
+        steps.push(Step {
+            name,
+            took: started.elapsed(),
+        });
+        Ok(())
+    };
+    step("format", &|| cargo(["fmt", "--all", "--check"]).run())?;
+    step("clippy (native)", &|| {
+        cargo([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()
+    })?;
+    step("clippy (wasm32)", &|| {
+        cargo(["clippy", "--target", WASM, "--all-targets"])
+            .args(WASM_CRATES)
+            .args(["--", "-D", "warnings"])
+            .run()
+    })?;
+    step("tests (native)", &|| cargo(["test", "--workspace"]).run())?;
+    step("tests (wasm32, headless Chromium)", &|| {
+        cargo(["test", "--target", WASM])
+            .args(WASM_CRATES)
+            .env("WASM_BINDGEN_USE_BROWSER", "1")
+            .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+            .run()
+    })?;
+    step("wasm module (release)", &|| wasm::build().map(drop))?;
+    step("bench smoke run", &|| {
+        cargo(["bench", "-p", "souk-benches", "--", "--test"]).run()
+    })?;
+    shell::report(&steps);
+    Ok(())
+}
+
+fn run(query: &str) -> Result<()> {
+    cargo(["build", "--release", "-p", "souk"]).run()?;
+    let souk = shell::target_dir()?.join("release/souk");
+    eprintln!(
+        "\nSouk's embedded demo registry (try `{} search QUERY`):\n",
+        souk.display()
+    );
+    shell::Cmd::new(&souk)
+        .args(["search", query, "--limit", "100"])
+        .run()
+}
