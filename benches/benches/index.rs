@@ -10,19 +10,11 @@ use souk_core::{Index, IndexBuilder};
 fn bench_corpus(c: &mut Criterion, label: &str, builder: impl Fn() -> IndexBuilder, index: &Index) {
     let mut group = c.benchmark_group(label);
     group.bench_function("build", |b| {
-        b.iter_batched(
-            &builder,
-            |builder| builder.build().unwrap(),
-            BatchSize::LargeInput,
-        )
+        b.iter_batched(&builder, |builder| builder.build().unwrap(), BatchSize::LargeInput)
     });
     let snapshot = index.to_snapshot();
-    group.bench_function("snapshot-write", |b| {
-        b.iter(|| black_box(index).to_snapshot())
-    });
-    group.bench_function("snapshot-load", |b| {
-        b.iter(|| Index::from_snapshot(black_box(&snapshot)).unwrap())
-    });
+    group.bench_function("snapshot-write", |b| b.iter(|| black_box(index).to_snapshot()));
+    group.bench_function("snapshot-load", |b| b.iter(|| Index::from_snapshot(black_box(&snapshot)).unwrap()));
     for query in ["react", "eslint plugin", ""] {
         group.bench_function(format!("search {query:?}"), |b| {
             b.iter(|| search(black_box(index), &Query::new(black_box(query))))

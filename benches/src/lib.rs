@@ -10,8 +10,7 @@ use souk_core::{Index, IndexBuilder};
 
 /// The committed 300-package slice of the npm corpus.
 pub fn npm_sample() -> IndexBuilder {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/souk/tests/fixtures/npm-sample.tsv");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/souk/tests/fixtures/npm-sample.tsv");
     import::read(&path, Format::NpmTsv).expect("the committed sample imports")
 }
 
@@ -22,8 +21,7 @@ pub fn npm_full() -> Option<Index> {
         return None;
     };
     let path = PathBuf::from(root).join("corpus/npm-packages.tsv");
-    let builder =
-        import::read(&path, Format::NpmTsv).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+    let builder = import::read(&path, Format::NpmTsv).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
     Some(builder.build().expect("the corpus builds"))
 }
 

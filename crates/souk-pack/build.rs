@@ -10,17 +10,9 @@ fn main() {
     files.sort();
     let mut out = String::from("&[\n");
     for path in &files {
-        let rel = path
-            .strip_prefix(&root)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .replace('\\', "/");
+        let rel = path.strip_prefix(&root).unwrap().to_str().unwrap().replace('\\', "/");
         let abs = path.canonicalize().unwrap();
-        out.push_str(&format!(
-            "    ({rel:?}, include_bytes!({:?})),\n",
-            abs.to_str().unwrap()
-        ));
+        out.push_str(&format!("    ({rel:?}, include_bytes!({:?})),\n", abs.to_str().unwrap()));
     }
     out.push_str("]\n");
     let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("demo_files.rs");

@@ -66,23 +66,12 @@ fn test() -> Result<()> {
         let started = Instant::now();
         eprintln!("\n==> {name}");
         f()?;
-        steps.push(Step {
-            name,
-            took: started.elapsed(),
-        });
+        steps.push(Step { name, took: started.elapsed() });
         Ok(())
     };
     step("format", &|| cargo(["fmt", "--all", "--check"]).run())?;
     step("clippy (native)", &|| {
-        cargo([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        .run()
+        cargo(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).run()
     })?;
     step("clippy (wasm32)", &|| {
         cargo(["clippy", "--target", WASM, "--all-targets"])
@@ -99,9 +88,7 @@ fn test() -> Result<()> {
             .run()
     })?;
     step("wasm module (release)", &|| wasm::build().map(drop))?;
-    step("bench smoke run", &|| {
-        cargo(["bench", "-p", "souk-benches", "--", "--test"]).run()
-    })?;
+    step("bench smoke run", &|| cargo(["bench", "-p", "souk-benches", "--", "--test"]).run())?;
     shell::report(&steps);
     Ok(())
 }
@@ -109,11 +96,6 @@ fn test() -> Result<()> {
 fn run(query: &str) -> Result<()> {
     cargo(["build", "--release", "-p", "souk"]).run()?;
     let souk = shell::target_dir()?.join("release/souk");
-    eprintln!(
-        "\nSouk's embedded demo registry (try `{} search QUERY`):\n",
-        souk.display()
-    );
-    shell::Cmd::new(&souk)
-        .args(["search", query, "--limit", "100"])
-        .run()
+    eprintln!("\nSouk's embedded demo registry (try `{} search QUERY`):\n", souk.display());
+    shell::Cmd::new(&souk).args(["search", query, "--limit", "100"]).run()
 }

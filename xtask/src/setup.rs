@@ -33,51 +33,24 @@ fn wasm_target() -> Result<()> {
 /// any other refuses the module.
 fn wasm_bindgen_cli() -> Result<()> {
     let want = locked_version("wasm-bindgen")?;
-    let have = Cmd::new("wasm-bindgen")
-        .args(["--version"])
-        .probe()
-        .unwrap_or_default();
-    let runner = Cmd::new("wasm-bindgen-test-runner")
-        .args(["--version"])
-        .probe()
-        .unwrap_or_default();
+    let have = Cmd::new("wasm-bindgen").args(["--version"]).probe().unwrap_or_default();
+    let runner = Cmd::new("wasm-bindgen-test-runner").args(["--version"]).probe().unwrap_or_default();
     if have.trim() == format!("wasm-bindgen {want}") && runner.contains(&want) {
         return Ok(());
     }
-    cargo([
-        "install",
-        "wasm-bindgen-cli",
-        "--locked",
-        "--version",
-        &want,
-    ])
-    .run()
+    cargo(["install", "wasm-bindgen-cli", "--locked", "--version", &want]).run()
 }
 
 fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
-    let root_user = Cmd::new("id")
-        .args(["-u"])
-        .probe()
-        .is_some_and(|id| id.trim() == "0");
+    let root_user = Cmd::new("id").args(["-u"]).probe().is_some_and(|id| id.trim() == "0");
     let apt = |args: &[&str]| {
-        if root_user {
-            Cmd::new("apt-get").args(args)
-        } else {
-            Cmd::new("sudo").args(["apt-get"]).args(args)
-        }
+        if root_user { Cmd::new("apt-get").args(args) } else { Cmd::new("sudo").args(["apt-get"]).args(args) }
     };
     apt(&["update"]).run()?;
-    apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ])
-    .run()
+    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).run()
 }
 
 /// The page's npm packages (binaryen's wasm-opt among them), exactly as the committed
@@ -85,20 +58,14 @@ fn chromium() -> Result<()> {
 fn npm_packages() -> Result<()> {
     let web = root().join("web");
     let installed = web.join("node_modules/.package-lock.json");
-    let fresh = match (
-        modified(&installed),
-        modified(&web.join("package-lock.json")),
-    ) {
+    let fresh = match (modified(&installed), modified(&web.join("package-lock.json"))) {
         (Some(installed), Some(locked)) => installed >= locked,
         _ => false,
     };
     if fresh && web.join("node_modules/.bin/wasm-opt").exists() {
         return Ok(());
     }
-    Cmd::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .dir("web")
-        .run()
+    Cmd::new("npm").args(["ci", "--no-audit", "--no-fund"]).dir("web").run()
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
@@ -117,21 +84,12 @@ fn locked_version(package: &str) -> Result<String> {
         version: String,
     }
     let path = root().join("Cargo.lock");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let lock: Lock =
-        toml::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
-    let versions: Vec<String> = lock
-        .package
-        .into_iter()
-        .filter(|p| p.name == package)
-        .map(|p| p.version)
-        .collect();
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let lock: Lock = toml::from_str(&text).with_context(|| format!("cannot parse {}", path.display()))?;
+    let versions: Vec<String> =
+        lock.package.into_iter().filter(|p| p.name == package).map(|p| p.version).collect();
     match &versions[..] {
         [one] => Ok(one.clone()),
-        _ => bail!(
-            "Cargo.lock holds {} versions of {package}; expected one",
-            versions.len()
-        ),
+        _ => bail!("Cargo.lock holds {} versions of {package}; expected one", versions.len()),
     }
 }

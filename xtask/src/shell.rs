@@ -42,10 +42,7 @@ impl Cmd {
     /// Runs the command with inherited output; a non-zero exit is an error.
     pub fn run(mut self) -> Result<()> {
         eprintln!("$ {}", self.describe());
-        let status = self
-            .0
-            .status()
-            .with_context(|| format!("cannot start {}", self.describe()))?;
+        let status = self.0.status().with_context(|| format!("cannot start {}", self.describe()))?;
         if !status.success() {
             bail!("`{}` failed ({status})", self.describe());
         }
@@ -56,9 +53,7 @@ impl Cmd {
     /// not start or failed (a probe for whether a tool is there).
     pub fn probe(mut self) -> Option<String> {
         let out = self.0.output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     fn describe(&self) -> String {
@@ -82,9 +77,7 @@ where
 
 /// The workspace root (the folder above this crate).
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits in the workspace")
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace")
 }
 
 /// Cargo's target directory, wherever `CARGO_TARGET_DIR` or a config puts it.
@@ -97,11 +90,7 @@ pub fn target_dir() -> Result<PathBuf> {
         .probe()
         .context("`cargo metadata` failed")?;
     let meta: serde_json::Value = serde_json::from_str(&out)?;
-    let dir = PathBuf::from(
-        meta["target_directory"]
-            .as_str()
-            .context("no target_directory")?,
-    );
+    let dir = PathBuf::from(meta["target_directory"].as_str().context("no target_directory")?);
     Ok(DIR.get_or_init(|| dir).clone())
 }
 

@@ -35,24 +35,14 @@ struct WasmOpt {
 
 fn config() -> Result<Config> {
     let path = root().join("wasm-pack.toml");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))
 }
 
 /// Builds the module and returns the path of the final `.wasm`.
 pub fn build() -> Result<PathBuf> {
     let Config { build, wasm_opt } = config()?;
-    cargo([
-        "build",
-        "--target",
-        WASM,
-        "--package",
-        &build.krate,
-        "--profile",
-        &build.profile,
-    ])
-    .run()?;
+    cargo(["build", "--target", WASM, "--package", &build.krate, "--profile", &build.profile]).run()?;
 
     let profile_dir = match build.profile.as_str() {
         "dev" | "test" => "debug",
@@ -60,15 +50,9 @@ pub fn build() -> Result<PathBuf> {
         other => other,
     };
     let stem = build.krate.replace('-', "_");
-    let raw = target_dir()?
-        .join(WASM)
-        .join(profile_dir)
-        .join(format!("{stem}.wasm"));
+    let raw = target_dir()?.join(WASM).join(profile_dir).join(format!("{stem}.wasm"));
     let out_dir = root().join(&build.out_dir);
-    Cmd::new("wasm-bindgen")
-        .args(["--target", &build.target, "--out-dir"])
-        .args([&out_dir, &raw])
-        .run()?;
+    Cmd::new("wasm-bindgen").args(["--target", &build.target, "--out-dir"]).args([&out_dir, &raw]).run()?;
 
     let module = out_dir.join(format!("{stem}_bg.wasm"));
     let bound = std::fs::metadata(&module)?.len();

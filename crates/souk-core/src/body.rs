@@ -59,9 +59,7 @@ pub fn is_safe_path(path: &str) -> bool {
     !path.is_empty()
         && path.len() <= MAX_PATH_LEN
         && !path.contains(['\\', ':', '\0'])
-        && path
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
+        && path.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 /// Encodes files as a body. Files are sorted by path first, so the order they come in
@@ -72,10 +70,7 @@ pub fn encode(files: &[PackFile]) -> Result<Vec<u8>, BodyError> {
     }
     let mut sorted: Vec<&PackFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
-    let size = sorted
-        .iter()
-        .map(|f| 6 + f.path.len() + f.contents.len())
-        .sum::<usize>();
+    let size = sorted.iter().map(|f| 6 + f.path.len() + f.contents.len()).sum::<usize>();
     let mut out = Vec::with_capacity(12 + size);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
@@ -86,8 +81,8 @@ pub fn encode(files: &[PackFile]) -> Result<Vec<u8>, BodyError> {
         if i > 0 && sorted[i - 1].path == file.path {
             return Err(BodyError::DuplicatePath(file.path.clone()));
         }
-        let len = u32::try_from(file.contents.len())
-            .map_err(|_| BodyError::FileTooLarge(file.path.clone()))?;
+        let len =
+            u32::try_from(file.contents.len()).map_err(|_| BodyError::FileTooLarge(file.path.clone()))?;
         out.extend_from_slice(&(file.path.len() as u16).to_le_bytes());
         out.extend_from_slice(file.path.as_bytes());
         out.extend_from_slice(&len.to_le_bytes());
@@ -122,10 +117,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<PackFile>, BodyError> {
         }
         let size = r.u32()? as usize;
         let contents = r.take(size)?.to_vec();
-        files.push(PackFile {
-            path: path.into(),
-            contents,
-        });
+        files.push(PackFile { path: path.into(), contents });
     }
     match r.0.len() {
         0 => Ok(files),
@@ -163,24 +155,13 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn file(path: &str, contents: &str) -> PackFile {
-        PackFile {
-            path: path.into(),
-            contents: contents.as_bytes().to_vec(),
-        }
+        PackFile { path: path.into(), contents: contents.as_bytes().to_vec() }
     }
 
     #[test]
     fn round_trips_and_ignores_input_order() {
-        let a = encode(&[
-            file("src/main.rs", "fn main() {}"),
-            file("Cargo.toml", "[package]"),
-        ])
-        .unwrap();
-        let b = encode(&[
-            file("Cargo.toml", "[package]"),
-            file("src/main.rs", "fn main() {}"),
-        ])
-        .unwrap();
+        let a = encode(&[file("src/main.rs", "fn main() {}"), file("Cargo.toml", "[package]")]).unwrap();
+        let b = encode(&[file("Cargo.toml", "[package]"), file("src/main.rs", "fn main() {}")]).unwrap();
         assert_eq!(a, b);
         assert_eq!(content_hash(&a), content_hash(&b));
         let files = decode(&a).unwrap();
@@ -190,35 +171,17 @@ mod tests {
 
     #[test]
     fn refuses_paths_that_escape() {
-        for path in [
-            "../x",
-            "/etc/passwd",
-            "a/../../b",
-            "a//b",
-            "C:\\x",
-            "",
-            "./a",
-        ] {
-            assert_eq!(
-                encode(&[file(path, "")]),
-                Err(BodyError::UnsafePath(path.into())),
-                "{path}"
-            );
+        for path in ["../x", "/etc/passwd", "a/../../b", "a//b", "C:\\x", "", "./a"] {
+            assert_eq!(encode(&[file(path, "")]), Err(BodyError::UnsafePath(path.into())), "{path}");
         }
-        assert_eq!(
-            encode(&[file("a", "1"), file("a", "2")]),
-            Err(BodyError::DuplicatePath("a".into()))
-        );
+        assert_eq!(encode(&[file("a", "1"), file("a", "2")]), Err(BodyError::DuplicatePath("a".into())));
     }
 
     #[test]
     fn every_truncation_is_an_error() {
         let body = encode(&[file("a.txt", "hello"), file("b.txt", "world")]).unwrap();
         for len in 0..body.len() {
-            assert!(
-                decode(&body[..len]).is_err(),
-                "prefix of {len} bytes decoded"
-            );
+            assert!(decode(&body[..len]).is_err(), "prefix of {len} bytes decoded");
         }
         let mut longer = body.clone();
         longer.push(0);

@@ -29,10 +29,7 @@ pub fn check_name(name: &str) -> Result<(), NameRule> {
     let Some(first) = name.chars().next() else {
         return Err(NameRule::Empty);
     };
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-    {
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
         return Err(NameRule::InvalidChar(bad));
     }
     if !first.is_ascii_alphabetic() {
@@ -47,11 +44,7 @@ pub fn check_name(name: &str) -> Result<(), NameRule> {
 /// One byte of a name as compared: ASCII lower case, `_` as `-`.
 #[inline]
 pub fn fold_byte(b: u8) -> u8 {
-    if b == b'_' {
-        b'-'
-    } else {
-        b.to_ascii_lowercase()
-    }
+    if b == b'_' { b'-' } else { b.to_ascii_lowercase() }
 }
 
 /// Orders names as the index stores them: by their folded bytes.
@@ -72,13 +65,7 @@ mod tests {
 
     #[test]
     fn accepts_crates_io_style_names() {
-        for name in [
-            "a",
-            "rust-cli",
-            "axum_service",
-            "Dockerfile2",
-            &"x".repeat(64),
-        ] {
+        for name in ["a", "rust-cli", "axum_service", "Dockerfile2", &"x".repeat(64)] {
             assert_eq!(check_name(name), Ok(()), "{name}");
         }
     }

@@ -48,11 +48,7 @@ pub struct Dependency {
 /// What a publisher writes in `souk.toml`, before validation. The core does not parse TOML:
 /// the shells deserialize into this and call [`Manifest::validate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(serde::Deserialize),
-    serde(deny_unknown_fields)
-)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize), serde(deny_unknown_fields))]
 pub struct Manifest {
     pub name: String,
     pub version: String,
@@ -131,9 +127,7 @@ pub enum Rule {
     TooLong(usize),
     #[error("may have at most {0} entries")]
     TooMany(usize),
-    #[error(
-        "may contain only ASCII letters, digits, `-`, `_` and `+`, starting with a letter or digit"
-    )]
+    #[error("may contain only ASCII letters, digits, `-`, `_` and `+`, starting with a letter or digit")]
     Keyword,
     #[error("must be an http:// or https:// URL without spaces")]
     NotHttpUrl,
@@ -185,20 +179,8 @@ impl Manifest {
         let version = Version::parse(&self.version)
             .map_err(|e| fail(Field::Version, Rule::Version(e.to_string())))
             .ok();
-        check_text(
-            &mut fail,
-            Field::Description,
-            &self.description,
-            limits::DESCRIPTION_LEN,
-            true,
-        );
-        check_text(
-            &mut fail,
-            Field::License,
-            &self.license,
-            limits::LICENSE_LEN,
-            true,
-        );
+        check_text(&mut fail, Field::Description, &self.description, limits::DESCRIPTION_LEN, true);
+        check_text(&mut fail, Field::License, &self.license, limits::LICENSE_LEN, true);
         if self.tags.len() > limits::TAGS {
             fail(Field::Tags, Rule::TooMany(limits::TAGS));
         }
@@ -212,17 +194,10 @@ impl Manifest {
             fail(Field::Authors, Rule::TooMany(limits::AUTHORS));
         }
         for author in &self.authors {
-            check_text(
-                &mut fail,
-                Field::Author(author.clone()),
-                author,
-                limits::AUTHOR_LEN,
-                true,
-            );
+            check_text(&mut fail, Field::Author(author.clone()), author, limits::AUTHOR_LEN, true);
         }
         if !self.homepage.is_empty() {
-            let scheme_ok =
-                self.homepage.starts_with("https://") || self.homepage.starts_with("http://");
+            let scheme_ok = self.homepage.starts_with("https://") || self.homepage.starts_with("http://");
             if !scheme_ok || self.homepage.contains(char::is_whitespace) {
                 fail(Field::Homepage, Rule::NotHttpUrl);
             } else if self.homepage.len() > limits::HOMEPAGE_LEN {
@@ -241,10 +216,7 @@ impl Manifest {
                 fail(field(), Rule::SelfDependency);
             }
             match VersionReq::parse(req) {
-                Ok(req) => dependencies.push(Dependency {
-                    name: name.clone(),
-                    req,
-                }),
+                Ok(req) => dependencies.push(Dependency { name: name.clone(), req }),
                 Err(e) => fail(field(), Rule::Requirement(e.to_string())),
             }
         }
@@ -271,13 +243,7 @@ impl Manifest {
     }
 }
 
-fn check_text(
-    fail: &mut impl FnMut(Field, Rule),
-    field: Field,
-    text: &str,
-    max: usize,
-    required: bool,
-) {
+fn check_text(fail: &mut impl FnMut(Field, Rule), field: Field, text: &str, max: usize, required: bool) {
     if required && text.trim().is_empty() {
         fail(field, Rule::Empty);
     } else if text.chars().count() > max {
@@ -287,13 +253,8 @@ fn check_text(
 
 /// Tags and categories: short ASCII keywords, as crates.io has them.
 fn check_keyword(fail: &mut impl FnMut(Field, Rule), field: Field, word: &str) {
-    let starts_well = word
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let chars_ok = word
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+'));
+    let starts_well = word.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let chars_ok = word.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+'));
     if !starts_well || !chars_ok {
         fail(field, Rule::Keyword);
     } else if word.len() > limits::TAG_LEN {
@@ -338,11 +299,8 @@ mod tests {
             description: " ".into(),
             tags: vec!["ok".into(), "no spaces".into()],
             homepage: "ftp://x".into(),
-            dependencies: [
-                ("1axum".to_string(), "1".to_string()),
-                ("serde".to_string(), ">>1".to_string()),
-            ]
-            .into(),
+            dependencies: [("1axum".to_string(), "1".to_string()), ("serde".to_string(), ">>1".to_string())]
+                .into(),
             ..manifest()
         };
         let Invalid(errors) = bad.validate().unwrap_err();
@@ -359,13 +317,8 @@ mod tests {
                 "dependency \"serde\"",
             ]
         );
-        assert_eq!(
-            errors[0].to_string(),
-            "name: must start with an ASCII letter"
-        );
-        assert!(
-            matches!(&errors[1].rule, Rule::Version(m) if m.contains("unexpected end of input"))
-        );
+        assert_eq!(errors[0].to_string(), "name: must start with an ASCII letter");
+        assert!(matches!(&errors[1].rule, Rule::Version(m) if m.contains("unexpected end of input")));
         assert_eq!(errors[2].rule, Rule::Empty);
         assert_eq!(errors[4].rule, Rule::NotHttpUrl);
         assert_eq!(errors[5].rule, Rule::Name(NameRule::MustStartWithLetter));
@@ -374,16 +327,11 @@ mod tests {
 
     #[test]
     fn a_pack_cannot_depend_on_itself_under_another_spelling() {
-        let bad = Manifest {
-            dependencies: [("Axum_Service".to_string(), "1".to_string())].into(),
-            ..manifest()
-        };
+        let bad =
+            Manifest { dependencies: [("Axum_Service".to_string(), "1".to_string())].into(), ..manifest() };
         let Invalid(errors) = bad.validate().unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(
-            errors[0].to_string(),
-            "dependency \"Axum_Service\": a pack cannot depend on itself"
-        );
+        assert_eq!(errors[0].to_string(), "dependency \"Axum_Service\": a pack cannot depend on itself");
     }
 
     #[test]
@@ -394,10 +342,7 @@ mod tests {
             ..manifest()
         };
         let Invalid(errors) = bad.validate().unwrap_err();
-        assert_eq!(
-            errors[0].to_string(),
-            "description: must be at most 1000 characters long"
-        );
+        assert_eq!(errors[0].to_string(), "description: must be at most 1000 characters long");
         assert_eq!(errors[1].to_string(), "tags: may have at most 10 entries");
     }
 }

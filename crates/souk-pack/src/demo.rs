@@ -19,16 +19,10 @@ pub fn packs() -> Result<Vec<LocalPack>, PackError> {
     while let Some((first, _)) = rest.first() {
         let folder = first.split('/').next().unwrap_or_default();
         let prefix = format!("{folder}/");
-        let len = rest
-            .iter()
-            .take_while(|(p, _)| p.starts_with(&prefix))
-            .count();
+        let len = rest.iter().take_while(|(p, _)| p.starts_with(&prefix)).count();
         let files = rest[..len]
             .iter()
-            .map(|(path, bytes)| PackFile {
-                path: path[prefix.len()..].into(),
-                contents: bytes.to_vec(),
-            })
+            .map(|(path, bytes)| PackFile { path: path[prefix.len()..].into(), contents: bytes.to_vec() })
             .collect();
         packs.push(LocalPack::from_files(files, PUBLISHED)?);
         rest = &rest[len..];
@@ -59,20 +53,9 @@ mod tests {
         for pack in &packs {
             for dep in &pack.version.dependencies {
                 let target = index.latest(&dep.name);
-                assert!(
-                    target.is_some(),
-                    "{} depends on missing {}",
-                    pack.version.name,
-                    dep.name
-                );
+                assert!(target.is_some(), "{} depends on missing {}", pack.version.name, dep.name);
                 let version = semver::Version::parse(target.unwrap().version()).unwrap();
-                assert!(
-                    dep.req.matches(&version),
-                    "{} needs {} {}",
-                    pack.version.name,
-                    dep.name,
-                    dep.req
-                );
+                assert!(dep.req.matches(&version), "{} needs {} {}", pack.version.name, dep.name, dep.req);
             }
         }
     }
@@ -82,15 +65,8 @@ mod tests {
         for pack in packs().unwrap() {
             let files = souk_core::body::decode(&pack.body).unwrap();
             assert!(files.iter().any(|f| f.path == crate::MANIFEST_FILE));
-            assert!(
-                files.len() >= 2,
-                "{} has no template files",
-                pack.version.name
-            );
-            assert_eq!(
-                pack.version.content_hash,
-                Some(souk_core::body::content_hash(&pack.body))
-            );
+            assert!(files.len() >= 2, "{} has no template files", pack.version.name);
+            assert_eq!(pack.version.content_hash, Some(souk_core::body::content_hash(&pack.body)));
         }
     }
 }

@@ -44,10 +44,7 @@ impl LocalPack {
     /// Builds a pack from its files (the manifest among them, at the top level), stamping
     /// it with the publication time the caller supplies.
     pub fn from_files(files: Vec<PackFile>, published: u64) -> Result<Self, PackError> {
-        let manifest = files
-            .iter()
-            .find(|f| f.path == MANIFEST_FILE)
-            .ok_or(PackError::NoManifest)?;
+        let manifest = files.iter().find(|f| f.path == MANIFEST_FILE).ok_or(PackError::NoManifest)?;
         let text = std::str::from_utf8(&manifest.contents).map_err(|_| ManifestError::NotUtf8)?;
         let mut version = parse_manifest(text)?;
         let body = body::encode(&files)?;

@@ -45,13 +45,8 @@ pub enum ManifestError {
 
 /// Parses and validates `souk.toml`.
 pub fn parse_manifest(text: &str) -> Result<PackVersion, ManifestError> {
-    let SoukToml {
-        mut pack,
-        dependencies,
-    } = toml::from_str(text).map_err(|e| ManifestError::Toml {
-        line: e
-            .span()
-            .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+    let SoukToml { mut pack, dependencies } = toml::from_str(text).map_err(|e| ManifestError::Toml {
+        line: e.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
         message: e.message().trim_end().to_owned(),
     })?;
     pack.dependencies = dependencies;
@@ -92,16 +87,10 @@ mod tests {
             "[pack]\nname=\"x\"\nversion=\"1.0.0\"\ndescription=\"d\"\nlicense=\"MIT\"\nlicence=\"MIT\"\n",
         )
         .unwrap_err();
-        assert!(
-            unknown
-                .to_string()
-                .starts_with("line 6: unknown field `licence`"),
-            "{unknown}"
-        );
-        let invalid = parse_manifest(
-            "[pack]\nname=\"9lives\"\nversion=\"one\"\ndescription=\"d\"\nlicense=\"MIT\"\n",
-        )
-        .unwrap_err();
+        assert!(unknown.to_string().starts_with("line 6: unknown field `licence`"), "{unknown}");
+        let invalid =
+            parse_manifest("[pack]\nname=\"9lives\"\nversion=\"one\"\ndescription=\"d\"\nlicense=\"MIT\"\n")
+                .unwrap_err();
         assert_eq!(
             invalid.to_string(),
             "name: must start with an ASCII letter; version: is not a semver version: unexpected character 'o' while parsing major version number"

@@ -64,17 +64,13 @@ struct Results<'a> {
 impl Registry {
     /// The demo registry compiled into the module.
     pub fn demo() -> Registry {
-        Registry {
-            index: souk_pack::demo::index(),
-        }
+        Registry { index: souk_pack::demo::index() }
     }
 
     /// Loads an index snapshot (as `souk index import` writes it).
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(bytes: &[u8]) -> Result<Registry, JsError> {
-        Ok(Registry {
-            index: Index::from_snapshot(bytes)?,
-        })
+        Ok(Registry { index: Index::from_snapshot(bytes)? })
     }
 
     /// The snapshot bytes, to keep (IndexedDB) or send.
@@ -89,28 +85,16 @@ impl Registry {
     }
 
     /// Searches the registry: `{ total, hits }`, best first.
-    pub fn search(
-        &self,
-        query: &str,
-        options: Option<SearchOptions>,
-    ) -> Result<SearchResults, JsError> {
+    pub fn search(&self, query: &str, options: Option<SearchOptions>) -> Result<SearchResults, JsError> {
         let options: Options = match options {
-            Some(o) if !o.is_undefined() && !o.is_null() => {
-                serde_wasm_bindgen::from_value(o.into())?
-            }
+            Some(o) if !o.is_undefined() && !o.is_null() => serde_wasm_bindgen::from_value(o.into())?,
             _ => Options::default(),
         };
         let defaults = Query::new(query);
-        let query = Query {
-            offset: options.offset,
-            limit: options.limit.unwrap_or(defaults.limit),
-            ..defaults
-        };
+        let query =
+            Query { offset: options.offset, limit: options.limit.unwrap_or(defaults.limit), ..defaults };
         let results = search(&self.index, &query);
-        let results = Results {
-            total: results.total,
-            hits: results.summaries(&self.index).collect(),
-        };
+        let results = Results { total: results.total, hits: results.summaries(&self.index).collect() };
         let value = results.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
         Ok(value.unchecked_into())
     }

@@ -30,10 +30,7 @@ pub enum Format {
 impl Format {
     /// The format a file's name suggests.
     pub fn from_path(path: &Path) -> Result<Format> {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let name = name.strip_suffix(".gz").unwrap_or(name);
         match Path::new(name).extension().and_then(|e| e.to_str()) {
             Some("tsv") => Ok(Format::NpmTsv),
@@ -61,11 +58,7 @@ pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
     let versions = builder.len();
     let snapshot = builder.build()?.to_snapshot();
     crate::fsutil::write_atomically(out, &snapshot)?;
-    Ok(Summary {
-        versions,
-        bytes: snapshot.len(),
-        elapsed: started.elapsed(),
-    })
+    Ok(Summary { versions, bytes: snapshot.len(), elapsed: started.elapsed() })
 }
 
 /// Reads every record of `file`, showing progress on a terminal.
@@ -86,8 +79,7 @@ pub fn read(file: &Path, format: Format) -> Result<IndexBuilder> {
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let at = || format!("{}:{}", file.display(), number + 1);
-        let line =
-            std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", at()))?;
+        let line = std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", at()))?;
         let parsed = match format {
             Format::NpmTsv if number == 0 => check_npm_header(line).map(|()| None),
             Format::NpmTsv if line.is_empty() => Ok(None),
@@ -133,18 +125,12 @@ fn npm_line(line: &str) -> Result<PackVersion> {
     if name.is_empty() {
         bail!("the package name is empty");
     }
-    let version =
-        Version::parse(version).with_context(|| format!("{name}: bad version {version:?}"))?;
+    let version = Version::parse(version).with_context(|| format!("{name}: bad version {version:?}"))?;
     let downloads = match downloads {
         "" => 0,
-        n => n
-            .parse()
-            .with_context(|| format!("{name}: downloads_a_month {n:?} is not a whole number"))?,
+        n => n.parse().with_context(|| format!("{name}: downloads_a_month {n:?} is not a whole number"))?,
     };
-    Ok(PackVersion {
-        downloads,
-        ..imported(name, version, summary.into())
-    })
+    Ok(PackVersion { downloads, ..imported(name, version, summary.into()) })
 }
 
 #[derive(Deserialize)]
@@ -186,18 +172,12 @@ fn crates_line(line: &str) -> Result<Option<PackVersion>> {
         let name = dep.package.unwrap_or(dep.name);
         if seen.insert((name.clone(), dep.req.clone())) {
             let req = VersionReq::parse(&dep.req).with_context(|| {
-                format!(
-                    "{} {}: bad requirement {:?} on {name}",
-                    krate.name, krate.vers, dep.req
-                )
+                format!("{} {}: bad requirement {:?} on {name}", krate.name, krate.vers, dep.req)
             })?;
             dependencies.push(Dependency { name, req });
         }
     }
-    Ok(Some(PackVersion {
-        dependencies,
-        ..imported(&krate.name, version, String::new())
-    }))
+    Ok(Some(PackVersion { dependencies, ..imported(&krate.name, version, String::new()) }))
 }
 
 /// A record of another registry's metadata: no key, no body, no Souk-only fields.

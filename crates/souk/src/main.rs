@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use souk_core::Index;
-use souk_core::search::{Query, search};
+use souk_core::search::{Filters, Query, Sort, search};
 
 use souk::import::{self, Format};
 
@@ -27,23 +27,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Search packs by name and description.
-    Search {
-        /// What to look for; empty lists every pack.
-        #[arg(default_value = "")]
-        query: String,
-        /// The index snapshot to search (default: the embedded demo registry).
-        #[arg(long, value_name = "INDEX")]
-        index: Option<PathBuf>,
-        /// How many results to show.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// How many results to skip, for paging.
-        #[arg(long, default_value_t = 0)]
-        offset: usize,
-        /// Print the results as a JSON array.
-        #[arg(long)]
-        json: bool,
-    },
+    Search(SearchArgs),
     /// Check a pack folder and write its body, ready to publish.
     Pack {
         /// The folder holding `souk.toml` and the template files.
@@ -56,6 +40,48 @@ enum Command {
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
     Index(IndexCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct SearchArgs {
+    /// What to look for (typos and partial words are fine); empty lists every pack.
+    #[arg(default_value = "")]
+    query: String,
+    /// The index snapshot to search (default: the embedded demo registry).
+    #[arg(long, value_name = "INDEX")]
+    index: Option<PathBuf>,
+    /// Only packs with this tag.
+    #[arg(long)]
+    tag: Option<String>,
+    /// Only packs in this category.
+    #[arg(long)]
+    category: Option<String>,
+    /// Only packs by this author.
+    #[arg(long)]
+    author: Option<String>,
+    /// Only packs under this license (an identifier of the pack's license expression).
+    #[arg(long)]
+    license: Option<String>,
+    /// The order of results.
+    #[arg(long, value_enum, default_value_t = SortArg::Relevance)]
+    sort: SortArg,
+    /// How many results to show.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// How many results to skip, for paging.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Print the results as a JSON array.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SortArg {
+    Relevance,
+    Downloads,
+    Stars,
+    Newest,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,26 +118,30 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Search {
-            query,
-            index,
-            limit,
-            offset,
-            json,
-        } => {
-            let index = load_index(index.as_deref())?;
-            let results = search(
-                &index,
-                &Query {
-                    text: &query,
-                    offset,
-                    limit,
+        Command::Search(args) => {
+            let index = load_index(args.index.as_deref())?;
+            let query = Query {
+                text: &args.query,
+                filters: Filters {
+                    tag: args.tag.as_deref(),
+                    category: args.category.as_deref(),
+                    author: args.author.as_deref(),
+                    license: args.license.as_deref(),
                 },
-            );
-            if json {
+                sort: match args.sort {
+                    SortArg::Relevance => Sort::Relevance,
+                    SortArg::Downloads => Sort::Downloads,
+                    SortArg::Stars => Sort::Stars,
+                    SortArg::Newest => Sort::Newest,
+                },
+                offset: args.offset,
+                limit: args.limit,
+            };
+            let results = search(&index, &query);
+            if args.json {
                 output::print_json(&index, &results)
             } else {
-                output::print_table(&index, &results, offset);
+                output::print_table(&index, &results, args.offset);
                 Ok(())
             }
         }
@@ -142,7 +172,6 @@ fn load_index(path: Option<&Path>) -> Result<Index> {
     let Some(path) = path else {
         return Ok(souk_pack::demo::index());
     };
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read index {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read index {}", path.display()))?;
     Index::from_snapshot(&bytes).with_context(|| format!("cannot load index {}", path.display()))
 }

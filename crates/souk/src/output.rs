@@ -21,17 +21,10 @@ pub fn print_table(index: &Index, results: &SearchResults, offset: usize) {
         .iter()
         .map(|hit| {
             let pack = index.get(hit.record);
-            (
-                format!("{} = \"{}\"", pack.name(), pack.version()),
-                pack.description(),
-            )
+            (format!("{} = \"{}\"", pack.name(), pack.version()), pack.description())
         })
         .collect();
-    let width = rows
-        .iter()
-        .map(|(left, _)| left.chars().count())
-        .max()
-        .unwrap_or(0);
+    let width = rows.iter().map(|(left, _)| left.chars().count()).max().unwrap_or(0);
     for (left, description) in &rows {
         match first_line(description) {
             "" => println!("{left}"),
@@ -42,10 +35,7 @@ pub fn print_table(index: &Index, results: &SearchResults, offset: usize) {
     if results.total == 0 {
         eprintln!("no packs match");
     } else if shown < results.total {
-        eprintln!(
-            "... and {} more (use --limit and --offset to see them)",
-            results.total - shown
-        );
+        eprintln!("... and {} more (use --limit and --offset to see them)", results.total - shown);
     }
 }
 

@@ -15,23 +15,13 @@ pub fn pack(dir: &Path, out: Option<&Path>) -> Result<()> {
     }
     let mut files = Vec::new();
     read_files(dir, dir, &mut files)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let pack = LocalPack::from_files(files, now)
-        .with_context(|| format!("invalid pack {}", dir.display()))?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let pack =
+        LocalPack::from_files(files, now).with_context(|| format!("invalid pack {}", dir.display()))?;
     let v = &pack.version;
-    let out = out.map_or_else(
-        || PathBuf::from(format!("{}-{}.souk", v.name, v.version)),
-        Path::to_path_buf,
-    );
+    let out = out.map_or_else(|| PathBuf::from(format!("{}-{}.souk", v.name, v.version)), Path::to_path_buf);
     write_atomically(&out, &pack.body)?;
-    let hash: String = v
-        .content_hash
-        .iter()
-        .flatten()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash: String = v.content_hash.iter().flatten().map(|b| format!("{b:02x}")).collect();
     eprintln!(
         "{:>12} {} v{} ({} bytes) to {}\n{:>12} sha256:{hash}",
         "Packed",
@@ -47,32 +37,23 @@ pub fn pack(dir: &Path, out: Option<&Path>) -> Result<()> {
 /// Every file below `dir`, with `/`-separated paths relative to `root`. Version-control
 /// folders are left out; symbolic links are refused, as a pack must not point outside.
 fn read_files(root: &Path, dir: &Path, files: &mut Vec<PackFile>) -> Result<()> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         let path = entry.path();
         let kind = entry.file_type()?;
         if kind.is_symlink() {
-            bail!(
-                "{} is a symbolic link; packs hold only regular files",
-                path.display()
-            );
+            bail!("{} is a symbolic link; packs hold only regular files", path.display());
         } else if kind.is_dir() {
             if entry.file_name() != ".git" {
                 read_files(root, &path, files)?;
             }
         } else {
             let relative = path.strip_prefix(root).expect("below root");
-            let relative = relative
-                .to_str()
-                .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
-            let contents =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            files.push(PackFile {
-                path: relative.replace(std::path::MAIN_SEPARATOR, "/"),
-                contents,
-            });
+            let relative =
+                relative.to_str().with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
+            let contents = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            files.push(PackFile { path: relative.replace(std::path::MAIN_SEPARATOR, "/"), contents });
         }
     }
     Ok(())

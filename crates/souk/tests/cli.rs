@@ -4,10 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn souk(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_souk"))
-        .args(args)
-        .output()
-        .expect("souk runs")
+    Command::new(env!("CARGO_BIN_EXE_souk")).args(args).output().expect("souk runs")
 }
 
 fn stdout(out: &Output) -> String {
@@ -23,16 +20,11 @@ fn assert_one_line_error(out: &Output, needle: &str) {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(1), "stderr: {err}");
     assert_eq!(err.lines().count(), 1, "not one line: {err}");
-    assert!(
-        err.starts_with("error: ") && err.contains(needle),
-        "{err:?} lacks {needle:?}"
-    );
+    assert!(err.starts_with("error: ") && err.contains(needle), "{err:?} lacks {needle:?}");
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
 fn path_str(p: &Path) -> &str {
@@ -47,11 +39,7 @@ fn shared(relative: &str) -> Option<PathBuf> {
         return None;
     };
     let path = Path::new(&root).join(relative);
-    assert!(
-        path.is_file(),
-        "SOUK_SHARED is set but {} is missing",
-        path.display()
-    );
+    assert!(path.is_file(), "SOUK_SHARED is set but {} is missing", path.display());
     Some(path)
 }
 
@@ -73,33 +61,14 @@ fn json_hits(out: &Output) -> Vec<Hit> {
 fn import_then_search() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("npm.idx");
-    let out = souk(&[
-        "index",
-        "import",
-        path_str(&fixture("npm-sample.tsv")),
-        "--out",
-        path_str(&index),
-    ]);
+    let out = souk(&["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Imported 300 pack versions"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("Imported 300 pack versions"), "{}", stderr(&out));
 
-    let hits = json_hits(&souk(&[
-        "search",
-        "react",
-        "--index",
-        path_str(&index),
-        "--json",
-    ]));
+    let hits = json_hits(&souk(&["search", "react", "--index", path_str(&index), "--json"]));
     assert_eq!(hits[0].name, "react");
     assert_eq!(hits[0].version, "19.3.1");
-    assert_eq!(
-        hits[0].description,
-        "React is a JavaScript library for building user interfaces."
-    );
+    assert_eq!(hits[0].description, "React is a JavaScript library for building user interfaces.");
     assert!(hits[0].downloads > 300_000_000 && hits[0].score > hits[1].score);
 
     let page = json_hits(&souk(&[
@@ -114,24 +83,13 @@ fn import_then_search() {
         "2",
     ]));
     assert_eq!(page.len(), 5);
-    let table = souk(&[
-        "search",
-        "react",
-        "--index",
-        path_str(&index),
-        "--limit",
-        "2",
-    ]);
+    let table = souk(&["search", "react", "--index", path_str(&index), "--limit", "2"]);
     assert!(
         stdout(&table).starts_with("react = \"19.3.1\"       # React is a JavaScript library"),
         "{}",
         stdout(&table)
     );
-    assert!(
-        stderr(&table).contains("... and 9 more"),
-        "{}",
-        stderr(&table)
-    );
+    assert!(stderr(&table).contains("... and 10 more"), "{}", stderr(&table));
 }
 
 /// The core's cross-target fixture is exactly what the importer writes today.
@@ -139,16 +97,9 @@ fn import_then_search() {
 fn sample_import_reproduces_the_core_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("sample.idx");
-    let out = souk(&[
-        "index",
-        "import",
-        path_str(&fixture("npm-sample.tsv")),
-        "--out",
-        path_str(&index),
-    ]);
+    let out = souk(&["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let committed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../souk-core/tests/fixtures/npm-sample.idx");
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../souk-core/tests/fixtures/npm-sample.idx");
     assert!(
         std::fs::read(&index).unwrap() == std::fs::read(&committed).unwrap(),
         "the snapshot format or importer changed: regenerate with `souk index import {} --out {}`",
@@ -161,10 +112,7 @@ fn sample_import_reproduces_the_core_fixture() {
 fn without_an_index_the_demo_registry_answers() {
     let hits = json_hits(&souk(&["search", "rust", "--json", "--limit", "100"]));
     let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
-    assert!(
-        names.contains(&"rust-cli") && names.contains(&"rust-lib"),
-        "{names:?}"
-    );
+    assert!(names.contains(&"rust-cli") && names.contains(&"rust-lib"), "{names:?}");
     let all = json_hits(&souk(&["search", "--json", "--limit", "1000"]));
     assert!(all.len() >= 20);
 }
@@ -173,11 +121,8 @@ fn without_an_index_the_demo_registry_answers() {
 fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
     let dir = tempfile::tempdir().unwrap();
     let tsv = dir.path().join("broken.tsv");
-    std::fs::write(
-        &tsv,
-        "name\tversion\tdownloads_a_month\tsummary\nok\t1.0.0\t5\tfine\nbroken\t1.0.0\n",
-    )
-    .unwrap();
+    std::fs::write(&tsv, "name\tversion\tdownloads_a_month\tsummary\nok\t1.0.0\t5\tfine\nbroken\t1.0.0\n")
+        .unwrap();
     let index = dir.path().join("out.idx");
     std::fs::write(&index, b"previous contents").unwrap();
     let out = souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]);
@@ -186,17 +131,9 @@ fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
         "broken.tsv:3: expected 4 tab-separated fields (name, version, downloads_a_month, summary), found 2",
     );
     assert_eq!(std::fs::read(&index).unwrap(), b"previous contents");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        2,
-        "a temporary file was left behind"
-    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "a temporary file was left behind");
 
-    std::fs::write(
-        &tsv,
-        "name\tversion\tdownloads_a_month\tsummary\nx\tone\t5\t\n",
-    )
-    .unwrap();
+    std::fs::write(&tsv, "name\tversion\tdownloads_a_month\tsummary\nx\tone\t5\t\n").unwrap();
     assert_one_line_error(
         &souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]),
         "broken.tsv:2: x: bad version \"one\"",
@@ -222,10 +159,7 @@ fn a_truncated_snapshot_is_refused() {
         &format!("cannot load index {}: snapshot is truncated", cut.display()),
     );
     std::fs::write(&cut, b"hello").unwrap();
-    assert_one_line_error(
-        &souk(&["search", "x", "--index", path_str(&cut)]),
-        "not a Souk index snapshot",
-    );
+    assert_one_line_error(&souk(&["search", "x", "--index", path_str(&cut)]), "not a Souk index snapshot");
 }
 
 #[test]
@@ -272,18 +206,8 @@ fn full_npm_corpus_finds_react() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("npm.idx");
     let out = souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]);
-    assert!(
-        stderr(&out).contains("Imported 226994 pack versions"),
-        "{}",
-        stderr(&out)
-    );
-    let hits = json_hits(&souk(&[
-        "search",
-        "react",
-        "--index",
-        path_str(&index),
-        "--json",
-    ]));
+    assert!(stderr(&out).contains("Imported 226994 pack versions"), "{}", stderr(&out));
+    let hits = json_hits(&souk(&["search", "react", "--index", path_str(&index), "--json"]));
     assert_eq!(hits[0].name, "react");
 }
 
@@ -294,33 +218,15 @@ fn crates_index_imports_without_yanked_versions() {
     };
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("crates.idx");
-    let out = souk(&[
-        "index",
-        "import",
-        path_str(&jsonl),
-        "--out",
-        path_str(&index),
-    ]);
+    let out = souk(&["index", "import", path_str(&jsonl), "--out", path_str(&index)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let hits = json_hits(&souk(&[
-        "search",
-        "tokio",
-        "--index",
-        path_str(&index),
-        "--json",
-    ]));
+    let hits = json_hits(&souk(&["search", "tokio", "--index", path_str(&index), "--json"]));
     assert_eq!(hits[0].name, "tokio");
 
     let broken = dir.path().join("broken.jsonl");
     std::fs::write(&broken, "{\"name\":\"a\",\"vers\":\"1.0.0\"}\nnot json\n").unwrap();
     assert_one_line_error(
-        &souk(&[
-            "index",
-            "import",
-            path_str(&broken),
-            "--out",
-            path_str(&index),
-        ]),
+        &souk(&["index", "import", path_str(&broken), "--out", path_str(&index)]),
         "broken.jsonl:2: not a crates.io index line",
     );
 }

@@ -6,7 +6,7 @@
 //! [snapshot](snapshot) is those vectors written out as they are.
 
 mod snapshot;
-mod tables;
+pub(crate) mod tables;
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -18,6 +18,7 @@ use tables::{Interner, Lists, Strings};
 
 use crate::name::cmp_folded;
 use crate::pack::{Digest, PackVersion};
+use crate::search::index::SearchIndex;
 
 /// The id of an absent digest (a publisher key or content hash imported metadata lacks).
 const NO_DIGEST: u32 = u32::MAX;
@@ -43,6 +44,7 @@ pub struct Index {
     authors: Lists,
     /// Flattened `(name, requirement)` string-id pairs.
     dependencies: Lists,
+    pub(crate) search: SearchIndex,
 }
 
 impl Index {
@@ -58,18 +60,12 @@ impl Index {
     /// The record at `record`, which must be below [`Index::len`].
     pub fn get(&self, record: usize) -> PackRef<'_> {
         assert!(record < self.len(), "record {record} out of range");
-        PackRef {
-            index: self,
-            record,
-        }
+        PackRef { index: self, record }
     }
 
     /// Every record, in index order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = PackRef<'_>> {
-        (0..self.len()).map(|record| PackRef {
-            index: self,
-            record,
-        })
+        (0..self.len()).map(|record| PackRef { index: self, record })
     }
 
     /// The records of every version of the pack called `name`, oldest first.
@@ -189,10 +185,7 @@ impl<'a> PackRef<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BuildError {
     #[error("{name} {version} appears twice")]
-    Duplicate {
-        name: alloc::string::String,
-        version: alloc::string::String,
-    },
+    Duplicate { name: alloc::string::String, version: alloc::string::String },
     #[error("the index would exceed 4 GiB of {0}")]
     TooLarge(&'static str),
 }
@@ -223,15 +216,10 @@ impl IndexBuilder {
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.version.cmp(&b.version))
         });
-        if let Some(w) = self
-            .packs
-            .windows(2)
-            .find(|w| w[0].name == w[1].name && w[0].version == w[1].version)
+        if let Some(w) =
+            self.packs.windows(2).find(|w| w[0].name == w[1].name && w[0].version == w[1].version)
         {
-            return Err(BuildError::Duplicate {
-                name: w[1].name.clone(),
-                version: w[1].version.to_string(),
-            });
+            return Err(BuildError::Duplicate { name: w[1].name.clone(), version: w[1].version.to_string() });
         }
 
         let n = self.packs.len();
@@ -273,9 +261,7 @@ impl IndexBuilder {
             index.stars.push(p.stars);
             index.published.push(p.published);
             index.tags.push(p.tags.iter().map(|t| strings.intern(t)));
-            index
-                .authors
-                .push(p.authors.iter().map(|a| strings.intern(a)));
+            index.authors.push(p.authors.iter().map(|a| strings.intern(a)));
             index.dependencies.push(
                 p.dependencies
                     .iter()
@@ -284,6 +270,7 @@ impl IndexBuilder {
         }
         index.strings = strings.finish();
         index.digests = digests;
+        index.search = crate::search::index::build(&index);
         if u32::try_from(index.strings.text.len()).is_err() {
             return Err(BuildError::TooLarge("text"));
         }

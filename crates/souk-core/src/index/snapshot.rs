@@ -21,10 +21,11 @@ use alloc::vec::Vec;
 use super::tables::{Lists, Strings};
 use super::{Index, NO_DIGEST};
 use crate::pack::Digest;
+use crate::search::index::{Postings, SearchIndex};
 
 const MAGIC: &[u8; 8] = b"SOUKIDX\0";
 /// The snapshot format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 20;
 const ENTRY_LEN: usize = 12;
 const MAX_SECTIONS: usize = 256;
@@ -50,6 +51,16 @@ const AUTHOR_ENDS: Tag = *b"AUTE";
 const AUTHOR_ITEMS: Tag = *b"AUTI";
 const DEPENDENCY_ENDS: Tag = *b"DEPE";
 const DEPENDENCY_ITEMS: Tag = *b"DEPI";
+const SEARCH_DOCS: Tag = *b"SDOC";
+const SEARCH_POPULARITY: Tag = *b"SPOP";
+const SEARCH_NAME_TERMS: Tag = *b"SNTC";
+const TERM_ENDS: Tag = *b"STME";
+const TERM_TEXT: Tag = *b"STMT";
+const POSTING_ENDS: Tag = *b"SPOE";
+const POSTING_DOCS: Tag = *b"SPDC";
+const POSTING_WEIGHTS: Tag = *b"SPWT";
+const TERM_IDF: Tag = *b"STID";
+const POSTING_FIELDS: Tag = *b"SPFL";
 
 /// Why a snapshot could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,9 +69,7 @@ pub enum SnapshotError {
     BadMagic,
     #[error("snapshot is truncated ({0} bytes)")]
     Truncated(usize),
-    #[error(
-        "snapshot format version {found} is not supported (this build reads version {FORMAT_VERSION})"
-    )]
+    #[error("snapshot format version {found} is not supported (this build reads version {FORMAT_VERSION})")]
     UnsupportedVersion { found: u32 },
     #[error("snapshot is corrupt (checksum mismatch)")]
     Checksum,
@@ -80,7 +89,8 @@ impl Index {
     /// Writes the index as a snapshot.
     pub fn to_snapshot(&self) -> Vec<u8> {
         let digests: Vec<u8> = self.digests.iter().flatten().copied().collect();
-        let sections: [(Tag, Vec<u8>); 20] = [
+        let search = &self.search;
+        let sections: [(Tag, Vec<u8>); 30] = [
             (STRING_ENDS, u32s(&self.strings.ends)),
             (STRING_TEXT, self.strings.text.as_bytes().to_vec()),
             (DIGESTS, digests),
@@ -101,6 +111,16 @@ impl Index {
             (AUTHOR_ITEMS, u32s(&self.authors.items)),
             (DEPENDENCY_ENDS, u32s(&self.dependencies.ends)),
             (DEPENDENCY_ITEMS, u32s(&self.dependencies.items)),
+            (SEARCH_DOCS, u32s(&search.docs)),
+            (SEARCH_POPULARITY, u16s(&search.popularity)),
+            (SEARCH_NAME_TERMS, search.name_terms.clone()),
+            (TERM_ENDS, u32s(&search.terms.ends)),
+            (TERM_TEXT, search.terms.text.as_bytes().to_vec()),
+            (POSTING_ENDS, u32s(&search.postings.ends)),
+            (POSTING_DOCS, u32s(&search.postings.docs)),
+            (TERM_IDF, u16s(&search.idf)),
+            (POSTING_WEIGHTS, u16s(&search.postings.weights)),
+            (POSTING_FIELDS, search.postings.fields.clone()),
         ];
         let mut offset = align8(HEADER_LEN + ENTRY_LEN * sections.len());
         let mut table = Vec::with_capacity(ENTRY_LEN * sections.len());
@@ -129,15 +149,7 @@ impl Index {
     pub fn from_snapshot(bytes: &[u8]) -> Result<Index, SnapshotError> {
         let sections = Sections::parse(bytes)?;
 
-        let text = String::from_utf8(sections.get(STRING_TEXT)?.to_vec())
-            .map_err(|_| corrupt("string table is not UTF-8"))?;
-        let strings = Strings {
-            text,
-            ends: sections.u32s(STRING_ENDS)?,
-        };
-        if !strings.is_well_formed() {
-            return Err(corrupt("string table offsets are inconsistent"));
-        }
+        let strings = sections.strings(STRING_ENDS, STRING_TEXT)?;
         let raw_digests = sections.get(DIGESTS)?;
         if raw_digests.len() % 32 != 0 {
             return Err(corrupt("digest table is not a whole number of digests"));
@@ -162,29 +174,17 @@ impl Index {
         let digest_column = |tag: Tag| -> Result<Vec<u32>, SnapshotError> {
             let ids = sections.u32s(tag)?;
             check_len(tag, ids.len(), records)?;
-            match ids
-                .iter()
-                .find(|&&id| id != NO_DIGEST && id as usize >= digests.len())
-            {
-                Some(_) => Err(corrupt(alloc::format!(
-                    "{} refers to a missing digest",
-                    tag_name(tag)
-                ))),
+            match ids.iter().find(|&&id| id != NO_DIGEST && id as usize >= digests.len()) {
+                Some(_) => Err(corrupt(alloc::format!("{} refers to a missing digest", tag_name(tag)))),
                 None => Ok(ids),
             }
         };
         let lists = |ends: Tag, items: Tag| -> Result<Lists, SnapshotError> {
-            let lists = Lists {
-                ends: sections.u32s(ends)?,
-                items: sections.u32s(items)?,
-            };
+            let lists = Lists { ends: sections.u32s(ends)?, items: sections.u32s(items)? };
             check_len(ends, lists.ends.len(), records)?;
             check_ids(items, &lists.items, strings.len())?;
             if !lists.is_well_formed() {
-                return Err(corrupt(alloc::format!(
-                    "{} offsets are inconsistent",
-                    tag_name(ends)
-                )));
+                return Err(corrupt(alloc::format!("{} offsets are inconsistent", tag_name(ends))));
             }
             Ok(lists)
         };
@@ -201,7 +201,24 @@ impl Index {
         }
         let stars = sections.u32s(STARS)?;
         check_len(STARS, stars.len(), records)?;
+        let search = SearchIndex {
+            docs: sections.u32s(SEARCH_DOCS)?,
+            popularity: sections.u16s(SEARCH_POPULARITY)?,
+            name_terms: sections.get(SEARCH_NAME_TERMS)?.to_vec(),
+            terms: sections.strings(TERM_ENDS, TERM_TEXT)?,
+            idf: sections.u16s(TERM_IDF)?,
+            postings: Postings {
+                ends: sections.u32s(POSTING_ENDS)?,
+                docs: sections.u32s(POSTING_DOCS)?,
+                weights: sections.u16s(POSTING_WEIGHTS)?,
+                fields: sections.get(POSTING_FIELDS)?.to_vec(),
+            },
+        };
+        if !search.is_well_formed(records) {
+            return Err(corrupt("search index is inconsistent"));
+        }
         Ok(Index {
+            search,
             version: column(VERSION)?,
             description: column(DESCRIPTION)?,
             license: column(LICENSE)?,
@@ -226,19 +243,15 @@ fn check_len(tag: Tag, found: usize, records: usize) -> Result<(), SnapshotError
     if found == records {
         Ok(())
     } else {
-        Err(corrupt(alloc::format!(
-            "column {} has {found} entries for {records} records",
-            tag_name(tag)
-        )))
+        Err(corrupt(alloc::format!("column {} has {found} entries for {records} records", tag_name(tag))))
     }
 }
 
 fn check_ids(tag: Tag, ids: &[u32], strings: usize) -> Result<(), SnapshotError> {
     match ids.iter().find(|&&id| id as usize >= strings) {
-        Some(id) => Err(corrupt(alloc::format!(
-            "column {} refers to string {id} of {strings}",
-            tag_name(tag)
-        ))),
+        Some(id) => {
+            Err(corrupt(alloc::format!("column {} refers to string {id} of {strings}", tag_name(tag))))
+        }
         None => Ok(()),
     }
 }
@@ -270,9 +283,7 @@ impl<'a> Sections<'a> {
             return Err(corrupt(alloc::format!("{count} sections")));
         }
         let table_end = HEADER_LEN + count * ENTRY_LEN;
-        let table = bytes
-            .get(HEADER_LEN..table_end)
-            .ok_or(SnapshotError::Truncated(bytes.len()))?;
+        let table = bytes.get(HEADER_LEN..table_end).ok_or(SnapshotError::Truncated(bytes.len()))?;
         // Every section must fit, so a cut-off file reads as truncated, not as corrupt.
         for entry in table.chunks_exact(ENTRY_LEN) {
             let end = (read_u32(entry, 4) as usize).checked_add(read_u32(entry, 8) as usize);
@@ -301,6 +312,22 @@ impl<'a> Sections<'a> {
         Ok(raw.chunks_exact(4).map(|c| read_u32(c, 0)).collect())
     }
 
+    fn u16s(&self, tag: Tag) -> Result<Vec<u16>, SnapshotError> {
+        let raw = self.array(tag, 2)?;
+        Ok(raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+    }
+
+    /// A string table: its end offsets and its text.
+    fn strings(&self, ends: Tag, text: Tag) -> Result<Strings, SnapshotError> {
+        let text = String::from_utf8(self.get(text)?.to_vec())
+            .map_err(|_| corrupt(alloc::format!("{} is not UTF-8", tag_name(text))))?;
+        let strings = Strings { text, ends: self.u32s(ends)? };
+        if !strings.is_well_formed() {
+            return Err(corrupt(alloc::format!("{} offsets are inconsistent", tag_name(ends))));
+        }
+        Ok(strings)
+    }
+
     fn u64s(&self, tag: Tag) -> Result<Vec<u64>, SnapshotError> {
         let raw = self.array(tag, 8)?;
         Ok(raw
@@ -312,10 +339,7 @@ impl<'a> Sections<'a> {
     fn array(&self, tag: Tag, width: usize) -> Result<&'a [u8], SnapshotError> {
         let raw = self.get(tag)?;
         if raw.len() % width != 0 {
-            return Err(corrupt(alloc::format!(
-                "section {} has a partial entry",
-                tag_name(tag)
-            )));
+            return Err(corrupt(alloc::format!("section {} has a partial entry", tag_name(tag))));
         }
         Ok(raw)
     }
@@ -326,6 +350,10 @@ fn read_u32(bytes: &[u8], at: usize) -> u32 {
 }
 
 fn u32s(values: &[u32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn u16s(values: &[u16]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 

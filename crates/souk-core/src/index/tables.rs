@@ -35,10 +35,7 @@ impl Strings {
             let ok = end >= prev && self.text.is_char_boundary(end as usize);
             prev = end;
             ok
-        }) && self
-            .ends
-            .last()
-            .map_or(self.text.is_empty(), |&e| e as usize == self.text.len())
+        }) && self.ends.last().map_or(self.text.is_empty(), |&e| e as usize == self.text.len())
     }
 }
 
@@ -88,9 +85,6 @@ impl Lists {
 
     pub(crate) fn is_well_formed(&self) -> bool {
         self.ends.windows(2).all(|w| w[0] <= w[1])
-            && self
-                .ends
-                .last()
-                .map_or(self.items.is_empty(), |&e| e as usize == self.items.len())
+            && self.ends.last().map_or(self.items.is_empty(), |&e| e as usize == self.items.len())
     }
 }

@@ -35,14 +35,8 @@ fn sample() -> Index {
     b.push(pack("rust-cli", "1.9.0"));
     let mut with_deps = pack("axum-service", "0.3.0-beta.1");
     with_deps.dependencies = vec![
-        Dependency {
-            name: "rust-cli".into(),
-            req: VersionReq::parse("1.9").unwrap(),
-        },
-        Dependency {
-            name: "editorconfig".into(),
-            req: VersionReq::parse("*").unwrap(),
-        },
+        Dependency { name: "rust-cli".into(), req: VersionReq::parse("1.9").unwrap() },
+        Dependency { name: "editorconfig".into(), req: VersionReq::parse("*").unwrap() },
     ];
     with_deps.content_hash = Some([9; 32]);
     b.push(with_deps);
@@ -52,24 +46,16 @@ fn sample() -> Index {
 #[test]
 fn records_sort_by_folded_name_then_semver() {
     let mut b = IndexBuilder::default();
-    for (name, version) in [
-        ("rust-cli", "1.10.0"),
-        ("rust-cli", "1.9.0"),
-        ("axum", "0.8.0"),
-        ("axum", "0.10.0-beta.1"),
-    ] {
+    for (name, version) in
+        [("rust-cli", "1.10.0"), ("rust-cli", "1.9.0"), ("axum", "0.8.0"), ("axum", "0.10.0-beta.1")]
+    {
         b.push(pack(name, version));
     }
     let index = b.build().unwrap();
     let rows: Vec<(&str, &str)> = index.iter().map(|p| (p.name(), p.version())).collect();
     assert_eq!(
         rows,
-        [
-            ("axum", "0.8.0"),
-            ("axum", "0.10.0-beta.1"),
-            ("rust-cli", "1.9.0"),
-            ("rust-cli", "1.10.0")
-        ]
+        [("axum", "0.8.0"), ("axum", "0.10.0-beta.1"), ("rust-cli", "1.9.0"), ("rust-cli", "1.10.0")]
     );
     assert_eq!(index.versions_of("AXUM"), 0..2);
     assert_eq!(index.versions_of("missing"), 2..2);
@@ -107,14 +93,8 @@ fn every_field_reads_back() {
     assert_eq!(p.license(), "MIT");
     assert_eq!(p.authors().collect::<Vec<_>>(), ["Souk"]);
     assert_eq!(p.homepage(), "");
-    assert_eq!(
-        p.dependencies().collect::<Vec<_>>(),
-        [("rust-cli", "^1.9"), ("editorconfig", "*")]
-    );
-    assert_eq!(
-        (p.downloads(), p.stars(), p.published()),
-        (10, 1, 1_700_000_000)
-    );
+    assert_eq!(p.dependencies().collect::<Vec<_>>(), [("rust-cli", "^1.9"), ("editorconfig", "*")]);
+    assert_eq!((p.downloads(), p.stars(), p.published()), (10, 1, 1_700_000_000));
     assert_eq!(p.publisher(), Some(&[7; 32]));
     assert_eq!(p.content_hash(), Some(&[9; 32]));
     assert_eq!(index.get(0).content_hash(), None);
@@ -126,10 +106,7 @@ fn duplicates_are_refused() {
     b.push(pack("rust-cli", "1.0.0"));
     b.push(pack("Rust_CLI", "1.0.0"));
     b.push(pack("rust-cli", "1.0.0"));
-    assert_eq!(
-        b.build().unwrap_err().to_string(),
-        "rust-cli 1.0.0 appears twice"
-    );
+    assert_eq!(b.build().unwrap_err().to_string(), "rust-cli 1.0.0 appears twice");
 }
 
 #[test]
@@ -142,21 +119,14 @@ fn snapshot_round_trips_and_is_deterministic() {
         let mut v = pack(p.name(), p.version());
         v.dependencies = p
             .dependencies()
-            .map(|(n, r)| Dependency {
-                name: n.into(),
-                req: VersionReq::parse(r).unwrap(),
-            })
+            .map(|(n, r)| Dependency { name: n.into(), req: VersionReq::parse(r).unwrap() })
             .collect();
         v.content_hash = p.content_hash().copied();
         reversed.push(v);
     }
     assert_eq!(reversed.build().unwrap().to_snapshot(), bytes);
     let empty = IndexBuilder::default().build().unwrap();
-    assert!(
-        Index::from_snapshot(&empty.to_snapshot())
-            .unwrap()
-            .is_empty()
-    );
+    assert!(Index::from_snapshot(&empty.to_snapshot()).unwrap().is_empty());
 }
 
 #[test]
@@ -164,10 +134,7 @@ fn every_truncation_is_an_error() {
     let bytes = sample().to_snapshot();
     for len in 0..bytes.len() {
         let err = Index::from_snapshot(&bytes[..len]).unwrap_err();
-        assert!(
-            matches!(err, SnapshotError::Truncated(_) | SnapshotError::Checksum),
-            "{len}: {err}"
-        );
+        assert!(matches!(err, SnapshotError::Truncated(_) | SnapshotError::Checksum), "{len}: {err}");
     }
 }
 
@@ -177,24 +144,18 @@ fn every_flipped_byte_is_an_error() {
     for at in 0..bytes.len() {
         let mut bad = bytes.clone();
         bad[at] ^= 0x41;
-        assert!(
-            Index::from_snapshot(&bad).is_err(),
-            "flip at {at} was accepted"
-        );
+        assert!(Index::from_snapshot(&bad).is_err(), "flip at {at} was accepted");
     }
 }
 
 #[test]
 fn header_errors_say_what_is_wrong() {
     let mut bytes = sample().to_snapshot();
-    assert_eq!(
-        Index::from_snapshot(b"PK\x03\x04 not an index at all"),
-        Err(SnapshotError::BadMagic)
-    );
+    assert_eq!(Index::from_snapshot(b"PK\x03\x04 not an index at all"), Err(SnapshotError::BadMagic));
     bytes[8] = 9;
     assert_eq!(
         Index::from_snapshot(&bytes).unwrap_err().to_string(),
-        "snapshot format version 9 is not supported (this build reads version 1)"
+        "snapshot format version 9 is not supported (this build reads version 2)"
     );
 }
 
@@ -205,9 +166,7 @@ fn consistent_checksum_does_not_excuse_bad_columns() {
     let mut index = sample();
     index.name[0] = 9999;
     assert_eq!(
-        Index::from_snapshot(&index.to_snapshot())
-            .unwrap_err()
-            .to_string(),
+        Index::from_snapshot(&index.to_snapshot()).unwrap_err().to_string(),
         "snapshot is corrupt: column NAME refers to string 9999 of 19"
     );
     let mut index = sample();
@@ -219,9 +178,7 @@ fn consistent_checksum_does_not_excuse_bad_columns() {
     let mut index = sample();
     index.stars.pop();
     assert_eq!(
-        Index::from_snapshot(&index.to_snapshot())
-            .unwrap_err()
-            .to_string(),
+        Index::from_snapshot(&index.to_snapshot()).unwrap_err().to_string(),
         "snapshot is corrupt: column STAR has 3 entries for 4 records"
     );
     let mut index = sample();

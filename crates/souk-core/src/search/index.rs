@@ -1,0 +1,191 @@
+//! The search index: an inverted index over every pack's newest version, built with the
+//! registry index and stored in the same snapshot, so loading never rebuilds it.
+//!
+//! BM25 is split in its two factors, both precomputed and quantized to `u16`: each posting
+//! carries the term's weight in the document (its saturated, length-normalized frequency,
+//! fields weighted: name above tags above category, author and description) and the fields
+//! it occurs in; each term carries its inverse document frequency. Queries multiply the two,
+//! choosing the IDF per query term rather than per expansion, so a typo that happens to be
+//! a rare word is not worth more than the common word meant. Each document carries its
+//! popularity. Queries then only add integers, which is
+//! fast and gives bit-identical answers on every target; the floating-point work (with
+//! `libm`, the same software on every target) happens once, here.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use hashbrown::HashMap;
+
+use super::tokenize::{Mode, Terms, for_each_term};
+use crate::index::Index;
+use crate::index::tables::Strings;
+
+/// Which field of a pack a term occurs in (bits of a posting's `fields`).
+pub(crate) mod field {
+    pub const NAME: u8 = 1;
+    pub const TAG: u8 = 2;
+    pub const CATEGORY: u8 = 4;
+    pub const AUTHOR: u8 = 8;
+    pub const DESCRIPTION: u8 = 16;
+}
+
+/// How much one occurrence in each field counts towards a term's weight in a pack.
+const NAME_WEIGHT: u32 = 5;
+const TAG_WEIGHT: u32 = 3;
+const CATEGORY_WEIGHT: u32 = 2;
+const AUTHOR_WEIGHT: u32 = 1;
+const DESCRIPTION_WEIGHT: u32 = 1;
+
+/// BM25's saturation and length normalization.
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+/// Weights are stored as `round(weight * WEIGHT_SCALE)` (at most `K1 + 1`), IDFs as
+/// `round(idf * IDF_SCALE)` (at most ln(2 * docs), under 20 for any registry).
+const WEIGHT_SCALE: f64 = 20000.0;
+const IDF_SCALE: f64 = 3000.0;
+/// Popularity is stored as `round(log2(1 + downloads + STAR_WEIGHT * stars) * 1000)`.
+const STAR_WEIGHT: f64 = 100.0;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct SearchIndex {
+    /// Document to record: the newest version of each pack, ascending.
+    pub docs: Vec<u32>,
+    pub popularity: Vec<u16>,
+    /// How many terms each document's name has (a query naming all of them is a full match).
+    pub name_terms: Vec<u8>,
+    /// Every term, sorted, so the table is also a trie (see [`super::terms`]).
+    pub terms: Strings,
+    /// Each term's inverse document frequency.
+    pub idf: Vec<u16>,
+    pub postings: Postings,
+}
+
+/// For each term, the documents it occurs in (ascending), with weight and fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Postings {
+    pub ends: Vec<u32>,
+    pub docs: Vec<u32>,
+    pub weights: Vec<u16>,
+    pub fields: Vec<u8>,
+}
+
+impl Postings {
+    pub fn range(&self, term: u32) -> Range<usize> {
+        let t = term as usize;
+        let start = if t == 0 { 0 } else { self.ends[t - 1] as usize };
+        start..self.ends[t] as usize
+    }
+}
+
+impl SearchIndex {
+    /// The document of `record`, if it is a pack's newest version.
+    pub fn doc_of(&self, record: usize) -> Option<u32> {
+        self.docs.binary_search(&(record as u32)).ok().map(|d| d as u32)
+    }
+
+    /// Whether the invariants queries rely on hold (checked on every loaded snapshot).
+    pub fn is_well_formed(&self, records: usize) -> bool {
+        let n = self.docs.len();
+        let p = &self.postings;
+        self.docs.windows(2).all(|w| w[0] < w[1])
+            && self.docs.last().is_none_or(|&d| (d as usize) < records)
+            && self.popularity.len() == n
+            && self.name_terms.len() == n
+            && self.terms.is_well_formed()
+            && p.ends.len() == self.terms.len()
+            && p.ends.windows(2).all(|w| w[0] <= w[1])
+            && p.ends.last().map_or(p.docs.is_empty(), |&e| e as usize == p.docs.len())
+            && self.idf.len() == self.terms.len()
+            && p.weights.len() == p.docs.len()
+            && p.fields.len() == p.docs.len()
+            && p.docs.iter().all(|&d| (d as usize) < n)
+    }
+}
+
+/// One term's occurrences in one document while building.
+struct Occurrence {
+    term: u32,
+    weight: u32,
+    fields: u8,
+}
+
+pub(crate) fn build(index: &Index) -> SearchIndex {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut lists: Vec<Vec<(u32, u32, u8)>> = Vec::new(); // per term: (doc, weight, fields)
+    let mut lengths: Vec<u32> = Vec::new();
+    let mut out = SearchIndex::default();
+    let mut buf = Terms::default();
+    let mut doc_terms: Vec<Occurrence> = Vec::new();
+
+    for record in (0..index.len()).filter(|&r| index.is_latest(r)) {
+        let pack = index.get(record);
+        doc_terms.clear();
+        let mut add = |text: &str, weight: u32, field: u8| {
+            for_each_term(text, Mode::Index, &mut buf, |term| {
+                let id = *ids.entry_ref(term).or_insert_with(|| {
+                    names.push(term.into());
+                    lists.push(Vec::new());
+                    names.len() as u32 - 1
+                });
+                match doc_terms.iter_mut().find(|o| o.term == id) {
+                    Some(o) => {
+                        o.weight += weight;
+                        o.fields |= field;
+                    }
+                    None => doc_terms.push(Occurrence { term: id, weight, fields: field }),
+                }
+            });
+        };
+        add(pack.name(), NAME_WEIGHT, field::NAME);
+        for tag in pack.tags() {
+            add(tag, TAG_WEIGHT, field::TAG);
+        }
+        add(pack.category(), CATEGORY_WEIGHT, field::CATEGORY);
+        for author in pack.authors() {
+            add(author, AUTHOR_WEIGHT, field::AUTHOR);
+        }
+        add(pack.description(), DESCRIPTION_WEIGHT, field::DESCRIPTION);
+        // Counted as a query cuts the name, so a query naming all of it is a full match.
+        let mut name_terms = 0u32;
+        for_each_term(pack.name(), Mode::Query, &mut buf, |_| name_terms += 1);
+
+        let doc = out.docs.len() as u32;
+        out.docs.push(record as u32);
+        out.name_terms.push(name_terms.min(255) as u8);
+        let heat = pack.downloads() as f64 + STAR_WEIGHT * f64::from(pack.stars());
+        out.popularity.push(quantize(libm::log2(1.0 + heat) * 1000.0));
+        lengths.push(doc_terms.iter().map(|o| o.weight).sum());
+        for o in &doc_terms {
+            lists[o.term as usize].push((doc, o.weight, o.fields));
+        }
+    }
+
+    let n = out.docs.len() as f64;
+    let average = lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0);
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+    for id in order {
+        let term = &names[id as usize];
+        out.terms.text.push_str(term);
+        out.terms.ends.push(out.terms.text.len() as u32);
+        let list = &lists[id as usize];
+        let df = list.len() as f64;
+        out.idf.push(quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE));
+        for &(doc, weight, fields) in list {
+            let tf = f64::from(weight);
+            let norm = K1 * (1.0 - B + B * f64::from(lengths[doc as usize]) / average.max(1.0));
+            let weight = tf * (K1 + 1.0) / (tf + norm);
+            out.postings.docs.push(doc);
+            out.postings.weights.push(quantize(weight * WEIGHT_SCALE).max(1));
+            out.postings.fields.push(fields);
+        }
+        out.postings.ends.push(out.postings.docs.len() as u32);
+    }
+    out
+}
+
+fn quantize(x: f64) -> u16 {
+    libm::round(x).clamp(0.0, f64::from(u16::MAX)) as u16
+}
