@@ -3,6 +3,8 @@
 //! Corpora from `shared/` are found through `SOUK_SHARED`; where it is unset, the benches
 //! that need them say so and skip.
 
+pub mod latency;
+
 use std::path::PathBuf;
 
 use souk::import::{self, Format};
@@ -32,4 +34,20 @@ pub fn demo() -> IndexBuilder {
         builder.push(pack.version);
     }
     builder
+}
+
+/// The full corpus and its 1k and 10k slices (every 227th / 23rd package, so each slice
+/// keeps the corpus's mix of popular and obscure), labelled.
+pub fn slices(full: &Index) -> Vec<(String, Index)> {
+    let mut out = Vec::new();
+    for size in [1_000, 10_000] {
+        let step = full.len().div_ceil(size).max(1);
+        let mut builder = IndexBuilder::default();
+        for pack in full.iter().step_by(step) {
+            builder.push(pack.to_version().expect("the corpus parsed"));
+        }
+        out.push((format!("npm-{}k", size / 1000), builder.build().expect("a slice builds")));
+    }
+    out.push(("npm-full".into(), full.clone()));
+    out
 }

@@ -30,7 +30,7 @@ const QUERIES: &[&str] = &[
     "web framework",
     "expres",
 ];
-const TRANSCRIPT_SHA256: &str = "5886602b7440866470507b73be20d0418b9493412a9d07db6e667a7ad96cf0fb";
+const TRANSCRIPT_SHA256: &str = "43dcdecf5d2296fe8427915d8987f97deb0217ec14b745cbf35339b9c85072d5";
 
 fn transcript() -> String {
     let index = Index::from_snapshot(SNAPSHOT).expect("the fixture loads");

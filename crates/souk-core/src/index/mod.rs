@@ -17,7 +17,7 @@ pub use snapshot::{FORMAT_VERSION, SnapshotError};
 use tables::{Interner, Lists, Strings};
 
 use crate::name::cmp_folded;
-use crate::pack::{Digest, PackVersion};
+use crate::pack::{Dependency, Digest, PackVersion};
 use crate::search::index::SearchIndex;
 
 /// The id of an absent digest (a publisher key or content hash imported metadata lacks).
@@ -167,6 +167,30 @@ impl<'a> PackRef<'a> {
             .get(self.record)
             .chunks_exact(2)
             .map(move |pair| (index.str(pair[0]), index.str(pair[1])))
+    }
+
+    /// An owned copy of the record. It fails only for a snapshot whose version or
+    /// requirement text does not parse, which no snapshot this crate wrote holds.
+    pub fn to_version(&self) -> Result<PackVersion, semver::Error> {
+        Ok(PackVersion {
+            name: self.name().into(),
+            version: self.version().parse()?,
+            description: self.description().into(),
+            tags: self.tags().map(Into::into).collect(),
+            category: self.category().into(),
+            license: self.license().into(),
+            authors: self.authors().map(Into::into).collect(),
+            homepage: self.homepage().into(),
+            dependencies: self
+                .dependencies()
+                .map(|(name, req)| Ok(Dependency { name: name.into(), req: req.parse()? }))
+                .collect::<Result<_, semver::Error>>()?,
+            downloads: self.downloads(),
+            stars: self.stars(),
+            published: self.published(),
+            publisher: self.publisher().copied(),
+            content_hash: self.content_hash().copied(),
+        })
     }
 
     fn text(&self, column: &[u32]) -> &'a str {

@@ -60,6 +60,7 @@ const POSTING_ENDS: Tag = *b"SPOE";
 const POSTING_DOCS: Tag = *b"SPDC";
 const POSTING_WEIGHTS: Tag = *b"SPWT";
 const TERM_IDF: Tag = *b"STID";
+const TERM_SHARED: Tag = *b"STSH";
 const POSTING_FIELDS: Tag = *b"SPFL";
 
 /// Why a snapshot could not be loaded.
@@ -90,7 +91,7 @@ impl Index {
     pub fn to_snapshot(&self) -> Vec<u8> {
         let digests: Vec<u8> = self.digests.iter().flatten().copied().collect();
         let search = &self.search;
-        let sections: [(Tag, Vec<u8>); 30] = [
+        let sections: [(Tag, Vec<u8>); 31] = [
             (STRING_ENDS, u32s(&self.strings.ends)),
             (STRING_TEXT, self.strings.text.as_bytes().to_vec()),
             (DIGESTS, digests),
@@ -119,6 +120,7 @@ impl Index {
             (POSTING_ENDS, u32s(&search.postings.ends)),
             (POSTING_DOCS, u32s(&search.postings.docs)),
             (TERM_IDF, u16s(&search.idf)),
+            (TERM_SHARED, search.shared.clone()),
             (POSTING_WEIGHTS, u16s(&search.postings.weights)),
             (POSTING_FIELDS, search.postings.fields.clone()),
         ];
@@ -207,6 +209,7 @@ impl Index {
             name_terms: sections.get(SEARCH_NAME_TERMS)?.to_vec(),
             terms: sections.strings(TERM_ENDS, TERM_TEXT)?,
             idf: sections.u16s(TERM_IDF)?,
+            shared: sections.get(TERM_SHARED)?.to_vec(),
             postings: Postings {
                 ends: sections.u32s(POSTING_ENDS)?,
                 docs: sections.u32s(POSTING_DOCS)?,

@@ -116,13 +116,7 @@ fn snapshot_round_trips_and_is_deterministic() {
     assert_eq!(Index::from_snapshot(&bytes).unwrap(), index);
     let mut reversed = IndexBuilder::default();
     for p in index.iter().collect::<Vec<_>>().into_iter().rev() {
-        let mut v = pack(p.name(), p.version());
-        v.dependencies = p
-            .dependencies()
-            .map(|(n, r)| Dependency { name: n.into(), req: VersionReq::parse(r).unwrap() })
-            .collect();
-        v.content_hash = p.content_hash().copied();
-        reversed.push(v);
+        reversed.push(p.to_version().unwrap());
     }
     assert_eq!(reversed.build().unwrap().to_snapshot(), bytes);
     let empty = IndexBuilder::default().build().unwrap();

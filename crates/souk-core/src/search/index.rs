@@ -56,6 +56,8 @@ pub(crate) struct SearchIndex {
     pub name_terms: Vec<u8>,
     /// Every term, sorted, so the table is also a trie (see [`super::terms`]).
     pub terms: Strings,
+    /// Each term's shared-prefix length with the term before it.
+    pub shared: Vec<u8>,
     /// Each term's inverse document frequency.
     pub idf: Vec<u16>,
     pub postings: Postings,
@@ -97,6 +99,7 @@ impl SearchIndex {
             && p.ends.windows(2).all(|w| w[0] <= w[1])
             && p.ends.last().map_or(p.docs.is_empty(), |&e| e as usize == p.docs.len())
             && self.idf.len() == self.terms.len()
+            && self.shared.len() == self.terms.len()
             && p.weights.len() == p.docs.len()
             && p.fields.len() == p.docs.len()
             && p.docs.iter().all(|&d| (d as usize) < n)
@@ -183,7 +186,14 @@ pub(crate) fn build(index: &Index) -> SearchIndex {
         }
         out.postings.ends.push(out.postings.docs.len() as u32);
     }
+    out.shared = super::terms::shared_prefixes(&out.terms);
     out
+}
+
+impl SearchIndex {
+    pub fn dictionary(&self) -> super::terms::Dictionary<'_> {
+        super::terms::Dictionary { terms: &self.terms, shared: &self.shared }
+    }
 }
 
 fn quantize(x: f64) -> u16 {

@@ -226,32 +226,41 @@ pub fn search_with(index: &Index, query: &Query<'_>, scratch: &mut Scratch) -> S
         matches.retain(|&(doc, _)| filters.accept(index, s.docs[doc as usize] as usize));
     }
     let total = matches.len();
-    let key = |&(doc, score): &(u32, u32)| {
-        let pack = index.get(s.docs[doc as usize] as usize);
-        let (first, second) = match query.sort {
-            Sort::Relevance => (u64::from(score), pack.downloads()),
-            Sort::Downloads => (pack.downloads(), u64::from(score)),
-            Sort::Stars => (u64::from(pack.stars()), pack.downloads()),
-            Sort::Newest => (pack.published(), u64::from(score)),
-        };
-        (Reverse(first), Reverse(second), doc)
-    };
     let wanted = query.offset.saturating_add(query.limit).min(total);
     if wanted == 0 {
         return SearchResults { total, hits: Vec::new() };
     }
+    // Each match's order, computed once: two keys (higher first), then the document. By
+    // relevance, popularity breaks ties, read from the search index's own compact column.
+    let mut ordered: Vec<Ordered> = matches
+        .into_iter()
+        .map(|(doc, score)| {
+            let d = doc as usize;
+            let record = || index.get(s.docs[d] as usize);
+            let keys = match query.sort {
+                Sort::Relevance => (u64::from(score), u64::from(s.popularity[d])),
+                Sort::Downloads => (record().downloads(), u64::from(score)),
+                Sort::Stars => (u64::from(record().stars()), record().downloads()),
+                Sort::Newest => (record().published(), u64::from(score)),
+            };
+            (Reverse(keys), doc, score)
+        })
+        .collect();
     if wanted < total {
-        matches.select_nth_unstable_by_key(wanted - 1, key);
-        matches.truncate(wanted);
+        ordered.select_nth_unstable(wanted - 1);
+        ordered.truncate(wanted);
     }
-    matches.sort_unstable_by_key(key);
-    let hits = matches
+    ordered.sort_unstable();
+    let hits = ordered
         .into_iter()
         .skip(query.offset)
-        .map(|(doc, score)| Hit { record: s.docs[doc as usize] as usize, score })
+        .map(|(_, doc, score)| Hit { record: s.docs[doc as usize] as usize, score })
         .collect();
     SearchResults { total, hits }
 }
+
+/// A match as it is ordered: two keys (higher first), then its document; and its score.
+type Ordered = (Reverse<(u64, u64)>, u32, u32);
 
 /// The documents that match every word, with their scores (tiers below the exact name).
 fn match_terms(s: &SearchIndex, words: &[String], scratch: &mut Scratch) -> Vec<(u32, u32)> {
@@ -262,7 +271,7 @@ fn match_terms(s: &SearchIndex, words: &[String], scratch: &mut Scratch) -> Vec<
         let last = i + 1 == words.len();
         let expansions = &mut scratch.expansions;
         expansions.clear();
-        s.terms.expand(word, allowed_distance(word.len()), last, expansions);
+        s.dictionary().expand(word, allowed_distance(word.len()), last, expansions);
         let df = |e: &Expansion| s.postings.range(e.term).len();
         expansions.sort_unstable_by_key(|e| (e.distance, e.completion, Reverse(df(e)), e.term));
         expansions.truncate(MAX_EXPANSIONS);

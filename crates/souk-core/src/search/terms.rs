@@ -1,14 +1,15 @@
 //! The term dictionary and its typo-tolerant lookup.
 //!
 //! Terms are kept sorted in one interned table, which makes the dictionary an implicit
-//! trie: terms sharing a prefix are adjacent. [`Terms::expand`] walks it with an
+//! trie: terms sharing a prefix are adjacent. [`Dictionary::expand`] walks it with an
 //! edit-distance automaton (Damerau-Levenshtein, optimal string alignment, on bytes): the
-//! dynamic-programming row for a prefix is computed once and reused by every term that
-//! shares the prefix, and as soon as no extension of a prefix can come within the allowed
-//! distance, every term under it is skipped with one binary search. So a lookup costs in
+//! automaton's state after a prefix is computed once and reused by every term that shares
+//! the prefix, and as soon as no extension of a prefix can come within the allowed
+//! distance, every term under it is skipped by scanning the one-byte shared-prefix lengths. So a lookup costs in
 //! proportion to the part of the trie within reach of the query, not to the dictionary.
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use crate::index::tables::Strings;
 use crate::search::tokenize::MAX_TERM_LEN;
@@ -33,15 +34,88 @@ pub(crate) fn allowed_distance(len: usize) -> u8 {
     }
 }
 
+/// One automaton state per byte of the longest term, and one before it.
 const ROW: usize = MAX_TERM_LEN + 1;
 
-impl Strings {
-    /// The first term at or after `from` that does not start with `prefix`.
-    fn end_of_prefix(&self, from: usize, prefix: &[u8]) -> usize {
-        let (mut lo, mut hi) = (from, self.len());
+/// The sorted term table with, for each term, how many leading bytes it shares with the
+/// one before: the trie's shape in one byte per term, so walking it never compares strings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dictionary<'a> {
+    pub terms: &'a Strings,
+    pub shared: &'a [u8],
+}
+
+/// For each term of a sorted table, the length of its common prefix with the previous one.
+pub(crate) fn shared_prefixes(terms: &Strings) -> Vec<u8> {
+    let mut out = Vec::with_capacity(terms.len());
+    let mut prev: &[u8] = &[];
+    for id in 0..terms.len() as u32 {
+        let term = terms.get(id).as_bytes();
+        out.push(term.iter().zip(prev).take_while(|(a, b)| a == b).count().min(255) as u8);
+        prev = term;
+    }
+    out
+}
+
+impl Dictionary<'_> {
+    /// The first term after `from` that does not share the first `depth` bytes of `from`.
+    fn end_of_prefix(&self, from: usize, depth: usize) -> usize {
+        let rest = self.shared.get(from + 1..).unwrap_or_default();
+        from + 1 + rest.iter().position(|&s| usize::from(s) < depth).unwrap_or(rest.len())
+    }
+
+    /// Every term within `max_distance` (at most [`MAX_DISTANCE`]) edits of `query`, and
+    /// with `completions` every term that has a prefix within reach (at the distance of its
+    /// closest prefix), appended to `out`.
+    ///
+    /// As in Meilisearch, a typo on the first letter counts as two: people rarely miss the
+    /// first letter, and holding it fixed lets the walk visit one letter's terms instead
+    /// of the whole dictionary. So a word allowed one typo must begin right, and a word
+    /// allowed two may begin wrong only if nothing else is.
+    pub(crate) fn expand(&self, query: &str, max_distance: u8, completions: bool, out: &mut Vec<Expansion>) {
+        let q = query.as_bytes();
+        if q.is_empty() || q.len() > MAX_TERM_LEN {
+            return;
+        }
+        let start = self.lower_bound(&q[..1]);
+        let end = q[0].checked_add(1).map_or(self.len(), |next| self.lower_bound(&[next]));
+        self.walk(q, start..end, max_distance, completions, out);
+        if usize::from(max_distance) < FIRST_LETTER_TYPO {
+            return;
+        }
+        let mut variant = Vec::with_capacity(q.len() + 1);
+        let mut look = |variant: &[u8]| {
+            if variant.first().is_some_and(|&b| b != q[0]) {
+                self.lookup(variant, completions, out);
+            }
+        };
+        // The first letter missing, or swapped with the second.
+        look(&q[1..]);
+        variant.extend_from_slice(q);
+        variant.swap(0, 1.min(q.len() - 1));
+        look(&variant);
+        // Another letter or digit instead of the first, or before it.
+        for b in (b'a'..=b'z').chain(b'0'..=b'9') {
+            variant.clear();
+            variant.push(b);
+            variant.extend_from_slice(&q[1..]);
+            look(&variant);
+            variant.truncate(1);
+            variant.extend_from_slice(q);
+            look(&variant);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.terms.len().min(self.shared.len())
+    }
+
+    /// The first term not ordered before `prefix`.
+    fn lower_bound(&self, prefix: &[u8]) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if self.get(mid as u32).as_bytes().starts_with(prefix) {
+            if self.terms.get(mid as u32).as_bytes() < prefix {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -50,81 +124,163 @@ impl Strings {
         lo
     }
 
-    /// Every term within `max_distance` edits of `query` (with `completions`, also every
-    /// term that has a prefix within reach, at the distance of its closest prefix),
-    /// appended to `out` in dictionary order.
-    pub(crate) fn expand(&self, query: &str, max_distance: u8, completions: bool, out: &mut Vec<Expansion>) {
-        let q = query.as_bytes();
-        let m = q.len();
-        if m == 0 || m > MAX_TERM_LEN {
+    /// The term `word` (with `completions`, every term beginning with it) as a first-letter
+    /// typo.
+    fn lookup(&self, word: &[u8], completions: bool, out: &mut Vec<Expansion>) {
+        let first = self.lower_bound(word);
+        let starts = |t: usize| t < self.len() && self.terms.get(t as u32).as_bytes().starts_with(word);
+        if !starts(first) {
             return;
         }
-        // rows[k]: distances from the term's first k bytes to each prefix of the query.
-        let mut rows = [[0u8; ROW]; ROW];
-        // closest[k]: the smallest distance from the whole query to a prefix of the first k bytes.
-        let mut closest = [0u8; ROW];
-        for (j, cell) in rows[0].iter_mut().enumerate().take(m + 1) {
-            *cell = j as u8;
-        }
-        closest[0] = m as u8;
-        let n = self.len();
-        let mut prev: &[u8] = &[];
-        let mut i = 0;
-        'terms: while i < n {
-            let term = self.get(i as u32).as_bytes();
+        let exact = self.terms.get(first as u32).len() == word.len();
+        let end =
+            if completions { self.end_of_prefix(first, word.len()) } else { first + usize::from(exact) };
+        out.extend((first..end).map(|t| Expansion {
+            term: t as u32,
+            distance: FIRST_LETTER_TYPO as u8,
+            completion: self.terms.get(t as u32).len() != word.len(),
+        }));
+    }
+
+    /// The terms of `range` within `max_distance` edits of `q` (or, with `completions`,
+    /// with a prefix within reach).
+    fn walk(
+        &self,
+        q: &[u8],
+        range: Range<usize>,
+        max_distance: u8,
+        completions: bool,
+        out: &mut Vec<Expansion>,
+    ) {
+        let automaton = Automaton::new(q, usize::from(max_distance).min(MAX_DISTANCE));
+        // states[k]: the automaton after the term's first k bytes; closest[k]: the fewest
+        // edits from the whole query to any prefix of those k bytes.
+        let mut states = [automaton.start(); ROW];
+        let mut closest = [NONE; ROW];
+        closest[0] = automaton.distance(&states[0]);
+        // How many leading bytes of the current term `states` is valid for.
+        let mut valid = 0;
+        let mut i = range.start;
+        'terms: while i < range.end {
+            let term = self.terms.get(i as u32).as_bytes();
             if term.len() > MAX_TERM_LEN {
                 // Only a hostile snapshot holds such a term; it cannot be reached.
                 i += 1;
+                valid = 0;
                 continue;
             }
-            let mut depth = term.iter().zip(prev).take_while(|(a, b)| a == b).count();
-            prev = term;
+            let mut depth = usize::from(self.shared[i]).min(valid).min(term.len());
             while depth < term.len() {
-                let (done, next) = rows.split_at_mut(depth + 1);
-                let row = &mut next[0];
-                let above = &done[depth];
-                let c = term[depth];
-                row[0] = (depth + 1) as u8;
-                let mut best = row[0];
-                for j in 1..=m {
-                    let mut d =
-                        (above[j] + 1).min(row[j - 1] + 1).min(above[j - 1] + u8::from(q[j - 1] != c));
-                    if depth >= 1 && j >= 2 && q[j - 1] == term[depth - 1] && q[j - 2] == c {
-                        d = d.min(done[depth - 1][j - 2] + 1);
-                    }
-                    row[j] = d;
-                    best = best.min(d);
-                }
-                closest[depth + 1] = closest[depth].min(row[m]);
+                let state = automaton.step(&states[depth], term[depth]);
+                closest[depth + 1] = closest[depth].min(automaton.distance(&state));
+                states[depth + 1] = state;
                 depth += 1;
-                let prefix = &term[..depth];
-                if completions
-                    && (closest[depth] == 0 || (best > max_distance && closest[depth] <= max_distance))
-                {
+                let dead = state.is_dead();
+                let reached = closest[depth];
+                if completions && (reached == 0 || (dead && reached != NONE)) {
                     // Nothing below this prefix can come closer: all of it completes the query.
-                    let end = self.end_of_prefix(i, prefix);
-                    let distance = closest[depth];
+                    let end = self.end_of_prefix(i, depth);
+                    let exact_here = automaton.distance(&state);
                     out.extend((i..end).map(|t| Expansion {
                         term: t as u32,
-                        distance,
-                        completion: self.get(t as u32).len() != depth || rows[depth][m] != distance,
+                        distance: reached,
+                        completion: self.terms.get(t as u32).len() != depth || exact_here != reached,
                     }));
                     i = end;
+                    valid = depth;
                     continue 'terms;
                 }
-                if best > max_distance {
+                if dead {
                     // No extension of this prefix can come within reach.
-                    i = self.end_of_prefix(i, prefix);
+                    i = self.end_of_prefix(i, depth);
+                    valid = depth;
                     continue 'terms;
                 }
             }
-            let whole = rows[term.len()][m];
+            let whole = automaton.distance(&states[term.len()]);
             let distance = if completions { closest[term.len()] } else { whole };
-            if distance <= max_distance {
+            if distance != NONE {
                 out.push(Expansion { term: i as u32, distance, completion: whole != distance });
             }
+            valid = term.len();
             i += 1;
         }
+    }
+}
+
+/// The most edits a query term may be from what it finds.
+pub(crate) const MAX_DISTANCE: usize = 2;
+/// What a typo on the first letter costs.
+const FIRST_LETTER_TYPO: usize = 2;
+/// "Not within reach": more edits than any allowance.
+const NONE: u8 = u8::MAX;
+
+/// A bit-parallel Damerau-Levenshtein automaton (the nondeterministic automaton of Wu and
+/// Manber, with Navarro's transposition states): each step reads one byte of a term and
+/// costs a few word operations, whatever the query's length.
+struct Automaton {
+    /// Bit j of `masks[c]`: the query's byte j is `c`.
+    masks: [u64; 256],
+    /// Bits 0 to the query's length.
+    all: u64,
+    accept: u64,
+    max: usize,
+}
+
+/// Bit j of `reach[k]`: the term read so far matches the query's first j bytes with at
+/// most k edits. Bit j of `swapped[k]`: it would, but for the next byte, as the second half
+/// of a transposition of query bytes j and j + 1.
+#[derive(Debug, Clone, Copy)]
+struct State {
+    reach: [u64; MAX_DISTANCE + 1],
+    swapped: [u64; MAX_DISTANCE + 1],
+}
+
+impl State {
+    fn is_dead(&self) -> bool {
+        self.reach.iter().chain(&self.swapped).all(|&r| r == 0)
+    }
+}
+
+impl Automaton {
+    fn new(query: &[u8], max: usize) -> Automaton {
+        let mut masks = [0u64; 256];
+        for (j, &c) in query.iter().enumerate() {
+            masks[usize::from(c)] |= 1 << j;
+        }
+        let m = query.len();
+        Automaton { masks, all: (1u64 << (m + 1)) - 1, accept: 1 << m, max }
+    }
+
+    /// Before any byte: the query's first k bytes may be deleted with k edits.
+    fn start(&self) -> State {
+        let mut reach = [0u64; MAX_DISTANCE + 1];
+        reach[0] = 1;
+        for k in 1..=self.max {
+            reach[k] = (reach[k - 1] | (reach[k - 1] << 1)) & self.all;
+        }
+        State { reach, swapped: [0; MAX_DISTANCE + 1] }
+    }
+
+    fn step(&self, s: &State, c: u8) -> State {
+        let b = self.masks[usize::from(c)];
+        let mut next = State { reach: [0; MAX_DISTANCE + 1], swapped: [0; MAX_DISTANCE + 1] };
+        next.reach[0] = ((s.reach[0] & b) << 1) & self.all;
+        for k in 1..=self.max {
+            let matched = (s.reach[k] & b) << 1;
+            let substituted = s.reach[k - 1] << 1;
+            let inserted = s.reach[k - 1];
+            let deleted = next.reach[k - 1] << 1;
+            let transposed = (s.swapped[k] & b) << 2;
+            next.reach[k] = (matched | substituted | inserted | deleted | transposed) & self.all;
+            next.swapped[k] = s.reach[k - 1] & (b >> 1);
+        }
+        next
+    }
+
+    /// The fewest edits from the whole query to the term read so far, or [`NONE`].
+    fn distance(&self, s: &State) -> u8 {
+        s.reach[..=self.max].iter().position(|&r| r & self.accept != 0).map_or(NONE, |k| k as u8)
     }
 }
 
@@ -149,7 +305,8 @@ mod tests {
 
     fn expand(dict: &Strings, q: &str, d: u8, completions: bool) -> Vec<(String, u8, bool)> {
         let mut out = Vec::new();
-        dict.expand(q, d, completions, &mut out);
+        let shared = shared_prefixes(dict);
+        Dictionary { terms: dict, shared: &shared }.expand(q, d, completions, &mut out);
         out.iter().map(|e| (dict.get(e.term).into(), e.distance, e.completion)).collect()
     }
 
@@ -199,15 +356,42 @@ mod tests {
         "ab",
     ];
 
+    /// Souk's distance: plain edit distance for words that begin right; two for a word that
+    /// differs only by a typo on its first letter; out of reach otherwise.
+    fn souk_distance(q: &[u8], w: &[u8]) -> u8 {
+        if q[0] == w[0] {
+            return osa(q, w);
+        }
+        let first_letter_typo = w == &q[1..]
+            || (q.len() > 1 && w.len() == q.len() && w[0] == q[1] && w[1] == q[0] && w[2..] == q[2..])
+            || (w.len() == q.len() && w[1..] == q[1..])
+            || (w.len() == q.len() + 1 && &w[1..] == q);
+        if first_letter_typo { 2 } else { u8::MAX }
+    }
+
     #[test]
     fn walk_agrees_with_plain_edit_distance() {
         let dict = dictionary(WORDS);
-        for q in ["react", "raect", "lodahs", "expres", "typscript", "vue", "ab", "zzzz", "reactt"] {
+        for q in [
+            "react",
+            "raect",
+            "lodahs",
+            "expres",
+            "typscript",
+            "vue",
+            "ab",
+            "zzzz",
+            "reactt",
+            "eact",
+            "rtypescript",
+            "ytpescript",
+        ] {
             for d in 0..=2 {
-                let found = expand(&dict, q, d, false);
+                let mut found = expand(&dict, q, d, false);
+                found.sort();
                 let mut expected: Vec<(String, u8, bool)> = WORDS
                     .iter()
-                    .map(|w| (String::from(*w), osa(q.as_bytes(), w.as_bytes())))
+                    .map(|w| (String::from(*w), souk_distance(q.as_bytes(), w.as_bytes())))
                     .filter(|(_, dist)| *dist <= d)
                     .map(|(w, dist)| (w, dist, false))
                     .collect();
@@ -216,6 +400,18 @@ mod tests {
                 assert_eq!(found, expected, "{q} within {d}");
             }
         }
+    }
+
+    #[test]
+    fn a_typo_on_the_first_letter_counts_as_two() {
+        let dict = dictionary(WORDS);
+        assert!(expand(&dict, "eact", 1, false).is_empty());
+        assert_eq!(expand(&dict, "ytpescript", 2, false), [("typescript".into(), 2, false)]);
+        assert_eq!(expand(&dict, "rypescript", 2, false), [("typescript".into(), 2, false)]);
+        assert_eq!(expand(&dict, "ypescript", 2, false), [("typescript".into(), 2, false)]);
+        assert_eq!(expand(&dict, "xtypescript", 2, false), [("typescript".into(), 2, false)]);
+        assert_eq!(expand(&dict, "xypescr", 2, true), [("typescript".into(), 2, true)]);
+        assert!(expand(&dict, "rypescripp", 2, false).is_empty(), "a first-letter typo and another");
     }
 
     #[test]
