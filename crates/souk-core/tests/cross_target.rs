@@ -30,7 +30,7 @@ const QUERIES: &[&str] = &[
     "web framework",
     "expres",
 ];
-const TRANSCRIPT_SHA256: &str = "43dcdecf5d2296fe8427915d8987f97deb0217ec14b745cbf35339b9c85072d5";
+const TRANSCRIPT_SHA256: &str = "140fb2911dc4c32f09ec3ce6cfd366d6506e3596c8820738c2c97ce85131cf51";
 
 fn transcript() -> String {
     let index = Index::from_snapshot(SNAPSHOT).expect("the fixture loads");

@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use super::tables::{Lists, Strings};
 use super::{Index, NO_DIGEST};
 use crate::pack::Digest;
-use crate::search::index::{Postings, SearchIndex};
+use crate::search::index::{Postings, SearchIndex, TermIndex};
 
 const MAGIC: &[u8; 8] = b"SOUKIDX\0";
 /// The snapshot format this build writes and reads.
@@ -54,14 +54,35 @@ const DEPENDENCY_ITEMS: Tag = *b"DEPI";
 const SEARCH_DOCS: Tag = *b"SDOC";
 const SEARCH_POPULARITY: Tag = *b"SPOP";
 const SEARCH_NAME_TERMS: Tag = *b"SNTC";
-const TERM_ENDS: Tag = *b"STME";
-const TERM_TEXT: Tag = *b"STMT";
-const POSTING_ENDS: Tag = *b"SPOE";
-const POSTING_DOCS: Tag = *b"SPDC";
-const POSTING_WEIGHTS: Tag = *b"SPWT";
-const TERM_IDF: Tag = *b"STID";
-const TERM_SHARED: Tag = *b"STSH";
-const POSTING_FIELDS: Tag = *b"SPFL";
+
+/// The sections of one term dictionary ([`TermIndex`]), by a leading letter: `S` for the
+/// words, `N` for the whole names.
+struct TermTags {
+    ends: Tag,
+    text: Tag,
+    shared: Tag,
+    idf: Tag,
+    posting_ends: Tag,
+    posting_docs: Tag,
+    posting_weights: Tag,
+    posting_fields: Tag,
+}
+
+const fn term_tags(p: u8) -> TermTags {
+    TermTags {
+        ends: [p, b'T', b'M', b'E'],
+        text: [p, b'T', b'M', b'T'],
+        shared: [p, b'T', b'S', b'H'],
+        idf: [p, b'T', b'I', b'D'],
+        posting_ends: [p, b'P', b'O', b'E'],
+        posting_docs: [p, b'P', b'D', b'C'],
+        posting_weights: [p, b'P', b'W', b'T'],
+        posting_fields: [p, b'P', b'F', b'L'],
+    }
+}
+
+const WORDS: TermTags = term_tags(b'S');
+const NAMES: TermTags = term_tags(b'N');
 
 /// Why a snapshot could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,7 +112,7 @@ impl Index {
     pub fn to_snapshot(&self) -> Vec<u8> {
         let digests: Vec<u8> = self.digests.iter().flatten().copied().collect();
         let search = &self.search;
-        let sections: [(Tag, Vec<u8>); 31] = [
+        let mut sections: Vec<(Tag, Vec<u8>)> = alloc::vec![
             (STRING_ENDS, u32s(&self.strings.ends)),
             (STRING_TEXT, self.strings.text.as_bytes().to_vec()),
             (DIGESTS, digests),
@@ -115,15 +136,19 @@ impl Index {
             (SEARCH_DOCS, u32s(&search.docs)),
             (SEARCH_POPULARITY, u16s(&search.popularity)),
             (SEARCH_NAME_TERMS, search.name_terms.clone()),
-            (TERM_ENDS, u32s(&search.terms.ends)),
-            (TERM_TEXT, search.terms.text.as_bytes().to_vec()),
-            (POSTING_ENDS, u32s(&search.postings.ends)),
-            (POSTING_DOCS, u32s(&search.postings.docs)),
-            (TERM_IDF, u16s(&search.idf)),
-            (TERM_SHARED, search.shared.clone()),
-            (POSTING_WEIGHTS, u16s(&search.postings.weights)),
-            (POSTING_FIELDS, search.postings.fields.clone()),
         ];
+        for (tags, terms) in [(&WORDS, &search.words), (&NAMES, &search.names)] {
+            sections.extend([
+                (tags.ends, u32s(&terms.terms.ends)),
+                (tags.text, terms.terms.text.as_bytes().to_vec()),
+                (tags.shared, terms.shared.clone()),
+                (tags.idf, u16s(&terms.idf)),
+                (tags.posting_ends, u32s(&terms.postings.ends)),
+                (tags.posting_docs, u32s(&terms.postings.docs)),
+                (tags.posting_weights, u16s(&terms.postings.weights)),
+                (tags.posting_fields, terms.postings.fields.clone()),
+            ]);
+        }
         let mut offset = align8(HEADER_LEN + ENTRY_LEN * sections.len());
         let mut table = Vec::with_capacity(ENTRY_LEN * sections.len());
         for (tag, body) in &sections {
@@ -207,15 +232,8 @@ impl Index {
             docs: sections.u32s(SEARCH_DOCS)?,
             popularity: sections.u16s(SEARCH_POPULARITY)?,
             name_terms: sections.get(SEARCH_NAME_TERMS)?.to_vec(),
-            terms: sections.strings(TERM_ENDS, TERM_TEXT)?,
-            idf: sections.u16s(TERM_IDF)?,
-            shared: sections.get(TERM_SHARED)?.to_vec(),
-            postings: Postings {
-                ends: sections.u32s(POSTING_ENDS)?,
-                docs: sections.u32s(POSTING_DOCS)?,
-                weights: sections.u16s(POSTING_WEIGHTS)?,
-                fields: sections.get(POSTING_FIELDS)?.to_vec(),
-            },
+            words: sections.term_index(&WORDS)?,
+            names: sections.term_index(&NAMES)?,
         };
         if !search.is_well_formed(records) {
             return Err(corrupt("search index is inconsistent"));
@@ -318,6 +336,20 @@ impl<'a> Sections<'a> {
     fn u16s(&self, tag: Tag) -> Result<Vec<u16>, SnapshotError> {
         let raw = self.array(tag, 2)?;
         Ok(raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+    }
+
+    fn term_index(&self, tags: &TermTags) -> Result<TermIndex, SnapshotError> {
+        Ok(TermIndex {
+            terms: self.strings(tags.ends, tags.text)?,
+            shared: self.get(tags.shared)?.to_vec(),
+            idf: self.u16s(tags.idf)?,
+            postings: Postings {
+                ends: self.u32s(tags.posting_ends)?,
+                docs: self.u32s(tags.posting_docs)?,
+                weights: self.u16s(tags.posting_weights)?,
+                fields: self.get(tags.posting_fields)?.to_vec(),
+            },
+        })
     }
 
     /// A string table: its end offsets and its text.

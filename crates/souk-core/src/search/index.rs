@@ -17,7 +17,9 @@ use core::ops::Range;
 
 use hashbrown::HashMap;
 
-use super::tokenize::{Mode, Terms, for_each_term};
+use super::terms::{Dictionary, shared_prefixes};
+use super::tokenize::{MAX_TERM_LEN, Mode, Terms, for_each_term};
+use super::truncate;
 use crate::index::Index;
 use crate::index::tables::Strings;
 
@@ -28,6 +30,9 @@ pub(crate) mod field {
     pub const CATEGORY: u8 = 4;
     pub const AUTHOR: u8 = 8;
     pub const DESCRIPTION: u8 = 16;
+    /// The whole name as one word (`lrucache` for `lru-cache`), so a typo in a short part
+    /// of a name is still within reach of the name as a whole.
+    pub const WHOLE_NAME: u8 = 32;
 }
 
 /// How much one occurrence in each field counts towards a term's weight in a pack.
@@ -54,6 +59,17 @@ pub(crate) struct SearchIndex {
     pub popularity: Vec<u16>,
     /// How many terms each document's name has (a query naming all of them is a full match).
     pub name_terms: Vec<u8>,
+    /// Every term of every pack's text.
+    pub words: TermIndex,
+    /// Every name of several parts, run together as one word (`lrucache` for `lru-cache`),
+    /// so a typo in a short part (`lr-cache`) is still within reach of the whole name.
+    /// Kept apart from `words` so that queries which do not need it do not pay for it.
+    pub names: TermIndex,
+}
+
+/// A dictionary of terms with their postings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TermIndex {
     /// Every term, sorted, so the table is also a trie (see [`super::terms`]).
     pub terms: Strings,
     /// Each term's shared-prefix length with the term before it.
@@ -80,6 +96,26 @@ impl Postings {
     }
 }
 
+impl TermIndex {
+    pub fn dictionary(&self) -> Dictionary<'_> {
+        Dictionary { terms: &self.terms, shared: &self.shared }
+    }
+
+    fn is_well_formed(&self, docs: usize) -> bool {
+        let p = &self.postings;
+        let terms = self.terms.len();
+        self.terms.is_well_formed()
+            && self.shared.len() == terms
+            && self.idf.len() == terms
+            && p.ends.len() == terms
+            && p.ends.windows(2).all(|w| w[0] <= w[1])
+            && p.ends.last().map_or(p.docs.is_empty(), |&e| e as usize == p.docs.len())
+            && p.weights.len() == p.docs.len()
+            && p.fields.len() == p.docs.len()
+            && p.docs.iter().all(|&d| (d as usize) < docs)
+    }
+}
+
 impl SearchIndex {
     /// The document of `record`, if it is a pack's newest version.
     pub fn doc_of(&self, record: usize) -> Option<u32> {
@@ -89,20 +125,57 @@ impl SearchIndex {
     /// Whether the invariants queries rely on hold (checked on every loaded snapshot).
     pub fn is_well_formed(&self, records: usize) -> bool {
         let n = self.docs.len();
-        let p = &self.postings;
         self.docs.windows(2).all(|w| w[0] < w[1])
             && self.docs.last().is_none_or(|&d| (d as usize) < records)
             && self.popularity.len() == n
             && self.name_terms.len() == n
-            && self.terms.is_well_formed()
-            && p.ends.len() == self.terms.len()
-            && p.ends.windows(2).all(|w| w[0] <= w[1])
-            && p.ends.last().map_or(p.docs.is_empty(), |&e| e as usize == p.docs.len())
-            && self.idf.len() == self.terms.len()
-            && self.shared.len() == self.terms.len()
-            && p.weights.len() == p.docs.len()
-            && p.fields.len() == p.docs.len()
-            && p.docs.iter().all(|&d| (d as usize) < n)
+            && self.words.is_well_formed(n)
+            && self.names.is_well_formed(n)
+    }
+}
+
+/// Collects one dictionary's occurrences, then weighs them with BM25.
+#[derive(Default)]
+struct TermIndexBuilder {
+    ids: HashMap<String, u32>,
+    terms: Vec<String>,
+    /// Per term: (doc, weight, fields).
+    lists: Vec<Vec<(u32, u32, u8)>>,
+}
+
+impl TermIndexBuilder {
+    fn id(&mut self, term: &str) -> u32 {
+        *self.ids.entry_ref(term).or_insert_with(|| {
+            self.terms.push(term.into());
+            self.lists.push(Vec::new());
+            self.terms.len() as u32 - 1
+        })
+    }
+
+    /// Weighs every posting; `lengths` are the documents' weighted lengths.
+    fn finish(self, lengths: &[u32]) -> TermIndex {
+        let n = lengths.len() as f64;
+        let average = (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0)).max(1.0);
+        let mut out = TermIndex::default();
+        let mut order: Vec<u32> = (0..self.terms.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.terms[a as usize].cmp(&self.terms[b as usize]));
+        for id in order {
+            out.terms.text.push_str(&self.terms[id as usize]);
+            out.terms.ends.push(out.terms.text.len() as u32);
+            let list = &self.lists[id as usize];
+            let df = list.len() as f64;
+            out.idf.push(quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE));
+            for &(doc, weight, fields) in list {
+                let tf = f64::from(weight);
+                let norm = K1 * (1.0 - B + B * f64::from(lengths[doc as usize]) / average);
+                out.postings.docs.push(doc);
+                out.postings.weights.push(quantize(tf * (K1 + 1.0) / (tf + norm) * WEIGHT_SCALE).max(1));
+                out.postings.fields.push(fields);
+            }
+            out.postings.ends.push(out.postings.docs.len() as u32);
+        }
+        out.shared = shared_prefixes(&out.terms);
+        out
     }
 }
 
@@ -114,24 +187,32 @@ struct Occurrence {
 }
 
 pub(crate) fn build(index: &Index) -> SearchIndex {
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut lists: Vec<Vec<(u32, u32, u8)>> = Vec::new(); // per term: (doc, weight, fields)
-    let mut lengths: Vec<u32> = Vec::new();
     let mut out = SearchIndex::default();
+    let mut words = TermIndexBuilder::default();
+    let mut names = TermIndexBuilder::default();
+    let mut lengths: Vec<u32> = Vec::new();
     let mut buf = Terms::default();
     let mut doc_terms: Vec<Occurrence> = Vec::new();
 
     for record in (0..index.len()).filter(|&r| index.is_latest(r)) {
         let pack = index.get(record);
+        let doc = out.docs.len() as u32;
+        // Counted as a query cuts the name, so a query naming all of it is a full match.
+        let mut name_terms = 0u32;
+        let mut whole = String::new();
+        for_each_term(pack.name(), Mode::Query, &mut buf, |part| {
+            name_terms += 1;
+            whole.push_str(part);
+        });
+        if name_terms > 1 {
+            let id = names.id(truncate(&whole, MAX_TERM_LEN));
+            names.lists[id as usize].push((doc, NAME_WEIGHT, field::WHOLE_NAME));
+        }
+
         doc_terms.clear();
         let mut add = |text: &str, weight: u32, field: u8| {
             for_each_term(text, Mode::Index, &mut buf, |term| {
-                let id = *ids.entry_ref(term).or_insert_with(|| {
-                    names.push(term.into());
-                    lists.push(Vec::new());
-                    names.len() as u32 - 1
-                });
+                let id = words.id(term);
                 match doc_terms.iter_mut().find(|o| o.term == id) {
                     Some(o) => {
                         o.weight += weight;
@@ -150,50 +231,20 @@ pub(crate) fn build(index: &Index) -> SearchIndex {
             add(author, AUTHOR_WEIGHT, field::AUTHOR);
         }
         add(pack.description(), DESCRIPTION_WEIGHT, field::DESCRIPTION);
-        // Counted as a query cuts the name, so a query naming all of it is a full match.
-        let mut name_terms = 0u32;
-        for_each_term(pack.name(), Mode::Query, &mut buf, |_| name_terms += 1);
 
-        let doc = out.docs.len() as u32;
         out.docs.push(record as u32);
         out.name_terms.push(name_terms.min(255) as u8);
         let heat = pack.downloads() as f64 + STAR_WEIGHT * f64::from(pack.stars());
         out.popularity.push(quantize(libm::log2(1.0 + heat) * 1000.0));
         lengths.push(doc_terms.iter().map(|o| o.weight).sum());
         for o in &doc_terms {
-            lists[o.term as usize].push((doc, o.weight, o.fields));
+            words.lists[o.term as usize].push((doc, o.weight, o.fields));
         }
     }
-
-    let n = out.docs.len() as f64;
-    let average = lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0);
-    let mut order: Vec<u32> = (0..names.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
-    for id in order {
-        let term = &names[id as usize];
-        out.terms.text.push_str(term);
-        out.terms.ends.push(out.terms.text.len() as u32);
-        let list = &lists[id as usize];
-        let df = list.len() as f64;
-        out.idf.push(quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE));
-        for &(doc, weight, fields) in list {
-            let tf = f64::from(weight);
-            let norm = K1 * (1.0 - B + B * f64::from(lengths[doc as usize]) / average.max(1.0));
-            let weight = tf * (K1 + 1.0) / (tf + norm);
-            out.postings.docs.push(doc);
-            out.postings.weights.push(quantize(weight * WEIGHT_SCALE).max(1));
-            out.postings.fields.push(fields);
-        }
-        out.postings.ends.push(out.postings.docs.len() as u32);
-    }
-    out.shared = super::terms::shared_prefixes(&out.terms);
+    out.words = words.finish(&lengths);
+    // A whole name is one short field: weigh it against an average name, not the text.
+    out.names = names.finish(&alloc::vec![NAME_WEIGHT; lengths.len()]);
     out
-}
-
-impl SearchIndex {
-    pub fn dictionary(&self) -> super::terms::Dictionary<'_> {
-        super::terms::Dictionary { terms: &self.terms, shared: &self.shared }
-    }
 }
 
 fn quantize(x: f64) -> u16 {

@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 use core::cmp::Reverse;
 
 use crate::index::Index;
-use index::{SearchIndex, field};
+use index::{SearchIndex, TermIndex, field};
 use terms::{Expansion, allowed_distance};
 use tokenize::{Mode, Terms, for_each_term};
 
@@ -140,6 +140,8 @@ pub struct Scratch {
     first_round: Vec<u32>,
     round: Vec<u32>,
     expansions: Vec<Expansion>,
+    /// The fewest edits between a word of the last query and what it reached.
+    closest: u8,
 }
 
 impl Scratch {
@@ -158,13 +160,15 @@ impl Scratch {
 }
 
 /// Counters of how a document's name matched a query's words, four bits each: in its name
-/// at all, as a whole word (no typo, not a completion), and not as a completion.
+/// at all, as a whole word (no typo, not a completion), not as a completion, and as the
+/// whole name run together.
 struct NameHits;
 
 impl NameHits {
     const ANY: u16 = 1;
     const WHOLE: u16 = 1 << 4;
     const NOT_COMPLETED: u16 = 1 << 8;
+    const WHOLE_NAME: u16 = 1 << 12;
 
     fn count(hits: u16, kind: u16) -> u8 {
         ((hits / kind) & 0xF) as u8
@@ -209,7 +213,16 @@ pub fn search_with(index: &Index, query: &Query<'_>, scratch: &mut Scratch) -> S
         }
     } else {
         scratch.fit(s.docs.len());
-        let mut found = match_terms(s, &words, scratch);
+        let mut found = match_terms(s, &s.words, &words, scratch);
+        if words.len() > 1 || scratch.closest > 1 {
+            // The words run together may name a pack as a whole (`lr cache` for `lru-cache`,
+            // or `lrucache`, which is within one edit of no word). A pack both ways keeps
+            // its score as words.
+            let joined = String::from(truncate(&words.concat(), tokenize::MAX_TERM_LEN));
+            found.extend(match_terms(s, &s.names, &[joined], scratch));
+            found.sort_by_key(|&(doc, _)| doc);
+            found.dedup_by_key(|&mut (doc, _)| doc);
+        }
         for name in [text, &words.join("-")] {
             if let Some(doc) = index.latest(name).and_then(|p| s.doc_of(p.record())) {
                 match found.iter_mut().find(|(d, _)| *d == doc) {
@@ -263,7 +276,7 @@ pub fn search_with(index: &Index, query: &Query<'_>, scratch: &mut Scratch) -> S
 type Ordered = (Reverse<(u64, u64)>, u32, u32);
 
 /// The documents that match every word, with their scores (tiers below the exact name).
-fn match_terms(s: &SearchIndex, words: &[String], scratch: &mut Scratch) -> Vec<(u32, u32)> {
+fn match_terms(s: &SearchIndex, t: &TermIndex, words: &[String], scratch: &mut Scratch) -> Vec<(u32, u32)> {
     // Each word's expansions with what a match through each is worth, cheapest word first:
     // its matches bound all later work.
     let mut plans: Vec<(u64, Vec<(Expansion, u64)>)> = Vec::with_capacity(words.len());
@@ -271,22 +284,24 @@ fn match_terms(s: &SearchIndex, words: &[String], scratch: &mut Scratch) -> Vec<
         let last = i + 1 == words.len();
         let expansions = &mut scratch.expansions;
         expansions.clear();
-        s.dictionary().expand(word, allowed_distance(word.len()), last, expansions);
-        let df = |e: &Expansion| s.postings.range(e.term).len();
+        t.dictionary().expand(word, allowed_distance(word.len()), last, expansions);
+        let df = |e: &Expansion| t.postings.range(e.term).len();
         expansions.sort_unstable_by_key(|e| (e.distance, e.completion, Reverse(df(e)), e.term));
         expansions.truncate(MAX_EXPANSIONS);
         let Some(first) = expansions.first() else {
+            scratch.closest = u8::MAX;
             return Vec::new();
         };
+        scratch.closest = if i == 0 { first.distance } else { scratch.closest.max(first.distance) };
         // The word's IDF: its own if it is a term, else the most common expansion's.
         let idf = if first.distance == 0 && !first.completion {
-            s.idf[first.term as usize]
+            t.idf[first.term as usize]
         } else {
-            expansions.iter().map(|e| s.idf[e.term as usize]).min().unwrap_or(0)
+            expansions.iter().map(|e| t.idf[e.term as usize]).min().unwrap_or(0)
         };
         let plan: Vec<(Expansion, u64)> = expansions
             .iter()
-            .map(|e| (*e, u64::from(idf) * u64::from(quality(word.len(), s.terms.get(e.term).len(), e))))
+            .map(|e| (*e, u64::from(idf) * u64::from(quality(word.len(), t.terms.get(e.term).len(), e))))
             .collect();
         let cost = plan.iter().map(|(e, _)| df(e) as u64).sum();
         plans.push((cost, plan));
@@ -301,18 +316,22 @@ fn match_terms(s: &SearchIndex, words: &[String], scratch: &mut Scratch) -> Vec<
             let name_kind = NameHits::ANY
                 | if e.completion { 0 } else { NameHits::NOT_COMPLETED }
                 | if e.completion || e.distance > 0 { 0 } else { NameHits::WHOLE };
-            for p in s.postings.range(e.term) {
-                let doc = s.postings.docs[p] as usize;
+            for p in t.postings.range(e.term) {
+                let doc = t.postings.docs[p] as usize;
                 if scratch.matched[doc] != round {
                     continue;
                 }
-                let score = ((u64::from(s.postings.weights[p]) * worth) >> 20).max(1) as u32;
+                let score = ((u64::from(t.postings.weights[p]) * worth) >> 20).max(1) as u32;
                 if scratch.current[doc] == 0 {
                     scratch.round.push(doc as u32);
                 }
                 scratch.current[doc] = scratch.current[doc].max(score);
-                if s.postings.fields[p] & field::NAME != 0 {
+                let fields = t.postings.fields[p];
+                if fields & (field::NAME | field::WHOLE_NAME) != 0 {
                     scratch.current_name[doc] |= name_kind;
+                }
+                if fields & field::WHOLE_NAME != 0 && !e.completion {
+                    scratch.current_name[doc] |= NameHits::WHOLE_NAME;
                 }
             }
         }
@@ -320,7 +339,7 @@ fn match_terms(s: &SearchIndex, words: &[String], scratch: &mut Scratch) -> Vec<
             let d = doc as usize;
             scratch.total[d] += scratch.current[d];
             let kinds = scratch.current_name[d];
-            for kind in [NameHits::ANY, NameHits::WHOLE, NameHits::NOT_COMPLETED] {
+            for kind in [NameHits::ANY, NameHits::WHOLE, NameHits::NOT_COMPLETED, NameHits::WHOLE_NAME] {
                 if kinds & kind != 0 {
                     scratch.name_hits[d] += kind;
                 }
@@ -374,7 +393,8 @@ fn quality(typed: usize, term_len: usize, e: &Expansion) -> u32 {
 fn rank(s: &SearchIndex, doc: usize, relevance: u32, hits: u16, words: u8) -> u32 {
     let mut relevance = u64::from(relevance);
     let all = |kind| NameHits::count(hits, kind) == words;
-    if all(NameHits::NOT_COMPLETED) && s.name_terms[doc] == words {
+    let names_all = s.name_terms[doc] == words || NameHits::count(hits, NameHits::WHOLE_NAME) == words;
+    if all(NameHits::NOT_COMPLETED) && names_all {
         relevance *= 2;
     }
     let tier = if all(NameHits::WHOLE) {
@@ -408,7 +428,8 @@ impl Filters<'_> {
     }
 }
 
-fn truncate(s: &str, max: usize) -> &str {
+/// `s` cut to at most `max` bytes, at a char boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
