@@ -55,3 +55,30 @@ pub fn measure(index: &Index, rounds: usize, now: impl Fn() -> f64) -> BTreeMap<
     }
     samples.into_iter().map(|(kind, ms)| (kind, Percentiles::of(ms))).collect()
 }
+
+/// What one corpus measured: its size, how long its snapshot took to load, how much memory
+/// the loaded index holds, and the query latencies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub packs: usize,
+    pub snapshot_bytes: usize,
+    pub memory_bytes: usize,
+    pub load_ms: f64,
+    pub latency_ms: BTreeMap<String, Percentiles>,
+}
+
+pub fn report(
+    index: &Index,
+    load_ms: f64,
+    snapshot_bytes: usize,
+    rounds: usize,
+    now: impl Fn() -> f64,
+) -> Report {
+    Report {
+        packs: index.len(),
+        snapshot_bytes,
+        memory_bytes: index.memory_bytes(),
+        load_ms,
+        latency_ms: measure(index, rounds, now),
+    }
+}

@@ -1,53 +1,15 @@
 //! Workloads shared by Souk's benchmarks, so every bench measures the same data.
 //!
 //! Corpora from `shared/` are found through `SOUK_SHARED`; where it is unset, the benches
-//! that need them say so and skip.
+//! that need them say so and skip. The [`latency`] harness is target-independent: the
+//! native binary `search-latency` and the wasm build (`wasm` module, run under Node) call
+//! the same code with their own clocks.
 
 pub mod latency;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
-use std::path::PathBuf;
-
-use souk::import::{self, Format};
-use souk_core::{Index, IndexBuilder};
-
-/// The committed 300-package slice of the npm corpus.
-pub fn npm_sample() -> IndexBuilder {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/souk/tests/fixtures/npm-sample.tsv");
-    import::read(&path, Format::NpmTsv).expect("the committed sample imports")
-}
-
-/// The full npm corpus (226,994 packages), or `None` with a note when `SOUK_SHARED` is unset.
-pub fn npm_full() -> Option<Index> {
-    let Some(root) = std::env::var_os("SOUK_SHARED") else {
-        eprintln!("skipped: set SOUK_SHARED to the shared/ folder for the full-corpus benches");
-        return None;
-    };
-    let path = PathBuf::from(root).join("corpus/npm-packages.tsv");
-    let builder = import::read(&path, Format::NpmTsv).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
-    Some(builder.build().expect("the corpus builds"))
-}
-
-/// The demo registry's pack versions.
-pub fn demo() -> IndexBuilder {
-    let mut builder = IndexBuilder::default();
-    for pack in souk_pack::demo::packs().expect("the demo registry is valid") {
-        builder.push(pack.version);
-    }
-    builder
-}
-
-/// The full corpus and its 1k and 10k slices (every 227th / 23rd package, so each slice
-/// keeps the corpus's mix of popular and obscure), labelled.
-pub fn slices(full: &Index) -> Vec<(String, Index)> {
-    let mut out = Vec::new();
-    for size in [1_000, 10_000] {
-        let step = full.len().div_ceil(size).max(1);
-        let mut builder = IndexBuilder::default();
-        for pack in full.iter().step_by(step) {
-            builder.push(pack.to_version().expect("the corpus parsed"));
-        }
-        out.push((format!("npm-{}k", size / 1000), builder.build().expect("a slice builds")));
-    }
-    out.push(("npm-full".into(), full.clone()));
-    out
-}
+#[cfg(not(target_arch = "wasm32"))]
+mod corpora;
+#[cfg(not(target_arch = "wasm32"))]
+pub use corpora::*;

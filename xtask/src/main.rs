@@ -5,7 +5,10 @@
 //! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
 //!   tests in headless Chromium, the release wasm build, a bench smoke run).
 //! - `run`: the marketplace on the embedded demo registry.
+//! - `bench-search`: search latency natively, in wasm under Node, and with MiniSearch and
+//!   FlexSearch, on the npm corpus, side by side.
 
+mod bench;
 mod setup;
 mod shell;
 mod wasm;
@@ -33,6 +36,9 @@ enum Task {
     BuildWasm,
     /// Set up, then run every check and test (what CI runs).
     Test,
+    /// Compare search natively, in wasm (Node), MiniSearch and FlexSearch on the npm
+    /// corpus (from SOUK_SHARED, default ../shared); writes target/bench/search/.
+    BenchSearch,
     /// Set up, then run the marketplace on the embedded demo registry.
     Run {
         /// What to search for; empty lists every pack.
@@ -49,6 +55,7 @@ fn main() -> Result<()> {
             wasm::build()?;
         }
         Task::Test => test()?,
+        Task::BenchSearch => bench::search()?,
         Task::Run { query } => run(&query)?,
     }
     eprintln!("xtask: done in {:.0?}", started.elapsed());
@@ -77,7 +84,9 @@ fn test() -> Result<()> {
         cargo(["clippy", "--target", WASM, "--all-targets"])
             .args(WASM_CRATES)
             .args(["--", "-D", "warnings"])
-            .run()
+            .run()?;
+        // The benches' wasm harness (its bins and benches are native only).
+        cargo(["clippy", "--target", WASM, "-p", "souk-benches", "--lib", "--", "-D", "warnings"]).run()
     })?;
     step("tests (native)", &|| cargo(["test", "--workspace"]).run())?;
     step("tests (wasm32, headless Chromium)", &|| {

@@ -12,10 +12,15 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 pub fn all() -> Result<()> {
-    wasm_target()?;
-    wasm_bindgen_cli()?;
+    wasm_tools()?;
     chromium()?;
-    npm_packages()
+    npm_packages("web")
+}
+
+/// The wasm32 target and the matching wasm-bindgen-cli.
+pub fn wasm_tools() -> Result<()> {
+    wasm_target()?;
+    wasm_bindgen_cli()
 }
 
 fn wasm_target() -> Result<()> {
@@ -53,19 +58,16 @@ fn chromium() -> Result<()> {
     apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).run()
 }
 
-/// The page's npm packages (binaryen's wasm-opt among them), exactly as the committed
-/// lockfile pins them.
-fn npm_packages() -> Result<()> {
-    let web = root().join("web");
-    let installed = web.join("node_modules/.package-lock.json");
-    let fresh = match (modified(&installed), modified(&web.join("package-lock.json"))) {
-        (Some(installed), Some(locked)) => installed >= locked,
-        _ => false,
-    };
-    if fresh && web.join("node_modules/.bin/wasm-opt").exists() {
+/// The npm packages of `folder` (the page's, binaryen's wasm-opt among them, or the
+/// benchmarks'), exactly as its committed lockfile pins them.
+pub fn npm_packages(folder: &str) -> Result<()> {
+    let dir = root().join(folder);
+    let installed = modified(&dir.join("node_modules/.package-lock.json"));
+    let locked = modified(&dir.join("package-lock.json"));
+    if installed.is_some_and(|installed| locked.is_some_and(|locked| installed >= locked)) {
         return Ok(());
     }
-    Cmd::new("npm").args(["ci", "--no-audit", "--no-fund"]).dir("web").run()
+    Cmd::new("npm").args(["ci", "--no-audit", "--no-fund"]).dir(folder).run()
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {

@@ -29,6 +29,18 @@ impl Cmd {
         self
     }
 
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        self.0.arg(arg);
+        self
+    }
+
+    /// Sends the command's standard output nowhere (for tools that print a report we
+    /// collect from files instead).
+    pub fn quiet(mut self) -> Cmd {
+        self.0.stdout(std::process::Stdio::null());
+        self
+    }
+
     pub fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Cmd {
         self.0.env(key, value);
         self

@@ -118,6 +118,25 @@ fn without_an_index_the_demo_registry_answers() {
 }
 
 #[test]
+fn filters_and_sorts_narrow_and_order_the_demo_registry() {
+    let licenses = json_hits(&souk(&["search", "--tag", "license", "--json"]));
+    let names: Vec<&str> = licenses.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["license-apache", "license-mit", "license-mit-apache"]);
+    let apache = json_hits(&souk(&["search", "rust", "--license", "Apache-2.0", "--json", "--limit", "100"]));
+    assert!(apache.iter().all(|h| h.name != "license-mit") && apache.iter().any(|h| h.name == "rust-cli"));
+    let ci = json_hits(&souk(&["search", "--category", "CI", "--sort", "newest", "--json"]));
+    assert!(
+        ci.len() >= 4 && ci.iter().any(|h| h.name == "rust-ci"),
+        "{:?}",
+        ci.iter().map(|h| &h.name).collect::<Vec<_>>()
+    );
+    let typo = json_hits(&souk(&["search", "dockerfil", "--json"]));
+    assert!(typo[0].name.starts_with("dockerfile-"));
+    let bad = souk(&["search", "x", "--sort", "sideways"]);
+    assert_eq!(bad.status.code(), Some(2), "clap refuses an unknown sort");
+}
+
+#[test]
 fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
     let dir = tempfile::tempdir().unwrap();
     let tsv = dir.path().join("broken.tsv");

@@ -68,6 +68,34 @@ impl Index {
         (0..self.len()).map(|record| PackRef { index: self, record })
     }
 
+    /// The bytes the index holds in memory: every column and the search index. (A loaded
+    /// snapshot costs this much; the snapshot's own bytes can be dropped after loading.)
+    pub fn memory_bytes(&self) -> usize {
+        use core::mem::size_of_val as size;
+        let lists = |l: &Lists| size(&l.ends[..]) + size(&l.items[..]);
+        let columns = [
+            &self.name,
+            &self.version,
+            &self.description,
+            &self.license,
+            &self.category,
+            &self.homepage,
+            &self.publisher,
+            &self.content_hash,
+            &self.stars,
+        ];
+        self.strings.text.len()
+            + size(&self.strings.ends[..])
+            + size(&self.digests[..])
+            + columns.iter().map(|c| size(&c[..])).sum::<usize>()
+            + size(&self.downloads[..])
+            + size(&self.published[..])
+            + lists(&self.tags)
+            + lists(&self.authors)
+            + lists(&self.dependencies)
+            + self.search.memory_bytes()
+    }
+
     /// The records of every version of the pack called `name`, oldest first.
     ///
     /// Names are looked up folded. Imported registries may hold distinct packs whose names

@@ -97,6 +97,19 @@ impl Postings {
 }
 
 impl TermIndex {
+    fn memory_bytes(&self) -> usize {
+        use core::mem::size_of_val as size;
+        let p = &self.postings;
+        self.terms.text.len()
+            + size(&self.terms.ends[..])
+            + self.shared.len()
+            + size(&self.idf[..])
+            + size(&p.ends[..])
+            + size(&p.docs[..])
+            + size(&p.weights[..])
+            + p.fields.len()
+    }
+
     pub fn dictionary(&self) -> Dictionary<'_> {
         Dictionary { terms: &self.terms, shared: &self.shared }
     }
@@ -117,6 +130,15 @@ impl TermIndex {
 }
 
 impl SearchIndex {
+    pub fn memory_bytes(&self) -> usize {
+        use core::mem::size_of_val as size;
+        size(&self.docs[..])
+            + size(&self.popularity[..])
+            + self.name_terms.len()
+            + self.words.memory_bytes()
+            + self.names.memory_bytes()
+    }
+
     /// The document of `record`, if it is a pack's newest version.
     pub fn doc_of(&self, record: usize) -> Option<u32> {
         self.docs.binary_search(&(record as u32)).ok().map(|d| d as u32)

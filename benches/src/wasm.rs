@@ -1,0 +1,29 @@
+//! The latency harness exported to JavaScript, so the wasm build runs exactly the native
+//! workload (under Node, or in a browser).
+
+use souk_core::Index;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: a monotonic clock in milliseconds, in Node and browsers alike.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn now() -> f64;
+}
+
+/// Loads `snapshot`, runs the query mix `rounds` times and returns the report as JSON
+/// (the same shape `search-latency` prints natively).
+#[wasm_bindgen(js_name = searchLatency)]
+pub fn search_latency(snapshot: &[u8], rounds: usize) -> Result<String, JsError> {
+    let start = now();
+    let index = Index::from_snapshot(snapshot)?;
+    let load_ms = now() - start;
+    let report = crate::latency::report(&index, load_ms, snapshot.len(), rounds, now);
+    Ok(serde_json::to_string(&report)?)
+}
+
+/// The size of the module's linear memory, in bytes: the high-water mark of its heap.
+#[wasm_bindgen(js_name = memoryBytes)]
+pub fn memory_bytes() -> usize {
+    core::arch::wasm32::memory_size(0) * 65536
+}
