@@ -38,6 +38,7 @@ pub mod body;
 pub mod index;
 pub mod name;
 pub mod pack;
+pub mod resolve;
 pub mod search;
 
 pub use index::{Index, IndexBuilder, PackRef};

@@ -4,3 +4,4 @@
 
 pub mod fsutil;
 pub mod import;
+pub mod lockfile;

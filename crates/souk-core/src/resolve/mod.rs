@@ -1,0 +1,132 @@
+//! Dependency resolution with cargo's rules, in the core so a browser tab resolves alone.
+//!
+//! The resolver asks a [`Registry`] (as pubgrub asks its dependency provider) for the
+//! published versions of a package, each a [`Summary`]: version, dependencies, features,
+//! `links`, yanked. The rules are cargo's:
+//!
+//! - newest version first; yanked versions never; pre-releases only where a requirement
+//!   names one (the `semver` crate's matching, which is cargo's);
+//! - one version per semver-compatible range of a package (`1.x`, `0.3.x`, `0.0.4`), so
+//!   several incompatible versions may live side by side;
+//! - at most one package per `links` value;
+//! - optional dependencies only when a feature turns them on (`default`, `dep:name`,
+//!   `name/feature`, a dependency's implicit feature, and, as in cargo's lockfile pass,
+//!   weak `name?/feature`); features are unified: a package gets every feature any
+//!   dependent asks for;
+//! - normal and build dependencies everywhere, development dependencies of the root only,
+//!   dependencies for every target platform (as Cargo.lock has them);
+//! - backtracking when a choice leads to a conflict, within a bounded number of steps.
+//!
+//! A failure is a [`ResolveError`] whose message names the packages and requirements that
+//! clash. Souk's own packs use the same engine through [`Summary::from_pack`] (no features).
+
+mod engine;
+mod registry;
+mod report;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use semver::{Version, VersionReq};
+
+pub use engine::{MAX_STEPS, resolve};
+pub use registry::MemoryRegistry;
+pub use report::ResolveError;
+
+use crate::pack::{Digest, PackVersion};
+
+/// Where the resolver finds packages.
+pub trait Registry {
+    /// Every published version of `name` (any order; empty if there is no such package).
+    fn versions(&self, name: &str) -> &[Summary];
+}
+
+/// One published version of a package, as the resolver sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub name: String,
+    pub version: Version,
+    pub dependencies: Vec<Dependency>,
+    /// Feature name to what it enables (`other-feature`, `dep:name`, `name/feature`,
+    /// `name?/feature`).
+    pub features: BTreeMap<String, Vec<String>>,
+    /// The native library this package links, of which a graph may hold one.
+    pub links: Option<String>,
+    pub yanked: bool,
+    /// The registry's checksum of the package file, if it has one.
+    pub checksum: Option<Digest>,
+}
+
+/// A dependency of a [`Summary`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The name the dependent uses for it (differs from `package` when renamed).
+    pub name: String,
+    /// The package depended on.
+    pub package: String,
+    pub req: VersionReq,
+    pub kind: DependencyKind,
+    pub optional: bool,
+    pub default_features: bool,
+    pub features: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependencyKind {
+    Normal,
+    Build,
+    Development,
+}
+
+/// A package in a resolution.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PackageId {
+    pub name: String,
+    pub version: Version,
+}
+
+impl core::fmt::Display for PackageId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+/// The resolved graph: every package with the packages it depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolution {
+    pub packages: BTreeMap<PackageId, ResolvedPackage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolvedPackage {
+    pub dependencies: Vec<PackageId>,
+    pub checksum: Option<Digest>,
+}
+
+impl Summary {
+    /// A Souk pack as the resolver sees it: its dependencies, no features.
+    pub fn from_pack(pack: &PackVersion) -> Summary {
+        Summary {
+            name: pack.name.clone(),
+            version: pack.version.clone(),
+            dependencies: pack
+                .dependencies
+                .iter()
+                .map(|d| Dependency {
+                    name: d.name.clone(),
+                    package: d.name.clone(),
+                    req: d.req.clone(),
+                    kind: DependencyKind::Normal,
+                    optional: false,
+                    default_features: true,
+                    features: Vec::new(),
+                })
+                .collect(),
+            features: BTreeMap::new(),
+            links: None,
+            yanked: false,
+            checksum: pack.content_hash,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! A registry held in memory: what the CLI builds from an index file and the tab from its
+//! snapshot.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{Registry, Summary};
+
+#[derive(Debug, Clone, Default)]
+pub struct MemoryRegistry {
+    packages: BTreeMap<String, Vec<Summary>>,
+}
+
+impl MemoryRegistry {
+    pub fn insert(&mut self, summary: Summary) {
+        self.packages.entry(summary.name.clone()).or_default().push(summary);
+    }
+
+    /// How many package versions it holds.
+    pub fn len(&self) -> usize {
+        self.packages.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packages.is_empty()
+    }
+}
+
+impl Registry for MemoryRegistry {
+    fn versions(&self, name: &str) -> &[Summary] {
+        self.packages.get(name).map_or(&[], Vec::as_slice)
+    }
+}

@@ -1,0 +1,107 @@
+//! The resolver against cargo itself: for every case in `shared/resolve/roots/`, resolving
+//! the case's Cargo.toml from `shared/resolve/crates-index.jsonl.gz` must give exactly the
+//! packages (name, version) and dependency edges of the Cargo.lock cargo 1.95 wrote.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use souk::import::crates_registry;
+use souk::lockfile::cargo_manifest;
+use souk_core::resolve::resolve;
+
+fn shared() -> Option<PathBuf> {
+    let Some(root) = std::env::var_os("SOUK_SHARED") else {
+        eprintln!("skipped: set SOUK_SHARED to the shared/ folder to compare the resolver with cargo");
+        return None;
+    };
+    let dir = Path::new(&root).join("resolve");
+    assert!(
+        dir.join("crates-index.jsonl.gz").is_file(),
+        "SOUK_SHARED is set but {} is incomplete",
+        dir.display()
+    );
+    Some(dir)
+}
+
+type Graph = BTreeMap<(String, String), BTreeSet<(String, String)>>;
+
+/// A Cargo.lock's packages and edges, each dependency spelled out as (name, version).
+fn cargo_lock_graph(text: &str) -> Graph {
+    let lock: toml::Table = toml::from_str(text).unwrap();
+    let packages = lock["package"].as_array().unwrap();
+    let field = |p: &toml::Value, k: &str| p[k].as_str().unwrap().to_owned();
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in packages {
+        versions.entry(field(p, "name")).or_default().push(field(p, "version"));
+    }
+    packages
+        .iter()
+        .map(|p| {
+            let deps = p.get("dependencies").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+            let deps = deps
+                .iter()
+                .map(|d| {
+                    let d = d.as_str().unwrap();
+                    match d.split_once(' ') {
+                        Some((name, version)) => (name.to_owned(), version.to_owned()),
+                        None => (d.to_owned(), versions[d][0].clone()),
+                    }
+                })
+                .collect();
+            ((field(p, "name"), field(p, "version")), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn every_case_resolves_as_cargo_does() {
+    let Some(dir) = shared() else { return };
+    let registry = crates_registry(&dir.join("crates-index.jsonl.gz")).unwrap();
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(dir.join("roots")).unwrap().map(|e| e.unwrap().path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 9, "expected the nine cases, found {}", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let root = cargo_manifest(&std::fs::read_to_string(case.join("Cargo.toml")).unwrap()).unwrap();
+        let expected = cargo_lock_graph(&std::fs::read_to_string(case.join("Cargo.lock")).unwrap());
+        let resolution = match resolve(&registry, &root) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let found: Graph = resolution
+            .packages
+            .iter()
+            .map(|(id, p)| {
+                let deps = p.dependencies.iter().map(|d| (d.name.clone(), d.version.to_string())).collect();
+                ((id.name.clone(), id.version.to_string()), deps)
+            })
+            .collect();
+        if found != expected {
+            let missing: Vec<_> = expected.keys().filter(|k| !found.contains_key(*k)).collect();
+            let extra: Vec<_> = found.keys().filter(|k| !expected.contains_key(*k)).collect();
+            let edges: Vec<_> = expected
+                .iter()
+                .filter(|(k, deps)| found.get(*k).is_some_and(|f| f != *deps))
+                .map(|(k, deps)| format!("{k:?}: cargo {deps:?} souk {:?}", found[k]))
+                .take(3)
+                .collect();
+            failures.push(format!(
+                "{name}: {} packages vs cargo's {}; missing {missing:?}; extra {extra:?}; edges differ: {edges:?}",
+                found.len(),
+                expected.len()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from cargo:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
