@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 use souk_core::Index;
+use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Summary, resolve};
 use souk_core::search::{Query, Sort, search};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -61,4 +62,86 @@ fn the_fixture_has_what_the_transcript_needs() {
     assert_eq!(index.len(), 300);
     assert!(transcript().contains("\"react\" Relevance total="));
     assert_eq!(index.latest("react").unwrap().name(), "react");
+}
+
+/// A registry that exercises the resolver's rules: a diamond, two majors of one package, a
+/// rename, features turning on optional dependencies, and a clash that needs backtracking.
+fn registry() -> MemoryRegistry {
+    let mut r = MemoryRegistry::default();
+    let mut add = |name: &str, version: &str, deps: &[(&str, &str, &str, bool)], features: &[(&str, &str)]| {
+        r.insert(Summary {
+            name: name.into(),
+            version: version.parse().unwrap(),
+            dependencies: deps
+                .iter()
+                .map(|&(alias, package, req, optional)| Dependency {
+                    name: alias.into(),
+                    package: package.into(),
+                    req: req.parse().unwrap(),
+                    kind: DependencyKind::Normal,
+                    optional,
+                    default_features: true,
+                    features: Vec::new(),
+                })
+                .collect(),
+            features: features.iter().map(|&(f, to)| (f.into(), vec![to.into()])).collect(),
+            links: None,
+            yanked: false,
+            checksum: None,
+        });
+    };
+    for minor in 0..30 {
+        add("util", &format!("1.{minor}.0"), &[], &[]);
+    }
+    add("util", "2.0.0", &[], &[]);
+    add("left", "1.0.0", &[("util", "util", "^1.3", false)], &[]);
+    add("right", "1.0.0", &[("u", "util", "^2", false), ("extra", "extra", "^0.1", true)], &[("default", "dep:extra")]);
+    add("pinned", "1.0.0", &[("util", "util", "=1.7.0", false)], &[]);
+    add("extra", "0.1.4", &[("util", "util", ">=1.5, <1.9", false)], &[]);
+    r
+}
+
+fn resolution_transcript() -> String {
+    let root = Summary {
+        name: "app".into(),
+        version: "0.1.0".parse().unwrap(),
+        dependencies: ["left", "right", "pinned"]
+            .iter()
+            .map(|n| Dependency {
+                name: (*n).into(),
+                package: (*n).into(),
+                req: "^1".parse().unwrap(),
+                kind: DependencyKind::Normal,
+                optional: false,
+                default_features: true,
+                features: Vec::new(),
+            })
+            .collect(),
+        features: Default::default(),
+        links: None,
+        yanked: false,
+        checksum: None,
+    };
+    let resolution = resolve(&registry(), &root).unwrap();
+    let mut out = String::new();
+    for (id, package) in &resolution.packages {
+        let deps: Vec<String> = package.dependencies.iter().map(ToString::to_string).collect();
+        writeln!(out, "{id}: {}", deps.join(", ")).unwrap();
+    }
+    out
+}
+
+#[test]
+fn resolutions_are_identical_on_every_target() {
+    let transcript = resolution_transcript();
+    assert_eq!(
+        transcript,
+        "app 0.1.0: left 1.0.0, pinned 1.0.0, right 1.0.0\n\
+         extra 0.1.4: util 1.7.0\n\
+         left 1.0.0: util 1.7.0\n\
+         pinned 1.0.0: util 1.7.0\n\
+         right 1.0.0: extra 0.1.4, util 2.0.0\n\
+         util 1.7.0: \n\
+         util 2.0.0: \n"
+    );
 }

@@ -130,3 +130,6 @@ impl Summary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
