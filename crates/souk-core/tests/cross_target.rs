@@ -68,34 +68,40 @@ fn the_fixture_has_what_the_transcript_needs() {
 /// rename, features turning on optional dependencies, and a clash that needs backtracking.
 fn registry() -> MemoryRegistry {
     let mut r = MemoryRegistry::default();
-    let mut add = |name: &str, version: &str, deps: &[(&str, &str, &str, bool)], features: &[(&str, &str)]| {
-        r.insert(Summary {
-            name: name.into(),
-            version: version.parse().unwrap(),
-            dependencies: deps
-                .iter()
-                .map(|&(alias, package, req, optional)| Dependency {
-                    name: alias.into(),
-                    package: package.into(),
-                    req: req.parse().unwrap(),
-                    kind: DependencyKind::Normal,
-                    optional,
-                    default_features: true,
-                    features: Vec::new(),
-                })
-                .collect(),
-            features: features.iter().map(|&(f, to)| (f.into(), vec![to.into()])).collect(),
-            links: None,
-            yanked: false,
-            checksum: None,
-        });
-    };
+    let mut add =
+        |name: &str, version: &str, deps: &[(&str, &str, &str, bool)], features: &[(&str, &str)]| {
+            r.insert(Summary {
+                name: name.into(),
+                version: version.parse().unwrap(),
+                dependencies: deps
+                    .iter()
+                    .map(|&(alias, package, req, optional)| Dependency {
+                        name: alias.into(),
+                        package: package.into(),
+                        req: req.parse().unwrap(),
+                        kind: DependencyKind::Normal,
+                        optional,
+                        default_features: true,
+                        features: Vec::new(),
+                    })
+                    .collect(),
+                features: features.iter().map(|&(f, to)| (f.into(), vec![to.into()])).collect(),
+                links: None,
+                yanked: false,
+                checksum: None,
+            });
+        };
     for minor in 0..30 {
         add("util", &format!("1.{minor}.0"), &[], &[]);
     }
     add("util", "2.0.0", &[], &[]);
     add("left", "1.0.0", &[("util", "util", "^1.3", false)], &[]);
-    add("right", "1.0.0", &[("u", "util", "^2", false), ("extra", "extra", "^0.1", true)], &[("default", "dep:extra")]);
+    add(
+        "right",
+        "1.0.0",
+        &[("u", "util", "^2", false), ("extra", "extra", "^0.1", true)],
+        &[("default", "dep:extra")],
+    );
     add("pinned", "1.0.0", &[("util", "util", "=1.7.0", false)], &[]);
     add("extra", "0.1.4", &[("util", "util", ">=1.5, <1.9", false)], &[]);
     r

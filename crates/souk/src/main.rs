@@ -5,6 +5,7 @@
 
 mod output;
 mod pack;
+mod resolve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,9 +38,36 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Resolve a manifest's dependencies into a lockfile, as cargo would.
+    Resolve {
+        /// The registry: a crates.io index (.jsonl or .jsonl.gz) or a Souk index snapshot
+        /// (default: the embedded demo registry).
+        #[arg(long, value_name = "FILE")]
+        registry: Option<PathBuf>,
+        /// The manifest to resolve: a Cargo.toml or a souk.toml.
+        #[arg(long, value_name = "FILE", default_value = "souk.toml")]
+        manifest: PathBuf,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = LockFormat::SoukLock)]
+        format: LockFormat,
+        /// Where to write it (default: standard output). Written atomically.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
     Index(IndexCommand),
+}
+
+/// The shapes `souk resolve` writes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LockFormat {
+    /// souk.lock: TOML, sorted, stable under re-resolution.
+    SoukLock,
+    /// Cargo.lock, byte for byte as cargo writes it.
+    CargoLock,
+    /// A JSON array of packages with their dependencies.
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,6 +174,9 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Pack { dir, out } => pack::pack(&dir, out.as_deref()),
+        Command::Resolve { registry, manifest, format, out } => {
+            resolve::run(registry.as_deref(), &manifest, format, out.as_deref())
+        }
         Command::Index(IndexCommand::Import { file, out, format }) => {
             let format = match format {
                 Some(FormatArg::NpmTsv) => Format::NpmTsv,

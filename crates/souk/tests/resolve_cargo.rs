@@ -1,13 +1,14 @@
 //! The resolver against cargo itself: for every case in `shared/resolve/roots/`, resolving
 //! the case's Cargo.toml from `shared/resolve/crates-index.jsonl.gz` must give exactly the
-//! packages (name, version) and dependency edges of the Cargo.lock cargo 1.95 wrote.
+//! packages (name, version) and dependency edges of the Cargo.lock cargo 1.95 wrote, and
+//! `--format cargo-lock` must write that Cargo.lock byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use souk::import::crates_registry;
-use souk::lockfile::cargo_manifest;
-use souk_core::resolve::resolve;
+use souk::lockfile::{cargo_lock, cargo_manifest};
+use souk_core::resolve::{PackageId, resolve};
 
 fn shared() -> Option<PathBuf> {
     let Some(root) = std::env::var_os("SOUK_SHARED") else {
@@ -65,7 +66,8 @@ fn every_case_resolves_as_cargo_does() {
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let root = cargo_manifest(&std::fs::read_to_string(case.join("Cargo.toml")).unwrap()).unwrap();
-        let expected = cargo_lock_graph(&std::fs::read_to_string(case.join("Cargo.lock")).unwrap());
+        let lock_text = std::fs::read_to_string(case.join("Cargo.lock")).unwrap();
+        let expected = cargo_lock_graph(&lock_text);
         let resolution = match resolve(&registry, &root) {
             Ok(r) => r,
             Err(e) => {
@@ -81,6 +83,12 @@ fn every_case_resolves_as_cargo_does() {
                 ((id.name.clone(), id.version.to_string()), deps)
             })
             .collect();
+        let root_id = PackageId { name: root.name.clone(), version: root.version.clone() };
+        if found == expected && cargo_lock(&resolution, &root_id) != lock_text {
+            failures.push(format!(
+                "{name}: the same graph, but `--format cargo-lock` does not write cargo's bytes"
+            ));
+        }
         if found != expected {
             let missing: Vec<_> = expected.keys().filter(|k| !found.contains_key(*k)).collect();
             let extra: Vec<_> = found.keys().filter(|k| !expected.contains_key(*k)).collect();

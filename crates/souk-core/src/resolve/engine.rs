@@ -3,6 +3,7 @@
 
 use alloc::borrow::ToOwned;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -51,7 +52,9 @@ struct Active<'r> {
 /// Everything a choice point must be able to return to.
 #[derive(Debug, Clone)]
 pub(super) struct State<'r> {
-    active: BTreeMap<Key, Active<'r>>,
+    /// Shared between a choice point's saved state and the live one until either changes
+    /// it, so saving a state copies only the map's nodes.
+    active: BTreeMap<Key, Rc<Active<'r>>>,
     links: BTreeMap<String, Key>,
     /// Dependency edges still to resolve (or whose features to pass on): (dependent, index).
     pending: VecDeque<(Key, usize)>,
@@ -125,6 +128,10 @@ pub fn resolve<R: Registry + ?Sized>(registry: &R, root: &Summary) -> Result<Res
 }
 
 impl<'r> State<'r> {
+    fn active_mut(&mut self, key: &Key) -> &mut Active<'r> {
+        Rc::make_mut(self.active.get_mut(key).expect("the package is active"))
+    }
+
     fn summary(&self, key: &Key) -> &'r Summary {
         self.active[key].summary
     }
@@ -152,20 +159,28 @@ impl<'r> State<'r> {
             return Err(Conflict::NoMatch { edge: edge.clone(), yanked, newest: newest(published) });
         }
         matching.sort_unstable_by_key(|s| Reverse(&s.version));
+        // The versions of this package already in the graph, one per compatible range.
+        let first = (dep.package.clone(), Compat(0, 0, 0));
+        let selected: Vec<(Compat, &Version)> = self
+            .active
+            .range(first..)
+            .take_while(|((name, _), _)| *name == dep.package)
+            .map(|((_, compat), active)| (*compat, &active.summary.version))
+            .collect();
         let mut clash = None;
         let valid: Vec<&Summary> = matching
             .into_iter()
             .filter(|s| {
-                let key = key_of(s);
-                if let Some(active) = self.active.get(&key) {
-                    let same = active.summary.version == s.version;
+                let range = compat(&s.version);
+                if let Some((_, version)) = selected.iter().find(|(c, _)| *c == range) {
+                    let same = **version == s.version;
                     if !same {
-                        clash.get_or_insert(Conflict::Clash { edge: edge.clone(), selected: key.clone() });
+                        clash.get_or_insert(Conflict::Clash { edge: edge.clone(), selected: key_of(s) });
                     }
                     return same;
                 }
                 match s.links.as_ref().and_then(|l| self.links.get(l)) {
-                    Some(holder) if *holder != key => {
+                    Some(holder) if *holder != key_of(s) => {
                         clash.get_or_insert(Conflict::Links { candidate: s, holder: holder.clone() });
                         false
                     }
@@ -190,7 +205,7 @@ impl<'r> State<'r> {
         if !self.active.contains_key(&key) {
             self.activate(candidate, &key, root);
         }
-        self.active.get_mut(&edge.0).expect("the dependent is active").targets.insert(edge.1, key.clone());
+        self.active_mut(&edge.0).targets.insert(edge.1, key.clone());
         self.pass_features(edge, &key, root)
     }
 
@@ -200,13 +215,13 @@ impl<'r> State<'r> {
         }
         self.active.insert(
             key.clone(),
-            Active {
+            Rc::new(Active {
                 summary,
                 features: BTreeSet::new(),
                 enabled: BTreeSet::new(),
                 dep_features: BTreeMap::new(),
                 targets: BTreeMap::new(),
-            },
+            }),
         );
         for (i, dep) in summary.dependencies.iter().enumerate() {
             if !dep.optional && considered(dep.kind, key, root) {
@@ -231,7 +246,7 @@ impl<'r> State<'r> {
     }
 
     fn enable_dependency(&mut self, key: &Key, dep: usize) {
-        let active = self.active.get_mut(key).expect("the dependent is active");
+        let active = self.active_mut(key);
         if active.enabled.insert(dep) || active.targets.contains_key(&dep) {
             self.pending.push_back((key.clone(), dep));
         }
@@ -263,7 +278,7 @@ impl<'r> State<'r> {
                 return Err(Conflict::UnknownFeature { package: key.clone(), feature: feature.to_owned() });
             }
             for i in deps {
-                let active = self.active.get_mut(key).expect("active");
+                let active = self.active_mut(key);
                 active.dep_features.entry(i).or_default().insert(dep_feature.to_owned());
                 self.enable_dependency(key, i);
             }
@@ -275,7 +290,7 @@ impl<'r> State<'r> {
             }
             return Ok(());
         }
-        if !self.active.get_mut(key).expect("active").features.insert(feature.to_owned()) {
+        if !self.active_mut(key).features.insert(feature.to_owned()) {
             return Ok(());
         }
         if let Some(implied) = summary.features.get(feature) {

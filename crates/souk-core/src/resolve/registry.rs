@@ -13,8 +13,11 @@ pub struct MemoryRegistry {
 }
 
 impl MemoryRegistry {
+    /// Adds a version. Versions are kept newest first, the order the resolver tries them.
     pub fn insert(&mut self, summary: Summary) {
-        self.packages.entry(summary.name.clone()).or_default().push(summary);
+        let versions = self.packages.entry(summary.name.clone()).or_default();
+        let at = versions.partition_point(|v| v.version > summary.version);
+        versions.insert(at, summary);
     }
 
     /// How many package versions it holds.

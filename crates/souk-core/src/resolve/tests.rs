@@ -96,7 +96,10 @@ fn yanked_versions_never_and_prereleases_only_when_named() {
 }
 
 fn with_features(mut s: Summary, features: &[(&str, &[&str])]) -> Summary {
-    s.features = features.iter().map(|(k, v)| ((*k).to_owned(), v.iter().map(|f| (*f).to_owned()).collect())).collect();
+    s.features = features
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.iter().map(|f| (*f).to_owned()).collect()))
+        .collect();
     s
 }
 
@@ -109,7 +112,12 @@ fn optional(mut s: Summary) -> Summary {
 fn features_turn_on_optional_dependencies() {
     let lib = with_features(
         optional(summary("lib", "1.0.0", &["serde ^1", "json=serde_json ^1", "log ^0.4", "tls ^1"])),
-        &[("default", &["std"]), ("std", &["dep:log"]), ("derive", &["serde/derive"]), ("fast", &["tls?/asm"])],
+        &[
+            ("default", &["std"]),
+            ("std", &["dep:log"]),
+            ("derive", &["serde/derive"]),
+            ("fast", &["tls?/asm"]),
+        ],
     );
     let reg = registry(vec![
         lib,
@@ -138,7 +146,8 @@ fn features_unify_across_dependents() {
     let lib = with_features(optional(summary("lib", "1.0.0", &["extra ^1"])), &[("more", &["dep:extra"])]);
     let mut wants_more = summary("b", "1.0.0", &["lib ^1"]);
     wants_more.dependencies[0].features = vec!["more".into()];
-    let reg = registry(vec![lib, summary("extra", "1.0.0", &[]), summary("a", "1.0.0", &["lib ^1"]), wants_more]);
+    let reg =
+        registry(vec![lib, summary("extra", "1.0.0", &[]), summary("a", "1.0.0", &["lib ^1"]), wants_more]);
     let r = resolve(&reg, &root(&["a ^1", "b ^1"])).unwrap();
     assert_eq!(picked(&r), ["a 1.0.0", "b 1.0.0", "extra 1.0.0", "lib 1.0.0", "root 0.1.0"]);
 }
@@ -151,7 +160,10 @@ fn build_dependencies_count_and_development_ones_only_for_the_root() {
     let reg = registry(vec![lib, summary("cc", "1.0.0", &[]), summary("tester", "1.0.0", &[])]);
     let mut root = root(&["lib ^1", "tester ^1"]);
     root.dependencies[1].kind = DependencyKind::Development;
-    assert_eq!(picked(&resolve(&reg, &root).unwrap()), ["cc 1.0.0", "lib 1.0.0", "root 0.1.0", "tester 1.0.0"]);
+    assert_eq!(
+        picked(&resolve(&reg, &root).unwrap()),
+        ["cc 1.0.0", "lib 1.0.0", "root 0.1.0", "tester 1.0.0"]
+    );
 }
 
 #[test]
@@ -247,7 +259,11 @@ fn a_prerelease_is_not_a_match_for_a_plain_requirement() {
 
 #[test]
 fn a_direct_clash_names_both_requirements() {
-    let reg = registry(vec![summary("a", "1.0.0", &[]), summary("a", "1.1.0", &[]), summary("b", "1.0.0", &["a =1.1.0"])]);
+    let reg = registry(vec![
+        summary("a", "1.0.0", &[]),
+        summary("a", "1.1.0", &[]),
+        summary("b", "1.0.0", &["a =1.1.0"]),
+    ]);
     assert_eq!(
         error(&reg, &root(&["a =1.0.0", "b ^1"])),
         "b 1.0.0 requires a =1.1.0, but a 1.0.0 is already selected for root 0.1.0 (which requires a =1.0.0); \
@@ -305,16 +321,25 @@ fn an_unknown_feature_is_named() {
     let reg = registry(vec![summary("a", "1.0.0", &[])]);
     let mut wants = dep("a ^1");
     wants.features = vec!["turbo".into()];
-    assert_eq!(error(&reg, &Summary { dependencies: vec![wants], ..root(&[]) }), "a 1.0.0 has no feature `turbo`");
+    assert_eq!(
+        error(&reg, &Summary { dependencies: vec![wants], ..root(&[]) }),
+        "a 1.0.0 has no feature `turbo`"
+    );
 }
 
 #[test]
 fn a_hopeless_search_stops_within_its_bound() {
     // Twenty independent two-way choices before a clash none of them can fix: 2^20 tries.
     let mut packages: Vec<Summary> = (0..20)
-        .flat_map(|i| [summary(&alloc::format!("p{i}"), "1.0.0", &[]), summary(&alloc::format!("p{i}"), "1.1.0", &[])])
+        .flat_map(|i| {
+            [summary(&alloc::format!("p{i}"), "1.0.0", &[]), summary(&alloc::format!("p{i}"), "1.1.0", &[])]
+        })
         .collect();
-    packages.extend([summary("r", "1.0.0", &[]), summary("r", "1.1.0", &[]), summary("q", "1.0.0", &["r =1.0.0"])]);
+    packages.extend([
+        summary("r", "1.0.0", &[]),
+        summary("r", "1.1.0", &[]),
+        summary("q", "1.0.0", &["r =1.0.0"]),
+    ]);
     let mut deps: Vec<String> = (0..20).map(|i| alloc::format!("p{i} ^1")).collect();
     deps.extend(["r =1.1.0".into(), "q ^1".into()]);
     let deps: Vec<&str> = deps.iter().map(String::as_str).collect();

@@ -1,0 +1,88 @@
+//! `souk resolve`: a manifest's dependency graph, as a lockfile.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use souk::import::crates_registry;
+use souk::lockfile::{cargo_lock, cargo_manifest, souk_lock, souk_manifest};
+use souk_core::Index;
+use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, Summary, resolve};
+
+use crate::LockFormat;
+
+pub fn run(registry: Option<&Path>, manifest: &Path, format: LockFormat, out: Option<&Path>) -> Result<()> {
+    let started = Instant::now();
+    let registry = load_registry(registry)?;
+    let loaded = started.elapsed();
+    let text =
+        std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
+    let is_cargo = manifest.file_name().is_some_and(|n| n == "Cargo.toml");
+    let root = if is_cargo { cargo_manifest(&text) } else { souk_manifest(&text) }
+        .with_context(|| format!("invalid manifest {}", manifest.display()))?;
+    let started = Instant::now();
+    let resolution = resolve(&registry, &root)?;
+    let resolved = started.elapsed();
+    let root_id = PackageId { name: root.name.clone(), version: root.version.clone() };
+    let text = match format {
+        LockFormat::SoukLock => souk_lock(&resolution),
+        LockFormat::CargoLock => cargo_lock(&resolution, &root_id),
+        LockFormat::Json => json(&resolution)?,
+    };
+    match out {
+        Some(path) => souk::fsutil::write_atomically(path, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    eprintln!(
+        "{:>12} {} packages in {:.2?} (registry of {} versions read in {:.2?})",
+        "Resolved",
+        resolution.packages.len(),
+        resolved,
+        registry.len(),
+        loaded
+    );
+    Ok(())
+}
+
+/// A crates.io index (`.jsonl`, `.jsonl.gz`), a Souk index snapshot, or the demo registry.
+fn load_registry(path: Option<&Path>) -> Result<MemoryRegistry> {
+    let mut registry = MemoryRegistry::default();
+    let Some(path) = path else {
+        for pack in souk_pack::demo::packs()? {
+            registry.insert(Summary::from_pack(&pack.version));
+        }
+        return Ok(registry);
+    };
+    let name = path.to_string_lossy();
+    if name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") || name.ends_with(".json") {
+        return crates_registry(path);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read registry {}", path.display()))?;
+    let index =
+        Index::from_snapshot(&bytes).with_context(|| format!("cannot load registry {}", path.display()))?;
+    for pack in index.iter() {
+        registry.insert(Summary::from_pack(&pack.to_version()?));
+    }
+    Ok(registry)
+}
+
+#[derive(Serialize)]
+struct JsonPackage<'a> {
+    name: &'a str,
+    version: String,
+    dependencies: Vec<String>,
+}
+
+fn json(resolution: &Resolution) -> Result<String> {
+    let packages: Vec<JsonPackage<'_>> = resolution
+        .packages
+        .iter()
+        .map(|(id, p)| JsonPackage {
+            name: &id.name,
+            version: id.version.to_string(),
+            dependencies: p.dependencies.iter().map(ToString::to_string).collect(),
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&packages)? + "\n")
+}
