@@ -1,12 +1,15 @@
-//! Packs as files: what a publisher has on disk before it becomes a record.
+//! Packs and registries as files: what a publisher has on disk before it becomes a record,
+//! and the formats other registries hand us.
 //!
 //! - [`manifest`]: parsing `souk.toml` into the core's [`souk_core::Manifest`].
 //! - [`LocalPack`]: a pack folder's manifest and files, validated, with its body and hash.
+//! - [`cargo`]: crates.io index lines and `Cargo.toml`, for resolving as cargo does.
 //! - [`demo`]: the registry compiled into every Souk binary and module, so a fresh peer has
 //!   something real to search, resolve and install before it meets the network.
 //!
 //! Shared by the native binary and the browser peer; the core stays free of TOML.
 
+pub mod cargo;
 pub mod demo;
 pub mod manifest;
 

@@ -8,17 +8,16 @@
 //! Records keep their registry's own names. Any bad line stops the import with its line
 //! number, and the snapshot is written atomically, so a failed import leaves no file.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use semver::{Version, VersionReq};
-use serde::Deserialize;
-use souk_core::resolve::{self, Dependency, DependencyKind, MemoryRegistry};
+use semver::Version;
+use souk_core::resolve::{DependencyKind, MemoryRegistry};
 use souk_core::{IndexBuilder, PackVersion};
+use souk_pack::cargo;
 
 const NPM_HEADER: &str = "name\tversion\tdownloads_a_month\tsummary";
 
@@ -134,119 +133,17 @@ fn npm_line(line: &str) -> Result<PackVersion> {
     Ok(PackVersion { downloads, ..imported(name, version, summary.into()) })
 }
 
-#[derive(Deserialize)]
-struct CratesLine {
-    name: String,
-    vers: String,
-    #[serde(default)]
-    deps: Vec<CratesDep>,
-    #[serde(default)]
-    features: BTreeMap<String, Vec<String>>,
-    /// Features using newer syntax (`dep:`, `?/`), kept apart by the registry for old cargos.
-    #[serde(default)]
-    features2: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    links: Option<String>,
-    #[serde(default)]
-    yanked: bool,
-    #[serde(default)]
-    cksum: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CratesDep {
-    name: String,
-    req: String,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    optional: bool,
-    #[serde(default = "yes")]
-    default_features: bool,
-    #[serde(default)]
-    features: Vec<String>,
-    /// The real package when `name` is a rename.
-    #[serde(default)]
-    package: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// One line of a crates.io index, as the resolver sees it.
-pub fn crates_summary(line: &str) -> Result<resolve::Summary> {
-    let krate: CratesLine = serde_json::from_str(line).context("not a crates.io index line")?;
-    let version = Version::parse(&krate.vers)
-        .with_context(|| format!("{}: bad version {:?}", krate.name, krate.vers))?;
-    let dependencies = krate
-        .deps
-        .into_iter()
-        .map(|dep| {
-            let req = VersionReq::parse(&dep.req).with_context(|| {
-                format!("{} {}: bad requirement {:?} on {}", krate.name, krate.vers, dep.req, dep.name)
-            })?;
-            let kind = match dep.kind.as_deref() {
-                None | Some("normal") => DependencyKind::Normal,
-                Some("build") => DependencyKind::Build,
-                Some("dev") => DependencyKind::Development,
-                Some(other) => bail!("{} {}: unknown dependency kind {other:?}", krate.name, krate.vers),
-            };
-            Ok(Dependency {
-                package: dep.package.unwrap_or_else(|| dep.name.clone()),
-                name: dep.name,
-                req,
-                kind,
-                optional: dep.optional,
-                default_features: dep.default_features,
-                features: dep.features,
-            })
-        })
-        .collect::<Result<_>>()?;
-    let mut features = krate.features;
-    features.extend(krate.features2);
-    let checksum = krate.cksum.as_deref().and_then(parse_hex32);
-    Ok(resolve::Summary {
-        name: krate.name,
-        version,
-        dependencies,
-        features,
-        links: krate.links,
-        yanked: krate.yanked,
-        checksum,
-    })
-}
-
-fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
 /// A crates.io index file (JSON lines, plain or gzipped) as a resolver registry.
 pub fn crates_registry(path: &Path) -> Result<MemoryRegistry> {
     let data = read_maybe_gzipped(path)?;
     let text = std::str::from_utf8(&data).with_context(|| format!("{} is not UTF-8", path.display()))?;
-    let mut registry = MemoryRegistry::default();
-    for (number, line) in text.lines().enumerate() {
-        if !line.trim().is_empty() {
-            let summary =
-                crates_summary(line).with_context(|| format!("{}:{}", path.display(), number + 1))?;
-            registry.insert(summary);
-        }
-    }
-    Ok(registry)
+    cargo::index(text).map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.error))
 }
 
 /// A crates.io index line as pack metadata, or `None` for a yanked version: the normal
 /// dependencies, each (package, requirement) once.
 fn crates_line(line: &str) -> Result<Option<PackVersion>> {
-    let krate = crates_summary(line)?;
+    let krate = cargo::index_line(line)?;
     if krate.yanked {
         return Ok(None);
     }

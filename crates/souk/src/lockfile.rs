@@ -1,6 +1,6 @@
 //! Manifests in, lockfiles out: the file formats around `souk_core::resolve`.
 //!
-//! - `Cargo.toml` and `souk.toml` as the root of a resolution;
+//! - `souk.toml` as the root of a resolution (`Cargo.toml`: `souk_pack::cargo`);
 //! - `Cargo.lock` (version 4, as cargo writes it), so a resolution can be compared with
 //!   cargo's own;
 //! - `souk.lock`: TOML, sorted, every package with its dependencies as `name version`, so
@@ -9,72 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use anyhow::{Context, Result, bail};
-use semver::{Version, VersionReq};
-use souk_core::resolve::{Dependency, DependencyKind, PackageId, Resolution, Summary};
-use toml::Value;
-
-/// The root of a resolution from a `Cargo.toml`: its dependencies of every kind and target,
-/// and its features.
-pub fn cargo_manifest(text: &str) -> Result<Summary> {
-    let doc: toml::Table = toml::from_str(text).context("not a TOML file")?;
-    let package = doc.get("package").and_then(Value::as_table).context("no [package] table")?;
-    let name = package.get("name").and_then(Value::as_str).context("[package] has no name")?;
-    let version = package.get("version").and_then(Value::as_str).unwrap_or("0.0.0");
-    let mut dependencies = Vec::new();
-    let mut tables: Vec<&toml::Table> = vec![&doc];
-    if let Some(targets) = doc.get("target").and_then(Value::as_table) {
-        tables.extend(targets.values().filter_map(Value::as_table));
-    }
-    for table in tables {
-        for (section, kind) in [
-            ("dependencies", DependencyKind::Normal),
-            ("build-dependencies", DependencyKind::Build),
-            ("dev-dependencies", DependencyKind::Development),
-        ] {
-            for (alias, spec) in table.get(section).and_then(Value::as_table).into_iter().flatten() {
-                dependencies.push(
-                    cargo_dependency(alias, spec, kind).with_context(|| format!("[{section}] {alias}"))?,
-                );
-            }
-        }
-    }
-    let features = match doc.get("features") {
-        Some(features) => features.clone().try_into().context("[features] is not a table of lists")?,
-        None => BTreeMap::new(),
-    };
-    Ok(Summary {
-        name: name.into(),
-        version: Version::parse(version).with_context(|| format!("bad version {version:?}"))?,
-        dependencies,
-        features,
-        links: package.get("links").and_then(Value::as_str).map(Into::into),
-        yanked: false,
-        checksum: None,
-    })
-}
-
-fn cargo_dependency(alias: &str, spec: &Value, kind: DependencyKind) -> Result<Dependency> {
-    let (req, table) = match spec {
-        Value::String(req) => (req.as_str(), None),
-        Value::Table(t) => (t.get("version").and_then(Value::as_str).unwrap_or("*"), Some(t)),
-        _ => bail!("is neither a version nor a table"),
-    };
-    let get = |key: &str| table.and_then(|t| t.get(key));
-    let flag = |keys: &[&str], default: bool| keys.iter().find_map(|k| get(k)?.as_bool()).unwrap_or(default);
-    Ok(Dependency {
-        name: alias.into(),
-        package: get("package").and_then(Value::as_str).unwrap_or(alias).into(),
-        req: VersionReq::parse(req).with_context(|| format!("bad requirement {req:?}"))?,
-        kind,
-        optional: flag(&["optional"], false),
-        default_features: flag(&["default-features", "default_features"], true),
-        features: get("features")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(Into::into).collect())
-            .unwrap_or_default(),
-    })
-}
+use anyhow::Result;
+use souk_core::resolve::{PackageId, Resolution, Summary};
 
 /// The root of a resolution from a `souk.toml`.
 pub fn souk_manifest(text: &str) -> Result<Summary> {

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use souk::import::crates_registry;
-use souk::lockfile::{cargo_lock, cargo_manifest, souk_lock, souk_manifest};
+use souk::lockfile::{cargo_lock, souk_lock, souk_manifest};
 use souk_core::Index;
 use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, Summary, resolve};
 
@@ -19,7 +19,7 @@ pub fn run(registry: Option<&Path>, manifest: &Path, format: LockFormat, out: Op
     let text =
         std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
     let is_cargo = manifest.file_name().is_some_and(|n| n == "Cargo.toml");
-    let root = if is_cargo { cargo_manifest(&text) } else { souk_manifest(&text) }
+    let root = if is_cargo { Ok(souk_pack::cargo::manifest(&text)?) } else { souk_manifest(&text) }
         .with_context(|| format!("invalid manifest {}", manifest.display()))?;
     let started = Instant::now();
     let resolution = resolve(&registry, &root)?;

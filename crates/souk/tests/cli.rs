@@ -249,3 +249,64 @@ fn crates_index_imports_without_yanked_versions() {
         "broken.jsonl:2: not a crates.io index line",
     );
 }
+
+#[test]
+fn resolve_writes_a_stable_lockfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registry/demo/open-source-starter/souk.toml");
+    let lock = dir.path().join("souk.lock");
+    let args = ["resolve", "--manifest", path_str(&manifest), "--out", path_str(&lock)];
+    let out = souk(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Resolved 9 packages"), "{}", stderr(&out));
+    let first = std::fs::read_to_string(&lock).unwrap();
+    assert!(first.contains("name = \"license-mit-apache\"\nversion = \"1.0.0\"\ndependencies = [\"license-apache 1.0.0\", \"license-mit 1.0.0\"]"), "{first}");
+    assert!(souk(&args).status.success());
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), first, "re-resolving changed the lockfile");
+    let json: serde_json::Value = serde_json::from_slice(
+        &souk(&["resolve", "--manifest", path_str(&manifest), "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 9);
+}
+
+#[test]
+fn resolve_explains_bad_input_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let souk_toml = write(
+        "souk.toml",
+        "[pack]\nname = \"app\"\nversion = \"1.0.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n[dependencies]\nreadme = \">>1\"\n",
+    );
+    assert_one_line_error(
+        &souk(&["resolve", "--manifest", path_str(&souk_toml)]),
+        "souk.toml: dependency \"readme\": is not a semver requirement",
+    );
+    let cargo_toml = write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nserde = \"1.x.y\"\n",
+    );
+    let registry = write("index.jsonl", "{\"name\":\"serde\",\"vers\":\"1.0.0\",\"deps\":[]}\n");
+    assert_one_line_error(
+        &souk(&["resolve", "--registry", path_str(&registry), "--manifest", path_str(&cargo_toml)]),
+        "[dependencies] serde: bad requirement \"1.x.y\"",
+    );
+    let broken = write("broken.jsonl", "{\"name\":\"serde\",\"vers\":\"1.0.0\",\"deps\":[]}\n{not json\n");
+    assert_one_line_error(
+        &souk(&["resolve", "--registry", path_str(&broken), "--manifest", path_str(&cargo_toml)]),
+        "broken.jsonl:2: not a crates.io index line",
+    );
+    let wants_two = write(
+        "Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nserde = \"2\"\n",
+    );
+    assert_one_line_error(
+        &souk(&["resolve", "--registry", path_str(&registry), "--manifest", path_str(&wants_two)]),
+        "app 0.1.0 requires serde ^2, but no version of serde matches ^2 (the newest is 1.0.0)",
+    );
+}

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use souk::import::crates_registry;
-use souk::lockfile::{cargo_lock, cargo_manifest};
+use souk::lockfile::cargo_lock;
 use souk_core::resolve::{PackageId, resolve};
+use souk_pack::cargo::manifest as cargo_manifest;
 
 fn shared() -> Option<PathBuf> {
     let Some(root) = std::env::var_os("SOUK_SHARED") else {

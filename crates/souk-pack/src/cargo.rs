@@ -1,0 +1,259 @@
+//! Cargo's formats, for resolving as cargo does: crates.io index lines and `Cargo.toml`.
+//!
+//! Both become the core's [`Summary`]: a registry from the index (one JSON object a line,
+//! as the crates.io index stores them), the root of a resolution from the manifest.
+
+use std::collections::BTreeMap;
+
+use semver::{Version, VersionReq};
+use serde::Deserialize;
+use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Summary};
+use toml::Value;
+
+/// What is wrong with an index line or a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CargoError {
+    #[error("not a crates.io index line: {0}")]
+    NotIndexLine(String),
+    #[error("{package}: bad version {version:?}")]
+    Version { package: String, version: String },
+    #[error("{package}: bad requirement {req:?} on {dependency}")]
+    Requirement { package: String, dependency: String, req: String },
+    #[error("{package}: unknown dependency kind {kind:?}")]
+    Kind { package: String, kind: String },
+    #[error("{0}")]
+    Manifest(String),
+}
+
+/// An index file's error, with the line it is on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}: {error}")]
+pub struct LineError {
+    pub line: usize,
+    pub error: CargoError,
+}
+
+#[derive(Deserialize)]
+struct IndexLine {
+    name: String,
+    vers: String,
+    #[serde(default)]
+    deps: Vec<IndexDependency>,
+    #[serde(default)]
+    features: BTreeMap<String, Vec<String>>,
+    /// Features using newer syntax (`dep:`, `?/`), kept apart by the registry for old cargos.
+    #[serde(default)]
+    features2: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    links: Option<String>,
+    #[serde(default)]
+    yanked: bool,
+    #[serde(default)]
+    cksum: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IndexDependency {
+    name: String,
+    req: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default = "yes")]
+    default_features: bool,
+    #[serde(default)]
+    features: Vec<String>,
+    /// The real package when `name` is a rename.
+    #[serde(default)]
+    package: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One line of a crates.io index.
+pub fn index_line(line: &str) -> Result<Summary, CargoError> {
+    let krate: IndexLine = serde_json::from_str(line).map_err(|e| CargoError::NotIndexLine(e.to_string()))?;
+    let id = || format!("{} {}", krate.name, krate.vers);
+    let version = Version::parse(&krate.vers)
+        .map_err(|_| CargoError::Version { package: krate.name.clone(), version: krate.vers.clone() })?;
+    let mut dependencies = Vec::with_capacity(krate.deps.len());
+    for dep in &krate.deps {
+        let req = VersionReq::parse(&dep.req).map_err(|_| CargoError::Requirement {
+            package: id(),
+            dependency: dep.name.clone(),
+            req: dep.req.clone(),
+        })?;
+        let kind = match dep.kind.as_deref() {
+            None | Some("normal") => DependencyKind::Normal,
+            Some("build") => DependencyKind::Build,
+            Some("dev") => DependencyKind::Development,
+            Some(other) => return Err(CargoError::Kind { package: id(), kind: other.into() }),
+        };
+        dependencies.push(Dependency {
+            name: dep.name.clone(),
+            package: dep.package.clone().unwrap_or_else(|| dep.name.clone()),
+            req,
+            kind,
+            optional: dep.optional,
+            default_features: dep.default_features,
+            features: dep.features.clone(),
+        });
+    }
+    let mut features = krate.features;
+    features.extend(krate.features2);
+    let checksum = krate.cksum.as_deref().and_then(parse_hex32);
+    Ok(Summary {
+        name: krate.name,
+        version,
+        dependencies,
+        features,
+        links: krate.links,
+        yanked: krate.yanked,
+        checksum,
+    })
+}
+
+/// A whole index (its lines, blank ones skipped) as a registry.
+pub fn index(text: &str) -> Result<MemoryRegistry, LineError> {
+    let mut registry = MemoryRegistry::default();
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        registry.insert(index_line(line).map_err(|error| LineError { line: number + 1, error })?);
+    }
+    Ok(registry)
+}
+
+fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The root of a resolution from a `Cargo.toml`: its dependencies of every kind and
+/// target, and its features.
+pub fn manifest(text: &str) -> Result<Summary, CargoError> {
+    let bad = |m: String| CargoError::Manifest(m);
+    let doc: toml::Table = toml::from_str(text).map_err(|e| bad(format!("not TOML: {}", e.message())))?;
+    let package =
+        doc.get("package").and_then(Value::as_table).ok_or_else(|| bad("no [package] table".into()))?;
+    let name =
+        package.get("name").and_then(Value::as_str).ok_or_else(|| bad("[package] has no name".into()))?;
+    let version = package.get("version").and_then(Value::as_str).unwrap_or("0.0.0");
+    let mut tables: Vec<&toml::Table> = vec![&doc];
+    if let Some(targets) = doc.get("target").and_then(Value::as_table) {
+        tables.extend(targets.values().filter_map(Value::as_table));
+    }
+    let mut dependencies = Vec::new();
+    for table in tables {
+        for (section, kind) in [
+            ("dependencies", DependencyKind::Normal),
+            ("build-dependencies", DependencyKind::Build),
+            ("dev-dependencies", DependencyKind::Development),
+        ] {
+            for (alias, spec) in table.get(section).and_then(Value::as_table).into_iter().flatten() {
+                let dep = manifest_dependency(alias, spec, kind)
+                    .map_err(|m| bad(format!("[{section}] {alias}: {m}")))?;
+                dependencies.push(dep);
+            }
+        }
+    }
+    let features = match doc.get("features") {
+        Some(features) => {
+            features.clone().try_into().map_err(|_| bad("[features] is not a table of lists".into()))?
+        }
+        None => BTreeMap::new(),
+    };
+    Ok(Summary {
+        name: name.into(),
+        version: Version::parse(version).map_err(|_| bad(format!("bad version {version:?}")))?,
+        dependencies,
+        features,
+        links: package.get("links").and_then(Value::as_str).map(Into::into),
+        yanked: false,
+        checksum: None,
+    })
+}
+
+fn manifest_dependency(alias: &str, spec: &Value, kind: DependencyKind) -> Result<Dependency, String> {
+    let (req, table) = match spec {
+        Value::String(req) => (req.as_str(), None),
+        Value::Table(t) => (t.get("version").and_then(Value::as_str).unwrap_or("*"), Some(t)),
+        _ => return Err("is neither a version nor a table".into()),
+    };
+    let get = |key: &str| table.and_then(|t| t.get(key));
+    let flag = |keys: &[&str], default: bool| keys.iter().find_map(|k| get(k)?.as_bool()).unwrap_or(default);
+    Ok(Dependency {
+        name: alias.into(),
+        package: get("package").and_then(Value::as_str).unwrap_or(alias).into(),
+        req: VersionReq::parse(req).map_err(|_| format!("bad requirement {req:?}"))?,
+        kind,
+        optional: flag(&["optional"], false),
+        default_features: flag(&["default-features", "default_features"], true),
+        features: get("features")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(Into::into).collect())
+            .unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn reads_an_index_line_with_renames_features_and_kinds() {
+        let line = r#"{"name":"a","vers":"1.2.0","deps":[{"name":"j","package":"serde_json","req":"^1","optional":true,"default_features":false,"features":["std"],"kind":"normal","target":null},{"name":"cc","req":"1","kind":"build"},{"name":"t","req":"*","kind":"dev"}],"features":{"json":["dep:j"]},"features2":{"x":["j?/std"]},"links":"z","yanked":true,"cksum":"00"}"#;
+        let s = index_line(line).unwrap();
+        assert_eq!((s.name.as_str(), s.version.to_string().as_str(), s.yanked), ("a", "1.2.0", true));
+        assert_eq!(s.dependencies[0].package, "serde_json");
+        assert!(s.dependencies[0].optional && !s.dependencies[0].default_features);
+        assert_eq!(s.dependencies[1].kind, DependencyKind::Build);
+        assert_eq!(s.dependencies[2].kind, DependencyKind::Development);
+        assert_eq!(s.features.len(), 2);
+        assert_eq!(s.links.as_deref(), Some("z"));
+    }
+
+    #[test]
+    fn names_what_is_wrong_with_a_line() {
+        assert!(
+            index("{\"name\":\"a\",\"vers\":\"1.0.0\"}\n\n[1,2]\n")
+                .unwrap_err()
+                .to_string()
+                .starts_with("3: not a crates.io index line")
+        );
+        assert_eq!(
+            index_line(r#"{"name":"a","vers":"one"}"#).unwrap_err().to_string(),
+            "a: bad version \"one\""
+        );
+        assert_eq!(
+            index_line(r#"{"name":"a","vers":"1.0.0","deps":[{"name":"b","req":">>1"}]}"#)
+                .unwrap_err()
+                .to_string(),
+            "a 1.0.0: bad requirement \">>1\" on b"
+        );
+    }
+
+    #[test]
+    fn reads_a_manifest() {
+        let root = manifest(
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"], default-features = false }\n[target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n[dev-dependencies]\nt = \"1\"\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = root.dependencies.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["serde", "t", "libc"]);
+        assert!(!root.dependencies[0].default_features && root.dependencies[0].features == ["derive"]);
+        assert_eq!(
+            manifest("[package]\nname = \"a\"\n[dependencies]\nx = \"1.x.y\"\n").unwrap_err().to_string(),
+            "[dependencies] x: bad requirement \"1.x.y\""
+        );
+    }
+}
