@@ -5,7 +5,7 @@
 //
 // DIR holds what `search-latency DIR` wrote (snapshots, corpora as TSV, native.json) and
 // the wasm harness in DIR/wasm (wasm-bindgen --target nodejs). Writes DIR/comparison.json
-// and DIR/comparison.md, and prints the table. `cargo xtask bench-search` runs all of it.
+// and DIR/comparison.md, and prints the table. `cargo xtask compare` runs all of it.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";

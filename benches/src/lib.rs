@@ -6,6 +6,7 @@
 //! the same code with their own clocks.
 
 pub mod latency;
+pub mod resolution;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

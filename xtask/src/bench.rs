@@ -1,6 +1,7 @@
-//! Benchmarks that span several targets.
+//! Benchmarks that span several targets: `cargo xtask compare`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
@@ -8,9 +9,9 @@ use crate::WASM;
 use crate::setup;
 use crate::shell::{Cmd, cargo, root, target_dir};
 
-/// Search natively, in wasm under Node, and with MiniSearch and FlexSearch, on the same
-/// corpora and queries; the table lands in `target/bench/search/comparison.md`.
-pub fn search() -> Result<()> {
+/// Search and resolution, natively and in wasm under Node, beside MiniSearch, FlexSearch
+/// and cargo; the tables land in `target/bench/{search,resolve}/comparison.md`.
+pub fn compare() -> Result<()> {
     setup::wasm_tools()?;
     setup::npm_packages("benches/js")?;
     let shared = match std::env::var_os("SOUK_SHARED") {
@@ -24,24 +25,99 @@ pub fn search() -> Result<()> {
         corpus.display()
     );
     let shared = shared.canonicalize().context("SOUK_SHARED")?;
-    let out = target_dir()?.join("bench/search");
-
-    cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", "search-latency", "--"])
-        .arg(&out)
-        .env("SOUK_SHARED", &shared)
-        .quiet()
-        .run()?;
     cargo(["build", "--release", "--target", WASM, "-p", "souk-benches", "--lib"]).run()?;
+    search(&shared)?;
+    resolution(&shared)
+}
+
+/// The wasm harness, bound for Node, into `out/wasm`.
+fn bind_wasm(out: &Path) -> Result<()> {
     let module = target_dir()?.join(WASM).join("release/souk_benches.wasm");
     Cmd::new("wasm-bindgen")
         .args(["--target", "nodejs", "--out-dir"])
         .arg(out.join("wasm"))
         .arg(&module)
+        .run()
+}
+
+/// Search natively, in wasm under Node, and with MiniSearch and FlexSearch, on the same
+/// corpora and queries.
+fn search(shared: &Path) -> Result<()> {
+    let out = target_dir()?.join("bench/search");
+    cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", "search-latency", "--"])
+        .arg(&out)
+        .env("SOUK_SHARED", shared)
+        .quiet()
         .run()?;
+    bind_wasm(&out)?;
     Cmd::new("node")
         .args(["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"])
         .arg(&out)
         .run()?;
     eprintln!("\nwritten: {0}/comparison.md and {0}/comparison.json", out.display());
     Ok(())
+}
+
+/// Resolution natively and in wasm under Node, beside cargo's own time.
+fn resolution(shared: &Path) -> Result<()> {
+    let out = target_dir()?.join("bench/resolve");
+    cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", "resolve-latency", "--"])
+        .arg(&out)
+        .env("SOUK_SHARED", shared)
+        .quiet()
+        .run()?;
+    bind_wasm(&out)?;
+    let cargo_seconds = cargo_lockfile_seconds(shared, &out.join("cargo"))?;
+    Cmd::new("node").arg("benches/js/compare-resolve.mjs").arg(&out).arg(cargo_seconds.to_string()).run()?;
+    eprintln!("\nwritten: {0}/comparison.md and {0}/comparison.json", out.display());
+    Ok(())
+}
+
+/// How long cargo itself takes, as a whole process, to lock `libp2p-native` from the same
+/// frozen index (laid out as a local registry): the best of three runs.
+fn cargo_lockfile_seconds(shared: &Path, dir: &Path) -> Result<f64> {
+    let index = dir.join("registry/index");
+    let data = std::fs::read(shared.join("resolve/crates-index.jsonl.gz"))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&data[..]), &mut text)?;
+    let mut files: std::collections::BTreeMap<PathBuf, String> = Default::default();
+    for line in text.lines() {
+        let name = serde_json::from_str::<serde_json::Value>(line)?["name"]
+            .as_str()
+            .context("a name")?
+            .to_lowercase();
+        let path = match name.len() {
+            1 => format!("1/{name}"),
+            2 => format!("2/{name}"),
+            3 => format!("3/{}/{name}", &name[..1]),
+            _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
+        };
+        let file = files.entry(index.join(path)).or_default();
+        file.push_str(line);
+        file.push('\n');
+    }
+    for (path, lines) in &files {
+        std::fs::create_dir_all(path.parent().context("a folder")?)?;
+        std::fs::write(path, lines)?;
+    }
+    let project = dir.join("libp2p-native");
+    std::fs::create_dir_all(project.join("src"))?;
+    std::fs::create_dir_all(project.join(".cargo"))?;
+    // Its own workspace, wherever the target folder sits.
+    let manifest = std::fs::read_to_string(shared.join("resolve/roots/libp2p-native/Cargo.toml"))?;
+    std::fs::write(project.join("Cargo.toml"), manifest + "\n[workspace]\n")?;
+    std::fs::write(project.join("src/lib.rs"), "")?;
+    let config = format!(
+        "[source.crates-io]\nreplace-with = \"frozen\"\n[source.frozen]\nlocal-registry = {:?}\n",
+        dir.join("registry")
+    );
+    std::fs::write(project.join(".cargo/config.toml"), config)?;
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let _ = std::fs::remove_file(project.join("Cargo.lock"));
+        let start = Instant::now();
+        cargo(["generate-lockfile", "--offline", "--quiet"]).dir(&project).run()?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(best)
 }

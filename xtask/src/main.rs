@@ -5,8 +5,8 @@
 //! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
 //!   tests in headless Chromium, the release wasm build, a bench smoke run).
 //! - `run`: the marketplace on the embedded demo registry.
-//! - `bench-search`: search latency natively, in wasm under Node, and with MiniSearch and
-//!   FlexSearch, on the npm corpus, side by side.
+//! - `compare`: search and resolution natively and in wasm under Node, side by side with
+//!   MiniSearch, FlexSearch and cargo.
 
 mod bench;
 mod setup;
@@ -36,9 +36,10 @@ enum Task {
     BuildWasm,
     /// Set up, then run every check and test (what CI runs).
     Test,
-    /// Compare search natively, in wasm (Node), MiniSearch and FlexSearch on the npm
-    /// corpus (from SOUK_SHARED, default ../shared); writes target/bench/search/.
-    BenchSearch,
+    /// Compare search and resolution natively, in wasm (Node), with MiniSearch,
+    /// FlexSearch and cargo, on the shared data (SOUK_SHARED, default ../shared); writes
+    /// target/bench/.
+    Compare,
     /// Set up, then run the marketplace on the embedded demo registry.
     Run {
         /// What to search for; empty lists every pack.
@@ -55,7 +56,7 @@ fn main() -> Result<()> {
             wasm::build()?;
         }
         Task::Test => test()?,
-        Task::BenchSearch => bench::search()?,
+        Task::Compare => bench::compare()?,
         Task::Run { query } => run(&query)?,
     }
     eprintln!("xtask: done in {:.0?}", started.elapsed());

@@ -3,7 +3,7 @@
 //! `SOUK_SHARED=../shared cargo run --release -p souk-benches --bin search-latency [OUT]`
 //!
 //! Prints a JSON report. With `OUT`, also writes there what the other targets of the
-//! comparison need (see `cargo xtask bench-search`): each corpus's snapshot (`NAME.idx`),
+//! comparison need (see `cargo xtask compare`): each corpus's snapshot (`NAME.idx`),
 //! its packages as `name, description, downloads` lines (`NAME.tsv`, for the JavaScript
 //! libraries) and the report (`native.json`).
 

@@ -95,7 +95,8 @@ pub fn read(file: &Path, format: Format) -> Result<IndexBuilder> {
     Ok(builder)
 }
 
-fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
+/// A file's bytes, gunzipped if they are gzip.
+pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);

@@ -1,0 +1,105 @@
+//! Resolution workloads: synthetic shapes (a deep chain, a wide fan) and real manifests,
+//! timed with an injected clock so native and wasm run the same code.
+
+use std::collections::BTreeMap;
+
+use semver::Version;
+use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Registry, Summary, resolve};
+
+use crate::latency::Percentiles;
+
+fn package(name: &str, version: Version, deps: Vec<Dependency>) -> Summary {
+    Summary {
+        name: name.into(),
+        version,
+        dependencies: deps,
+        features: BTreeMap::new(),
+        links: None,
+        yanked: false,
+        checksum: None,
+    }
+}
+
+fn needs(name: &str, req: &str) -> Dependency {
+    Dependency {
+        name: name.into(),
+        package: name.into(),
+        req: req.parse().expect("a valid requirement"),
+        kind: DependencyKind::Normal,
+        optional: false,
+        default_features: true,
+        features: Vec::new(),
+    }
+}
+
+/// `levels` packages, each depending on the next, each with 5 versions.
+pub fn chain(levels: usize) -> (MemoryRegistry, Summary) {
+    let mut registry = MemoryRegistry::default();
+    for level in 0..levels {
+        for minor in 0..5 {
+            let deps =
+                if level + 1 < levels { vec![needs(&format!("c{}", level + 1), "^1")] } else { vec![] };
+            registry.insert(package(&format!("c{level}"), Version::new(1, minor, 0), deps));
+        }
+    }
+    (registry, package("root", Version::new(0, 1, 0), vec![needs("c0", "^1")]))
+}
+
+/// A root with `width` direct dependencies, each with 10 versions.
+pub fn flat(width: usize) -> (MemoryRegistry, Summary) {
+    let mut registry = MemoryRegistry::default();
+    for i in 0..width {
+        for minor in 0..10 {
+            registry.insert(package(&format!("f{i}"), Version::new(1, minor, 0), vec![]));
+        }
+    }
+    let deps = (0..width).map(|i| needs(&format!("f{i}"), "^1")).collect();
+    (registry, package("root", Version::new(0, 1, 0), deps))
+}
+
+/// Resolves `root` once to warm up, then `rounds` times, timing each.
+pub fn measure(
+    registry: &impl Registry,
+    root: &Summary,
+    rounds: usize,
+    now: impl Fn() -> f64,
+) -> Percentiles {
+    let mut samples = Vec::with_capacity(rounds);
+    for round in 0..=rounds {
+        let start = now();
+        let resolution = resolve(registry, root).expect("the workload resolves");
+        let took = now() - start;
+        std::hint::black_box(resolution);
+        if round > 0 {
+            samples.push(took);
+        }
+    }
+    Percentiles::of(samples)
+}
+
+/// Every workload: the synthetic ones and, given a crates.io index and manifests (name,
+/// `Cargo.toml` text), the real ones; with the time the index took to parse.
+pub fn report(
+    index: Option<&str>,
+    manifests: &[(String, String)],
+    rounds: usize,
+    now: impl Fn() -> f64,
+) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (label, (registry, root)) in [("chain-10", chain(10)), ("flat-50", flat(50))] {
+        out.insert(label.into(), serde_json::json!(measure(&registry, &root, rounds, &now)));
+    }
+    if let Some(index) = index {
+        let start = now();
+        let registry = souk_pack::cargo::index(index).expect("the index parses");
+        out.insert(
+            "index-parse".into(),
+            serde_json::json!({ "ms": now() - start, "versions": registry.len() }),
+        );
+        for (name, manifest) in manifests {
+            let root = souk_pack::cargo::manifest(manifest).expect("the manifest parses");
+            out.insert(name.clone(), serde_json::json!(measure(&registry, &root, rounds, &now)));
+        }
+    }
+    serde_json::Value::Object(out)
+}
