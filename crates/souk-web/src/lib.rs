@@ -1,7 +1,7 @@
 //! Souk's browser peer, as a wasm module for the page.
 //!
-//! Today it exports the registry: the embedded demo index or any snapshot, and search over
-//! it, through exactly the core code the native CLI runs. The network, IndexedDB and
+//! Today it exports the registry: the embedded demo index or any snapshot, search over it
+//! and dependency resolution, through exactly the core code the native CLI runs. The network, IndexedDB and
 //! install arrive with the browser-peer issue.
 //!
 //! ```js
@@ -13,7 +13,8 @@
 
 use serde::Serialize;
 use souk_core::Index;
-use souk_core::search::{HitSummary, Query, search};
+use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Summary, resolve};
+use souk_core::search::{HitSummary, Query, Scratch, search_with};
 use wasm_bindgen::prelude::*;
 
 /// Reports a Rust panic on the console with its message instead of a bare "unreachable".
@@ -27,6 +28,8 @@ pub fn start() {
 #[derive(Debug)]
 pub struct Registry {
     index: Index,
+    /// Reused by every search, so typing does not allocate per keystroke.
+    scratch: Scratch,
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -37,6 +40,7 @@ export interface SearchHit {
   downloads: number; stars: number; score: number;
 }
 export interface SearchResults { total: number; hits: SearchHit[] }
+export interface LockedPackage { name: string; version: string; dependencies: string[] }
 "#;
 
 #[wasm_bindgen]
@@ -45,6 +49,8 @@ extern "C" {
     pub type SearchOptions;
     #[wasm_bindgen(typescript_type = "SearchResults")]
     pub type SearchResults;
+    #[wasm_bindgen(typescript_type = "LockedPackage[]")]
+    pub type Lockfile;
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -64,13 +70,13 @@ struct Results<'a> {
 impl Registry {
     /// The demo registry compiled into the module.
     pub fn demo() -> Registry {
-        Registry { index: souk_pack::demo::index() }
+        Registry { index: souk_pack::demo::index(), scratch: Scratch::default() }
     }
 
     /// Loads an index snapshot (as `souk index import` writes it).
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(bytes: &[u8]) -> Result<Registry, JsError> {
-        Ok(Registry { index: Index::from_snapshot(bytes)? })
+        Ok(Registry { index: Index::from_snapshot(bytes)?, scratch: Scratch::default() })
     }
 
     /// The snapshot bytes, to keep (IndexedDB) or send.
@@ -85,7 +91,7 @@ impl Registry {
     }
 
     /// Searches the registry: `{ total, hits }`, best first.
-    pub fn search(&self, query: &str, options: Option<SearchOptions>) -> Result<SearchResults, JsError> {
+    pub fn search(&mut self, query: &str, options: Option<SearchOptions>) -> Result<SearchResults, JsError> {
         let options: Options = match options {
             Some(o) if !o.is_undefined() && !o.is_null() => serde_wasm_bindgen::from_value(o.into())?,
             _ => Options::default(),
@@ -93,9 +99,54 @@ impl Registry {
         let defaults = Query::new(query);
         let query =
             Query { offset: options.offset, limit: options.limit.unwrap_or(defaults.limit), ..defaults };
-        let results = search(&self.index, &query);
+        let results = search_with(&self.index, &query, &mut self.scratch);
         let results = Results { total: results.total, hits: results.summaries(&self.index).collect() };
         let value = results.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
         Ok(value.unchecked_into())
     }
+
+    /// Resolves `name` at `requirement` (cargo syntax) against this registry: every pack it
+    /// needs, newest first within the rules, or an `Error` explaining the conflict.
+    pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
+        let mut registry = MemoryRegistry::default();
+        for pack in self.index.iter() {
+            registry.insert(Summary::from_pack(&pack.to_version()?));
+        }
+        let root = Summary {
+            name: "(install)".into(),
+            version: semver::Version::new(0, 0, 0),
+            dependencies: vec![Dependency {
+                name: name.into(),
+                package: name.into(),
+                req: requirement.parse()?,
+                kind: DependencyKind::Normal,
+                optional: false,
+                default_features: true,
+                features: Vec::new(),
+            }],
+            features: Default::default(),
+            links: None,
+            yanked: false,
+            checksum: None,
+        };
+        let resolution = resolve(&registry, &root)?;
+        let packages: Vec<Locked> = resolution
+            .packages
+            .iter()
+            .filter(|(id, _)| id.name != root.name)
+            .map(|(id, p)| Locked {
+                name: id.name.clone(),
+                version: id.version.to_string(),
+                dependencies: p.dependencies.iter().map(ToString::to_string).collect(),
+            })
+            .collect();
+        Ok(packages.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?.unchecked_into())
+    }
+}
+
+#[derive(Serialize)]
+struct Locked {
+    name: String,
+    version: String,
+    dependencies: Vec<String>,
 }

@@ -12,7 +12,7 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 
 #[test]
 fn demo_registry_searches_like_the_cli() {
-    let registry = Registry::demo();
+    let mut registry = Registry::demo();
     assert!(registry.length() >= 20);
     let options: JsValue = js_sys::JSON::parse(r#"{"limit": 3}"#).unwrap();
     let results: JsValue = registry.search("rust", Some(options.unchecked_into())).unwrap().into();
@@ -31,4 +31,21 @@ fn snapshots_round_trip_and_bad_ones_are_errors() {
     let err = Registry::from_snapshot(&bytes[..bytes.len() / 2]).unwrap_err();
     let message = get(&JsValue::from(err), "message").as_string().unwrap();
     assert!(message.starts_with("snapshot is truncated"), "{message}");
+}
+
+#[test]
+fn resolves_a_pack_with_its_dependencies_or_explains_why_not() {
+    let registry = Registry::demo();
+    let lock: Array = JsValue::from(registry.resolve("open-source-starter", "^1").unwrap()).unchecked_into();
+    let names: Vec<String> = lock.iter().map(|p| get(&p, "name").as_string().unwrap()).collect();
+    assert_eq!(names.len(), 9);
+    assert!(
+        names.contains(&"license-mit-apache".to_string()) && names.contains(&"code-of-conduct".to_string())
+    );
+    let Err(err) = registry.resolve("open-source-starter", "^2") else { panic!("^2 resolved") };
+    let message = get(&JsValue::from(err), "message").as_string().unwrap();
+    assert_eq!(
+        message,
+        "(install) 0.0.0 requires open-source-starter ^2, but no version of open-source-starter matches ^2 (the newest is 1.0.0)"
+    );
 }
