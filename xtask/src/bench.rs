@@ -40,37 +40,38 @@ fn bind_wasm(out: &Path) -> Result<()> {
         .run()
 }
 
-/// Search natively, in wasm under Node, and with MiniSearch and FlexSearch, on the same
-/// corpora and queries.
-fn search(shared: &Path) -> Result<()> {
-    let out = target_dir()?.join("bench/search");
-    cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", "search-latency", "--"])
+/// Runs a native harness binary, which writes its report and what the other targets need
+/// into `target/bench/NAME`, and binds the wasm harness there.
+fn harness(bin: &str, name: &str, shared: &Path) -> Result<PathBuf> {
+    let out = target_dir()?.join("bench").join(name);
+    cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", bin, "--"])
         .arg(&out)
         .env("SOUK_SHARED", shared)
         .quiet()
         .run()?;
     bind_wasm(&out)?;
-    Cmd::new("node")
-        .args(["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"])
-        .arg(&out)
-        .run()?;
+    Ok(out)
+}
+
+/// Runs a Node comparison script over a harness's output, which prints its table.
+fn compare_in_node(node_args: &[&str], out: &Path, extra: &[String]) -> Result<()> {
+    Cmd::new("node").args(node_args).arg(out).args(extra).run()?;
     eprintln!("\nwritten: {0}/comparison.md and {0}/comparison.json", out.display());
     Ok(())
 }
 
+/// Search natively, in wasm under Node, and with MiniSearch and FlexSearch, on the same
+/// corpora and queries.
+fn search(shared: &Path) -> Result<()> {
+    let out = harness("search-latency", "search", shared)?;
+    compare_in_node(&["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"], &out, &[])
+}
+
 /// Resolution natively and in wasm under Node, beside cargo's own time.
 fn resolution(shared: &Path) -> Result<()> {
-    let out = target_dir()?.join("bench/resolve");
-    cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", "resolve-latency", "--"])
-        .arg(&out)
-        .env("SOUK_SHARED", shared)
-        .quiet()
-        .run()?;
-    bind_wasm(&out)?;
+    let out = harness("resolve-latency", "resolve", shared)?;
     let cargo_seconds = cargo_lockfile_seconds(shared, &out.join("cargo"))?;
-    Cmd::new("node").arg("benches/js/compare-resolve.mjs").arg(&out).arg(cargo_seconds.to_string()).run()?;
-    eprintln!("\nwritten: {0}/comparison.md and {0}/comparison.json", out.display());
-    Ok(())
+    compare_in_node(&["benches/js/compare-resolve.mjs"], &out, &[cargo_seconds.to_string()])
 }
 
 /// How long cargo itself takes, as a whole process, to lock `libp2p-native` from the same
