@@ -8,8 +8,10 @@
 //! - [`name`]: the pack naming rule and the folding that makes `Foo_bar` equal `foo-bar`.
 //! - [`pack`]: the pack model ([`PackVersion`]) and manifest validation.
 //! - [`body`]: the deterministic encoding of a pack's files and its content hash.
+//! - [`cache`]: the two-tier lookup cache (hot LRU, warm TTL) in front of the network.
 //! - [`index`]: the immutable, columnar registry [`Index`] and its binary snapshot format.
 //! - [`search`]: queries over an [`Index`].
+//! - [`resolve`]: dependency resolution with cargo's rules.
 //!
 //! ```
 //! use souk_core::{Index, IndexBuilder, Manifest, search::{search, Query}};
@@ -35,6 +37,7 @@
 extern crate alloc;
 
 pub mod body;
+pub mod cache;
 pub mod index;
 pub mod name;
 pub mod pack;
