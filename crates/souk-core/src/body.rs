@@ -17,6 +17,7 @@ use alloc::vec::Vec;
 use sha2::{Digest as _, Sha256};
 
 use crate::pack::Digest;
+use crate::wire::{Reader, Truncated};
 
 const MAGIC: &[u8; 8] = b"SOUKPACK";
 /// The most files a body may hold.
@@ -119,7 +120,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<PackFile>, BodyError> {
         let contents = r.take(size)?.to_vec();
         files.push(PackFile { path: path.into(), contents });
     }
-    match r.0.len() {
+    match r.remaining() {
         0 => Ok(files),
         n => Err(BodyError::TrailingBytes(n)),
     }
@@ -130,21 +131,9 @@ pub fn content_hash(body: &[u8]) -> Digest {
     Sha256::digest(body).into()
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], BodyError> {
-        let (head, rest) = self.0.split_at_checked(n).ok_or(BodyError::Truncated)?;
-        self.0 = rest;
-        Ok(head)
-    }
-    fn u16(&mut self) -> Result<u16, BodyError> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Result<u32, BodyError> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+impl From<Truncated> for BodyError {
+    fn from(_: Truncated) -> Self {
+        BodyError::Truncated
     }
 }
 

@@ -1,5 +1,6 @@
 //! Property tests: whatever bytes or text arrive, the decoders and the query paths answer
-//! with a value or an error, never a panic, and the resolver's answers keep its rules.
+//! (snapshots, bodies, records, queries, manifests) with a value or an error, never a
+//! panic, and the resolver's answers keep its rules.
 //! (Native only: proptest needs a std platform with an OS random source.)
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -7,6 +8,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use souk_core::body;
+use souk_core::record::PackRecord;
 use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Registry, Summary, resolve};
 use souk_core::search::{Query, search};
 use souk_core::{Index, IndexBuilder, Manifest};
@@ -34,6 +36,14 @@ proptest! {
         framed.extend_from_slice(&bytes);
         let _ = body::decode(&bytes);
         let _ = body::decode(&framed);
+    }
+
+    #[test]
+    fn any_bytes_are_a_record_or_an_error(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let mut framed = b"SOUKREC1".to_vec();
+        framed.extend_from_slice(&bytes);
+        prop_assert!(PackRecord::decode(&bytes).is_err() || bytes.starts_with(b"SOUKREC1"));
+        let _ = PackRecord::decode(&framed);
     }
 
     #[test]

@@ -1,0 +1,250 @@
+//! Pack records: a pack version as its publisher signed it, which every peer checks before
+//! it keeps it or passes it on.
+//!
+//! A record is self-certifying: it carries the manifest, the content hash of the body and
+//! the publisher's ed25519 public key (a libp2p ed25519 identity's 32 bytes), signed by that
+//! key. Download and star counts are not part of it: peers observe those, publishers do not
+//! get to claim them. Layout (little-endian; a text field is a `u16` length and UTF-8):
+//!
+//! ```text
+//! b"SOUKREC1" | name | version | description | u16 n, n tags | category | license
+//!             | u16 n, n authors | homepage | u16 n, n (name, requirement) | u64 published
+//!             | [32] publisher key | [32] content hash (SHA-256) | [64] signature
+//! ```
+//!
+//! The signature covers every byte before it. [`PackRecord::decode`] checks the layout,
+//! the size limit, every manifest rule and the signature; [`PackRecord::check_against`]
+//! adds what only a registry knows: a name belongs to the key that first published it,
+//! and a published version never changes.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+
+use crate::index::Index;
+use crate::pack::{Digest, Invalid, Manifest, PackVersion};
+use crate::wire::{Reader, Truncated};
+
+const MAGIC: &[u8; 8] = b"SOUKREC1";
+/// The largest record accepted, in bytes.
+pub const MAX_RECORD_LEN: usize = 64 * 1024;
+
+/// A signed pack version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackRecord {
+    /// The version, with `publisher` and `content_hash` set; downloads and stars are zero.
+    pub pack: PackVersion,
+    pub signature: [u8; 64],
+}
+
+/// Why a record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("not a pack record (bad magic)")]
+    BadMagic,
+    #[error("pack record is truncated")]
+    Truncated,
+    #[error("pack record has {0} trailing bytes")]
+    TrailingBytes(usize),
+    #[error("pack record is {0} bytes; the limit is {MAX_RECORD_LEN}")]
+    TooLarge(usize),
+    #[error("a text field of the record is not UTF-8")]
+    NotUtf8,
+    #[error("record version {0:?} is not semver")]
+    Version(String),
+    #[error("record requirement {0:?} is not a semver requirement")]
+    Requirement(String),
+    #[error("the record breaks the manifest rules: {0}")]
+    Invalid(Invalid),
+    #[error("a record needs the content hash of its body")]
+    MissingContentHash,
+    #[error("the publisher key is not a valid ed25519 key")]
+    BadKey,
+    #[error("the signature does not match the record and its publisher key")]
+    BadSignature,
+    #[error("{name} belongs to another publisher ({owner})")]
+    NameOwned { name: String, owner: String },
+    #[error("{name} {version} is already published with different contents")]
+    VersionExists { name: String, version: String },
+}
+
+impl From<Truncated> for RecordError {
+    fn from(_: Truncated) -> Self {
+        RecordError::Truncated
+    }
+}
+
+impl PackRecord {
+    /// Signs `pack` with the publisher's ed25519 secret key (deterministic: no randomness
+    /// needed). The pack must pass the manifest rules and carry its content hash.
+    pub fn sign(mut pack: PackVersion, secret_key: &[u8; 32]) -> Result<PackRecord, RecordError> {
+        let key = SigningKey::from_bytes(secret_key);
+        pack.publisher = Some(key.verifying_key().to_bytes());
+        pack.downloads = 0;
+        pack.stars = 0;
+        check_rules(&pack)?;
+        let signed = signed_bytes(&pack)?;
+        Ok(PackRecord { signature: key.sign(&signed).to_bytes(), pack })
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = signed_bytes(&self.pack).expect("a record is only made from a checked pack");
+        out.extend_from_slice(&self.signature);
+        out
+    }
+
+    /// Reads and checks a record from the network or disk.
+    pub fn decode(bytes: &[u8]) -> Result<PackRecord, RecordError> {
+        if bytes.len() > MAX_RECORD_LEN {
+            return Err(RecordError::TooLarge(bytes.len()));
+        }
+        let mut r = Reader(bytes);
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(RecordError::BadMagic);
+        }
+        let name = text(&mut r)?;
+        let version = text(&mut r)?;
+        let description = text(&mut r)?;
+        let tags = texts(&mut r)?;
+        let category = text(&mut r)?;
+        let license = text(&mut r)?;
+        let authors = texts(&mut r)?;
+        let homepage = text(&mut r)?;
+        let count = r.u16()?;
+        let mut dependencies = Vec::new();
+        for _ in 0..count {
+            let name = text(&mut r)?;
+            let req = text(&mut r)?;
+            let req = req.parse().map_err(|_| RecordError::Requirement(req))?;
+            dependencies.push(crate::pack::Dependency { name, req });
+        }
+        let published = r.u64()?;
+        let publisher = r.array::<32>()?;
+        let content_hash = r.array::<32>()?;
+        let signed_len = bytes.len() - r.remaining();
+        let signature = r.array::<64>()?;
+        if r.remaining() > 0 {
+            return Err(RecordError::TrailingBytes(r.remaining()));
+        }
+        let pack = PackVersion {
+            version: version.parse().map_err(|_| RecordError::Version(version))?,
+            name,
+            description,
+            tags,
+            category,
+            license,
+            authors,
+            homepage,
+            dependencies,
+            downloads: 0,
+            stars: 0,
+            published,
+            publisher: Some(publisher),
+            content_hash: Some(content_hash),
+        };
+        check_rules(&pack)?;
+        let key = VerifyingKey::from_bytes(&publisher).map_err(|_| RecordError::BadKey)?;
+        key.verify(&bytes[..signed_len], &Signature::from_bytes(&signature))
+            .map_err(|_| RecordError::BadSignature)?;
+        Ok(PackRecord { pack, signature })
+    }
+
+    /// The registry's rules: the name is free or this publisher's, and this version is new
+    /// or exactly what was published before.
+    pub fn check_against(&self, index: &Index) -> Result<(), RecordError> {
+        let p = &self.pack;
+        let versions = index.versions_of(&p.name);
+        if let Some(owner) = versions.clone().find_map(|r| index.get(r).publisher().copied())
+            && Some(owner) != p.publisher
+        {
+            return Err(RecordError::NameOwned { name: p.name.clone(), owner: hex(&owner) });
+        }
+        let version = p.version.to_string();
+        match versions.map(|r| index.get(r)).find(|r| r.version() == version) {
+            Some(old) if old.content_hash() != p.content_hash.as_ref() => {
+                Err(RecordError::VersionExists { name: p.name.clone(), version })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Every manifest rule, plus the hash a record must carry.
+fn check_rules(pack: &PackVersion) -> Result<(), RecordError> {
+    if pack.content_hash.is_none() {
+        return Err(RecordError::MissingContentHash);
+    }
+    let manifest = Manifest {
+        name: pack.name.clone(),
+        version: pack.version.to_string(),
+        description: pack.description.clone(),
+        tags: pack.tags.clone(),
+        category: pack.category.clone(),
+        license: pack.license.clone(),
+        authors: pack.authors.clone(),
+        homepage: pack.homepage.clone(),
+        dependencies: pack.dependencies.iter().map(|d| (d.name.clone(), d.req.to_string())).collect(),
+    };
+    manifest.validate().map(drop).map_err(RecordError::Invalid)
+}
+
+fn signed_bytes(p: &PackVersion) -> Result<Vec<u8>, RecordError> {
+    let mut out = MAGIC.to_vec();
+    let version = p.version.to_string();
+    for field in [&p.name, &version, &p.description] {
+        put_text(&mut out, field)?;
+    }
+    put_texts(&mut out, &p.tags)?;
+    put_text(&mut out, &p.category)?;
+    put_text(&mut out, &p.license)?;
+    put_texts(&mut out, &p.authors)?;
+    put_text(&mut out, &p.homepage)?;
+    put_len(&mut out, p.dependencies.len())?;
+    for d in &p.dependencies {
+        put_text(&mut out, &d.name)?;
+        put_text(&mut out, &d.req.to_string())?;
+    }
+    out.extend_from_slice(&p.published.to_le_bytes());
+    out.extend_from_slice(&p.publisher.ok_or(RecordError::BadKey)?);
+    out.extend_from_slice(&p.content_hash.ok_or(RecordError::MissingContentHash)?);
+    if out.len() + 64 > MAX_RECORD_LEN {
+        return Err(RecordError::TooLarge(out.len() + 64));
+    }
+    Ok(out)
+}
+
+fn put_len(out: &mut Vec<u8>, n: usize) -> Result<(), RecordError> {
+    let n = u16::try_from(n).map_err(|_| RecordError::TooLarge(n))?;
+    out.extend_from_slice(&n.to_le_bytes());
+    Ok(())
+}
+
+fn put_text(out: &mut Vec<u8>, s: &str) -> Result<(), RecordError> {
+    put_len(out, s.len())?;
+    out.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+fn put_texts(out: &mut Vec<u8>, items: &[String]) -> Result<(), RecordError> {
+    put_len(out, items.len())?;
+    items.iter().try_for_each(|s| put_text(out, s))
+}
+
+fn text(r: &mut Reader<'_>) -> Result<String, RecordError> {
+    let len = usize::from(r.u16()?);
+    let bytes = r.take(len)?;
+    core::str::from_utf8(bytes).map(ToString::to_string).map_err(|_| RecordError::NotUtf8)
+}
+
+fn texts(r: &mut Reader<'_>) -> Result<Vec<String>, RecordError> {
+    let count = r.u16()?;
+    (0..count).map(|_| text(r)).collect()
+}
+
+fn hex(bytes: &Digest) -> String {
+    bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;
