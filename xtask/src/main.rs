@@ -86,8 +86,22 @@ fn test() -> Result<()> {
             .args(WASM_CRATES)
             .args(["--", "-D", "warnings"])
             .run()?;
-        // The benches' wasm harness (its bins and benches are native only).
-        cargo(["clippy", "--target", WASM, "-p", "souk-benches", "--lib", "--", "-D", "warnings"]).run()
+        // The network crate (its tests are native only) and the benches' wasm harness (its
+        // bins and benches are native only).
+        cargo([
+            "clippy",
+            "--target",
+            WASM,
+            "-p",
+            "souk-net",
+            "-p",
+            "souk-benches",
+            "--lib",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()
     })?;
     step("tests (native)", &|| cargo(["test", "--workspace"]).run())?;
     step("tests (wasm32, headless Chromium)", &|| {

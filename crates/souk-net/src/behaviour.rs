@@ -1,0 +1,33 @@
+//! The composed behaviour: one field per protocol, as rust-libp2p composes them.
+
+use std::time::Duration;
+
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{identify, identity, ping};
+
+use crate::fetch;
+
+/// What every Souk peer speaks.
+#[derive(NetworkBehaviour)]
+#[allow(missing_debug_implementations)] // libp2p's protocol behaviours are not Debug
+pub struct Behaviour {
+    pub fetch: request_response::Behaviour<fetch::Codec>,
+    pub identify: identify::Behaviour,
+    pub ping: ping::Behaviour,
+}
+
+impl Behaviour {
+    pub fn new(key: &identity::Keypair) -> Self {
+        let fetch_config = request_response::Config::default().with_request_timeout(Duration::from_secs(30));
+        Behaviour {
+            fetch: request_response::Behaviour::with_codec(
+                fetch::Codec,
+                [(fetch::PROTOCOL, ProtocolSupport::Full)],
+                fetch_config,
+            ),
+            identify: identify::Behaviour::new(identify::Config::new("/souk/1.0.0".into(), key.public())),
+            ping: ping::Behaviour::default(),
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! A node: one task owns the swarm; callers talk to it through a cloneable [`NodeHandle`].
+//!
+//! The task is a plain future ([`Node::run`]), so each shell spawns it on its own
+//! executor: tokio natively, the browser's microtasks in a tab.
+
+use std::collections::HashMap;
+
+use futures::channel::{mpsc, oneshot};
+use futures::future::Either;
+use futures::{SinkExt, StreamExt};
+use libp2p::core::transport::ListenerId;
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::{ConnectionId, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm};
+use souk_core::Digest;
+use souk_core::body::content_hash;
+
+use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::fetch::{FetchError, FetchResponse, verify};
+
+/// What a peer keeps and serves. Bodies are stored under their content hash.
+pub trait Store: Send + 'static {
+    fn body(&self, hash: &Digest) -> Option<Vec<u8>>;
+    fn put_body(&mut self, body: Vec<u8>) -> Digest;
+}
+
+/// A [`Store`] in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    bodies: HashMap<Digest, Vec<u8>>,
+}
+
+impl Store for MemoryStore {
+    fn body(&self, hash: &Digest) -> Option<Vec<u8>> {
+        self.bodies.get(hash).cloned()
+    }
+
+    fn put_body(&mut self, body: Vec<u8>) -> Digest {
+        let hash = content_hash(&body);
+        self.bodies.insert(hash, body);
+        hash
+    }
+}
+
+/// A failed network operation, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    #[error("the node has stopped")]
+    Stopped,
+    #[error("cannot listen: {0}")]
+    Listen(String),
+    #[error("cannot connect: {0}")]
+    Dial(String),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+}
+
+/// Where a command's answer goes.
+type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
+
+enum Command {
+    Listen(Multiaddr, Reply<Multiaddr>),
+    Dial(Multiaddr, Reply<PeerId>),
+    Fetch(PeerId, Digest, Reply<Vec<u8>>),
+    PutBody(Vec<u8>, oneshot::Sender<Digest>),
+}
+
+/// Talks to a running [`Node`].
+#[derive(Debug, Clone)]
+pub struct NodeHandle {
+    commands: mpsc::Sender<Command>,
+    peer_id: PeerId,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Listen(..) => "Listen",
+            Command::Dial(..) => "Dial",
+            Command::Fetch(..) => "Fetch",
+            Command::PutBody(..) => "PutBody",
+        })
+    }
+}
+
+impl NodeHandle {
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Starts listening on `addr`; answers the first address it listens on.
+    pub async fn listen(&self, addr: Multiaddr) -> Result<Multiaddr, NodeError> {
+        self.ask(|tx| Command::Listen(addr, tx)).await?
+    }
+
+    /// Connects to `addr`; answers the peer that answered.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<PeerId, NodeError> {
+        self.ask(|tx| Command::Dial(addr, tx)).await?
+    }
+
+    /// Fetches the body with `hash` from `peer`, checked against the hash.
+    pub async fn fetch(&self, peer: PeerId, hash: Digest) -> Result<Vec<u8>, NodeError> {
+        self.ask(|tx| Command::Fetch(peer, hash, tx)).await?
+    }
+
+    /// Keeps `body` to serve it; answers its content hash.
+    pub async fn put_body(&self, body: Vec<u8>) -> Result<Digest, NodeError> {
+        self.ask(|tx| Command::PutBody(body, tx)).await
+    }
+
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.clone().send(command(tx)).await.map_err(|_| NodeError::Stopped)?;
+        rx.await.map_err(|_| NodeError::Stopped)
+    }
+}
+
+/// The task that owns a swarm and a store.
+pub struct Node<S> {
+    swarm: Swarm<Behaviour>,
+    store: S,
+    commands: mpsc::Receiver<Command>,
+    listening: HashMap<ListenerId, Reply<Multiaddr>>,
+    dialing: HashMap<ConnectionId, Reply<PeerId>>,
+    fetching: HashMap<OutboundRequestId, (Digest, Reply<Vec<u8>>)>,
+}
+
+impl<S> std::fmt::Debug for Node<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("peer_id", self.swarm.local_peer_id()).finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Node<S> {
+    pub fn new(swarm: Swarm<Behaviour>, store: S) -> (Node<S>, NodeHandle) {
+        let (tx, rx) = mpsc::channel(64);
+        let handle = NodeHandle { commands: tx, peer_id: *swarm.local_peer_id() };
+        let node = Node {
+            swarm,
+            store,
+            commands: rx,
+            listening: HashMap::new(),
+            dialing: HashMap::new(),
+            fetching: HashMap::new(),
+        };
+        (node, handle)
+    }
+
+    /// Runs until every handle is dropped.
+    pub async fn run(mut self) {
+        loop {
+            let next = futures::select! {
+                command = self.commands.next() => Either::Left(command),
+                event = self.swarm.select_next_some() => Either::Right(event),
+            };
+            match next {
+                Either::Left(Some(command)) => self.on_command(command),
+                Either::Left(None) => return,
+                Either::Right(event) => self.on_event(event),
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Listen(addr, reply) => match self.swarm.listen_on(addr) {
+                Ok(id) => {
+                    self.listening.insert(id, reply);
+                }
+                Err(e) => drop(reply.send(Err(NodeError::Listen(e.to_string())))),
+            },
+            Command::Dial(addr, reply) => {
+                let opts = DialOpts::unknown_peer_id().address(addr).build();
+                let id = opts.connection_id();
+                match self.swarm.dial(opts) {
+                    Ok(()) => {
+                        self.dialing.insert(id, reply);
+                    }
+                    Err(e) => drop(reply.send(Err(NodeError::Dial(e.to_string())))),
+                }
+            }
+            Command::Fetch(peer, hash, reply) => {
+                let id = self.swarm.behaviour_mut().fetch.send_request(&peer, hash);
+                self.fetching.insert(id, (hash, reply));
+            }
+            Command::PutBody(body, reply) => drop(reply.send(self.store.put_body(body))),
+        }
+    }
+
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { listener_id, address } => {
+                if let Some(reply) = self.listening.remove(&listener_id) {
+                    let _ = reply.send(Ok(address));
+                }
+            }
+            SwarmEvent::ListenerClosed { listener_id, reason, .. } => {
+                if let Some(reply) = self.listening.remove(&listener_id) {
+                    let why = reason.err().map_or_else(|| "closed".to_owned(), |e| e.to_string());
+                    let _ = reply.send(Err(NodeError::Listen(why)));
+                }
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, connection_id, .. } => {
+                if let Some(reply) = self.dialing.remove(&connection_id) {
+                    let _ = reply.send(Ok(peer_id));
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
+                if let Some(reply) = self.dialing.remove(&connection_id) {
+                    let _ = reply.send(Err(NodeError::Dial(error.to_string())));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Fetch(event)) => self.on_fetch(event),
+            _ => {}
+        }
+    }
+
+    fn on_fetch(&mut self, event: request_response::Event<Digest, FetchResponse>) {
+        match event {
+            request_response::Event::Message { message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let response =
+                        self.store.body(&request).map_or(FetchResponse::NotFound, FetchResponse::Found);
+                    // The requester may have gone; then there is no one to answer.
+                    let _ = self.swarm.behaviour_mut().fetch.send_response(channel, response);
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some((hash, reply)) = self.fetching.remove(&request_id) {
+                        let _ = reply.send(verify(&hash, response).map_err(NodeError::from));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { request_id, error, .. } => {
+                if let Some((_, reply)) = self.fetching.remove(&request_id) {
+                    let _ = reply.send(Err(FetchError::Network(error.to_string()).into()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A native swarm: TCP and QUIC-v1 on tokio, noise and yamux.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn native_swarm(
+    key: libp2p::identity::Keypair,
+) -> Result<Swarm<Behaviour>, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(libp2p::tcp::Config::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)?
+        .with_quic()
+        .with_behaviour(Behaviour::new)?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(std::time::Duration::from_secs(60)))
+        .build())
+}
