@@ -88,15 +88,11 @@ pub fn resolve<R: Registry + ?Sized>(registry: &R, root: &Summary) -> Result<Res
             Some(target) => state.pass_features(&edge, &target, &root_key),
             None => match state.candidates(registry, &edge) {
                 Ok(candidates) => {
+                    let newest = candidates[0];
                     if candidates.len() > 1 {
-                        frames.push(Frame {
-                            state: state.clone(),
-                            edge: edge.clone(),
-                            candidates: candidates.clone(),
-                            next: 1,
-                        });
+                        frames.push(Frame { state: state.clone(), edge: edge.clone(), candidates, next: 1 });
                     }
-                    state.choose(candidates[0], &edge, &root_key)
+                    state.choose(newest, &edge, &root_key)
                 }
                 Err(conflict) => Err(conflict),
             },
