@@ -2,16 +2,21 @@
 
 use std::time::Duration;
 
+use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{identify, identity, ping};
+use libp2p::{StreamProtocol, identify, identity, ping};
 
 use crate::fetch;
+
+/// Souk's own Kademlia DHT: not the IPFS one.
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
 
 /// What every Souk peer speaks.
 #[derive(NetworkBehaviour)]
 #[allow(missing_debug_implementations)] // libp2p's protocol behaviours are not Debug
 pub struct Behaviour {
+    pub kad: kad::Behaviour<MemoryStore>,
     pub fetch: request_response::Behaviour<fetch::Codec>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
@@ -20,7 +25,12 @@ pub struct Behaviour {
 impl Behaviour {
     pub fn new(key: &identity::Keypair) -> Self {
         let fetch_config = request_response::Config::default().with_request_timeout(Duration::from_secs(30));
+        let peer_id = key.public().to_peer_id();
+        let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+        // Every record a peer sends is checked (signature, rules) before it is stored.
+        kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
         Behaviour {
+            kad: kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config),
             fetch: request_response::Behaviour::with_codec(
                 fetch::Codec,
                 [(fetch::PROTOCOL, ProtocolSupport::Full)],

@@ -9,14 +9,18 @@ use futures::channel::{mpsc, oneshot};
 use futures::future::Either;
 use futures::{SinkExt, StreamExt};
 use libp2p::core::transport::ListenerId;
+use libp2p::kad::store::RecordStore;
+use libp2p::kad::{self, QueryId};
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm};
+use libp2p::{Multiaddr, PeerId, Swarm, identify};
 use souk_core::Digest;
 use souk_core::body::content_hash;
+use souk_core::name::{eq_folded, fold_byte};
+use souk_core::record::PackRecord;
 
-use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
 use crate::fetch::{FetchError, FetchResponse, verify};
 
 /// What a peer keeps and serves. Bodies are stored under their content hash.
@@ -54,6 +58,10 @@ pub enum NodeError {
     Dial(String),
     #[error(transparent)]
     Fetch(#[from] FetchError),
+    #[error("cannot publish: {0}")]
+    Publish(String),
+    #[error("no record of `{0}` found in the network")]
+    NotFound(String),
 }
 
 /// Where a command's answer goes.
@@ -64,6 +72,8 @@ enum Command {
     Dial(Multiaddr, Reply<PeerId>),
     Fetch(PeerId, Digest, Reply<Vec<u8>>),
     PutBody(Vec<u8>, oneshot::Sender<Digest>),
+    Publish(Box<PackRecord>, Vec<u8>, Reply<()>),
+    Lookup(String, Reply<PackRecord>),
 }
 
 /// Talks to a running [`Node`].
@@ -80,6 +90,8 @@ impl std::fmt::Debug for Command {
             Command::Dial(..) => "Dial",
             Command::Fetch(..) => "Fetch",
             Command::PutBody(..) => "PutBody",
+            Command::Publish(..) => "Publish",
+            Command::Lookup(..) => "Lookup",
         })
     }
 }
@@ -104,6 +116,17 @@ impl NodeHandle {
         self.ask(|tx| Command::Fetch(peer, hash, tx)).await?
     }
 
+    /// Publishes a signed record with its body: keeps and serves the body, and puts the
+    /// record in the DHT under the pack's name, where the peers it reaches check it.
+    pub async fn publish(&self, record: PackRecord, body: Vec<u8>) -> Result<(), NodeError> {
+        self.ask(|tx| Command::Publish(Box::new(record), body, tx)).await?
+    }
+
+    /// The newest record the DHT holds for `name`, checked (signature, rules, name).
+    pub async fn lookup(&self, name: &str) -> Result<PackRecord, NodeError> {
+        self.ask(|tx| Command::Lookup(name.to_owned(), tx)).await?
+    }
+
     /// Keeps `body` to serve it; answers its content hash.
     pub async fn put_body(&self, body: Vec<u8>) -> Result<Digest, NodeError> {
         self.ask(|tx| Command::PutBody(body, tx)).await
@@ -124,6 +147,8 @@ pub struct Node<S> {
     listening: HashMap<ListenerId, Reply<Multiaddr>>,
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
     fetching: HashMap<OutboundRequestId, (Digest, Reply<Vec<u8>>)>,
+    publishing: HashMap<QueryId, Reply<()>>,
+    looking_up: HashMap<QueryId, (String, Reply<PackRecord>)>,
 }
 
 impl<S> std::fmt::Debug for Node<S> {
@@ -143,6 +168,8 @@ impl<S: Store> Node<S> {
             listening: HashMap::new(),
             dialing: HashMap::new(),
             fetching: HashMap::new(),
+            publishing: HashMap::new(),
+            looking_up: HashMap::new(),
         };
         (node, handle)
     }
@@ -185,12 +212,36 @@ impl<S: Store> Node<S> {
                 self.fetching.insert(id, (hash, reply));
             }
             Command::PutBody(body, reply) => drop(reply.send(self.store.put_body(body))),
+            Command::Publish(record, body, reply) => {
+                if record.pack.content_hash != Some(content_hash(&body)) {
+                    let _ = reply
+                        .send(Err(NodeError::Publish("the body does not match the record's hash".into())));
+                    return;
+                }
+                self.store.put_body(body);
+                let kad = &mut self.swarm.behaviour_mut().kad;
+                let entry = kad::Record::new(record_key(&record.pack.name), record.encode());
+                // Also keep it here, so this peer answers lookups for its own packs.
+                let _ = kad.store_mut().put(entry.clone());
+                match kad.put_record(entry, kad::Quorum::One) {
+                    Ok(id) => {
+                        self.publishing.insert(id, reply);
+                    }
+                    Err(e) => drop(reply.send(Err(NodeError::Publish(e.to_string())))),
+                }
+            }
+            Command::Lookup(name, reply) => {
+                let id = self.swarm.behaviour_mut().kad.get_record(record_key(&name));
+                self.looking_up.insert(id, (name, reply));
+            }
         }
     }
 
     fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::NewListenAddr { listener_id, address } => {
+                // A peer that listens is reachable there: it serves the DHT (server mode).
+                self.swarm.add_external_address(address.clone());
                 if let Some(reply) = self.listening.remove(&listener_id) {
                     let _ = reply.send(Ok(address));
                 }
@@ -212,6 +263,17 @@ impl<S: Store> Node<S> {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Fetch(event)) => self.on_fetch(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event),
+            // Peers that speak Souk's DHT join the routing table at the addresses they listen on.
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) if info.protocols.contains(&KAD_PROTOCOL) => {
+                for addr in info.listen_addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                }
+            }
             _ => {}
         }
     }
@@ -239,6 +301,53 @@ impl<S: Store> Node<S> {
             _ => {}
         }
     }
+}
+
+impl<S: Store> Node<S> {
+    fn on_kad(&mut self, event: kad::Event) {
+        match event {
+            kad::Event::InboundRequest {
+                request: kad::InboundRequest::PutRecord { record: Some(record), .. },
+            } => {
+                // Kept only if it is a valid record of the pack its key names.
+                if let Ok(checked) = PackRecord::decode(&record.value)
+                    && record.key == record_key(&checked.pack.name)
+                {
+                    let _ = self.swarm.behaviour_mut().kad.store_mut().put(record);
+                }
+            }
+            kad::Event::OutboundQueryProgressed { id, result, .. } => match result {
+                kad::QueryResult::PutRecord(result) => {
+                    if let Some(reply) = self.publishing.remove(&id) {
+                        let _ = reply.send(result.map(drop).map_err(|e| NodeError::Publish(e.to_string())));
+                    }
+                }
+                kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))) => {
+                    let Some((name, _)) = self.looking_up.get(&id) else { return };
+                    // A record that fails the checks is ignored; the query goes on.
+                    if let Ok(record) = PackRecord::decode(&found.record.value)
+                        && eq_folded(&record.pack.name, name)
+                        && let Some((_, reply)) = self.looking_up.remove(&id)
+                    {
+                        let _ = reply.send(Ok(record));
+                    }
+                }
+                kad::QueryResult::GetRecord(_) => {
+                    if let Some((name, reply)) = self.looking_up.remove(&id) {
+                        let _ = reply.send(Err(NodeError::NotFound(name)));
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+}
+
+/// Where the DHT keeps a pack's record: its folded name, so every spelling finds it.
+pub fn record_key(name: &str) -> kad::RecordKey {
+    let folded: Vec<u8> = name.bytes().map(fold_byte).collect();
+    kad::RecordKey::new(&[b"/souk/pack/".as_slice(), &folded].concat())
 }
 
 /// A native swarm: TCP and QUIC-v1 on tokio, noise and yamux.
