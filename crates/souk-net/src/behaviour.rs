@@ -5,18 +5,26 @@ use std::time::Duration;
 use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{StreamProtocol, identify, identity, ping};
+use libp2p::{StreamProtocol, gossipsub, identify, identity, ping};
+use souk_core::record::MAX_RECORD_LEN;
 
 use crate::fetch;
 
 /// Souk's own Kademlia DHT: not the IPFS one.
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
+/// Where new pack records are announced.
+pub const ANNOUNCE_TOPIC: &str = "souk/announce/1";
+
+pub fn announce_topic() -> gossipsub::IdentTopic {
+    gossipsub::IdentTopic::new(ANNOUNCE_TOPIC)
+}
 
 /// What every Souk peer speaks.
 #[derive(NetworkBehaviour)]
 #[allow(missing_debug_implementations)] // libp2p's protocol behaviours are not Debug
 pub struct Behaviour {
     pub kad: kad::Behaviour<MemoryStore>,
+    pub gossipsub: gossipsub::Behaviour,
     pub fetch: request_response::Behaviour<fetch::Codec>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
@@ -29,7 +37,20 @@ impl Behaviour {
         let mut kad_config = kad::Config::new(KAD_PROTOCOL);
         // Every record a peer sends is checked (signature, rules) before it is stored.
         kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
+        // Signed, strictly validated messages no larger than a record; each one is checked by
+        // the node before it is forwarded.
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .max_transmit_size(MAX_RECORD_LEN + 1024)
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
+            .build()
+            .expect("a constant, valid gossipsub configuration");
+        let mut gossipsub =
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), gossip_config)
+                .expect("signing with the node's own key is always possible");
+        gossipsub.subscribe(&announce_topic()).expect("a fresh behaviour can subscribe");
         Behaviour {
+            gossipsub,
             kad: kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config),
             fetch: request_response::Behaviour::with_codec(
                 fetch::Codec,

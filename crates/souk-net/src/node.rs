@@ -14,13 +14,13 @@ use libp2p::kad::{self, QueryId};
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, identify};
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify};
 use souk_core::Digest;
 use souk_core::body::content_hash;
 use souk_core::name::{eq_folded, fold_byte};
 use souk_core::record::PackRecord;
 
-use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
+use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, announce_topic};
 use crate::fetch::{FetchError, FetchResponse, verify};
 
 /// What a peer keeps and serves. Bodies are stored under their content hash.
@@ -74,6 +74,14 @@ enum Command {
     PutBody(Vec<u8>, oneshot::Sender<Digest>),
     Publish(Box<PackRecord>, Vec<u8>, Reply<()>),
     Lookup(String, Reply<PackRecord>),
+    Subscribe(mpsc::UnboundedSender<NodeEvent>),
+}
+
+/// What a node tells its subscribers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// A peer announced a new pack version; the record passed every check.
+    Announced(Box<PackRecord>),
 }
 
 /// Talks to a running [`Node`].
@@ -92,6 +100,7 @@ impl std::fmt::Debug for Command {
             Command::PutBody(..) => "PutBody",
             Command::Publish(..) => "Publish",
             Command::Lookup(..) => "Lookup",
+            Command::Subscribe(..) => "Subscribe",
         })
     }
 }
@@ -127,6 +136,14 @@ impl NodeHandle {
         self.ask(|tx| Command::Lookup(name.to_owned(), tx)).await?
     }
 
+    /// Events from now on, until the receiver is dropped.
+    pub async fn events(&self) -> Result<mpsc::UnboundedReceiver<NodeEvent>, NodeError> {
+        let (tx, rx) = mpsc::unbounded();
+        let mut commands = self.commands.clone();
+        commands.send(Command::Subscribe(tx)).await.map_err(|_| NodeError::Stopped)?;
+        Ok(rx)
+    }
+
     /// Keeps `body` to serve it; answers its content hash.
     pub async fn put_body(&self, body: Vec<u8>) -> Result<Digest, NodeError> {
         self.ask(|tx| Command::PutBody(body, tx)).await
@@ -149,6 +166,7 @@ pub struct Node<S> {
     fetching: HashMap<OutboundRequestId, (Digest, Reply<Vec<u8>>)>,
     publishing: HashMap<QueryId, Reply<()>>,
     looking_up: HashMap<QueryId, (String, Reply<PackRecord>)>,
+    subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
 }
 
 impl<S> std::fmt::Debug for Node<S> {
@@ -170,6 +188,7 @@ impl<S: Store> Node<S> {
             fetching: HashMap::new(),
             publishing: HashMap::new(),
             looking_up: HashMap::new(),
+            subscribers: Vec::new(),
         };
         (node, handle)
     }
@@ -219,8 +238,12 @@ impl<S: Store> Node<S> {
                     return;
                 }
                 self.store.put_body(body);
+                let encoded = record.encode();
+                // Announced to whoever listens now; a peer with no listener yet learns it from
+                // the DHT instead, so an announcement nobody hears is not an error.
+                let _ = self.swarm.behaviour_mut().gossipsub.publish(announce_topic(), encoded.clone());
                 let kad = &mut self.swarm.behaviour_mut().kad;
-                let entry = kad::Record::new(record_key(&record.pack.name), record.encode());
+                let entry = kad::Record::new(record_key(&record.pack.name), encoded);
                 // Also keep it here, so this peer answers lookups for its own packs.
                 let _ = kad.store_mut().put(entry.clone());
                 match kad.put_record(entry, kad::Quorum::One) {
@@ -230,6 +253,7 @@ impl<S: Store> Node<S> {
                     Err(e) => drop(reply.send(Err(NodeError::Publish(e.to_string())))),
                 }
             }
+            Command::Subscribe(tx) => self.subscribers.push(tx),
             Command::Lookup(name, reply) => {
                 let id = self.swarm.behaviour_mut().kad.get_record(record_key(&name));
                 self.looking_up.insert(id, (name, reply));
@@ -264,6 +288,11 @@ impl<S: Store> Node<S> {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Fetch(event)) => self.on_fetch(event),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => self.on_announcement(propagation_source, message_id, message),
             // Peers that speak Souk's DHT join the routing table at the addresses they listen on.
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
@@ -313,7 +342,7 @@ impl<S: Store> Node<S> {
                 if let Ok(checked) = PackRecord::decode(&record.value)
                     && record.key == record_key(&checked.pack.name)
                 {
-                    let _ = self.swarm.behaviour_mut().kad.store_mut().put(record);
+                    self.keep_newest(&checked);
                 }
             }
             kad::Event::OutboundQueryProgressed { id, result, .. } => match result {
@@ -340,6 +369,35 @@ impl<S: Store> Node<S> {
                 _ => {}
             },
             _ => {}
+        }
+    }
+}
+
+impl<S: Store> Node<S> {
+    /// Checks an announcement before gossip passes it on: a valid record is forwarded, kept
+    /// and told to subscribers; anything else is rejected (and its sender penalized).
+    fn on_announcement(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        let checked = PackRecord::decode(&message.data);
+        let verdict = if checked.is_ok() {
+            gossipsub::MessageAcceptance::Accept
+        } else {
+            gossipsub::MessageAcceptance::Reject
+        };
+        self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, verdict);
+        if let Ok(record) = checked {
+            self.keep_newest(&record);
+            let event = NodeEvent::Announced(Box::new(record));
+            self.subscribers.retain(|s| s.unbounded_send(event.clone()).is_ok());
+        }
+    }
+
+    /// Stores `record` in the DHT store unless it already holds a newer version of the pack.
+    fn keep_newest(&mut self, record: &PackRecord) {
+        let key = record_key(&record.pack.name);
+        let store = self.swarm.behaviour_mut().kad.store_mut();
+        let held = store.get(&key).and_then(|r| PackRecord::decode(&r.value).ok());
+        if held.is_none_or(|held| held.pack.version < record.pack.version) {
+            let _ = store.put(kad::Record::new(key, record.encode()));
         }
     }
 }

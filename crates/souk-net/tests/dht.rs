@@ -1,15 +1,16 @@
-//! The DHT between real swarms on 127.0.0.1: a pack published on one peer is found by name
-//! from another through a third, checked, and its body fetched by hash; a forged record
-//! never comes back from a lookup.
+//! The DHT and gossip between real swarms on 127.0.0.1: a pack published on one peer is
+//! announced to the others and found by name through a third, checked, and its body
+//! fetched by hash; a forged record never comes back from a lookup.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::time::Duration;
 
+use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use souk_core::record::PackRecord;
 use souk_net::node::{MemoryStore, NodeError, native_swarm};
-use souk_net::{Node, NodeHandle};
+use souk_net::{Node, NodeEvent, NodeHandle};
 
 async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} took over 30 s"))
@@ -89,4 +90,28 @@ async fn a_forged_record_is_never_returned() {
         within("looking up", reader.lookup("axum-service")).await,
         Err(NodeError::NotFound("axum-service".into()))
     );
+}
+
+#[tokio::test]
+async fn a_published_pack_is_announced_to_the_other_peers() {
+    let (_bootstrap, bootstrap_addr) = start(true).await;
+    let (publisher, _) = start(false).await;
+    let (listener, _) = start(false).await;
+    let bootstrap_addr = bootstrap_addr.unwrap();
+    within("dialing", publisher.dial(bootstrap_addr.clone())).await.unwrap();
+    within("dialing", listener.dial(bootstrap_addr)).await.unwrap();
+    let mut events = listener.events().await.unwrap();
+
+    let (record, body) = signed_demo_pack("dockerfile-rust");
+    // Gossip meshes form on heartbeats: announce until the listener hears it, at most 30 times.
+    for _ in 0..30 {
+        within("publishing", publish(&publisher, &record, &body)).await;
+        if let Ok(Some(NodeEvent::Announced(heard))) =
+            tokio::time::timeout(Duration::from_millis(500), events.next()).await
+        {
+            assert_eq!(*heard, record);
+            return;
+        }
+    }
+    panic!("the announcement never arrived");
 }
