@@ -8,6 +8,7 @@
 //! - [`name`]: the pack naming rule and the folding that makes `Foo_bar` equal `foo-bar`.
 //! - [`pack`]: the pack model ([`PackVersion`]) and manifest validation.
 //! - [`record`]: signed pack records and the rules every peer checks them by.
+//! - [`reputation`]: how far to trust each peer, learned from every fetch.
 //! - [`body`]: the deterministic encoding of a pack's files and its content hash.
 //! - [`cache`]: the two-tier lookup cache (hot LRU, warm TTL) in front of the network.
 //! - [`index`]: the immutable, columnar registry [`Index`] and its binary snapshot format.
@@ -43,6 +44,7 @@ pub mod index;
 pub mod name;
 pub mod pack;
 pub mod record;
+pub mod reputation;
 pub mod resolve;
 pub mod search;
 mod wire;

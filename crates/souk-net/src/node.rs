@@ -3,7 +3,7 @@
 //! The task is a plain future ([`Node::run`]), so each shell spawns it on its own
 //! executor: tokio natively, the browser's microtasks in a tab.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use futures::channel::{mpsc, oneshot};
 use futures::future::Either;
@@ -19,6 +19,8 @@ use souk_core::Digest;
 use souk_core::body::content_hash;
 use souk_core::name::{eq_folded, fold_byte};
 use souk_core::record::PackRecord;
+use souk_core::reputation::{PeerRecord, Reputation};
+use web_time::Instant;
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, announce_topic};
 use crate::fetch::{FetchError, FetchResponse, verify};
@@ -70,7 +72,8 @@ type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 enum Command {
     Listen(Multiaddr, Reply<Multiaddr>),
     Dial(Multiaddr, Reply<PeerId>),
-    Fetch(PeerId, Digest, Reply<Vec<u8>>),
+    Fetch(Vec<PeerId>, Digest, Reply<(PeerId, Vec<u8>)>),
+    Reputation(PeerId, oneshot::Sender<PeerRecord>),
     PutBody(Vec<u8>, oneshot::Sender<Digest>),
     Publish(Box<PackRecord>, Vec<u8>, Reply<()>),
     Lookup(String, Reply<PackRecord>),
@@ -97,6 +100,7 @@ impl std::fmt::Debug for Command {
             Command::Listen(..) => "Listen",
             Command::Dial(..) => "Dial",
             Command::Fetch(..) => "Fetch",
+            Command::Reputation(..) => "Reputation",
             Command::PutBody(..) => "PutBody",
             Command::Publish(..) => "Publish",
             Command::Lookup(..) => "Lookup",
@@ -122,7 +126,18 @@ impl NodeHandle {
 
     /// Fetches the body with `hash` from `peer`, checked against the hash.
     pub async fn fetch(&self, peer: PeerId, hash: Digest) -> Result<Vec<u8>, NodeError> {
-        self.ask(|tx| Command::Fetch(peer, hash, tx)).await?
+        self.fetch_best(vec![peer], hash).await.map(|(_, body)| body)
+    }
+
+    /// Fetches the body with `hash` from the best of `peers` by reputation, trying the next
+    /// when one fails; answers who served it. Every attempt teaches the reputation.
+    pub async fn fetch_best(&self, peers: Vec<PeerId>, hash: Digest) -> Result<(PeerId, Vec<u8>), NodeError> {
+        self.ask(|tx| Command::Fetch(peers, hash, tx)).await?
+    }
+
+    /// What this node has learned of `peer` from fetching.
+    pub async fn reputation(&self, peer: PeerId) -> Result<PeerRecord, NodeError> {
+        self.ask(|tx| Command::Reputation(peer, tx)).await
     }
 
     /// Publishes a signed record with its body: keeps and serves the body, and puts the
@@ -156,6 +171,15 @@ impl NodeHandle {
     }
 }
 
+/// A fetch under way: the peer being asked now and those left to try, best first.
+struct Fetching {
+    hash: Digest,
+    remaining: VecDeque<PeerId>,
+    peer: Option<PeerId>,
+    started: Instant,
+    reply: Reply<(PeerId, Vec<u8>)>,
+}
+
 /// The task that owns a swarm and a store.
 pub struct Node<S> {
     swarm: Swarm<Behaviour>,
@@ -163,7 +187,8 @@ pub struct Node<S> {
     commands: mpsc::Receiver<Command>,
     listening: HashMap<ListenerId, Reply<Multiaddr>>,
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
-    fetching: HashMap<OutboundRequestId, (Digest, Reply<Vec<u8>>)>,
+    fetching: HashMap<OutboundRequestId, Fetching>,
+    reputation: Reputation<PeerId>,
     publishing: HashMap<QueryId, Reply<()>>,
     looking_up: HashMap<QueryId, (String, Reply<PackRecord>)>,
     subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
@@ -186,6 +211,7 @@ impl<S: Store> Node<S> {
             listening: HashMap::new(),
             dialing: HashMap::new(),
             fetching: HashMap::new(),
+            reputation: Reputation::default(),
             publishing: HashMap::new(),
             looking_up: HashMap::new(),
             subscribers: Vec::new(),
@@ -226,10 +252,13 @@ impl<S: Store> Node<S> {
                     Err(e) => drop(reply.send(Err(NodeError::Dial(e.to_string())))),
                 }
             }
-            Command::Fetch(peer, hash, reply) => {
-                let id = self.swarm.behaviour_mut().fetch.send_request(&peer, hash);
-                self.fetching.insert(id, (hash, reply));
+            Command::Fetch(mut peers, hash, reply) => {
+                self.reputation.rank(&mut peers);
+                let attempt =
+                    Fetching { hash, remaining: peers.into(), peer: None, started: Instant::now(), reply };
+                self.try_next(attempt, FetchError::Network("no peer to fetch from".into()));
             }
+            Command::Reputation(peer, reply) => drop(reply.send(self.reputation.get(&peer))),
             Command::PutBody(body, reply) => drop(reply.send(self.store.put_body(body))),
             Command::Publish(record, body, reply) => {
                 if record.pack.content_hash != Some(content_hash(&body)) {
@@ -317,14 +346,15 @@ impl<S: Store> Node<S> {
                     let _ = self.swarm.behaviour_mut().fetch.send_response(channel, response);
                 }
                 request_response::Message::Response { request_id, response } => {
-                    if let Some((hash, reply)) = self.fetching.remove(&request_id) {
-                        let _ = reply.send(verify(&hash, response).map_err(NodeError::from));
+                    if let Some(attempt) = self.fetching.remove(&request_id) {
+                        let result = verify(&attempt.hash, response);
+                        self.finish_attempt(attempt, result);
                     }
                 }
             },
             request_response::Event::OutboundFailure { request_id, error, .. } => {
-                if let Some((_, reply)) = self.fetching.remove(&request_id) {
-                    let _ = reply.send(Err(FetchError::Network(error.to_string()).into()));
+                if let Some(attempt) = self.fetching.remove(&request_id) {
+                    self.finish_attempt(attempt, Err(FetchError::Network(error.to_string())));
                 }
             }
             _ => {}
@@ -374,6 +404,37 @@ impl<S: Store> Node<S> {
 }
 
 impl<S: Store> Node<S> {
+    /// Asks the next peer of `attempt`, or answers `last_error` when none is left.
+    fn try_next(&mut self, mut attempt: Fetching, last_error: FetchError) {
+        let Some(peer) = attempt.remaining.pop_front() else {
+            let _ = attempt.reply.send(Err(last_error.into()));
+            return;
+        };
+        attempt.peer = Some(peer);
+        attempt.started = Instant::now();
+        let id = self.swarm.behaviour_mut().fetch.send_request(&peer, attempt.hash);
+        self.fetching.insert(id, attempt);
+    }
+
+    /// Learns from one answer, then replies or tries the next peer.
+    fn finish_attempt(&mut self, attempt: Fetching, result: Result<Vec<u8>, FetchError>) {
+        let peer = attempt.peer.expect("an attempt in flight has a peer");
+        match result {
+            Ok(body) => {
+                let latency_ms = attempt.started.elapsed().as_secs_f64() * 1000.0;
+                self.reputation.succeeded(&peer, latency_ms);
+                let _ = attempt.reply.send(Ok((peer, body)));
+            }
+            Err(error) => {
+                // Not having a body is no fault; failing or lying is.
+                if error != FetchError::NotFound {
+                    self.reputation.failed(&peer);
+                }
+                self.try_next(attempt, error);
+            }
+        }
+    }
+
     /// Checks an announcement before gossip passes it on: a valid record is forwarded, kept
     /// and told to subscribers; anything else is rejected (and its sender penalized).
     fn on_announcement(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {

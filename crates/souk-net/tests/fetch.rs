@@ -94,3 +94,34 @@ async fn an_oversized_body_is_refused_and_the_node_lives_on() {
     let hash = client.put_body(b"still here".to_vec()).await.unwrap();
     assert_eq!(hash, souk_core::body::content_hash(b"still here"));
 }
+
+#[tokio::test]
+async fn the_best_peer_serves_and_a_liar_is_passed_over() {
+    let body = b"the real body".to_vec();
+    let hash = souk_core::body::content_hash(&body);
+    let (honest, honest_addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
+    honest.put_body(body.clone()).await.unwrap();
+    let (liar, liar_addr) = serve(Liar(b"a forgery".to_vec()), "/ip4/127.0.0.1/tcp/0").await;
+    let client = start(MemoryStore::default());
+    let honest_peer = connect(&client, &honest, honest_addr).await;
+    let liar_peer = connect(&client, &liar, liar_addr).await;
+
+    // Both are strangers: whichever is tried first, the body comes from the honest one.
+    let both = vec![liar_peer, honest_peer];
+    let (served_by, fetched) = within("fetching", client.fetch_best(both.clone(), hash)).await.unwrap();
+    assert_eq!((served_by, fetched), (honest_peer, body.clone()));
+    let liar_failures = client.reputation(liar_peer).await.unwrap().failures;
+
+    // Now the honest peer ranks first: the liar is not even asked.
+    let (served_by, _) = within("fetching", client.fetch_best(both, hash)).await.unwrap();
+    assert_eq!(served_by, honest_peer);
+    assert_eq!(client.reputation(liar_peer).await.unwrap().failures, liar_failures);
+    assert_eq!(client.reputation(honest_peer).await.unwrap().successes, 2);
+
+    // Not having a body is no fault.
+    assert_eq!(
+        within("fetching", client.fetch(honest_peer, [3; 32])).await,
+        Err(NodeError::Fetch(FetchError::NotFound))
+    );
+    assert_eq!(client.reputation(honest_peer).await.unwrap().failures, 0);
+}
