@@ -452,12 +452,16 @@ impl<S: Store> Node<S> {
         }
     }
 
-    /// Stores `record` in the DHT store unless it already holds a newer version of the pack.
+    /// Stores `record` in the DHT store unless the store holds a newer version of the pack,
+    /// or holds the name under another publisher's key (first come keeps the name).
     fn keep_newest(&mut self, record: &PackRecord) {
         let key = record_key(&record.pack.name);
         let store = self.swarm.behaviour_mut().kad.store_mut();
         let held = store.get(&key).and_then(|r| PackRecord::decode(&r.value).ok());
-        if held.is_none_or(|held| held.pack.version < record.pack.version) {
+        let replaces = held.is_none_or(|held| {
+            held.pack.publisher == record.pack.publisher && held.pack.version < record.pack.version
+        });
+        if replaces {
             let _ = store.put(kad::Record::new(key, record.encode()));
         }
     }
