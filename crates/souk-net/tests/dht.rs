@@ -42,6 +42,26 @@ async fn publish(node: &NodeHandle, record: &PackRecord, body: &[u8]) {
     panic!("publishing never reached a peer");
 }
 
+/// A listening bootstrap peer and two peers connected to it (the first listening too, so
+/// others can fetch from it). A node stops when its last handle goes, so tests bind
+/// `_bootstrap` to keep it running.
+struct Network {
+    _bootstrap: NodeHandle,
+    first: NodeHandle,
+    first_addr: Multiaddr,
+    second: NodeHandle,
+}
+
+async fn network() -> Network {
+    let (bootstrap, bootstrap_addr) = start(true).await;
+    let (first, first_addr) = start(true).await;
+    let (second, _) = start(false).await;
+    let bootstrap_addr = bootstrap_addr.unwrap();
+    within("dialing", first.dial(bootstrap_addr.clone())).await.unwrap();
+    within("dialing", second.dial(bootstrap_addr)).await.unwrap();
+    Network { _bootstrap: bootstrap, first, first_addr: first_addr.unwrap(), second }
+}
+
 fn signed_demo_pack(name: &str) -> (PackRecord, Vec<u8>) {
     let pack = souk_pack::demo::packs().unwrap().into_iter().find(|p| p.version.name == name).unwrap();
     (PackRecord::sign(pack.version, &[7; 32]).unwrap(), pack.body)
@@ -49,13 +69,8 @@ fn signed_demo_pack(name: &str) -> (PackRecord, Vec<u8>) {
 
 #[tokio::test]
 async fn a_published_pack_is_found_by_name_and_fetched_by_hash() {
-    let (_bootstrap, bootstrap_addr) = start(true).await;
-    let (publisher, publisher_addr) = start(true).await;
-    let (reader, _) = start(false).await;
-    let bootstrap_addr = bootstrap_addr.unwrap();
-    within("dialing", publisher.dial(bootstrap_addr.clone())).await.unwrap();
-    within("dialing", reader.dial(bootstrap_addr)).await.unwrap();
-
+    let Network { _bootstrap, first: publisher, first_addr: publisher_addr, second: reader } =
+        network().await;
     let (record, body) = signed_demo_pack("rust-cli");
     within("publishing", publish(&publisher, &record, &body)).await;
 
@@ -63,7 +78,7 @@ async fn a_published_pack_is_found_by_name_and_fetched_by_hash() {
     let found = within("looking up", reader.lookup("Rust_CLI")).await.unwrap();
     assert_eq!(found, record);
     let hash = found.pack.content_hash.unwrap();
-    let peer = within("dialing", reader.dial(publisher_addr.unwrap())).await.unwrap();
+    let peer = within("dialing", reader.dial(publisher_addr)).await.unwrap();
     assert_eq!(within("fetching", reader.fetch(peer, hash)).await.unwrap(), body);
 
     assert_eq!(
@@ -74,12 +89,7 @@ async fn a_published_pack_is_found_by_name_and_fetched_by_hash() {
 
 #[tokio::test]
 async fn a_forged_record_is_never_returned() {
-    let (_bootstrap, bootstrap_addr) = start(true).await;
-    let (forger, _) = start(false).await;
-    let (reader, _) = start(false).await;
-    let bootstrap_addr = bootstrap_addr.unwrap();
-    within("dialing", forger.dial(bootstrap_addr.clone())).await.unwrap();
-    within("dialing", reader.dial(bootstrap_addr)).await.unwrap();
+    let Network { _bootstrap, first: forger, second: reader, .. } = network().await;
 
     // Signed by one key, then claimed for another: the signature no longer matches.
     let (mut forged, body) = signed_demo_pack("axum-service");
@@ -94,12 +104,7 @@ async fn a_forged_record_is_never_returned() {
 
 #[tokio::test]
 async fn a_published_pack_is_announced_to_the_other_peers() {
-    let (_bootstrap, bootstrap_addr) = start(true).await;
-    let (publisher, _) = start(false).await;
-    let (listener, _) = start(false).await;
-    let bootstrap_addr = bootstrap_addr.unwrap();
-    within("dialing", publisher.dial(bootstrap_addr.clone())).await.unwrap();
-    within("dialing", listener.dial(bootstrap_addr)).await.unwrap();
+    let Network { _bootstrap, first: publisher, second: listener, .. } = network().await;
     let mut events = listener.events().await.unwrap();
 
     let (record, body) = signed_demo_pack("dockerfile-rust");
