@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::shared;
+
 fn souk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_souk")).args(args).output().expect("souk runs")
 }
@@ -29,18 +32,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// A file from `shared/` (see its README), or `None` with a note when `SOUK_SHARED` is unset.
-/// Where it is set, a missing file fails the test: CI must never pass by skipping.
-fn shared(relative: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("SOUK_SHARED") else {
-        eprintln!("skipped: set SOUK_SHARED to the shared/ folder to run this test on {relative}");
-        return None;
-    };
-    let path = Path::new(&root).join(relative);
-    assert!(path.is_file(), "SOUK_SHARED is set but {} is missing", path.display());
-    Some(path)
 }
 
 #[derive(serde::Deserialize)]

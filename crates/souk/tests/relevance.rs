@@ -6,19 +6,14 @@
 //! insertion or a transposition, never on the first letter (a typo there counts as two,
 //! as in Meilisearch; see `souk_core::search`).
 
-use std::path::Path;
-
+mod common;
+use common::shared;
 use souk::import::{self, Format};
 use souk_core::Index;
 use souk_core::search::{Query, search};
 
 fn corpus() -> Option<Index> {
-    let Some(root) = std::env::var_os("SOUK_SHARED") else {
-        eprintln!("skipped: set SOUK_SHARED to the shared/ folder to run the relevance test");
-        return None;
-    };
-    let path = Path::new(&root).join("corpus/npm-packages.tsv");
-    assert!(path.is_file(), "SOUK_SHARED is set but {} is missing", path.display());
+    let path = shared("corpus/npm-packages.tsv")?;
     Some(import::read(&path, Format::NpmTsv).unwrap().build().unwrap())
 }
 

@@ -4,26 +4,15 @@
 //! `--format cargo-lock` must write that Cargo.lock byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+mod common;
+use common::shared;
 
 use souk::import::crates_registry;
 use souk::lockfile::cargo_lock;
 use souk_core::resolve::{PackageId, resolve};
 use souk_pack::cargo::manifest as cargo_manifest;
-
-fn shared() -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("SOUK_SHARED") else {
-        eprintln!("skipped: set SOUK_SHARED to the shared/ folder to compare the resolver with cargo");
-        return None;
-    };
-    let dir = Path::new(&root).join("resolve");
-    assert!(
-        dir.join("crates-index.jsonl.gz").is_file(),
-        "SOUK_SHARED is set but {} is incomplete",
-        dir.display()
-    );
-    Some(dir)
-}
 
 type Graph = BTreeMap<(String, String), BTreeSet<(String, String)>>;
 
@@ -57,8 +46,9 @@ fn cargo_lock_graph(text: &str) -> Graph {
 
 #[test]
 fn every_case_resolves_as_cargo_does() {
-    let Some(dir) = shared() else { return };
-    let registry = crates_registry(&dir.join("crates-index.jsonl.gz")).unwrap();
+    let Some(index) = shared("resolve/crates-index.jsonl.gz") else { return };
+    let dir = index.parent().unwrap();
+    let registry = crates_registry(&index).unwrap();
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(dir.join("roots")).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();

@@ -1,0 +1,15 @@
+//! What the `souk` test binaries share.
+
+use std::path::{Path, PathBuf};
+
+/// A file from `shared/` (see its README), or `None` with a note when `SOUK_SHARED` is unset.
+/// Where it is set, a missing file fails the test: CI must never pass by skipping.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let Some(root) = std::env::var_os("SOUK_SHARED") else {
+        eprintln!("skipped: set SOUK_SHARED to the shared/ folder to run this test on {relative}");
+        return None;
+    };
+    let path = Path::new(&root).join(relative);
+    assert!(path.is_file(), "SOUK_SHARED is set but {} is missing", path.display());
+    Some(path)
+}
