@@ -37,6 +37,11 @@ pub struct PackVersion {
     pub content_hash: Option<Digest>,
 }
 
+/// A digest or key as lower-case hex, as people and lockfiles read it.
+pub fn to_hex(bytes: &Digest) -> String {
+    bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
+}
+
 /// A dependency on another pack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -108,10 +108,7 @@ impl Registry {
     /// Resolves `name` at `requirement` (cargo syntax) against this registry: every pack it
     /// needs, newest first within the rules, or an `Error` explaining the conflict.
     pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
-        let mut registry = MemoryRegistry::default();
-        for pack in self.index.iter() {
-            registry.insert(Summary::from_pack(&pack.to_version()?));
-        }
+        let registry = MemoryRegistry::from_index(&self.index)?;
         let root = Summary {
             name: "(install)".into(),
             version: semver::Version::new(0, 0, 0),

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use anyhow::Result;
+use souk_core::pack::to_hex;
 use souk_core::resolve::{PackageId, Resolution, Summary};
 
 /// The root of a resolution from a `souk.toml`.
@@ -31,8 +32,7 @@ pub fn cargo_lock(resolution: &Resolution, root: &PackageId) -> String {
         if id != root {
             writeln!(out, "source = \"{REGISTRY_SOURCE}\"").unwrap();
             if let Some(sum) = package.checksum {
-                let hex: String = sum.iter().map(|b| format!("{b:02x}")).collect();
-                writeln!(out, "checksum = \"{hex}\"").unwrap();
+                writeln!(out, "checksum = \"{}\"", to_hex(&sum)).unwrap();
             }
         }
         if !package.dependencies.is_empty() {

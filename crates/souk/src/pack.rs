@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use souk_core::body::PackFile;
+use souk_core::pack::to_hex;
 use souk_pack::{LocalPack, MANIFEST_FILE};
 
 use souk::fsutil::write_atomically;
@@ -21,7 +22,7 @@ pub fn pack(dir: &Path, out: Option<&Path>) -> Result<()> {
     let v = &pack.version;
     let out = out.map_or_else(|| PathBuf::from(format!("{}-{}.souk", v.name, v.version)), Path::to_path_buf);
     write_atomically(&out, &pack.body)?;
-    let hash: String = v.content_hash.iter().flatten().map(|b| format!("{b:02x}")).collect();
+    let hash = v.content_hash.as_ref().map(to_hex).unwrap_or_default();
     eprintln!(
         "{:>12} {} v{} ({} bytes) to {}\n{:>12} sha256:{hash}",
         "Packed",

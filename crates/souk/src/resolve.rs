@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use souk::import::crates_registry;
+use souk::import::{Format, crates_registry};
 use souk::lockfile::{cargo_lock, souk_lock, souk_manifest};
 use souk_core::Index;
-use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, Summary, resolve};
+use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, resolve};
 
 use crate::LockFormat;
 
@@ -45,26 +45,19 @@ pub fn run(registry: Option<&Path>, manifest: &Path, format: LockFormat, out: Op
     Ok(())
 }
 
-/// A crates.io index (`.jsonl`, `.jsonl.gz`), a Souk index snapshot, or the demo registry.
+/// A crates.io index (named as `souk index import` recognizes one), a Souk index
+/// snapshot, or the demo registry.
 fn load_registry(path: Option<&Path>) -> Result<MemoryRegistry> {
-    let mut registry = MemoryRegistry::default();
     let Some(path) = path else {
-        for pack in souk_pack::demo::packs()? {
-            registry.insert(Summary::from_pack(&pack.version));
-        }
-        return Ok(registry);
+        return Ok(MemoryRegistry::from_index(&souk_pack::demo::index())?);
     };
-    let name = path.to_string_lossy();
-    if name.ends_with(".jsonl") || name.ends_with(".jsonl.gz") || name.ends_with(".json") {
+    if Format::from_path(path).ok() == Some(Format::CratesIndex) {
         return crates_registry(path);
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read registry {}", path.display()))?;
     let index =
         Index::from_snapshot(&bytes).with_context(|| format!("cannot load registry {}", path.display()))?;
-    for pack in index.iter() {
-        registry.insert(Summary::from_pack(&pack.to_version()?));
-    }
-    Ok(registry)
+    Ok(MemoryRegistry::from_index(&index)?)
 }
 
 #[derive(Serialize)]

@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 use crate::index::Index;
-use crate::pack::{Digest, Invalid, Manifest, PackVersion};
+use crate::pack::{Invalid, Manifest, PackVersion, to_hex};
 use crate::wire::{Reader, Truncated};
 
 const MAGIC: &[u8; 8] = b"SOUKREC1";
@@ -158,7 +158,7 @@ impl PackRecord {
         if let Some(owner) = versions.clone().find_map(|r| index.get(r).publisher().copied())
             && Some(owner) != p.publisher
         {
-            return Err(RecordError::NameOwned { name: p.name.clone(), owner: hex(&owner) });
+            return Err(RecordError::NameOwned { name: p.name.clone(), owner: to_hex(&owner) });
         }
         let version = p.version.to_string();
         match versions.map(|r| index.get(r)).find(|r| r.version() == version) {
@@ -240,10 +240,6 @@ fn text(r: &mut Reader<'_>) -> Result<String, RecordError> {
 fn texts(r: &mut Reader<'_>) -> Result<Vec<String>, RecordError> {
     let count = r.u16()?;
     (0..count).map(|_| text(r)).collect()
-}
-
-fn hex(bytes: &Digest) -> String {
-    bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

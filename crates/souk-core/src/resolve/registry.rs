@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Registry, Summary};
+use crate::index::Index;
 
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRegistry {
@@ -18,6 +19,16 @@ impl MemoryRegistry {
         let versions = self.packages.entry(summary.name.clone()).or_default();
         let at = versions.partition_point(|v| v.version > summary.version);
         versions.insert(at, summary);
+    }
+
+    /// Every pack version of a Souk index, as the resolver sees it. It fails only for a
+    /// snapshot whose version or requirement text does not parse.
+    pub fn from_index(index: &Index) -> Result<Self, semver::Error> {
+        let mut registry = MemoryRegistry::default();
+        for pack in index.iter() {
+            registry.insert(Summary::from_pack(&pack.to_version()?));
+        }
+        Ok(registry)
     }
 
     /// How many package versions it holds.
