@@ -10,6 +10,7 @@
 //! - [`record`]: signed pack records and the rules every peer checks them by.
 //! - [`reputation`]: how far to trust each peer, learned from every fetch.
 //! - [`body`]: the deterministic encoding of a pack's files and its content hash.
+//! - [`catalog`]: what a peer knows, as a base snapshot and a log of records, for index sync.
 //! - [`cache`]: the two-tier lookup cache (hot LRU, warm TTL) in front of the network.
 //! - [`index`]: the immutable, columnar registry [`Index`] and its binary snapshot format.
 //! - [`search`]: queries over an [`Index`].
@@ -40,6 +41,7 @@ extern crate alloc;
 
 pub mod body;
 pub mod cache;
+pub mod catalog;
 pub mod index;
 pub mod name;
 pub mod pack;

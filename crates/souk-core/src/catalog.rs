@@ -1,0 +1,174 @@
+//! The catalog: every pack version a peer knows, in the form it syncs to other peers.
+//!
+//! A catalog is a *base* (an index snapshot holding sequence numbers `1..=base_seq`, served
+//! in content-addressed chunks) followed by a *log* of signed records accepted since, each
+//! taking the next sequence number. A new peer takes the base chunk by chunk, checking every
+//! chunk against the hash the [`Head`] lists, then the records since the base; a peer that
+//! synced before asks only for the records after the sequence number it reached. Gossip
+//! announcements and publishes enter through [`Catalog::accept`], which applies the
+//! registry rules ([`PackRecord::check_against`]).
+//!
+//! The search [`Index`] over base and log is rebuilt lazily, once per batch of accepted
+//! records, not once per record.
+
+use alloc::string::ToString;
+use alloc::vec::Vec;
+
+use crate::body::content_hash;
+use crate::index::{Index, IndexBuilder, SnapshotError};
+use crate::name::eq_folded;
+use crate::pack::Digest;
+use crate::record::{PackRecord, RecordError};
+
+/// The size of a base chunk (the last may be shorter).
+pub const CHUNK_LEN: usize = 256 * 1024;
+
+/// What a catalog holds, in numbers and hashes: enough to plan a sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The sequence number of the newest record.
+    pub seq: u64,
+    /// The sequence number the base snapshot reaches.
+    pub base_seq: u64,
+    /// The SHA-256 of each chunk of the base snapshot, in order.
+    pub chunks: Vec<Digest>,
+}
+
+/// The answer to "what came after `seq`?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Since<'a> {
+    /// Records after `seq`, oldest first; `more` when a size limit cut the list short.
+    Records { records: Vec<&'a PackRecord>, more: bool },
+    /// `seq` is before the base (or beyond the head): sync the base again.
+    Rebase,
+}
+
+/// A base snapshot and the signed records accepted after it.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    base_seq: u64,
+    base: Vec<u8>,
+    chunks: Vec<Digest>,
+    log: Vec<PackRecord>,
+    index: Index,
+    /// How many log records `index` holds; the rest wait for the next rebuild.
+    indexed: usize,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog::from_index(Index::default(), 0)
+    }
+}
+
+impl Catalog {
+    /// A catalog whose base is `snapshot`, reaching sequence number `seq`.
+    pub fn from_snapshot(snapshot: Vec<u8>, seq: u64) -> Result<Catalog, SnapshotError> {
+        let index = Index::from_snapshot(&snapshot)?;
+        Ok(Catalog::with_base(index, snapshot, seq))
+    }
+
+    fn from_index(index: Index, seq: u64) -> Catalog {
+        let snapshot = index.to_snapshot();
+        Catalog::with_base(index, snapshot, seq)
+    }
+
+    fn with_base(index: Index, base: Vec<u8>, base_seq: u64) -> Catalog {
+        let chunks = base.chunks(CHUNK_LEN).map(content_hash).collect();
+        Catalog { base_seq, base, chunks, log: Vec::new(), index, indexed: 0 }
+    }
+
+    pub fn head(&self) -> Head {
+        Head { seq: self.seq(), base_seq: self.base_seq, chunks: self.chunks.clone() }
+    }
+
+    /// The sequence number of the newest record.
+    pub fn seq(&self) -> u64 {
+        self.base_seq + self.log.len() as u64
+    }
+
+    /// The base chunk with this hash.
+    pub fn chunk(&self, hash: &Digest) -> Option<&[u8]> {
+        let at = self.chunks.iter().position(|c| c == hash)?;
+        self.base.chunks(CHUNK_LEN).nth(at)
+    }
+
+    /// The records after `seq`, as many as fit in `max_bytes` encoded (at least one).
+    pub fn since(&self, seq: u64, max_bytes: usize) -> Since<'_> {
+        if seq < self.base_seq || seq > self.seq() {
+            return Since::Rebase;
+        }
+        let after = &self.log[(seq - self.base_seq) as usize..];
+        let mut size = 0;
+        let fit = after
+            .iter()
+            .take_while(|r| {
+                size += r.encode().len();
+                size <= max_bytes
+            })
+            .count()
+            .max(after.len().min(1));
+        Since::Records { records: after[..fit].iter().collect(), more: fit < after.len() }
+    }
+
+    /// The signed records accepted since the base, oldest first.
+    pub fn log(&self) -> &[PackRecord] {
+        &self.log
+    }
+
+    /// Takes a record that passed [`PackRecord::decode`] if the registry rules allow it:
+    /// answers whether it was new (`false`: this exact version is already here).
+    pub fn accept(&mut self, record: PackRecord) -> Result<bool, RecordError> {
+        // A record of a pack still waiting in the log is checked against an index holding it.
+        if self.log[self.indexed..].iter().any(|r| eq_folded(&r.pack.name, &record.pack.name)) {
+            self.index();
+        }
+        record.check_against(&self.index)?;
+        let version = record.pack.version.to_string();
+        let known = self.index.versions_of(&record.pack.name).any(|r| {
+            let held = self.index.get(r);
+            held.name() == record.pack.name && held.version() == version
+        });
+        if !known {
+            self.log.push(record);
+        }
+        Ok(!known)
+    }
+
+    /// The search index over every record, brought up to date first.
+    pub fn index(&mut self) -> &Index {
+        if self.indexed < self.log.len() {
+            let mut builder = IndexBuilder::default();
+            // A row that does not convert cannot come from a snapshot this crate wrote.
+            self.index.iter().filter_map(|r| r.to_version().ok()).for_each(|p| builder.push(p));
+            self.log[self.indexed..].iter().for_each(|r| builder.push(r.pack.clone()));
+            // `accept` keeps versions unique, so the build cannot meet a duplicate.
+            self.index = builder.build().expect("the catalog holds each version once");
+            self.indexed = self.log.len();
+        }
+        &self.index
+    }
+
+    /// Folds the log into a new base, so a new peer syncs one snapshot instead of many records.
+    pub fn compact(&mut self) {
+        let seq = self.seq();
+        let index = self.index().clone();
+        *self = Catalog::from_index(index, seq);
+    }
+
+    /// Takes another peer's base (after a sync), keeping this catalog's own log records
+    /// that the new base lacks and its rules allow; answers those it had to drop.
+    pub fn rebase(&mut self, snapshot: Vec<u8>, seq: u64) -> Result<Vec<PackRecord>, SnapshotError> {
+        let fresh = Catalog::from_snapshot(snapshot, seq)?;
+        let own = core::mem::replace(self, fresh).log;
+        Ok(own.into_iter().filter(|r| self.accept(r.clone()).is_err()).collect())
+    }
+}
+
+/// Whether `chunk` is the one `hash` names.
+pub fn chunk_matches(hash: &Digest, chunk: &[u8]) -> bool {
+    chunk.len() <= CHUNK_LEN && content_hash(chunk) == *hash
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,140 @@
+use alloc::vec;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use super::*;
+use crate::pack::{Manifest, PackVersion};
+use crate::search::{Query, search};
+
+const ALICE: [u8; 32] = [1; 32];
+const MALLORY: [u8; 32] = [2; 32];
+
+fn record(name: &str, version: &str, hash: u8, key: &[u8; 32]) -> PackRecord {
+    let mut p: PackVersion = Manifest {
+        name: name.into(),
+        version: version.into(),
+        description: alloc::format!("The {name} template"),
+        license: "MIT".into(),
+        ..Manifest::default()
+    }
+    .validate()
+    .unwrap();
+    p.content_hash = Some([hash; 32]);
+    PackRecord::sign(p, key).unwrap()
+}
+
+fn names(catalog: &mut Catalog, query: &str) -> Vec<alloc::string::String> {
+    let index = catalog.index();
+    search(index, &Query::new(query)).hits.iter().map(|h| index.get(h.record).name().to_string()).collect()
+}
+
+#[test]
+fn accepted_records_are_numbered_and_searchable() {
+    let mut catalog = Catalog::default();
+    assert_eq!(catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)), Ok(true));
+    assert_eq!(catalog.accept(record("rust-ci", "1.0.0", 2, &ALICE)), Ok(true));
+    // The same version again is known, not new; the log does not grow.
+    assert_eq!(catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)), Ok(false));
+    assert_eq!(catalog.seq(), 2);
+    assert_eq!(names(&mut catalog, "rust-cli")[0], "rust-cli");
+    assert_eq!(catalog.index().len(), 2);
+}
+
+#[test]
+fn the_rules_hold_for_records_not_yet_indexed() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    // Both still wait in the log: the check must see the first.
+    assert!(matches!(
+        catalog.accept(record("Rust_CLI", "2.0.0", 3, &MALLORY)),
+        Err(RecordError::NameOwned { .. })
+    ));
+    assert!(matches!(
+        catalog.accept(record("rust-cli", "1.0.0", 9, &ALICE)),
+        Err(RecordError::VersionExists { .. })
+    ));
+    assert_eq!(catalog.accept(record("rust-cli", "1.1.0", 4, &ALICE)), Ok(true));
+    assert_eq!(catalog.seq(), 2);
+}
+
+#[test]
+fn since_answers_the_records_after_a_sequence_number_within_a_size_limit() {
+    let mut catalog = Catalog::default();
+    let records: Vec<_> = (0..5).map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i, &ALICE)).collect();
+    records.iter().for_each(|r| assert_eq!(catalog.accept(r.clone()), Ok(true)));
+    let one = records[0].encode().len();
+
+    let Since::Records { records: after, more } = catalog.since(2, usize::MAX) else { panic!() };
+    assert_eq!(after, [&records[2], &records[3], &records[4]]);
+    assert!(!more);
+    let Since::Records { records: after, more } = catalog.since(0, 2 * one) else { panic!() };
+    assert_eq!(after, [&records[0], &records[1]]);
+    assert!(more);
+    // At least one record, whatever the limit: a sync always moves forward.
+    let Since::Records { records: after, .. } = catalog.since(4, 1) else { panic!() };
+    assert_eq!(after, [&records[4]]);
+    assert_eq!(catalog.since(5, 1), Since::Records { records: vec![], more: false });
+    assert_eq!(catalog.since(6, 1), Since::Rebase);
+}
+
+#[test]
+fn a_compacted_catalog_syncs_to_a_new_peer_chunk_by_chunk() {
+    let mut served = Catalog::default();
+    for i in 0..40u8 {
+        served.accept(record(&alloc::format!("pack-{i}"), "1.0.0", i, &ALICE)).unwrap();
+    }
+    served.compact();
+    let late = record("late-pack", "1.0.0", 99, &ALICE);
+    served.accept(late.clone()).unwrap();
+    assert_eq!(served.since(3, usize::MAX), Since::Rebase);
+
+    // The new peer: chunks by hash, each checked, then the records since the base.
+    let head = served.head();
+    assert_eq!((head.seq, head.base_seq), (41, 40));
+    let mut snapshot = Vec::new();
+    for hash in &head.chunks {
+        let chunk = served.chunk(hash).unwrap();
+        assert!(chunk_matches(hash, chunk));
+        snapshot.extend_from_slice(chunk);
+    }
+    let mut synced = Catalog::from_snapshot(snapshot, head.base_seq).unwrap();
+    let Since::Records { records, .. } = served.since(head.base_seq, usize::MAX) else { panic!() };
+    for r in records {
+        synced.accept(r.clone()).unwrap();
+    }
+    assert_eq!(synced.seq(), served.seq());
+    assert_eq!(synced.index(), served.index());
+    assert_eq!(names(&mut synced, "late"), ["late-pack"]);
+}
+
+#[test]
+fn a_chunk_is_checked_against_its_hash() {
+    let served = Catalog::default();
+    let hash = served.head().chunks[0];
+    let mut chunk = served.chunk(&hash).unwrap().to_vec();
+    assert!(chunk_matches(&hash, &chunk));
+    chunk[0] ^= 1;
+    assert!(!chunk_matches(&hash, &chunk));
+    assert_eq!(served.chunk(&[0; 32]), None);
+}
+
+#[test]
+fn rebasing_keeps_own_records_the_new_base_allows() {
+    let mut theirs = Catalog::default();
+    theirs.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    theirs.compact();
+
+    let mut mine = Catalog::default();
+    let own = record("my-pack", "1.0.0", 5, &MALLORY);
+    let squatted = record("rust-cli", "0.9.0", 6, &MALLORY);
+    mine.accept(own.clone()).unwrap();
+    mine.accept(squatted.clone()).unwrap();
+
+    let head = theirs.head();
+    let dropped = mine.rebase(theirs.chunk(&head.chunks[0]).unwrap().to_vec(), head.base_seq).unwrap();
+    assert_eq!(dropped, [squatted]);
+    assert_eq!(mine.log(), [own]);
+    assert_eq!(mine.seq(), 2);
+    assert_eq!(names(&mut mine, "pack"), ["my-pack"]);
+}
