@@ -14,6 +14,10 @@
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+pub mod message;
+
+pub use message::{MAX_RECORDS_LEN, MessageError, SyncRequest, SyncResponse};
+
 use crate::body::content_hash;
 use crate::index::{Index, IndexBuilder, SnapshotError};
 use crate::name::eq_folded;
@@ -162,6 +166,24 @@ impl Catalog {
         let fresh = Catalog::from_snapshot(snapshot, seq)?;
         let own = core::mem::replace(self, fresh).log;
         Ok(own.into_iter().filter(|r| self.accept(r.clone()).is_err()).collect())
+    }
+}
+
+impl Catalog {
+    /// The answer to a sync request; `epoch` is the serving node's (see [`SyncResponse::Head`]).
+    pub fn answer(&self, request: SyncRequest, epoch: u64) -> SyncResponse {
+        match request {
+            SyncRequest::Head => SyncResponse::Head { epoch, head: self.head() },
+            SyncRequest::Chunk(hash) => {
+                self.chunk(&hash).map_or(SyncResponse::NotFound, |c| SyncResponse::Chunk(c.to_vec()))
+            }
+            SyncRequest::Since(seq) => match self.since(seq, MAX_RECORDS_LEN) {
+                Since::Records { records, more } => {
+                    SyncResponse::Records { records: records.iter().map(|r| r.encode()).collect(), more }
+                }
+                Since::Rebase => SyncResponse::Rebase,
+            },
+        }
     }
 }
 

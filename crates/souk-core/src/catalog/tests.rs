@@ -138,3 +138,51 @@ fn rebasing_keeps_own_records_the_new_base_allows() {
     assert_eq!(mine.seq(), 2);
     assert_eq!(names(&mut mine, "pack"), ["my-pack"]);
 }
+
+#[test]
+fn sync_messages_round_trip() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    let head = catalog.head();
+    let requests = [SyncRequest::Head, SyncRequest::Chunk(head.chunks[0]), SyncRequest::Since(0)];
+    for request in requests {
+        assert_eq!(SyncRequest::decode(&request.encode()), Ok(request));
+        let response = catalog.answer(request, 7);
+        assert_eq!(SyncResponse::decode(&response.encode()).as_ref(), Ok(&response));
+    }
+    assert_eq!(catalog.answer(SyncRequest::Head, 7), SyncResponse::Head { epoch: 7, head });
+    assert_eq!(catalog.answer(SyncRequest::Chunk([0; 32]), 7), SyncResponse::NotFound);
+    assert_eq!(catalog.answer(SyncRequest::Since(9), 7), SyncResponse::Rebase);
+    for response in [SyncResponse::NotFound, SyncResponse::Rebase] {
+        assert_eq!(SyncResponse::decode(&response.encode()), Ok(response));
+    }
+}
+
+#[test]
+fn hostile_sync_messages_are_refused() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    let responses = [SyncRequest::Head, SyncRequest::Since(0)].map(|r| catalog.answer(r, 1).encode());
+    for bytes in &responses {
+        // Every cut is an error (a chunk answer is any length, so it is not among these).
+        for len in 0..bytes.len() {
+            assert!(SyncResponse::decode(&bytes[..len]).is_err(), "cut at {len}");
+        }
+        assert_eq!(
+            SyncResponse::decode(&[bytes.as_slice(), &[0]].concat()),
+            Err(MessageError::TrailingBytes(1))
+        );
+    }
+    // Counts larger than the input, unknown kinds, oversized parts.
+    assert_eq!(
+        SyncResponse::decode(&[&[0u8; 25][..], &u32::MAX.to_le_bytes()].concat()),
+        Err(MessageError::Truncated)
+    );
+    assert_eq!(SyncResponse::decode(&[2, 0, 255, 255, 255, 255]), Err(MessageError::Truncated));
+    assert_eq!(SyncResponse::decode(&[2, 0, 1, 0, 0, 0, 255, 255, 255, 255]), Err(MessageError::TooLarge));
+    assert_eq!(SyncResponse::decode(&[9]), Err(MessageError::UnknownKind(9)));
+    assert_eq!(SyncResponse::decode(&vec![1; CHUNK_LEN + 2]), Err(MessageError::TooLarge));
+    assert_eq!(SyncRequest::decode(&[1, 0]), Err(MessageError::Truncated));
+    assert_eq!(SyncRequest::decode(&[0, 0]), Err(MessageError::TrailingBytes(1)));
+    assert_eq!(SyncRequest::decode(&[]), Err(MessageError::Truncated));
+}

@@ -1,0 +1,176 @@
+//! The messages of `/souk/sync/1.0.0`, as bytes. Decoding takes untrusted input: every
+//! count is checked against what is left, so hostile bytes are an error, never a panic.
+//!
+//! ```text
+//! request:  0 (head) | 1 (chunk) [32] hash | 2 (since) u64 seq
+//! response: 0 (head) u64 epoch, u64 seq, u64 base_seq, u32 n, n x [32] chunk hash
+//!         | 1 (chunk) bytes to the end
+//!         | 2 (records) u8 more, u32 n, n x (u32 len, len bytes of a pack record)
+//!         | 3 (not found) | 4 (rebase)
+//! ```
+//! Integers are little-endian. Records travel as their signed bytes and are checked by
+//! [`crate::record::PackRecord::decode`] on arrival.
+
+use alloc::vec::Vec;
+
+use super::{CHUNK_LEN, Head};
+use crate::pack::Digest;
+use crate::record::MAX_RECORD_LEN;
+use crate::wire::Reader;
+
+/// The largest request, in bytes.
+pub const MAX_REQUEST_LEN: usize = 64;
+/// The most record bytes one `records` answer carries.
+pub const MAX_RECORDS_LEN: usize = 1024 * 1024;
+/// The largest response, in bytes: a full records answer and its framing.
+pub const MAX_RESPONSE_LEN: usize = MAX_RECORDS_LEN + MAX_RECORD_LEN + 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRequest {
+    Head,
+    Chunk(Digest),
+    Since(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncResponse {
+    /// The catalog's head; `epoch` changes whenever the peer renumbers its log (a restart).
+    Head {
+        epoch: u64,
+        head: Head,
+    },
+    Chunk(Vec<u8>),
+    /// Records in their signed bytes, oldest first; `more` when there are more after them.
+    Records {
+        records: Vec<Vec<u8>>,
+        more: bool,
+    },
+    NotFound,
+    Rebase,
+}
+
+/// Why a sync message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("sync message is truncated")]
+    Truncated,
+    #[error("unknown sync message kind {0}")]
+    UnknownKind(u8),
+    #[error("sync message has {0} bytes too many")]
+    TrailingBytes(usize),
+    #[error("sync message is over the size limit")]
+    TooLarge,
+}
+
+impl From<crate::wire::Truncated> for MessageError {
+    fn from(_: crate::wire::Truncated) -> Self {
+        MessageError::Truncated
+    }
+}
+
+impl SyncRequest {
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            SyncRequest::Head => alloc::vec![0],
+            SyncRequest::Chunk(hash) => [&[1], hash.as_slice()].concat(),
+            SyncRequest::Since(seq) => [&[2], seq.to_le_bytes().as_slice()].concat(),
+        }
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<SyncRequest, MessageError> {
+        let mut r = Reader(bytes);
+        let request = match r.array::<1>()?[0] {
+            0 => SyncRequest::Head,
+            1 => SyncRequest::Chunk(r.array()?),
+            2 => SyncRequest::Since(r.u64()?),
+            kind => return Err(MessageError::UnknownKind(kind)),
+        };
+        finished(&r)?;
+        Ok(request)
+    }
+}
+
+impl SyncResponse {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            SyncResponse::Head { epoch, head } => {
+                out.push(0);
+                for n in [*epoch, head.seq, head.base_seq] {
+                    out.extend_from_slice(&n.to_le_bytes());
+                }
+                out.extend_from_slice(&(head.chunks.len() as u32).to_le_bytes());
+                head.chunks.iter().for_each(|c| out.extend_from_slice(c));
+            }
+            SyncResponse::Chunk(bytes) => {
+                out.push(1);
+                out.extend_from_slice(bytes);
+            }
+            SyncResponse::Records { records, more } => {
+                out.extend_from_slice(&[2, u8::from(*more)]);
+                out.extend_from_slice(&(records.len() as u32).to_le_bytes());
+                for record in records {
+                    out.extend_from_slice(&(record.len() as u32).to_le_bytes());
+                    out.extend_from_slice(record);
+                }
+            }
+            SyncResponse::NotFound => out.push(3),
+            SyncResponse::Rebase => out.push(4),
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<SyncResponse, MessageError> {
+        if bytes.len() > MAX_RESPONSE_LEN {
+            return Err(MessageError::TooLarge);
+        }
+        let mut r = Reader(bytes);
+        let response = match r.array::<1>()?[0] {
+            0 => {
+                let (epoch, seq, base_seq) = (r.u64()?, r.u64()?, r.u64()?);
+                let n = r.u32()? as usize;
+                // Each hash is 32 bytes: a count the input cannot hold is refused up front.
+                if n > r.remaining() / 32 {
+                    return Err(MessageError::Truncated);
+                }
+                let chunks = (0..n).map(|_| r.array()).collect::<Result<_, _>>()?;
+                SyncResponse::Head { epoch, head: Head { seq, base_seq, chunks } }
+            }
+            1 => {
+                let chunk = r.take(r.remaining())?;
+                if chunk.len() > CHUNK_LEN {
+                    return Err(MessageError::TooLarge);
+                }
+                SyncResponse::Chunk(chunk.to_vec())
+            }
+            2 => {
+                let more = r.array::<1>()?[0] != 0;
+                let n = r.u32()? as usize;
+                if n > r.remaining() / 4 {
+                    return Err(MessageError::Truncated);
+                }
+                let mut records = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let len = r.u32()? as usize;
+                    if len > MAX_RECORD_LEN {
+                        return Err(MessageError::TooLarge);
+                    }
+                    records.push(r.take(len)?.to_vec());
+                }
+                SyncResponse::Records { records, more }
+            }
+            3 => SyncResponse::NotFound,
+            4 => SyncResponse::Rebase,
+            kind => return Err(MessageError::UnknownKind(kind)),
+        };
+        finished(&r)?;
+        Ok(response)
+    }
+}
+
+fn finished(r: &Reader<'_>) -> Result<(), MessageError> {
+    match r.remaining() {
+        0 => Ok(()),
+        n => Err(MessageError::TrailingBytes(n)),
+    }
+}
