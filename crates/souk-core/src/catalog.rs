@@ -91,6 +91,11 @@ impl Catalog {
         self.base_seq + self.log.len() as u64
     }
 
+    /// The base snapshot, whole.
+    pub fn base(&self) -> &[u8] {
+        &self.base
+    }
+
     /// The base chunk with this hash.
     pub fn chunk(&self, hash: &Digest) -> Option<&[u8]> {
         let at = self.chunks.iter().position(|c| c == hash)?;

@@ -5,10 +5,11 @@ use std::time::Duration;
 use libp2p::kad::{self, store::MemoryStore};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{StreamProtocol, gossipsub, identify, identity, ping};
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::{StreamProtocol, gossipsub, identify, identity, ping, relay};
 use souk_core::record::MAX_RECORD_LEN;
 
-use crate::fetch;
+use crate::{fetch, sync};
 
 /// Souk's own Kademlia DHT: not the IPFS one.
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
@@ -26,13 +27,25 @@ pub struct Behaviour {
     pub kad: kad::Behaviour<MemoryStore>,
     pub gossipsub: gossipsub::Behaviour,
     pub fetch: request_response::Behaviour<fetch::Codec>,
+    pub sync: request_response::Behaviour<sync::Codec>,
+    /// The circuit relay v2 server, on relays only.
+    pub relay: Toggle<relay::Behaviour>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
 }
 
+/// What a node does for others beyond being a peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    #[default]
+    Peer,
+    /// Also relays circuits for peers that cannot be dialed (browser tabs).
+    Relay,
+}
+
 impl Behaviour {
-    pub fn new(key: &identity::Keypair) -> Self {
-        let fetch_config = request_response::Config::default().with_request_timeout(Duration::from_secs(30));
+    pub fn new(key: &identity::Keypair, role: Role) -> Self {
+        let requests = request_response::Config::default().with_request_timeout(Duration::from_secs(30));
         let peer_id = key.public().to_peer_id();
         let mut kad_config = kad::Config::new(KAD_PROTOCOL);
         // Every record a peer sends is checked (signature, rules) before it is stored.
@@ -52,13 +65,26 @@ impl Behaviour {
         Behaviour {
             gossipsub,
             kad: kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config),
-            fetch: request_response::Behaviour::with_codec(
-                fetch::Codec,
+            fetch: request_response::Behaviour::new(
                 [(fetch::PROTOCOL, ProtocolSupport::Full)],
-                fetch_config,
+                requests.clone(),
             ),
+            sync: request_response::Behaviour::new([(sync::PROTOCOL, ProtocolSupport::Full)], requests),
+            relay: (role == Role::Relay).then(|| relay::Behaviour::new(peer_id, relay_config())).into(),
             identify: identify::Behaviour::new(identify::Config::new("/souk/1.0.0".into(), key.public())),
             ping: ping::Behaviour::default(),
         }
+    }
+}
+
+/// Room for many tabs, and circuits long and large enough to sync an index and fetch packs
+/// through (the defaults, 2 minutes and 128 KiB, cut a fetch short).
+fn relay_config() -> relay::Config {
+    relay::Config {
+        max_reservations: 1024,
+        max_circuits: 256,
+        max_circuit_duration: Duration::from_secs(10 * 60),
+        max_circuit_bytes: 64 * 1024 * 1024,
+        ..relay::Config::default()
     }
 }

@@ -6,17 +6,21 @@
 //! answer is an error, not a memory exhaustion; and the requester checks the body against
 //! the hash it asked for, so a lying peer is caught before the bytes are used.
 
-use std::io;
-
-use futures::prelude::*;
 use libp2p::StreamProtocol;
-use libp2p::request_response;
 use souk_core::Digest;
 use souk_core::body::content_hash;
 
+use crate::codec::{self, Message};
+
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/fetch/1.0.0");
 /// The largest body a peer sends or accepts, in bytes.
-pub const MAX_BODY_LEN: u64 = 8 * 1024 * 1024;
+pub const MAX_BODY_LEN: usize = 8 * 1024 * 1024;
+
+pub type Codec = codec::Codec<FetchRequest, FetchResponse>;
+
+/// The hash of the body asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchRequest(pub Digest);
 
 /// What a peer answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,68 +49,33 @@ pub fn verify(hash: &Digest, response: FetchResponse) -> Result<Vec<u8>, FetchEr
     }
 }
 
-/// The wire format above, with its limits.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Codec;
+impl Message for FetchRequest {
+    const MAX_LEN: usize = 32;
 
-impl request_response::Codec for Codec {
-    type Protocol = StreamProtocol;
-    type Request = Digest;
-    type Response = FetchResponse;
-
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Digest>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        let mut hash = [0u8; 32];
-        io.read_exact(&mut hash).await?;
-        Ok(hash)
+    fn to_bytes(&self) -> Vec<u8> {
+        self.0.to_vec()
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<FetchResponse>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        let mut status = [0u8; 1];
-        io.read_exact(&mut status).await?;
-        match status[0] {
-            0 => Ok(FetchResponse::NotFound),
-            1 => {
-                let mut body = Vec::new();
-                io.take(MAX_BODY_LEN + 1).read_to_end(&mut body).await?;
-                if body.len() as u64 > MAX_BODY_LEN {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "pack body over the size limit"));
-                }
-                Ok(FetchResponse::Found(body))
-            }
-            other => Err(io::Error::new(io::ErrorKind::InvalidData, format!("unknown fetch status {other}"))),
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        bytes.try_into().map(FetchRequest).map_err(|_| "a fetch request is a 32-byte hash".into())
+    }
+}
+
+impl Message for FetchResponse {
+    const MAX_LEN: usize = MAX_BODY_LEN + 1;
+
+    fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            FetchResponse::NotFound => vec![0],
+            FetchResponse::Found(body) => [&[1], body.as_slice()].concat(),
         }
     }
 
-    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, hash: Digest) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        io.write_all(&hash).await?;
-        io.close().await
-    }
-
-    async fn write_response<T>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        response: FetchResponse,
-    ) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        match response {
-            FetchResponse::NotFound => io.write_all(&[0]).await?,
-            FetchResponse::Found(body) => {
-                io.write_all(&[1]).await?;
-                io.write_all(&body).await?;
-            }
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        match bytes.split_first() {
+            Some((0, [])) => Ok(FetchResponse::NotFound),
+            Some((1, body)) => Ok(FetchResponse::Found(body.to_vec())),
+            _ => Err("not a fetch response".into()),
         }
-        io.close().await
     }
 }

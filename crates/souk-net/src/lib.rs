@@ -1,16 +1,28 @@
 //! Souk's network layer on rust-libp2p, shared by the CLI, the relay and the browser peer.
 //!
-//! So far: Kademlia on `/souk/kad/1.0.0`, holding signed pack records that every peer checks
-//! on the way in and on the way out; gossipsub on `souk/announce/1` for new versions, each
-//! checked before it is forwarded; `/souk/fetch/1.0.0`, which fetches a pack body by its
-//! content hash and checks the hash before anything else sees the bytes ([`fetch`]); the
-//! composed [`Behaviour`]; and a [`Node`] that owns a swarm and answers its [`NodeHandle`]
-//! (`publish`, `lookup`, `fetch`, `events`). Index sync and the relay join next. The wire
-//! formats are in `docs/protocol.md`.
+//! - [`behaviour`]: the composed libp2p [`Behaviour`]: Kademlia on `/souk/kad/1.0.0`
+//!   holding signed pack records, gossipsub on `souk/announce/1`, identify, ping, the
+//!   request-response protocols below, and on relays the circuit relay v2 server.
+//! - [`fetch`]: `/souk/fetch/1.0.0`, a pack body by content hash, checked against the hash.
+//! - [`sync`]: `/souk/sync/1.0.0`, the registry index as a chunked snapshot and then deltas.
+//! - [`codec`]: the one size-limited request-response codec both protocols use.
+//! - [`node`]: the [`Node`] task that owns a swarm, its catalog and its [`Store`], and the
+//!   [`NodeHandle`] callers use (`publish`, `lookup`, `search`, `sync_index`, `fetch_any`, ...).
+//! - `transport` (native): the TCP, QUIC, WebSocket and WebRTC-direct swarm.
+//!
+//! The wire formats are in `docs/protocol.md`.
 
 pub mod behaviour;
+pub mod codec;
 pub mod fetch;
+mod handle;
 pub mod node;
+pub mod store;
+pub mod sync;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod transport;
 
-pub use behaviour::Behaviour;
-pub use node::{Node, NodeEvent, NodeHandle, Store};
+pub use behaviour::{Behaviour, Role};
+pub use handle::{SearchPage, SearchRequest, SyncReport};
+pub use node::{Node, NodeError, NodeEvent, NodeHandle};
+pub use store::{MemoryStore, Store, StoreError};

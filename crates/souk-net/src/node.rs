@@ -1,13 +1,17 @@
-//! A node: one task owns the swarm; callers talk to it through a cloneable [`NodeHandle`].
+//! A node: one task owns the swarm, the catalog and the store; callers talk to it through a
+//! cloneable [`NodeHandle`].
 //!
 //! The task is a plain future ([`Node::run`]), so each shell spawns it on its own
-//! executor: tokio natively, the browser's microtasks in a tab.
+//! executor: tokio natively, the browser's microtasks in a tab. Everything a peer sends is
+//! checked before it is kept, forwarded or answered; a peer whose input fails a check is
+//! logged and loses reputation, and nothing of its input is stored.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
 
 use futures::channel::{mpsc, oneshot};
 use futures::future::Either;
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, StreamExt};
 use libp2p::core::transport::ListenerId;
 use libp2p::kad::store::RecordStore;
 use libp2p::kad::{self, QueryId};
@@ -15,39 +19,24 @@ use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify};
-use souk_core::Digest;
 use souk_core::body::content_hash;
+use souk_core::cache::{CacheStats, TieredCache};
+use souk_core::catalog::Catalog;
 use souk_core::name::{eq_folded, fold_byte};
 use souk_core::record::PackRecord;
 use souk_core::reputation::{PeerRecord, Reputation};
-use web_time::Instant;
+use souk_core::{Digest, Index};
+use tracing::{debug, warn};
+use web_time::{Instant, SystemTime};
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, announce_topic};
-use crate::fetch::{FetchError, FetchResponse, verify};
+use crate::fetch::{FetchError, FetchRequest, FetchResponse, verify};
+pub use crate::handle::NodeHandle;
+use crate::store::{Store, StoreError};
+use crate::sync::{SyncRequest, SyncResponse};
 
-/// What a peer keeps and serves. Bodies are stored under their content hash.
-pub trait Store: Send + 'static {
-    fn body(&self, hash: &Digest) -> Option<Vec<u8>>;
-    fn put_body(&mut self, body: Vec<u8>) -> Digest;
-}
-
-/// A [`Store`] in memory.
-#[derive(Debug, Default)]
-pub struct MemoryStore {
-    bodies: HashMap<Digest, Vec<u8>>,
-}
-
-impl Store for MemoryStore {
-    fn body(&self, hash: &Digest) -> Option<Vec<u8>> {
-        self.bodies.get(hash).cloned()
-    }
-
-    fn put_body(&mut self, body: Vec<u8>) -> Digest {
-        let hash = content_hash(&body);
-        self.bodies.insert(hash, body);
-        hash
-    }
-}
+/// A catalog log longer than this is folded into a new base when the node starts.
+const COMPACT_AFTER: usize = 64;
 
 /// A failed network operation, in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,117 +47,125 @@ pub enum NodeError {
     Listen(String),
     #[error("cannot connect: {0}")]
     Dial(String),
+    #[error("no bootstrap peer could be reached")]
+    NoPeers,
     #[error(transparent)]
     Fetch(#[from] FetchError),
     #[error("cannot publish: {0}")]
     Publish(String),
     #[error("no record of `{0}` found in the network")]
     NotFound(String),
+    #[error("index sync failed: {0}")]
+    Sync(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Where a command's answer goes.
-type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
-enum Command {
+/// What a sync with one peer reached: valid while the peer keeps its epoch and base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub epoch: u64,
+    pub chunks: Vec<Digest>,
+    pub seq: u64,
+}
+
+pub(crate) type ReadIndex = Box<dyn FnOnce(&Index) + Send>;
+
+pub(crate) enum Command {
     Listen(Multiaddr, Reply<Multiaddr>),
+    Addresses(oneshot::Sender<Vec<Multiaddr>>),
     Dial(Multiaddr, Reply<PeerId>),
+    Bootstrap(oneshot::Sender<()>),
     Fetch(Vec<PeerId>, Digest, Reply<(PeerId, Vec<u8>)>),
+    Body(Digest, Reply<Option<Vec<u8>>>),
+    Providers(Digest, Reply<Vec<PeerId>>),
     Reputation(PeerId, oneshot::Sender<PeerRecord>),
-    PutBody(Vec<u8>, oneshot::Sender<Digest>),
-    Publish(Box<PackRecord>, Vec<u8>, Reply<()>),
+    PutBody(Vec<u8>, Reply<Digest>),
+    Publish(Box<PackRecord>, Vec<u8>, Reply<usize>),
     Lookup(String, Reply<PackRecord>),
+    Read(ReadIndex),
+    Sync(PeerId, SyncRequest, Reply<SyncResponse>),
+    SyncState(PeerId, oneshot::Sender<(Option<Cursor>, Vec<Digest>)>),
+    Rebase(PeerId, Vec<u8>, u64, Reply<()>),
+    Accept(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
+    Synced(PeerId, Cursor),
+    Misbehaved(PeerId, String),
+    Peers(oneshot::Sender<Vec<PeerInfo>>),
+    Stats(oneshot::Sender<Stats>),
+    Observe(Metric, Duration),
     Subscribe(mpsc::UnboundedSender<NodeEvent>),
 }
 
 /// What a node tells its subscribers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeEvent {
-    /// A peer announced a new pack version; the record passed every check.
+    /// A peer announced a pack version; the record passed every check and is now kept.
     Announced(Box<PackRecord>),
+    Connected(PeerId),
+    Disconnected(PeerId),
 }
 
-/// Talks to a running [`Node`].
+/// A connected peer and what this node has learned of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerInfo {
+    pub peer_id: PeerId,
+    pub address: Multiaddr,
+    pub reputation: PeerRecord,
+}
+
+/// What is timed, for `stats` and the relay's metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Search,
+    Lookup,
+    Install,
+}
+
+/// How many of one kind of operation ran, and how long they took together.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timing {
+    pub count: u64,
+    pub total: Duration,
+}
+
+impl Timing {
+    fn add(&mut self, took: Duration) {
+        self.count += 1;
+        self.total += took;
+    }
+}
+
+/// The node's counters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub peers: usize,
+    /// Pack versions in the index.
+    pub packs: usize,
+    /// The catalog's sequence number.
+    pub seq: u64,
+    pub cache: CacheStats,
+    pub searches: Timing,
+    pub lookups: Timing,
+    pub installs: Timing,
+    /// Records, messages and bodies refused from peers.
+    pub refused: u64,
+}
+
+/// What the lookup cache holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Lookup {
+    /// A pack's newest record, by folded name.
+    Record(Vec<u8>),
+    Providers(Digest),
+}
+
 #[derive(Debug, Clone)]
-pub struct NodeHandle {
-    commands: mpsc::Sender<Command>,
-    peer_id: PeerId,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Command::Listen(..) => "Listen",
-            Command::Dial(..) => "Dial",
-            Command::Fetch(..) => "Fetch",
-            Command::Reputation(..) => "Reputation",
-            Command::PutBody(..) => "PutBody",
-            Command::Publish(..) => "Publish",
-            Command::Lookup(..) => "Lookup",
-            Command::Subscribe(..) => "Subscribe",
-        })
-    }
-}
-
-impl NodeHandle {
-    pub fn peer_id(&self) -> PeerId {
-        self.peer_id
-    }
-
-    /// Starts listening on `addr`; answers the first address it listens on.
-    pub async fn listen(&self, addr: Multiaddr) -> Result<Multiaddr, NodeError> {
-        self.ask(|tx| Command::Listen(addr, tx)).await?
-    }
-
-    /// Connects to `addr`; answers the peer that answered.
-    pub async fn dial(&self, addr: Multiaddr) -> Result<PeerId, NodeError> {
-        self.ask(|tx| Command::Dial(addr, tx)).await?
-    }
-
-    /// Fetches the body with `hash` from `peer`, checked against the hash.
-    pub async fn fetch(&self, peer: PeerId, hash: Digest) -> Result<Vec<u8>, NodeError> {
-        self.fetch_best(vec![peer], hash).await.map(|(_, body)| body)
-    }
-
-    /// Fetches the body with `hash` from the best of `peers` by reputation, trying the next
-    /// when one fails; answers who served it. Every attempt teaches the reputation.
-    pub async fn fetch_best(&self, peers: Vec<PeerId>, hash: Digest) -> Result<(PeerId, Vec<u8>), NodeError> {
-        self.ask(|tx| Command::Fetch(peers, hash, tx)).await?
-    }
-
-    /// What this node has learned of `peer` from fetching.
-    pub async fn reputation(&self, peer: PeerId) -> Result<PeerRecord, NodeError> {
-        self.ask(|tx| Command::Reputation(peer, tx)).await
-    }
-
-    /// Publishes a signed record with its body: keeps and serves the body, and puts the
-    /// record in the DHT under the pack's name, where the peers it reaches check it.
-    pub async fn publish(&self, record: PackRecord, body: Vec<u8>) -> Result<(), NodeError> {
-        self.ask(|tx| Command::Publish(Box::new(record), body, tx)).await?
-    }
-
-    /// The newest record the DHT holds for `name`, checked (signature, rules, name).
-    pub async fn lookup(&self, name: &str) -> Result<PackRecord, NodeError> {
-        self.ask(|tx| Command::Lookup(name.to_owned(), tx)).await?
-    }
-
-    /// Events from now on, until the receiver is dropped.
-    pub async fn events(&self) -> Result<mpsc::UnboundedReceiver<NodeEvent>, NodeError> {
-        let (tx, rx) = mpsc::unbounded();
-        let mut commands = self.commands.clone();
-        commands.send(Command::Subscribe(tx)).await.map_err(|_| NodeError::Stopped)?;
-        Ok(rx)
-    }
-
-    /// Keeps `body` to serve it; answers its content hash.
-    pub async fn put_body(&self, body: Vec<u8>) -> Result<Digest, NodeError> {
-        self.ask(|tx| Command::PutBody(body, tx)).await
-    }
-
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, NodeError> {
-        let (tx, rx) = oneshot::channel();
-        self.commands.clone().send(command(tx)).await.map_err(|_| NodeError::Stopped)?;
-        rx.await.map_err(|_| NodeError::Stopped)
-    }
+enum Answer {
+    Record(Box<PackRecord>),
+    Providers(Vec<PeerId>),
 }
 
 /// A fetch under way: the peer being asked now and those left to try, best first.
@@ -185,12 +182,23 @@ pub struct Node<S> {
     swarm: Swarm<Behaviour>,
     store: S,
     commands: mpsc::Receiver<Command>,
+    catalog: Catalog,
+    /// Identifies this run's numbering of the catalog log to peers that sync from it.
+    epoch: u64,
+    cache: TieredCache<Lookup, Answer>,
+    started: Instant,
+    reputation: Reputation<PeerId>,
+    stats: Stats,
     listening: HashMap<ListenerId, Reply<Multiaddr>>,
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
     fetching: HashMap<OutboundRequestId, Fetching>,
-    reputation: Reputation<PeerId>,
-    publishing: HashMap<QueryId, Reply<()>>,
-    looking_up: HashMap<QueryId, (String, Reply<PackRecord>)>,
+    syncing: HashMap<OutboundRequestId, Reply<SyncResponse>>,
+    cursors: HashMap<PeerId, Cursor>,
+    /// Where each connected peer is, as its first connection saw it.
+    connected: HashMap<PeerId, Multiaddr>,
+    publishing: HashMap<QueryId, Reply<usize>>,
+    looking_up: HashMap<QueryId, (String, Instant, Reply<PackRecord>)>,
+    finding_providers: HashMap<QueryId, (Digest, Reply<Vec<PeerId>>)>,
     subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
 }
 
@@ -201,22 +209,53 @@ impl<S> std::fmt::Debug for Node<S> {
 }
 
 impl<S: Store> Node<S> {
-    pub fn new(swarm: Swarm<Behaviour>, store: S) -> (Node<S>, NodeHandle) {
+    /// A node over `swarm`, starting from what `store` holds: the catalog (base and every
+    /// record, which also go back into the DHT store) and the peers' reputation.
+    pub fn new(swarm: Swarm<Behaviour>, store: S) -> Result<(Node<S>, NodeHandle), NodeError> {
         let (tx, rx) = mpsc::channel(64);
         let handle = NodeHandle { commands: tx, peer_id: *swarm.local_peer_id() };
-        let node = Node {
+        let catalog = match store.base()? {
+            Some((snapshot, seq)) => Catalog::from_snapshot(snapshot, seq)
+                .map_err(|e| StoreError(format!("the stored index is unreadable: {e}")))?,
+            None => Catalog::default(),
+        };
+        let epoch =
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let mut node = Node {
             swarm,
+            catalog,
+            epoch,
+            cache: TieredCache::new(Default::default()),
+            started: Instant::now(),
+            reputation: Reputation::from_records(store.reputation()?),
+            stats: Stats::default(),
             store,
             commands: rx,
             listening: HashMap::new(),
             dialing: HashMap::new(),
             fetching: HashMap::new(),
-            reputation: Reputation::default(),
+            syncing: HashMap::new(),
+            cursors: HashMap::new(),
+            connected: HashMap::new(),
             publishing: HashMap::new(),
             looking_up: HashMap::new(),
+            finding_providers: HashMap::new(),
             subscribers: Vec::new(),
         };
-        (node, handle)
+        // Oldest first, so a newer version never meets an index without its predecessor.
+        let mut records = node.store.records()?;
+        records.sort_by(|a, b| (a.pack.published, &a.pack.version).cmp(&(b.pack.published, &b.pack.version)));
+        for record in records {
+            node.keep_in_dht(&record);
+            if let Err(e) = node.catalog.accept(record) {
+                warn!(error = %e, "a stored record breaks the registry rules; it is left out of the index");
+            }
+        }
+        if node.catalog.log().len() > COMPACT_AFTER {
+            node.catalog.compact();
+            node.persist_base()?;
+        }
+        Ok((node, handle))
     }
 
     /// Runs until every handle is dropped.
@@ -224,7 +263,7 @@ impl<S: Store> Node<S> {
         loop {
             let next = futures::select! {
                 command = self.commands.next() => Either::Left(command),
-                event = self.swarm.select_next_some() => Either::Right(event),
+                event = self.swarm.select_next_some().fuse() => Either::Right(event),
             };
             match next {
                 Either::Left(Some(command)) => self.on_command(command),
@@ -232,6 +271,10 @@ impl<S: Store> Node<S> {
                 Either::Right(event) => self.on_event(event),
             }
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     fn on_command(&mut self, command: Command) {
@@ -242,6 +285,7 @@ impl<S: Store> Node<S> {
                 }
                 Err(e) => drop(reply.send(Err(NodeError::Listen(e.to_string())))),
             },
+            Command::Addresses(reply) => drop(reply.send(self.swarm.external_addresses().cloned().collect())),
             Command::Dial(addr, reply) => {
                 let opts = DialOpts::unknown_peer_id().address(addr).build();
                 let id = opts.connection_id();
@@ -252,48 +296,146 @@ impl<S: Store> Node<S> {
                     Err(e) => drop(reply.send(Err(NodeError::Dial(e.to_string())))),
                 }
             }
+            Command::Bootstrap(reply) => {
+                // Without known peers there is nothing to walk; the dials said so already.
+                let _ = self.swarm.behaviour_mut().kad.bootstrap();
+                let _ = reply.send(());
+            }
             Command::Fetch(mut peers, hash, reply) => {
                 self.reputation.rank(&mut peers);
                 let attempt =
                     Fetching { hash, remaining: peers.into(), peer: None, started: Instant::now(), reply };
                 self.try_next(attempt, FetchError::Network("no peer to fetch from".into()));
             }
-            Command::Reputation(peer, reply) => drop(reply.send(self.reputation.get(&peer))),
-            Command::PutBody(body, reply) => drop(reply.send(self.store.put_body(body))),
-            Command::Publish(record, body, reply) => {
-                if record.pack.content_hash != Some(content_hash(&body)) {
-                    let _ = reply
-                        .send(Err(NodeError::Publish("the body does not match the record's hash".into())));
+            Command::Body(hash, reply) => drop(reply.send(self.store.body(&hash).map_err(Into::into))),
+            Command::Providers(hash, reply) => {
+                let now = self.now_ms();
+                if let Some(Answer::Providers(peers)) = self.cache.get(&Lookup::Providers(hash), now) {
+                    let _ = reply.send(Ok(peers));
                     return;
                 }
-                self.store.put_body(body);
-                let encoded = record.encode();
-                // Announced to whoever listens now; a peer with no listener yet learns it from
-                // the DHT instead, so an announcement nobody hears is not an error.
-                let _ = self.swarm.behaviour_mut().gossipsub.publish(announce_topic(), encoded.clone());
-                let kad = &mut self.swarm.behaviour_mut().kad;
-                let entry = kad::Record::new(record_key(&record.pack.name), encoded);
-                // Also keep it here, so this peer answers lookups for its own packs.
-                let _ = kad.store_mut().put(entry.clone());
-                match kad.put_record(entry, kad::Quorum::One) {
-                    Ok(id) => {
-                        self.publishing.insert(id, reply);
-                    }
-                    Err(e) => drop(reply.send(Err(NodeError::Publish(e.to_string())))),
-                }
+                let id = self.swarm.behaviour_mut().kad.get_providers(hash.to_vec().into());
+                self.finding_providers.insert(id, (hash, reply));
             }
-            Command::Subscribe(tx) => self.subscribers.push(tx),
+            Command::Reputation(peer, reply) => drop(reply.send(self.reputation.get(&peer))),
+            Command::PutBody(body, reply) => drop(reply.send(self.store.put_body(body).map_err(Into::into))),
+            Command::Publish(record, body, reply) => self.publish(*record, body, reply),
             Command::Lookup(name, reply) => {
+                let now = self.now_ms();
+                if let Some(Answer::Record(record)) = self.cache.get(&Lookup::Record(folded(&name)), now) {
+                    let _ = reply.send(Ok(*record));
+                    return;
+                }
                 let id = self.swarm.behaviour_mut().kad.get_record(record_key(&name));
-                self.looking_up.insert(id, (name, reply));
+                self.looking_up.insert(id, (name, Instant::now(), reply));
             }
+            Command::Read(read) => read(self.catalog.index()),
+            Command::Sync(peer, request, reply) => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.syncing.insert(id, reply);
+            }
+            Command::SyncState(peer, reply) => {
+                let _ = reply.send((self.cursors.get(&peer).cloned(), self.catalog.head().chunks));
+            }
+            Command::Rebase(peer, snapshot, seq, reply) => {
+                let result = match self.catalog.rebase(snapshot, seq) {
+                    Ok(dropped) => {
+                        for record in dropped {
+                            warn!(pack = %record.pack.name, "a record of ours conflicts with the synced index; dropped");
+                        }
+                        self.persist_base().map_err(Into::into)
+                    }
+                    Err(e) => {
+                        self.misbehaved(peer, &format!("its index snapshot is unreadable: {e}"));
+                        Err(NodeError::Sync(e.to_string()))
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Command::Accept(peer, records, reply) => {
+                let total = records.len();
+                let accepted = records.iter().filter(|bytes| self.take_record(peer, bytes, "sync")).count();
+                let _ = reply.send((accepted, total - accepted));
+            }
+            Command::Synced(peer, cursor) => {
+                self.cursors.insert(peer, cursor);
+            }
+            Command::Misbehaved(peer, why) => self.misbehaved(peer, &why),
+            Command::Peers(reply) => {
+                let peers = self
+                    .connected
+                    .iter()
+                    .map(|(peer, address)| PeerInfo {
+                        peer_id: *peer,
+                        address: address.clone(),
+                        reputation: self.reputation.get(peer),
+                    })
+                    .collect();
+                let _ = reply.send(peers);
+            }
+            Command::Stats(reply) => {
+                let stats = Stats {
+                    peers: self.connected.len(),
+                    packs: self.catalog.index().len(),
+                    seq: self.catalog.seq(),
+                    cache: self.cache.stats(),
+                    ..self.stats.clone()
+                };
+                let _ = reply.send(stats);
+            }
+            Command::Observe(metric, took) => self.observe(metric, took),
+            Command::Subscribe(tx) => self.subscribers.push(tx),
+        }
+    }
+
+    fn observe(&mut self, metric: Metric, took: Duration) {
+        match metric {
+            Metric::Search => self.stats.searches.add(took),
+            Metric::Lookup => self.stats.lookups.add(took),
+            Metric::Install => self.stats.installs.add(took),
+        }
+    }
+
+    fn publish(&mut self, record: PackRecord, body: Vec<u8>, reply: Reply<usize>) {
+        let Some(hash) = record.pack.content_hash.filter(|h| *h == content_hash(&body)) else {
+            let _ = reply.send(Err(NodeError::Publish("the body does not match the record's hash".into())));
+            return;
+        };
+        if let Err(e) = record.verify().and_then(|()| self.catalog.accept(record.clone())) {
+            let _ = reply.send(Err(NodeError::Publish(e.to_string())));
+            return;
+        }
+        if let Err(e) = self.store.put_body(body).and_then(|_| self.store.put_record(&record)) {
+            let _ = reply.send(Err(e.into()));
+            return;
+        }
+        self.keep_in_dht(&record);
+        self.cache.remove(&Lookup::Record(folded(&record.pack.name)));
+        let encoded = record.encode();
+        let behaviour = self.swarm.behaviour_mut();
+        // Announced to whoever listens now; a peer with no listener yet learns it from the
+        // DHT or a sync instead, so an announcement nobody hears is not an error.
+        let _ = behaviour.gossipsub.publish(announce_topic(), encoded.clone());
+        if let Err(e) = behaviour.kad.start_providing(hash.to_vec().into()) {
+            warn!(error = %e, "cannot announce this node as a provider");
+        }
+        match behaviour
+            .kad
+            .put_record(kad::Record::new(record_key(&record.pack.name), encoded), kad::Quorum::One)
+        {
+            Ok(id) => {
+                self.publishing.insert(id, reply);
+            }
+            // Kept here, but the DHT could not take it (the record store is full).
+            Err(e) => drop(reply.send(Err(NodeError::Publish(e.to_string())))),
         }
     }
 
     fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::NewListenAddr { listener_id, address } => {
-                // A peer that listens is reachable there: it serves the DHT (server mode).
+                // A peer that listens is reachable there: it serves the DHT (server mode)
+                // and, on a relay, circuits.
                 self.swarm.add_external_address(address.clone());
                 if let Some(reply) = self.listening.remove(&listener_id) {
                     let _ = reply.send(Ok(address));
@@ -305,10 +447,20 @@ impl<S: Store> Node<S> {
                     let _ = reply.send(Err(NodeError::Listen(why)));
                 }
             }
-            SwarmEvent::ConnectionEstablished { peer_id, connection_id, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id, connection_id, num_established, endpoint, ..
+            } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
                     let _ = reply.send(Ok(peer_id));
                 }
+                if num_established.get() == 1 {
+                    self.connected.insert(peer_id, endpoint.get_remote_address().clone());
+                    self.notify(NodeEvent::Connected(peer_id));
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                self.connected.remove(&peer_id);
+                self.notify(NodeEvent::Disconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
@@ -316,6 +468,7 @@ impl<S: Store> Node<S> {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Fetch(event)) => self.on_fetch(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event),
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
@@ -336,12 +489,18 @@ impl<S: Store> Node<S> {
         }
     }
 
-    fn on_fetch(&mut self, event: request_response::Event<Digest, FetchResponse>) {
+    fn on_fetch(&mut self, event: request_response::Event<FetchRequest, FetchResponse>) {
         match event {
             request_response::Event::Message { message, .. } => match message {
-                request_response::Message::Request { request, channel, .. } => {
-                    let response =
-                        self.store.body(&request).map_or(FetchResponse::NotFound, FetchResponse::Found);
+                request_response::Message::Request { request: FetchRequest(hash), channel, .. } => {
+                    let response = match self.store.body(&hash) {
+                        Ok(Some(body)) => FetchResponse::Found(body),
+                        Ok(None) => FetchResponse::NotFound,
+                        Err(e) => {
+                            warn!(error = %e, "cannot read a body to serve it");
+                            FetchResponse::NotFound
+                        }
+                    };
                     // The requester may have gone; then there is no one to answer.
                     let _ = self.swarm.behaviour_mut().fetch.send_response(channel, response);
                 }
@@ -357,43 +516,122 @@ impl<S: Store> Node<S> {
                     self.finish_attempt(attempt, Err(FetchError::Network(error.to_string())));
                 }
             }
-            _ => {}
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, %error, "a fetch request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
         }
     }
-}
 
-impl<S: Store> Node<S> {
+    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+        match event {
+            request_response::Event::Message { message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let response = self.catalog.answer(request, self.epoch);
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some(reply) = self.syncing.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { request_id, error, peer, .. } => {
+                if let Some(reply) = self.syncing.remove(&request_id) {
+                    // A malformed or oversized answer shows as an I/O failure of the request.
+                    if matches!(error, request_response::OutboundFailure::Io(_)) {
+                        self.misbehaved(peer, &format!("a broken sync answer: {error}"));
+                    }
+                    let _ = reply.send(Err(NodeError::Sync(error.to_string())));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, %error, "a sync request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
     fn on_kad(&mut self, event: kad::Event) {
         match event {
             kad::Event::InboundRequest {
-                request: kad::InboundRequest::PutRecord { record: Some(record), .. },
+                request: kad::InboundRequest::PutRecord { source, record: Some(record), .. },
             } => {
-                // Kept only if it is a valid record of the pack its key names.
-                if let Ok(checked) = PackRecord::decode(&record.value)
-                    && record.key == record_key(&checked.pack.name)
-                {
-                    self.keep_newest(&checked);
+                if record.key.as_ref().starts_with(RECORD_PREFIX) {
+                    self.take_dht_record(source, &record);
+                } else {
+                    self.misbehaved(source, "a DHT record outside Souk's key space");
                 }
             }
-            kad::Event::OutboundQueryProgressed { id, result, .. } => match result {
+            // Only content hashes are provided; the provider is the peer that said so.
+            kad::Event::InboundRequest {
+                request: kad::InboundRequest::AddProvider { record: Some(record) },
+            } if record.key.as_ref().len() == 32 => {
+                let _ = self.swarm.behaviour_mut().kad.store_mut().add_provider(record);
+            }
+            kad::Event::OutboundQueryProgressed { id, result, step, .. } => match result {
                 kad::QueryResult::PutRecord(result) => {
-                    if let Some(reply) = self.publishing.remove(&id) {
-                        let _ = reply.send(result.map(drop).map_err(|e| NodeError::Publish(e.to_string())));
+                    // The record is kept here already; the answer is how many peers took it.
+                    if step.last
+                        && let Some(reply) = self.publishing.remove(&id)
+                    {
+                        let reached = match result {
+                            Ok(_) => 1,
+                            Err(kad::PutRecordError::QuorumFailed { success, .. }) => success.len(),
+                            Err(_) => 0,
+                        };
+                        let _ = reply.send(Ok(reached));
                     }
                 }
                 kad::QueryResult::GetRecord(Ok(kad::GetRecordOk::FoundRecord(found))) => {
-                    let Some((name, _)) = self.looking_up.get(&id) else { return };
-                    // A record that fails the checks is ignored; the query goes on.
-                    if let Ok(record) = PackRecord::decode(&found.record.value)
-                        && eq_folded(&record.pack.name, name)
-                        && let Some((_, reply)) = self.looking_up.remove(&id)
-                    {
+                    if let Some(record) = self.checked_lookup(id, &found.record) {
+                        let (_, started, reply) = self.looking_up.remove(&id).expect("checked above");
+                        self.observe(Metric::Lookup, started.elapsed());
+                        let now = self.now_ms();
+                        let key = Lookup::Record(folded(&record.pack.name));
+                        self.cache.insert(key, Answer::Record(Box::new(record.clone())), now);
+                        let _ = self.catalog.accept(record.clone());
                         let _ = reply.send(Ok(record));
+                        if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                            query.finish();
+                        }
                     }
                 }
                 kad::QueryResult::GetRecord(_) => {
-                    if let Some((name, reply)) = self.looking_up.remove(&id) {
+                    if step.last
+                        && let Some((name, started, reply)) = self.looking_up.remove(&id)
+                    {
+                        self.observe(Metric::Lookup, started.elapsed());
                         let _ = reply.send(Err(NodeError::NotFound(name)));
+                    }
+                }
+                kad::QueryResult::GetProviders(Ok(kad::GetProvidersOk::FoundProviders {
+                    providers, ..
+                })) => {
+                    let own = *self.swarm.local_peer_id();
+                    let peers: Vec<PeerId> = providers.into_iter().filter(|p| *p != own).collect();
+                    if !peers.is_empty()
+                        && let Some((hash, reply)) = self.finding_providers.remove(&id)
+                    {
+                        // Their addresses live only as long as the query: connect now.
+                        for peer in &peers {
+                            if !self.swarm.is_connected(peer) {
+                                let _ = self.swarm.dial(*peer);
+                            }
+                        }
+                        let now = self.now_ms();
+                        self.cache.insert(Lookup::Providers(hash), Answer::Providers(peers.clone()), now);
+                        let _ = reply.send(Ok(peers));
+                        if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                            query.finish();
+                        }
+                    }
+                }
+                kad::QueryResult::GetProviders(_) => {
+                    if step.last
+                        && let Some((_, reply)) = self.finding_providers.remove(&id)
+                    {
+                        let _ = reply.send(Ok(Vec::new()));
                     }
                 }
                 _ => {}
@@ -401,9 +639,109 @@ impl<S: Store> Node<S> {
             _ => {}
         }
     }
-}
 
-impl<S: Store> Node<S> {
+    /// The record a lookup found, if it passes every check: valid, of the name asked for,
+    /// and not a squatter's copy of a name this node's index gives to another key.
+    fn checked_lookup(&mut self, id: QueryId, found: &kad::Record) -> Option<PackRecord> {
+        let (name, ..) = self.looking_up.get(&id)?;
+        let record = PackRecord::decode(&found.value).ok()?;
+        if !eq_folded(&record.pack.name, name) || found.key != record_key(name) {
+            return None;
+        }
+        match record.check_against(self.catalog.index()) {
+            Ok(()) => Some(record),
+            Err(e) => {
+                debug!(error = %e, "a looked-up record breaks the registry rules; skipped");
+                None
+            }
+        }
+    }
+
+    /// An inbound DHT put: kept only if it is a valid record of the pack its key names.
+    fn take_dht_record(&mut self, source: PeerId, record: &kad::Record) {
+        match PackRecord::decode(&record.value) {
+            Ok(checked) if record.key == record_key(&checked.pack.name) => {
+                self.accept(source, checked, "DHT");
+            }
+            Ok(_) => self.misbehaved(source, "a DHT record stored under another pack's key"),
+            Err(e) => self.misbehaved(source, &format!("a bad DHT record: {e}")),
+        }
+    }
+
+    /// A record from a sync: decoded and accepted, or counted against the peer.
+    fn take_record(&mut self, peer: PeerId, bytes: &[u8], via: &str) -> bool {
+        match PackRecord::decode(bytes) {
+            Ok(record) => self.accept(peer, record, via).is_some_and(|new| new),
+            Err(e) => {
+                self.misbehaved(peer, &format!("a bad record by {via}: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Takes a checked record into the catalog, the store and the DHT store if the registry
+    /// rules allow it; answers whether it was new, or `None` if it was refused.
+    fn accept(&mut self, from: PeerId, record: PackRecord, via: &str) -> Option<bool> {
+        match self.catalog.accept(record.clone()) {
+            Ok(new) => {
+                if new {
+                    if let Err(e) = self.store.put_record(&record) {
+                        warn!(error = %e, "cannot store a record");
+                    }
+                    self.cache.remove(&Lookup::Record(folded(&record.pack.name)));
+                }
+                self.keep_in_dht(&record);
+                Some(new)
+            }
+            Err(e) => {
+                self.misbehaved(from, &format!("a record by {via} breaking the rules: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Checks an announcement before gossip passes it on: a valid record is forwarded, kept
+    /// and told to subscribers; anything else is rejected (and its sender penalized).
+    fn on_announcement(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        let accepted = match PackRecord::decode(&message.data) {
+            Ok(record) => self.accept(from, record.clone(), "gossip").map(|_| record),
+            Err(e) => {
+                self.misbehaved(from, &format!("a bad announcement: {e}"));
+                None
+            }
+        };
+        let verdict = match accepted {
+            Some(_) => gossipsub::MessageAcceptance::Accept,
+            None => gossipsub::MessageAcceptance::Reject,
+        };
+        self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, verdict);
+        if let Some(record) = accepted {
+            self.notify(NodeEvent::Announced(Box::new(record)));
+        }
+    }
+
+    fn notify(&mut self, event: NodeEvent) {
+        self.subscribers.retain(|s| s.unbounded_send(event.clone()).is_ok());
+    }
+
+    /// Logs what `peer` did wrong and counts it against the peer.
+    fn misbehaved(&mut self, peer: PeerId, why: &str) {
+        warn!(%peer, "refused: {why}");
+        self.stats.refused += 1;
+        self.reputation.failed(&peer);
+        self.persist_reputation(peer);
+    }
+
+    fn persist_reputation(&mut self, peer: PeerId) {
+        if let Err(e) = self.store.put_reputation(&peer, &self.reputation.get(&peer)) {
+            warn!(error = %e, "cannot store a peer's reputation");
+        }
+    }
+
+    fn persist_base(&mut self) -> Result<(), StoreError> {
+        self.store.put_base(self.catalog.base(), self.catalog.head().base_seq)
+    }
+
     /// Asks the next peer of `attempt`, or answers `last_error` when none is left.
     fn try_next(&mut self, mut attempt: Fetching, last_error: FetchError) {
         let Some(peer) = attempt.remaining.pop_front() else {
@@ -412,7 +750,7 @@ impl<S: Store> Node<S> {
         };
         attempt.peer = Some(peer);
         attempt.started = Instant::now();
-        let id = self.swarm.behaviour_mut().fetch.send_request(&peer, attempt.hash);
+        let id = self.swarm.behaviour_mut().fetch.send_request(&peer, FetchRequest(attempt.hash));
         self.fetching.insert(id, attempt);
     }
 
@@ -423,38 +761,22 @@ impl<S: Store> Node<S> {
             Ok(body) => {
                 let latency_ms = attempt.started.elapsed().as_secs_f64() * 1000.0;
                 self.reputation.succeeded(&peer, latency_ms);
+                self.persist_reputation(peer);
                 let _ = attempt.reply.send(Ok((peer, body)));
             }
             Err(error) => {
                 // Not having a body is no fault; failing or lying is.
                 if error != FetchError::NotFound {
-                    self.reputation.failed(&peer);
+                    self.misbehaved(peer, &error.to_string());
                 }
                 self.try_next(attempt, error);
             }
         }
     }
 
-    /// Checks an announcement before gossip passes it on: a valid record is forwarded, kept
-    /// and told to subscribers; anything else is rejected (and its sender penalized).
-    fn on_announcement(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
-        let checked = PackRecord::decode(&message.data);
-        let verdict = if checked.is_ok() {
-            gossipsub::MessageAcceptance::Accept
-        } else {
-            gossipsub::MessageAcceptance::Reject
-        };
-        self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, verdict);
-        if let Ok(record) = checked {
-            self.keep_newest(&record);
-            let event = NodeEvent::Announced(Box::new(record));
-            self.subscribers.retain(|s| s.unbounded_send(event.clone()).is_ok());
-        }
-    }
-
-    /// Stores `record` in the DHT store unless the store holds a newer version of the pack,
-    /// or holds the name under another publisher's key (first come keeps the name).
-    fn keep_newest(&mut self, record: &PackRecord) {
+    /// Puts `record` in the DHT store unless it holds a newer version of the pack, or holds
+    /// the name under another publisher's key (first come keeps the name).
+    fn keep_in_dht(&mut self, record: &PackRecord) {
         let key = record_key(&record.pack.name);
         let store = self.swarm.behaviour_mut().kad.store_mut();
         let held = store.get(&key).and_then(|r| PackRecord::decode(&r.value).ok());
@@ -467,22 +789,13 @@ impl<S: Store> Node<S> {
     }
 }
 
-/// Where the DHT keeps a pack's record: its folded name, so every spelling finds it.
-pub fn record_key(name: &str) -> kad::RecordKey {
-    let folded: Vec<u8> = name.bytes().map(fold_byte).collect();
-    kad::RecordKey::new(&[b"/souk/pack/".as_slice(), &folded].concat())
+const RECORD_PREFIX: &[u8] = b"/souk/pack/";
+
+fn folded(name: &str) -> Vec<u8> {
+    name.bytes().map(fold_byte).collect()
 }
 
-/// A native swarm: TCP and QUIC-v1 on tokio, noise and yamux.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn native_swarm(
-    key: libp2p::identity::Keypair,
-) -> Result<Swarm<Behaviour>, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(libp2p::SwarmBuilder::with_existing_identity(key)
-        .with_tokio()
-        .with_tcp(libp2p::tcp::Config::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)?
-        .with_quic()
-        .with_behaviour(Behaviour::new)?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(std::time::Duration::from_secs(60)))
-        .build())
+/// Where the DHT keeps a pack's record: its folded name, so every spelling finds it.
+pub fn record_key(name: &str) -> kad::RecordKey {
+    kad::RecordKey::new(&[RECORD_PREFIX, &folded(name)].concat())
 }

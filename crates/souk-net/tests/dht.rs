@@ -1,105 +1,107 @@
-//! The DHT and gossip between real swarms on 127.0.0.1: a pack published on one peer is
-//! announced to the others and found by name through a third, checked, and its body
-//! fetched by hash; a forged record never comes back from a lookup.
+//! The DHT, gossip and index sync between real swarms on 127.0.0.1: a pack published on
+//! one peer is announced to the others, found by name through a third, checked, and its
+//! body fetched from a provider by hash; forged records are refused, cost their sender
+//! reputation and are never stored; a new peer syncs the whole index from another.
 #![cfg(not(target_arch = "wasm32"))]
+
+mod common;
 
 use std::time::Duration;
 
+use common::{Network, network, publish, serve, signed_demo_pack, start, within};
 use futures::StreamExt;
-use libp2p::Multiaddr;
-use libp2p::identity::Keypair;
+use libp2p::kad;
 use souk_core::record::PackRecord;
-use souk_net::node::{MemoryStore, NodeError, native_swarm};
-use souk_net::{Node, NodeEvent, NodeHandle};
+use souk_net::node::record_key;
+use souk_net::{MemoryStore, NodeError, NodeEvent, SearchRequest};
 
-async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} took over 30 s"))
-}
-
-async fn start(listen: bool) -> (NodeHandle, Option<Multiaddr>) {
-    let (node, handle) =
-        Node::new(native_swarm(Keypair::generate_ed25519()).unwrap(), MemoryStore::default());
-    tokio::spawn(node.run());
-    let addr = match listen {
-        true => {
-            Some(within("listening", handle.listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())).await.unwrap())
-        }
-        false => None,
-    };
-    (handle, addr)
-}
-
-/// Publishes, retrying while the routing table is still empty (identify has not yet told
-/// the publisher who speaks the DHT); at most 50 tries.
-async fn publish(node: &NodeHandle, record: &PackRecord, body: &[u8]) {
-    for _ in 0..50 {
-        match node.publish(record.clone(), body.to_vec()).await {
-            Ok(()) => return,
-            Err(NodeError::Publish(_)) => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(e) => panic!("publishing failed: {e}"),
-        }
-    }
-    panic!("publishing never reached a peer");
-}
-
-/// A listening bootstrap peer and two peers connected to it (the first listening too, so
-/// others can fetch from it). A node stops when its last handle goes, so tests bind
-/// `_bootstrap` to keep it running.
-struct Network {
-    _bootstrap: NodeHandle,
-    first: NodeHandle,
-    first_addr: Multiaddr,
-    second: NodeHandle,
-}
-
-async fn network() -> Network {
-    let (bootstrap, bootstrap_addr) = start(true).await;
-    let (first, first_addr) = start(true).await;
-    let (second, _) = start(false).await;
-    let bootstrap_addr = bootstrap_addr.unwrap();
-    within("dialing", first.dial(bootstrap_addr.clone())).await.unwrap();
-    within("dialing", second.dial(bootstrap_addr)).await.unwrap();
-    Network { _bootstrap: bootstrap, first, first_addr: first_addr.unwrap(), second }
-}
-
-fn signed_demo_pack(name: &str) -> (PackRecord, Vec<u8>) {
-    let pack = souk_pack::demo::packs().unwrap().into_iter().find(|p| p.version.name == name).unwrap();
-    (PackRecord::sign(pack.version, &[7; 32]).unwrap(), pack.body)
-}
+const ALICE: [u8; 32] = [7; 32];
+const MALLORY: [u8; 32] = [8; 32];
 
 #[tokio::test]
-async fn a_published_pack_is_found_by_name_and_fetched_by_hash() {
-    let Network { _bootstrap, first: publisher, first_addr: publisher_addr, second: reader } =
-        network().await;
-    let (record, body) = signed_demo_pack("rust-cli");
+async fn a_published_pack_is_found_by_name_and_fetched_from_a_provider() {
+    let Network { _bootstrap, first: publisher, second: reader, .. } = network().await;
+    let (record, body) = signed_demo_pack("rust-cli", &ALICE);
     within("publishing", publish(&publisher, &record, &body)).await;
 
     // Any spelling of the name finds it; the record is checked on the way.
     let found = within("looking up", reader.lookup("Rust_CLI")).await.unwrap();
     assert_eq!(found, record);
+    // The reader never dialed the publisher: the DHT names it as the body's provider.
     let hash = found.pack.content_hash.unwrap();
-    let peer = within("dialing", reader.dial(publisher_addr)).await.unwrap();
-    assert_eq!(within("fetching", reader.fetch(peer, hash)).await.unwrap(), body);
+    assert_eq!(within("finding providers", reader.providers(hash)).await.unwrap(), [publisher.peer_id()]);
+    assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap(), body);
 
     assert_eq!(
         within("looking up", reader.lookup("no-such-pack")).await,
         Err(NodeError::NotFound("no-such-pack".into()))
     );
+
+    // A second lookup of a name is answered by the cache, as was `fetch_any`'s providers.
+    within("looking up", reader.lookup("rust-cli")).await.unwrap();
+    let stats = reader.stats().await.unwrap();
+    assert_eq!(stats.cache.hot_hits, 2, "{stats:?}");
+    assert_eq!(stats.lookups.count, 2);
 }
 
 #[tokio::test]
-async fn a_forged_record_is_never_returned() {
-    let Network { _bootstrap, first: forger, second: reader, .. } = network().await;
+async fn search_falls_back_to_the_dht_for_a_name_the_index_lacks() {
+    let Network { _bootstrap, first: publisher, second: reader, .. } = network().await;
+    let (record, body) = signed_demo_pack("axum-service", &ALICE);
+    within("publishing", publish(&publisher, &record, &body)).await;
 
-    // Signed by one key, then claimed for another: the signature no longer matches.
-    let (mut forged, body) = signed_demo_pack("axum-service");
+    let request = SearchRequest { text: "axum-service".into(), ..SearchRequest::default() };
+    let page = within("searching", reader.search(request.clone())).await.unwrap();
+    assert_eq!(page.packs, [record.pack]);
+    // The record found is now in the reader's own index: the next search is local.
+    let page = within("searching", reader.search(request)).await.unwrap();
+    assert!(!page.from_network);
+    assert_eq!(page.packs[0].name, "axum-service");
+    assert_eq!(reader.stats().await.unwrap().searches.count, 2);
+}
+
+#[tokio::test]
+async fn forged_records_are_refused_and_cost_their_sender() {
+    let Network { _bootstrap: bootstrap, first, second: reader, .. } = network().await;
+    let bootstrap_addr = bootstrap.addresses().await.unwrap().remove(0);
+
+    // Signed by one key, then claimed for another: the signature no longer matches, and a
+    // Souk node refuses to publish it.
+    let (mut forged, body) = signed_demo_pack("axum-service", &MALLORY);
     forged.pack.publisher = Some([1; 32]);
-    within("publishing", publish(&forger, &forged, &body)).await;
+    assert!(matches!(first.publish(forged, body).await, Err(NodeError::Publish(_))));
 
+    // A hostile peer with its own Kademlia puts a forgery straight into the DHT: the peer
+    // that receives it refuses it, and the reader never gets it back.
+    let (record, _) = signed_demo_pack("axum-service", &MALLORY);
+    let mut bytes = record.encode();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    assert!(PackRecord::decode(&bytes).is_err());
+    let forger =
+        within("forging", put_raw(bootstrap_addr, kad::Record::new(record_key("axum-service"), bytes))).await;
     assert_eq!(
         within("looking up", reader.lookup("axum-service")).await,
         Err(NodeError::NotFound("axum-service".into()))
     );
+    let refused = bootstrap.stats().await.unwrap().refused;
+    assert!(refused >= 1, "the bootstrap peer refused {refused} records");
+    assert!(bootstrap.reputation(forger).await.unwrap().failures >= 1, "the forger lost reputation");
+    assert_eq!(bootstrap.stats().await.unwrap().packs, 0, "nothing of the forgery is kept");
+}
+
+#[tokio::test]
+async fn a_name_belongs_to_its_first_publisher() {
+    let Network { _bootstrap: bootstrap, first: owner, second: squatter, .. } = network().await;
+    let (record, body) = signed_demo_pack("rust-ci", &ALICE);
+    within("publishing", publish(&owner, &record, &body)).await;
+    within("syncing", squatter.sync_index(bootstrap.peer_id())).await.unwrap();
+
+    // The squatter's node knows the owner now, and refuses to publish the name under
+    // another key.
+    let (squatted, body) = signed_demo_pack("rust-ci", &MALLORY);
+    let refused = squatter.publish(squatted, body).await;
+    assert!(matches!(&refused, Err(NodeError::Publish(why)) if why.contains("belongs to another publisher")));
 }
 
 #[tokio::test]
@@ -107,16 +109,87 @@ async fn a_published_pack_is_announced_to_the_other_peers() {
     let Network { _bootstrap, first: publisher, second: listener, .. } = network().await;
     let mut events = listener.events().await.unwrap();
 
-    let (record, body) = signed_demo_pack("dockerfile-rust");
+    let (record, body) = signed_demo_pack("dockerfile-rust", &ALICE);
     // Gossip meshes form on heartbeats: announce until the listener hears it, at most 30 times.
     for _ in 0..30 {
         within("publishing", publish(&publisher, &record, &body)).await;
-        if let Ok(Some(NodeEvent::Announced(heard))) =
-            tokio::time::timeout(Duration::from_millis(500), events.next()).await
-        {
-            assert_eq!(*heard, record);
-            return;
+        let deadline = tokio::time::sleep(Duration::from_millis(500));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(NodeEvent::Announced(heard)) => {
+                        assert_eq!(*heard, record);
+                        return;
+                    }
+                    Some(_) => continue,
+                    None => panic!("the node stopped"),
+                },
+                _ = &mut deadline => break,
+            }
         }
     }
     panic!("the announcement never arrived");
+}
+
+#[tokio::test]
+async fn a_new_peer_syncs_the_whole_index_then_only_what_is_new() {
+    let (source, addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
+    let packs = souk_pack::demo::packs().unwrap();
+    for pack in &packs {
+        let record = PackRecord::sign(pack.version.clone(), &ALICE).unwrap();
+        assert_eq!(source.publish(record, pack.body.clone()).await, Ok(0));
+    }
+
+    let reader = start(MemoryStore::default()).await;
+    let peer = within("dialing", reader.dial(addr)).await.unwrap();
+    let report = within("syncing", reader.sync_index(peer)).await.unwrap();
+    assert_eq!((report.accepted, report.refused), (packs.len(), 0));
+    let digest = |index: &souk_core::Index| index.to_snapshot();
+    assert_eq!(reader.read(digest).await.unwrap(), source.read(digest).await.unwrap());
+
+    // Nothing new: nothing fetched. One new version: only it.
+    let again = within("syncing", reader.sync_index(peer)).await.unwrap();
+    assert_eq!((again.base_bytes, again.accepted), (0, 0));
+    let mut newer = packs[0].version.clone();
+    newer.version = "9.0.0".parse().unwrap();
+    source.publish(PackRecord::sign(newer, &ALICE).unwrap(), packs[0].body.clone()).await.unwrap();
+    let again = within("syncing", reader.sync_index(peer)).await.unwrap();
+    // (Gossip may have brought the new version first; then the sync has nothing new.)
+    assert_eq!((again.base_bytes, again.seq), (0, packs.len() as u64 + 1));
+    let name = packs[0].version.name.clone();
+    let latest = reader.read(move |index| index.latest(&name).map(|p| p.version().to_owned())).await;
+    assert_eq!(latest.unwrap().as_deref(), Some("9.0.0"));
+}
+
+/// A hostile peer: a bare Kademlia speaking Souk's protocol and none of its rules, which
+/// puts `record` to the peer at `to` and waits until the put is done; answers its peer id.
+async fn put_raw(to: libp2p::Multiaddr, record: kad::Record) -> libp2p::PeerId {
+    use libp2p::swarm::SwarmEvent;
+    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(Default::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|key| {
+            let id = key.public().to_peer_id();
+            let config = kad::Config::new(souk_net::behaviour::KAD_PROTOCOL);
+            kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config)
+        })
+        .unwrap()
+        .build();
+    swarm.dial(to.clone()).unwrap();
+    loop {
+        match swarm.select_next_some().await {
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                swarm.behaviour_mut().add_address(&peer_id, to.clone());
+                swarm.behaviour_mut().put_record(record.clone(), kad::Quorum::One).unwrap();
+            }
+            SwarmEvent::Behaviour(kad::Event::OutboundQueryProgressed {
+                result: kad::QueryResult::PutRecord(_),
+                step,
+                ..
+            }) if step.last => return *swarm.local_peer_id(),
+            _ => {}
+        }
+    }
 }

@@ -2,42 +2,49 @@
 //! comes back checked against its hash, and lying or flooding peers are refused.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::time::Duration;
+mod common;
 
-use libp2p::identity::Keypair;
+use common::{serve, start, within};
 use libp2p::{Multiaddr, PeerId};
 use souk_core::Digest;
+use souk_core::record::PackRecord;
+use souk_core::reputation::PeerRecord;
 use souk_net::fetch::{FetchError, MAX_BODY_LEN};
-use souk_net::node::{MemoryStore, NodeError, native_swarm};
-use souk_net::{Node, NodeHandle, Store};
+use souk_net::store::Base;
+use souk_net::{MemoryStore, NodeError, NodeHandle, Store, StoreError};
 
-/// Every network step is bounded, so a broken network fails the test instead of hanging it.
-async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(20), f).await.unwrap_or_else(|_| panic!("{what} took over 20 s"))
-}
-
-fn start(store: impl Store) -> NodeHandle {
-    let (node, handle) = Node::new(native_swarm(Keypair::generate_ed25519()).unwrap(), store);
-    tokio::spawn(node.run());
-    handle
-}
-
-/// A peer that serves `answer` whatever it is asked for.
-struct Liar(Vec<u8>);
+/// A peer that serves its one answer whatever it is asked for, and keeps the rest honestly.
+struct Liar(Vec<u8>, MemoryStore);
 
 impl Store for Liar {
-    fn body(&self, _: &Digest) -> Option<Vec<u8>> {
-        Some(self.0.clone())
+    fn body(&self, _: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(Some(self.0.clone()))
     }
-    fn put_body(&mut self, _: Vec<u8>) -> Digest {
-        [0; 32]
+    fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
+        self.1.put_body(body)
+    }
+    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
+        self.1.records()
+    }
+    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
+        self.1.put_record(record)
+    }
+    fn base(&self) -> Result<Option<Base>, StoreError> {
+        self.1.base()
+    }
+    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
+        self.1.put_base(snapshot, seq)
+    }
+    fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
+        self.1.reputation()
+    }
+    fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {
+        self.1.put_reputation(peer, record)
     }
 }
 
-async fn serve(store: impl Store, listen: &str) -> (NodeHandle, Multiaddr) {
-    let node = start(store);
-    let addr = within("listening", node.listen(listen.parse().unwrap())).await.unwrap();
-    (node, addr)
+fn liar(answer: &[u8]) -> Liar {
+    Liar(answer.to_vec(), MemoryStore::default())
 }
 
 async fn connect(from: &NodeHandle, to: &NodeHandle, addr: Multiaddr) -> PeerId {
@@ -52,7 +59,7 @@ async fn fetches_bodies(listen: &str) {
     let hash = server.put_body(pack.body.clone()).await.unwrap();
     assert_eq!(Some(hash), pack.version.content_hash);
 
-    let client = start(MemoryStore::default());
+    let client = start(MemoryStore::default()).await;
     let peer = connect(&client, &server, addr).await;
     assert_eq!(within("fetching", client.fetch(peer, hash)).await.unwrap(), pack.body);
     assert_eq!(
@@ -73,8 +80,8 @@ async fn fetches_a_body_by_its_hash_over_quic() {
 
 #[tokio::test]
 async fn a_lying_peer_is_caught_by_the_hash() {
-    let (liar, addr) = serve(Liar(b"not the body you asked for".to_vec()), "/ip4/127.0.0.1/tcp/0").await;
-    let client = start(MemoryStore::default());
+    let (liar, addr) = serve(liar(b"not the body you asked for"), "/ip4/127.0.0.1/tcp/0").await;
+    let client = start(MemoryStore::default()).await;
     let peer = connect(&client, &liar, addr).await;
     assert_eq!(
         within("fetching", client.fetch(peer, [1; 32])).await,
@@ -84,9 +91,9 @@ async fn a_lying_peer_is_caught_by_the_hash() {
 
 #[tokio::test]
 async fn an_oversized_body_is_refused_and_the_node_lives_on() {
-    let flood = vec![7u8; MAX_BODY_LEN as usize + 1];
-    let (flooder, addr) = serve(Liar(flood), "/ip4/127.0.0.1/tcp/0").await;
-    let client = start(MemoryStore::default());
+    let flood = vec![7u8; MAX_BODY_LEN + 1];
+    let (flooder, addr) = serve(liar(&flood), "/ip4/127.0.0.1/tcp/0").await;
+    let client = start(MemoryStore::default()).await;
     let peer = connect(&client, &flooder, addr).await;
     let result = within("fetching", client.fetch(peer, [1; 32])).await;
     assert!(matches!(result, Err(NodeError::Fetch(FetchError::Network(_)))), "{result:?}");
@@ -101,8 +108,8 @@ async fn the_best_peer_serves_and_a_liar_is_passed_over() {
     let hash = souk_core::body::content_hash(&body);
     let (honest, honest_addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
     honest.put_body(body.clone()).await.unwrap();
-    let (liar, liar_addr) = serve(Liar(b"a forgery".to_vec()), "/ip4/127.0.0.1/tcp/0").await;
-    let client = start(MemoryStore::default());
+    let (liar, liar_addr) = serve(liar(b"a forgery"), "/ip4/127.0.0.1/tcp/0").await;
+    let client = start(MemoryStore::default()).await;
     let honest_peer = connect(&client, &honest, honest_addr).await;
     let liar_peer = connect(&client, &liar, liar_addr).await;
 

@@ -144,10 +144,20 @@ impl PackRecord {
             content_hash: Some(content_hash),
         };
         check_rules(&pack)?;
-        let key = VerifyingKey::from_bytes(&publisher).map_err(|_| RecordError::BadKey)?;
-        key.verify(&bytes[..signed_len], &Signature::from_bytes(&signature))
-            .map_err(|_| RecordError::BadSignature)?;
+        check_signature(&publisher, &bytes[..signed_len], &signature)?;
         Ok(PackRecord { pack, signature })
+    }
+
+    /// Checks a record made in memory as [`PackRecord::decode`] checks one read from bytes:
+    /// the size limit, every manifest rule and the signature.
+    pub fn verify(&self) -> Result<(), RecordError> {
+        check_rules(&self.pack)?;
+        let signed = signed_bytes(&self.pack)?;
+        if signed.len() + self.signature.len() > MAX_RECORD_LEN {
+            return Err(RecordError::TooLarge(signed.len() + self.signature.len()));
+        }
+        let publisher = self.pack.publisher.ok_or(RecordError::BadKey)?;
+        check_signature(&publisher, &signed, &self.signature)
     }
 
     /// The registry's rules: the name is free or this publisher's, and this version is new
@@ -168,6 +178,11 @@ impl PackRecord {
             _ => Ok(()),
         }
     }
+}
+
+fn check_signature(publisher: &[u8; 32], signed: &[u8], signature: &[u8; 64]) -> Result<(), RecordError> {
+    let key = VerifyingKey::from_bytes(publisher).map_err(|_| RecordError::BadKey)?;
+    key.verify(signed, &Signature::from_bytes(signature)).map_err(|_| RecordError::BadSignature)
 }
 
 /// Every manifest rule, plus the hash a record must carry.

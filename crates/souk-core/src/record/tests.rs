@@ -89,3 +89,18 @@ fn a_name_belongs_to_its_first_publisher_and_versions_never_change() {
         "rust-cli 1.0.0 is already published with different contents"
     );
 }
+
+#[test]
+fn verify_checks_a_record_made_in_memory_as_decode_does() {
+    let record = PackRecord::sign(pack("1.0.0", 7), &ALICE).unwrap();
+    assert_eq!(record.verify(), Ok(()));
+    let mut claimed = record.clone();
+    claimed.pack.publisher = Some(SigningKey::from_bytes(&MALLORY).verifying_key().to_bytes());
+    assert_eq!(claimed.verify(), Err(RecordError::BadSignature));
+    let mut huge = record.clone();
+    huge.pack.description = "x".repeat(70_000);
+    assert!(huge.verify().is_err());
+    let mut unsigned = record;
+    unsigned.pack.publisher = None;
+    assert_eq!(unsigned.verify(), Err(RecordError::BadKey));
+}

@@ -1,0 +1,317 @@
+//! [`NodeHandle`]: how callers talk to a running [`crate::Node`]. Each call is a message to
+//! the node's task and an answer back; calls made of several network steps (bootstrap,
+//! index sync, search with its DHT fallback) are written here as plain async code over the
+//! single steps, so the task itself stays a simple event loop.
+
+use futures::channel::{mpsc, oneshot};
+use futures::{SinkExt, StreamExt, future};
+use libp2p::{Multiaddr, PeerId};
+use souk_core::catalog::chunk_matches;
+use souk_core::name::check_name;
+use souk_core::record::PackRecord;
+use souk_core::reputation::PeerRecord;
+use souk_core::search::{Filters, Query, Sort};
+use souk_core::{Digest, Index, PackVersion};
+use web_time::Instant;
+
+use crate::node::{Command, Cursor, Metric, NodeError, NodeEvent, PeerInfo, Stats};
+use crate::sync::{SyncRequest, SyncResponse};
+
+/// How many base chunks are fetched at once during a sync.
+const PARALLEL_CHUNKS: usize = 8;
+
+/// Talks to a running [`crate::Node`].
+#[derive(Clone)]
+pub struct NodeHandle {
+    pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) peer_id: PeerId,
+}
+
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle").field("peer_id", &self.peer_id).finish_non_exhaustive()
+    }
+}
+
+/// A search, owned so it can travel to the node's task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub text: String,
+    pub tag: Option<String>,
+    pub category: Option<String>,
+    pub author: Option<String>,
+    pub license: Option<String>,
+    pub sort: Sort,
+    pub offset: usize,
+    /// 0 means the default page size (20).
+    pub limit: usize,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchPage {
+    /// How many packs matched in all.
+    pub total: usize,
+    pub packs: Vec<PackVersion>,
+    /// Whether the answer came from the DHT because the local index lacked the name.
+    pub from_network: bool,
+}
+
+/// What a sync brought.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Bytes of base snapshot fetched (0 when this peer already had that base).
+    pub base_bytes: usize,
+    /// Records new to this peer.
+    pub accepted: usize,
+    /// Records refused (bad signature, broken rules); each counted against the peer.
+    pub refused: usize,
+    /// The peer's sequence number this peer has now reached.
+    pub seq: u64,
+}
+
+impl NodeHandle {
+    pub fn peer_id(&self) -> PeerId {
+        self.peer_id
+    }
+
+    /// Starts listening on `addr`; answers the first address it listens on.
+    pub async fn listen(&self, addr: Multiaddr) -> Result<Multiaddr, NodeError> {
+        self.ask(|tx| Command::Listen(addr, tx)).await?
+    }
+
+    /// Where this node can be dialed: every address it listens on.
+    pub async fn addresses(&self) -> Result<Vec<Multiaddr>, NodeError> {
+        self.ask(Command::Addresses).await
+    }
+
+    /// Connects to `addr`; answers the peer that answered.
+    pub async fn dial(&self, addr: Multiaddr) -> Result<PeerId, NodeError> {
+        self.ask(|tx| Command::Dial(addr, tx)).await?
+    }
+
+    /// Dials every bootstrap peer at once, then walks the DHT from them to fill the routing
+    /// table. Answers each dial's outcome, in the order given; it fails only if none connected.
+    pub async fn bootstrap(
+        &self,
+        addrs: Vec<Multiaddr>,
+    ) -> Result<Vec<Result<PeerId, NodeError>>, NodeError> {
+        let dialed = future::join_all(addrs.into_iter().map(|addr| self.dial(addr))).await;
+        if !dialed.iter().any(Result::is_ok) {
+            return Err(dialed.into_iter().find_map(Result::err).unwrap_or(NodeError::NoPeers));
+        }
+        self.ask(Command::Bootstrap).await?;
+        Ok(dialed)
+    }
+
+    /// Fetches the body with `hash` from `peer`, checked against the hash.
+    pub async fn fetch(&self, peer: PeerId, hash: Digest) -> Result<Vec<u8>, NodeError> {
+        self.fetch_best(vec![peer], hash).await.map(|(_, body)| body)
+    }
+
+    /// Fetches the body with `hash` from the best of `peers` by reputation, trying the next
+    /// when one fails; answers who served it. Every attempt teaches the reputation.
+    pub async fn fetch_best(&self, peers: Vec<PeerId>, hash: Digest) -> Result<(PeerId, Vec<u8>), NodeError> {
+        self.ask(|tx| Command::Fetch(peers, hash, tx)).await?
+    }
+
+    /// Fetches the body with `hash` from whoever provides it (this node first, if it holds
+    /// it), and keeps it.
+    pub async fn fetch_any(&self, hash: Digest) -> Result<Vec<u8>, NodeError> {
+        if let Some(body) = self.ask(|tx| Command::Body(hash, tx)).await?? {
+            return Ok(body);
+        }
+        let providers = self.providers(hash).await?;
+        let (_, body) = self.fetch_best(providers, hash).await?;
+        self.put_body(body.clone()).await?;
+        Ok(body)
+    }
+
+    /// The peers the DHT lists as holding the body with `hash` (through the lookup cache).
+    pub async fn providers(&self, hash: Digest) -> Result<Vec<PeerId>, NodeError> {
+        self.ask(|tx| Command::Providers(hash, tx)).await?
+    }
+
+    /// What this node has learned of `peer` from fetching and syncing.
+    pub async fn reputation(&self, peer: PeerId) -> Result<PeerRecord, NodeError> {
+        self.ask(|tx| Command::Reputation(peer, tx)).await
+    }
+
+    /// Publishes a signed record with its body: checks it against the registry rules, keeps
+    /// and serves the body, puts the record in the DHT under the pack's name and this node
+    /// as a provider of the body, and announces it. Answers how many peers took the record
+    /// into the DHT (0 with no peers yet: the pack is still published here, and syncs out).
+    pub async fn publish(&self, record: PackRecord, body: Vec<u8>) -> Result<usize, NodeError> {
+        self.ask(|tx| Command::Publish(Box::new(record), body, tx)).await?
+    }
+
+    /// The newest record the DHT holds for `name` (through the lookup cache), checked:
+    /// signature, rules, name, and the name's owner as this node's index knows it.
+    pub async fn lookup(&self, name: &str) -> Result<PackRecord, NodeError> {
+        self.ask(|tx| Command::Lookup(name.to_owned(), tx)).await?
+    }
+
+    /// Searches the local index; a query that is a pack name the index lacks is looked up
+    /// in the DHT instead.
+    pub async fn search(&self, request: SearchRequest) -> Result<SearchPage, NodeError> {
+        let started = Instant::now();
+        let page = self.read(move |index| local_search(index, &request)).await?;
+        let page = match page {
+            Err(name) => match self.lookup(&name).await {
+                Ok(record) => SearchPage { total: 1, packs: vec![record.pack], from_network: true },
+                Err(NodeError::NotFound(_)) => SearchPage::default(),
+                Err(e) => return Err(e),
+            },
+            Ok(page) => page,
+        };
+        self.observe(Metric::Search, started).await?;
+        Ok(page)
+    }
+
+    /// Runs `f` on the node's current index (the catalog, kept up to date).
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Index) -> R + Send + 'static,
+    ) -> Result<R, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        let read = Box::new(move |index: &Index| drop(tx.send(f(index))));
+        self.send(Command::Read(read)).await?;
+        rx.await.map_err(|_| NodeError::Stopped)
+    }
+
+    /// Brings this node's index up to date from `peer`: the base snapshot in checked chunks
+    /// when this node lacks it, then every record after what it already has from `peer`.
+    pub async fn sync_index(&self, peer: PeerId) -> Result<SyncReport, NodeError> {
+        let SyncResponse::Head { epoch, head } = self.sync_request(peer, SyncRequest::Head).await? else {
+            return Err(self.sync_failed(peer, "the peer did not answer with its head").await);
+        };
+        let (cursor, own_chunks) = self.ask(|tx| Command::SyncState(peer, tx)).await?;
+        let mut report = SyncReport::default();
+        let mut seq = match cursor {
+            Some(c) if c.epoch == epoch && c.chunks == head.chunks && c.seq <= head.seq => c.seq,
+            _ => {
+                if own_chunks != head.chunks {
+                    let snapshot = self.fetch_base(peer, &head.chunks).await?;
+                    report.base_bytes = snapshot.len();
+                    self.ask(|tx| Command::Rebase(peer, snapshot, head.base_seq, tx)).await??;
+                }
+                head.base_seq
+            }
+        };
+        loop {
+            match self.sync_request(peer, SyncRequest::Since(seq)).await? {
+                SyncResponse::Records { records, more } => {
+                    seq += records.len() as u64;
+                    let (accepted, refused) = self.ask(|tx| Command::Accept(peer, records, tx)).await?;
+                    report.accepted += accepted;
+                    report.refused += refused;
+                    if !more || seq >= head.seq {
+                        break;
+                    }
+                }
+                SyncResponse::Rebase => return Err(NodeError::Sync("the peer renumbered its index".into())),
+                _ => {
+                    return Err(self
+                        .sync_failed(peer, "the peer answered records with something else")
+                        .await);
+                }
+            }
+        }
+        report.seq = seq;
+        self.send(Command::Synced(peer, Cursor { epoch, chunks: head.chunks, seq })).await?;
+        Ok(report)
+    }
+
+    /// The base snapshot, its chunks fetched a few at a time, each checked against its hash.
+    async fn fetch_base(&self, peer: PeerId, chunks: &[Digest]) -> Result<Vec<u8>, NodeError> {
+        let fetched: Vec<_> = futures::stream::iter(chunks)
+            .map(|hash| async move { (hash, self.sync_request(peer, SyncRequest::Chunk(*hash)).await) })
+            .buffered(PARALLEL_CHUNKS)
+            .collect()
+            .await;
+        let mut snapshot = Vec::new();
+        for (hash, response) in fetched {
+            match response? {
+                SyncResponse::Chunk(bytes) if chunk_matches(hash, &bytes) => {
+                    snapshot.extend_from_slice(&bytes)
+                }
+                _ => {
+                    return Err(self
+                        .sync_failed(peer, "the peer sent a chunk that is not the one asked for")
+                        .await);
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Counts a broken answer against `peer`; answers the error to return.
+    async fn sync_failed(&self, peer: PeerId, why: &str) -> NodeError {
+        let _ = self.send(Command::Misbehaved(peer, why.to_owned())).await;
+        NodeError::Sync(why.to_owned())
+    }
+
+    async fn sync_request(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, NodeError> {
+        self.ask(|tx| Command::Sync(peer, request, tx)).await?
+    }
+
+    /// The peers connected now, with what this node has learned of each.
+    pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
+        self.ask(Command::Peers).await
+    }
+
+    pub async fn stats(&self) -> Result<Stats, NodeError> {
+        self.ask(Command::Stats).await
+    }
+
+    /// Counts one `metric` that took from `started` until now.
+    pub async fn observe(&self, metric: Metric, started: Instant) -> Result<(), NodeError> {
+        self.send(Command::Observe(metric, started.elapsed())).await
+    }
+
+    /// Events from now on, until the receiver is dropped.
+    pub async fn events(&self) -> Result<mpsc::UnboundedReceiver<NodeEvent>, NodeError> {
+        let (tx, rx) = mpsc::unbounded();
+        self.send(Command::Subscribe(tx)).await?;
+        Ok(rx)
+    }
+
+    /// Keeps `body` to serve it; answers its content hash.
+    pub async fn put_body(&self, body: Vec<u8>) -> Result<Digest, NodeError> {
+        self.ask(|tx| Command::PutBody(body, tx)).await?
+    }
+
+    async fn send(&self, command: Command) -> Result<(), NodeError> {
+        self.commands.clone().send(command).await.map_err(|_| NodeError::Stopped)
+    }
+
+    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(command(tx)).await?;
+        rx.await.map_err(|_| NodeError::Stopped)
+    }
+}
+
+/// A page from the local index, or the name to look up in the DHT when the index has no
+/// match and the query is a valid pack name.
+fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, String> {
+    let query = Query {
+        text: &request.text,
+        filters: Filters {
+            tag: request.tag.as_deref(),
+            category: request.category.as_deref(),
+            author: request.author.as_deref(),
+            license: request.license.as_deref(),
+        },
+        sort: request.sort,
+        offset: request.offset,
+        limit: if request.limit == 0 { Query::new("").limit } else { request.limit },
+    };
+    let results = souk_core::search::search(index, &query);
+    let text = request.text.trim();
+    if results.total == 0 && check_name(text).is_ok() {
+        return Err(text.to_owned());
+    }
+    let packs = results.hits.iter().filter_map(|hit| index.get(hit.record).to_version().ok()).collect();
+    Ok(SearchPage { total: results.total, packs, from_network: false })
+}

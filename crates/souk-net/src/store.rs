@@ -1,0 +1,83 @@
+//! What a peer keeps: pack bodies by content hash, every record it accepted, the base of
+//! its catalog and what it learned of other peers. The node writes through on every change,
+//! so a peer that stops loses nothing; each shell brings its own [`Store`] (redb natively,
+//! IndexedDB in a tab), and [`MemoryStore`] serves tests and short-lived peers.
+
+use std::collections::{BTreeMap, HashMap};
+
+use libp2p::PeerId;
+use souk_core::Digest;
+use souk_core::body::content_hash;
+use souk_core::record::PackRecord;
+use souk_core::reputation::PeerRecord;
+
+/// A store that could not read or write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("storage failed: {0}")]
+pub struct StoreError(pub String);
+
+/// A catalog base: an index snapshot and the sequence number it reaches.
+pub type Base = (Vec<u8>, u64);
+
+pub trait Store: Send + 'static {
+    fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Keeps `body`; answers its content hash.
+    fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError>;
+    /// Every record kept, in any order.
+    fn records(&self) -> Result<Vec<PackRecord>, StoreError>;
+    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError>;
+    fn base(&self) -> Result<Option<Base>, StoreError>;
+    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError>;
+    fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError>;
+    fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError>;
+}
+
+/// A [`Store`] in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    bodies: HashMap<Digest, Vec<u8>>,
+    /// By name and version, so a record kept twice is kept once.
+    records: BTreeMap<(String, String), PackRecord>,
+    base: Option<Base>,
+    reputation: HashMap<PeerId, PeerRecord>,
+}
+
+impl Store for MemoryStore {
+    fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.bodies.get(hash).cloned())
+    }
+
+    fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
+        let hash = content_hash(&body);
+        self.bodies.insert(hash, body);
+        Ok(hash)
+    }
+
+    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
+        Ok(self.records.values().cloned().collect())
+    }
+
+    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
+        let key = (record.pack.name.clone(), record.pack.version.to_string());
+        self.records.insert(key, record.clone());
+        Ok(())
+    }
+
+    fn base(&self) -> Result<Option<Base>, StoreError> {
+        Ok(self.base.clone())
+    }
+
+    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
+        self.base = Some((snapshot.to_vec(), seq));
+        Ok(())
+    }
+
+    fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
+        Ok(self.reputation.iter().map(|(p, r)| (*p, *r)).collect())
+    }
+
+    fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {
+        self.reputation.insert(*peer, *record);
+        Ok(())
+    }
+}
