@@ -6,7 +6,7 @@ use std::time::Duration;
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::identity::Keypair;
 use libp2p::{Swarm, Transport, noise, tcp, yamux};
-use libp2p_webrtc::tokio::Certificate;
+pub use libp2p_webrtc::tokio::Certificate;
 
 use crate::behaviour::{Behaviour, Role};
 

@@ -5,3 +5,4 @@
 pub mod fsutil;
 pub mod import;
 pub mod lockfile;
+pub mod store;

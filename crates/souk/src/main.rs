@@ -3,8 +3,10 @@
 //! This binary only parses arguments, reads and writes files, and prints: every decision
 //! is made in `souk-core` and `souk-pack`, which the browser peer shares.
 
+mod metrics;
 mod output;
 mod pack;
+mod relay;
 mod resolve;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +59,8 @@ enum Command {
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Run a relay: a bootstrap and circuit-relay node that serves the marketplace page.
+    Relay(relay::RelayArgs),
 }
 
 /// The shapes `souk resolve` writes.
@@ -176,6 +180,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::Pack { dir, out } => pack::pack(&dir, out.as_deref()),
         Command::Resolve { registry, manifest, format, out } => {
             resolve::run(registry.as_deref(), &manifest, format, out.as_deref())
+        }
+        Command::Relay(args) => {
+            // libp2p-webrtc's DTLS needs one process-wide crypto provider, and both ring
+            // and aws-lc-rs are in the build: name ring before anything uses TLS.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            tokio::runtime::Runtime::new()?.block_on(relay::run(args))
         }
         Command::Index(IndexCommand::Import { file, out, format }) => {
             let format = match format {

@@ -1,0 +1,218 @@
+//! `souk relay`: a bootstrap and circuit-relay node that also serves the marketplace page.
+//!
+//! It listens on TCP, QUIC-v1, WebSocket and WebRTC-direct, keeps everything in a redb file
+//! under `--data`, joins the relays given by `--bootstrap`, and on its first start publishes
+//! the embedded demo registry under its own key (names other relays already hold are left
+//! to them). It prints every dialable address and then `ready`. Over HTTP it serves the
+//! page, `GET /bootstrap` (its peer id and addresses, which the page dials) and
+//! `GET /metrics` (Prometheus text). SIGINT or SIGTERM stop it; every write was committed
+//! as it happened, so nothing is lost.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use libp2p::Multiaddr;
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use serde::Serialize;
+use souk::store::RedbStore;
+use souk_core::record::PackRecord;
+use souk_net::transport::{Certificate, native_swarm, new_certificate};
+use souk_net::{Node, NodeHandle, Role, Store};
+use tower_http::services::ServeDir;
+use tracing::{info, warn};
+
+use crate::metrics;
+
+/// The addresses a relay listens on unless told otherwise.
+pub const DEFAULT_LISTEN: [&str; 4] = [
+    "/ip4/0.0.0.0/tcp/4001",
+    "/ip4/0.0.0.0/udp/4001/quic-v1",
+    "/ip4/0.0.0.0/tcp/4002/ws",
+    "/ip4/0.0.0.0/udp/4003/webrtc-direct",
+];
+
+#[derive(Debug, clap::Args)]
+pub struct RelayArgs {
+    /// Where the relay keeps its database (records, bodies, keys, reputation).
+    #[arg(long, value_name = "DIR", default_value = "souk-relay")]
+    data: PathBuf,
+    /// An address to listen on (repeatable; default: TCP 4001, QUIC 4001, WebSocket 4002
+    /// and WebRTC-direct 4003 on every interface).
+    #[arg(long, value_name = "MULTIADDR")]
+    listen: Vec<Multiaddr>,
+    /// Another relay to join, with its /p2p/ peer id (repeatable).
+    #[arg(long, value_name = "MULTIADDR")]
+    bootstrap: Vec<Multiaddr>,
+    /// Where to serve the page, /bootstrap and /metrics.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+    /// The page to serve (built by `cargo xtask build-wasm`).
+    #[arg(long, value_name = "DIR", default_value = "web")]
+    web: PathBuf,
+}
+
+/// What `GET /bootstrap` answers.
+#[derive(Debug, Serialize)]
+struct Bootstrap {
+    peer_id: String,
+    /// Full multiaddrs, `/p2p/<peer id>` included, browser-dialable ones first.
+    addrs: Vec<String>,
+}
+
+pub async fn run(args: RelayArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
+    let store = RedbStore::open(&args.data.join("souk.redb"))?;
+    let key = identity(&store)?;
+    let certificate = certificate(&store)?;
+    let first_start = store.records()?.is_empty();
+
+    let swarm = native_swarm(key.clone(), Role::Relay, certificate).await.map_err(|e| anyhow::anyhow!(e))?;
+    let (node, handle) = Node::new(swarm, store)?;
+    let node = tokio::spawn(node.run());
+
+    let listen = match args.listen.is_empty() {
+        true => DEFAULT_LISTEN.iter().map(|a| a.parse().expect("a valid default address")).collect(),
+        false => args.listen,
+    };
+    for addr in listen {
+        handle.listen(addr.clone()).await.with_context(|| format!("cannot listen on {addr}"))?;
+    }
+    if !args.bootstrap.is_empty() {
+        join(&handle, args.bootstrap).await?;
+    }
+    if first_start {
+        seed(&handle, &key).await?;
+    }
+
+    let http = tokio::net::TcpListener::bind(args.http)
+        .await
+        .with_context(|| format!("cannot serve on {}", args.http))?;
+    let app = Router::new()
+        .route("/bootstrap", get(bootstrap))
+        .route("/metrics", get(metrics_text))
+        .fallback_service(ServeDir::new(&args.web))
+        .with_state(handle.clone());
+    for addr in dialable(&handle).await? {
+        println!("{addr}");
+    }
+    println!("http://{}", http.local_addr()?);
+    println!("ready");
+    info!(web = %args.web.display(), "serving");
+
+    axum::serve(http, app).with_graceful_shutdown(stopped()).await?;
+    drop(handle);
+    node.await?;
+    info!("stopped");
+    Ok(())
+}
+
+/// Joins other relays: dials them all at once, then syncs the index from each.
+async fn join(handle: &NodeHandle, bootstrap: Vec<Multiaddr>) -> Result<()> {
+    let dialed = handle.bootstrap(bootstrap.clone()).await.context("cannot reach any bootstrap relay")?;
+    for (addr, result) in bootstrap.iter().zip(dialed) {
+        match result {
+            Ok(peer) => match handle.sync_index(peer).await {
+                Ok(report) => info!(%addr, accepted = report.accepted, "synced the index"),
+                Err(e) => warn!(%addr, error = %e, "cannot sync the index"),
+            },
+            Err(e) => warn!(%addr, error = %e, "cannot reach a bootstrap relay"),
+        }
+    }
+    Ok(())
+}
+
+/// Publishes the embedded demo registry under this relay's key, except packs whose names
+/// the network already gave to another publisher.
+async fn seed(handle: &NodeHandle, key: &Keypair) -> Result<()> {
+    let secret: [u8; 32] = key
+        .clone()
+        .try_into_ed25519()
+        .context("the relay's key is not ed25519")?
+        .secret()
+        .as_ref()
+        .try_into()
+        .context("an ed25519 secret is 32 bytes")?;
+    let (mut published, mut taken) = (0, 0);
+    for pack in souk_pack::demo::packs()? {
+        let record = PackRecord::sign(pack.version, &secret)?;
+        match handle.publish(record, pack.body).await {
+            Ok(_) => published += 1,
+            Err(e) => {
+                taken += 1;
+                info!(error = %e, "demo pack left to the network");
+            }
+        }
+    }
+    info!(published, taken, "seeded the demo registry");
+    Ok(())
+}
+
+/// The addresses to give out, with the peer id: WebRTC-direct and WebSocket first (what a
+/// browser dials), loopback and unspecified ones last.
+async fn dialable(handle: &NodeHandle) -> Result<Vec<Multiaddr>> {
+    let peer = handle.peer_id();
+    let mut addrs: Vec<Multiaddr> =
+        handle.addresses().await?.into_iter().map(|a| a.with_p2p(peer).unwrap_or_else(|a| a)).collect();
+    let browser_first = |a: &Multiaddr| {
+        !a.iter().any(|p| matches!(p, Protocol::WebRTCDirect | Protocol::Ws(_) | Protocol::Wss(_)))
+    };
+    addrs.sort_by_key(|a| (browser_first(a), a.to_string()));
+    addrs.dedup();
+    Ok(addrs)
+}
+
+async fn bootstrap(State(handle): State<NodeHandle>) -> Result<axum::Json<Bootstrap>, String> {
+    let addrs = dialable(&handle).await.map_err(|e| e.to_string())?;
+    Ok(axum::Json(Bootstrap {
+        peer_id: handle.peer_id().to_string(),
+        addrs: addrs.iter().map(ToString::to_string).collect(),
+    }))
+}
+
+async fn metrics_text(State(handle): State<NodeHandle>) -> Result<String, String> {
+    let stats = handle.stats().await.map_err(|e| e.to_string())?;
+    Ok(metrics::render(&stats))
+}
+
+/// The relay's identity, made on first start and kept in the database.
+fn identity(store: &RedbStore) -> Result<Keypair> {
+    if let Some(bytes) = store.meta("identity")? {
+        return Keypair::from_protobuf_encoding(&bytes).context("the stored identity key is corrupt");
+    }
+    let key = Keypair::generate_ed25519();
+    store.put_meta("identity", &key.to_protobuf_encoding()?)?;
+    Ok(key)
+}
+
+/// The WebRTC-direct certificate, kept so the `/certhash` in the relay's address stays valid.
+fn certificate(store: &RedbStore) -> Result<Certificate> {
+    if let Some(pem) = store.meta("webrtc-certificate")? {
+        let pem = String::from_utf8(pem).context("the stored certificate is not text")?;
+        return Certificate::from_pem(&pem).context("the stored certificate is corrupt");
+    }
+    let certificate = new_certificate().map_err(|e| anyhow::anyhow!(e))?;
+    store.put_meta("webrtc-certificate", certificate.serialize_pem().as_bytes())?;
+    Ok(certificate)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stopped() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a process can always listen for SIGTERM");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    info!("stopping");
+}

@@ -1,0 +1,219 @@
+//! The native peer's [`Store`] in redb: one database file holding pack bodies, records,
+//! the catalog base, peer reputation and the node's own keys. Every write is its own
+//! committed transaction, so whatever the node was told is on disk when the call returns,
+//! and a relay stopped at any moment restarts with everything it had.
+
+use std::path::Path;
+
+use libp2p::PeerId;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use souk_core::Digest;
+use souk_core::body::content_hash;
+use souk_core::record::PackRecord;
+use souk_core::reputation::PeerRecord;
+use souk_net::store::{Base, Store, StoreError};
+use tracing::warn;
+
+const BODIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("bodies");
+/// Keyed by `name NUL version`.
+const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
+const REPUTATION: TableDefinition<&[u8], &[u8]> = TableDefinition::new("reputation");
+/// The catalog base (`base`, `base-seq`) and the node's keys (`identity`, `webrtc-certificate`).
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// A key and its value, as owned bytes.
+type Entry = (Vec<u8>, Vec<u8>);
+
+/// A [`Store`] in one redb file.
+#[derive(Debug)]
+pub struct RedbStore {
+    db: Database,
+}
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    StoreError(e.to_string())
+}
+
+impl RedbStore {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<RedbStore, StoreError> {
+        let db = Database::create(path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
+        let store = RedbStore { db };
+        // Every table exists from the start, so reads never meet a missing one.
+        store.write(|tx| {
+            tx.open_table(BODIES)?;
+            tx.open_table(RECORDS)?;
+            tx.open_table(REPUTATION)?;
+            tx.open_table(META)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(META, key)
+    }
+
+    pub fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.open_table(META)?.insert(key, value)?;
+            Ok(())
+        })
+    }
+
+    fn write(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write().map_err(failed)?;
+        f(&tx).map_err(failed)?;
+        tx.commit().map_err(failed)
+    }
+
+    fn get<K: redb::Key + 'static>(
+        &self,
+        table: TableDefinition<K, &'static [u8]>,
+        key: K::SelfType<'_>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read().map_err(failed)?;
+        let table = tx.open_table(table).map_err(failed)?;
+        Ok(table.get(key).map_err(failed)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Every entry of `table`, as owned bytes.
+    fn all<K: redb::Key + 'static>(
+        &self,
+        table: TableDefinition<K, &'static [u8]>,
+    ) -> Result<Vec<Entry>, StoreError>
+    where
+        for<'a> K::SelfType<'a>: AsRef<[u8]>,
+    {
+        let tx = self.db.begin_read().map_err(failed)?;
+        let table = tx.open_table(table).map_err(failed)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(failed)? {
+            let (k, v) = entry.map_err(failed)?;
+            out.push((k.value().as_ref().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+impl Store for RedbStore {
+    fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(BODIES, hash.as_slice())
+    }
+
+    fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
+        let hash = content_hash(&body);
+        self.write(|tx| {
+            tx.open_table(BODIES)?.insert(hash.as_slice(), body.as_slice())?;
+            Ok(())
+        })?;
+        Ok(hash)
+    }
+
+    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
+        let mut records = Vec::new();
+        for (key, bytes) in self.all(RECORDS)? {
+            // Records were checked on the way in; one that no longer reads is reported and skipped.
+            match PackRecord::decode(&bytes) {
+                Ok(record) => records.push(record),
+                Err(e) => {
+                    warn!(key = %String::from_utf8_lossy(&key), error = %e, "a stored record is unreadable")
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
+        let key = format!("{}\0{}", record.pack.name, record.pack.version);
+        self.write(|tx| {
+            tx.open_table(RECORDS)?.insert(key.as_str(), record.encode().as_slice())?;
+            Ok(())
+        })
+    }
+
+    fn base(&self) -> Result<Option<Base>, StoreError> {
+        let (Some(snapshot), Some(seq)) = (self.meta("base")?, self.meta("base-seq")?) else {
+            return Ok(None);
+        };
+        let seq =
+            seq.try_into().map(u64::from_le_bytes).map_err(|_| failed("the stored base-seq is corrupt"))?;
+        Ok(Some((snapshot, seq)))
+    }
+
+    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
+        // Both in one transaction: a base is never stored with another base's number.
+        self.write(|tx| {
+            let mut meta = tx.open_table(META)?;
+            meta.insert("base", snapshot)?;
+            meta.insert("base-seq", seq.to_le_bytes().as_slice())?;
+            Ok(())
+        })
+    }
+
+    fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
+        let entries = self.all(REPUTATION)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(peer, record)| Some((PeerId::from_bytes(&peer).ok()?, decode_peer(&record)?)))
+            .collect())
+    }
+
+    fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {
+        let bytes = [
+            record.successes.to_le_bytes().as_slice(),
+            &record.failures.to_le_bytes(),
+            &record.latency_ms.to_le_bytes(),
+        ]
+        .concat();
+        self.write(|tx| {
+            tx.open_table(REPUTATION)?.insert(peer.to_bytes().as_slice(), bytes.as_slice())?;
+            Ok(())
+        })
+    }
+}
+
+fn decode_peer(bytes: &[u8]) -> Option<PeerRecord> {
+    let (successes, rest) = bytes.split_first_chunk::<4>()?;
+    let (failures, rest) = rest.split_first_chunk::<4>()?;
+    let latency = rest.first_chunk::<8>()?;
+    Some(PeerRecord {
+        successes: u32::from_le_bytes(*successes),
+        failures: u32::from_le_bytes(*failures),
+        latency_ms: f64::from_le_bytes(*latency),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("souk.redb");
+        let pack = souk_pack::demo::packs().unwrap().remove(0);
+        let record = PackRecord::sign(pack.version, &[3; 32]).unwrap();
+        let peer = PeerId::random();
+        let seen = PeerRecord { successes: 3, failures: 1, latency_ms: 12.5 };
+        {
+            let mut store = RedbStore::open(&path).unwrap();
+            assert_eq!(store.put_body(pack.body.clone()).unwrap(), record.pack.content_hash.unwrap());
+            store.put_record(&record).unwrap();
+            store.put_base(b"snapshot", 7).unwrap();
+            store.put_reputation(&peer, &seen).unwrap();
+            store.put_meta("identity", b"key").unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        assert_eq!(store.body(&record.pack.content_hash.unwrap()).unwrap(), Some(pack.body));
+        assert_eq!(store.body(&[0; 32]).unwrap(), None);
+        assert_eq!(store.records().unwrap(), [record]);
+        assert_eq!(store.base().unwrap(), Some((b"snapshot".to_vec(), 7)));
+        assert_eq!(store.reputation().unwrap(), [(peer, seen)]);
+        assert_eq!(store.meta("identity").unwrap().as_deref(), Some(b"key".as_slice()));
+    }
+}

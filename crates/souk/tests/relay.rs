@@ -1,0 +1,243 @@
+//! `souk relay` as real processes on 127.0.0.1, reached by real souk-net peers over TCP,
+//! WebSocket and WebRTC-direct: it serves its addresses and metrics over HTTP, hands its
+//! index and bodies to new peers, keeps everything across a restart, and relays bootstrapped
+//! to each other form one network.
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::Multiaddr;
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use souk_core::record::PackRecord;
+use souk_net::transport::{native_swarm, new_certificate};
+use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role};
+
+/// A running relay; killed if a test fails before stopping it.
+struct Relay {
+    child: Child,
+    addrs: Vec<Multiaddr>,
+    http: String,
+}
+
+const LISTEN: [&str; 4] = [
+    "/ip4/127.0.0.1/tcp/0",
+    "/ip4/127.0.0.1/udp/0/quic-v1",
+    "/ip4/127.0.0.1/tcp/0/ws",
+    "/ip4/127.0.0.1/udp/0/webrtc-direct",
+];
+
+impl Relay {
+    /// Starts a relay on `data` and waits (at most 60 s) for its `ready` line.
+    fn start(data: &Path, bootstrap: Option<&Multiaddr>) -> Relay {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_souk"));
+        command.arg("relay").arg("--data").arg(data).args(["--http", "127.0.0.1:0"]);
+        for addr in LISTEN {
+            command.args(["--listen", addr]);
+        }
+        if let Some(addr) = bootstrap {
+            command.args(["--bootstrap", &addr.to_string()]);
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("souk runs");
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let (mut addrs, mut http) = (Vec::new(), String::new());
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(60)).expect("the relay says ready within 60 s");
+            match line.as_str() {
+                "ready" => break,
+                l if l.starts_with("http://") => http = l.to_owned(),
+                l => addrs.push(l.parse().unwrap_or_else(|e| panic!("{l:?} is not a multiaddr: {e}"))),
+            }
+        }
+        Relay { child, addrs, http }
+    }
+
+    /// The address using `protocol` (tcp, ws, webrtc-direct, quic-v1).
+    fn addr(&self, protocol: &str) -> Multiaddr {
+        let kind = |a: &Multiaddr| {
+            a.iter()
+                .find_map(|p| match p {
+                    Protocol::Ws(_) => Some("ws"),
+                    Protocol::WebRTCDirect => Some("webrtc-direct"),
+                    Protocol::QuicV1 => Some("quic-v1"),
+                    _ => None,
+                })
+                .unwrap_or("tcp")
+        };
+        self.addrs
+            .iter()
+            .find(|a| kind(a) == protocol)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {protocol} address"))
+    }
+
+    fn get(&self, path: &str) -> String {
+        let host = self.http.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
+        response.split_once("\r\n\r\n").unwrap().1.to_owned()
+    }
+
+    /// SIGTERM, then the exit status, which must be success.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "the relay exited with {status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the relay did not stop within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} took over 30 s"))
+}
+
+async fn peer() -> NodeHandle {
+    // WebRTC-direct's DTLS needs the one crypto provider named, as `souk` does in main.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let swarm =
+        native_swarm(Keypair::generate_ed25519(), Role::Peer, new_certificate().unwrap()).await.unwrap();
+    let (node, handle) = Node::new(swarm, MemoryStore::default()).unwrap();
+    tokio::spawn(node.run());
+    handle
+}
+
+fn relay_peer_id(relay: &Relay) -> libp2p::PeerId {
+    match relay.addrs[0].iter().last() {
+        Some(Protocol::P2p(peer)) => peer,
+        other => panic!("the address does not end in /p2p: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), None);
+    let relay_id = relay_peer_id(&relay);
+
+    // /bootstrap lists the browser-dialable addresses, each with the peer id.
+    let bootstrap: serde_json::Value = serde_json::from_str(&relay.get("/bootstrap")).unwrap();
+    assert_eq!(bootstrap["peer_id"], relay_id.to_string());
+    let listed: Vec<String> =
+        bootstrap["addrs"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
+    for protocol in ["ws", "webrtc-direct"] {
+        assert!(listed.contains(&relay.addr(protocol).to_string()), "{protocol} missing from {listed:?}");
+    }
+    assert!(listed.iter().any(|a| a.contains("/webrtc-direct/certhash/")), "{listed:?}");
+
+    // Native peers connect over every transport a browser uses, and over QUIC.
+    for protocol in ["ws", "webrtc-direct", "quic-v1"] {
+        let client = peer().await;
+        // Native WebRTC-direct dials from the UDP socket it listens on.
+        if protocol == "webrtc-direct" {
+            let local = "/ip4/127.0.0.1/udp/0/webrtc-direct".parse().unwrap();
+            within("listening", client.listen(local)).await.unwrap();
+        }
+        let connected = within(protocol, client.dial(relay.addr(protocol))).await;
+        assert_eq!(connected, Ok(relay_id), "over {protocol}");
+    }
+
+    // A new peer gets the whole demo registry from the relay, and bodies by hash.
+    let demo = souk_pack::demo::packs().unwrap();
+    let client = peer().await;
+    within("dialing", client.dial(relay.addr("tcp"))).await.unwrap();
+    let report = within("syncing", client.sync_index(relay_id)).await.unwrap();
+    assert_eq!(report.accepted, demo.len());
+    let hash = souk_core::body::content_hash(&demo[0].body);
+    assert_eq!(within("fetching", client.fetch(relay_id, hash)).await.unwrap(), demo[0].body);
+    let metrics = relay.get("/metrics");
+    assert!(metrics.lines().any(|l| l == format!("marketplace_index_packs {}", demo.len())), "{metrics}");
+    assert!(metrics.contains("marketplace_p2p_peer_count "), "{metrics}");
+    let certhash = relay.addr("webrtc-direct").to_string();
+    drop(client);
+    relay.stop();
+
+    // The same data folder: same identity, same certificate, every record and body.
+    let relay = Relay::start(data.path(), None);
+    assert_eq!(relay_peer_id(&relay), relay_id);
+    let strip_port = |a: &str| a.split("/certhash/").nth(1).unwrap().to_owned();
+    assert_eq!(strip_port(&relay.addr("webrtc-direct").to_string()), strip_port(&certhash));
+    let client = peer().await;
+    within("dialing", client.dial(relay.addr("tcp"))).await.unwrap();
+    let report = within("syncing", client.sync_index(relay_id)).await.unwrap();
+    assert_eq!(report.accepted, demo.len());
+    for pack in &demo {
+        let hash = souk_core::body::content_hash(&pack.body);
+        assert_eq!(within("fetching", client.fetch(relay_id, hash)).await.unwrap(), pack.body);
+    }
+    relay.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relays_bootstrapped_to_each_other_form_one_network() {
+    let (first_data, second_data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = Relay::start(first_data.path(), None);
+    let second = Relay::start(second_data.path(), Some(&first.addr("tcp")));
+
+    // The second relay synced the first's index rather than claiming the demo names itself.
+    let metrics = second.get("/metrics");
+    assert!(metrics.lines().any(|l| l == "marketplace_index_packs 28"), "{metrics}");
+    assert!(metrics.lines().any(|l| l == "marketplace_refused_total 0"), "{metrics}");
+
+    // A publishes at the first relay; B, connected only to the second, hears the
+    // announcement, finds the record through the DHT and fetches the body from its provider.
+    let (publisher, reader) = (peer().await, peer().await);
+    within("dialing", publisher.listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())).await.unwrap();
+    within("bootstrapping", publisher.bootstrap(vec![first.addr("tcp")])).await.unwrap();
+    within("bootstrapping", reader.bootstrap(vec![second.addr("tcp")])).await.unwrap();
+    let mut events = reader.events().await.unwrap();
+
+    let mut pack = souk_pack::demo::packs().unwrap().remove(0);
+    pack.version.name = "fresh-pack".into();
+    let record = PackRecord::sign(pack.version, &[9; 32]).unwrap();
+    let heard = within("announcing", async {
+        // Gossip meshes form on heartbeats: announce until the reader hears it.
+        loop {
+            publisher.publish(record.clone(), pack.body.clone()).await.unwrap();
+            let wait = tokio::time::timeout(Duration::from_millis(500), async {
+                while let Some(event) = events.next().await {
+                    if let NodeEvent::Announced(heard) = event {
+                        return *heard;
+                    }
+                }
+                panic!("the reader stopped");
+            });
+            if let Ok(heard) = wait.await {
+                return heard;
+            }
+        }
+    })
+    .await;
+    assert_eq!(heard, record);
+    assert_eq!(within("looking up", reader.lookup("fresh-pack")).await.unwrap(), record);
+    let hash = record.pack.content_hash.unwrap();
+    assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap(), pack.body);
+    drop((first, second));
+}
