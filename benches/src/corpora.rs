@@ -7,7 +7,8 @@ use souk_core::{Index, IndexBuilder};
 
 /// The committed 300-package slice of the npm corpus.
 pub fn npm_sample() -> IndexBuilder {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/souk/tests/fixtures/npm-sample.tsv");
+    let path = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("../crates/souk/tests/fixtures/npm-sample.tsv");
     import::read(&path, Format::NpmTsv).expect("the committed sample imports")
 }
 

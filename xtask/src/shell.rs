@@ -89,7 +89,13 @@ where
 
 /// The workspace root (the folder above this crate).
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace")
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        // Read at run time, not compile time: a shared target folder may reuse this binary
+        // for a checkout at another path. `cargo run` sets the variable.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run xtask through `cargo xtask`");
+        Path::new(&manifest_dir).parent().expect("xtask sits in the workspace").to_path_buf()
+    })
 }
 
 /// Cargo's target directory, wherever `CARGO_TARGET_DIR` or a config puts it.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
-use common::shared;
+use common::{manifest_dir, shared};
 
 fn souk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_souk")).args(args).output().expect("souk runs")
@@ -27,7 +27,7 @@ fn assert_one_line_error(out: &Output, needle: &str) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    manifest_dir().join("tests/fixtures").join(name)
 }
 
 fn path_str(p: &Path) -> &str {
@@ -90,7 +90,7 @@ fn sample_import_reproduces_the_core_fixture() {
     let index = dir.path().join("sample.idx");
     let out = souk(&["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../souk-core/tests/fixtures/npm-sample.idx");
+    let committed = manifest_dir().join("../souk-core/tests/fixtures/npm-sample.idx");
     assert!(
         std::fs::read(&index).unwrap() == std::fs::read(&committed).unwrap(),
         "the snapshot format or importer changed: regenerate with `souk index import {} --out {}`",
@@ -158,10 +158,7 @@ fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
 #[test]
 fn a_truncated_snapshot_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let snapshot = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../souk-core/tests/fixtures/npm-sample.idx"),
-    )
-    .unwrap();
+    let snapshot = std::fs::read(manifest_dir().join("../souk-core/tests/fixtures/npm-sample.idx")).unwrap();
     let cut = dir.path().join("cut.idx");
     std::fs::write(&cut, &snapshot[..snapshot.len() / 2]).unwrap();
     assert_one_line_error(
@@ -192,7 +189,7 @@ fn an_invalid_manifest_is_refused_naming_each_field() {
 fn a_demo_pack_packs() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("rust-cli.souk");
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registry/demo/rust-cli");
+    let demo = manifest_dir().join("../../registry/demo/rust-cli");
     let out = souk(&["pack", path_str(&demo), "--out", path_str(&out_file)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("Packed rust-cli v1.0.0"));
@@ -244,8 +241,7 @@ fn crates_index_imports_without_yanked_versions() {
 #[test]
 fn resolve_writes_a_stable_lockfile() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../registry/demo/open-source-starter/souk.toml");
+    let manifest = manifest_dir().join("../../registry/demo/open-source-starter/souk.toml");
     let lock = dir.path().join("souk.lock");
     let args = ["resolve", "--manifest", path_str(&manifest), "--out", path_str(&lock)];
     let out = souk(&args);

@@ -1,4 +1,5 @@
 //! What the `souk` test binaries share.
+#![allow(dead_code)] // each test binary uses its own part of this
 
 use std::path::{Path, PathBuf};
 
@@ -12,4 +13,10 @@ pub fn shared(relative: &str) -> Option<PathBuf> {
     let path = Path::new(&root).join(relative);
     assert!(path.is_file(), "SOUK_SHARED is set but {} is missing", path.display());
     Some(path)
+}
+
+/// This crate's folder, read when the test runs: a shared target folder may reuse a test
+/// binary built for a checkout at another path.
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
 }
