@@ -10,6 +10,7 @@ use souk_core::catalog::chunk_matches;
 use souk_core::name::check_name;
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
+use souk_core::resolve::{MemoryRegistry, Resolution, install};
 use souk_core::search::{Filters, Query, Sort};
 use souk_core::{Digest, Index, PackVersion};
 use web_time::Instant;
@@ -19,6 +20,8 @@ use crate::sync::{SyncRequest, SyncResponse};
 
 /// How many base chunks are fetched at once during a sync.
 const PARALLEL_CHUNKS: usize = 8;
+/// How many pack bodies an install fetches at once.
+const PARALLEL_FETCHES: usize = 8;
 
 /// Talks to a running [`crate::Node`].
 #[derive(Clone)]
@@ -55,6 +58,13 @@ pub struct SearchPage {
     pub packs: Vec<PackVersion>,
     /// Whether the answer came from the DHT because the local index lacked the name.
     pub from_network: bool,
+}
+
+/// What an install brought: the resolution and every pack with its checked body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    pub resolution: Resolution,
+    pub packs: Vec<(PackVersion, Vec<u8>)>,
 }
 
 /// What a sync brought.
@@ -166,6 +176,42 @@ impl NodeHandle {
         };
         self.observe(Metric::Search, started).await?;
         Ok(page)
+    }
+
+    /// Installs `name` at `requirement` (cargo syntax): resolves on the local index, then
+    /// fetches every pack's body from its best providers, several at once, each checked
+    /// against its hash and kept. `progress` hears each finished fetch (done, total).
+    pub async fn install(
+        &self,
+        name: &str,
+        requirement: &str,
+        progress: impl Fn(usize, usize),
+    ) -> Result<Installed, NodeError> {
+        let started = Instant::now();
+        let req = requirement
+            .parse()
+            .map_err(|e| NodeError::Resolve(format!("`{requirement}` is not a version requirement: {e}")))?;
+        let name = name.to_owned();
+        let (resolution, packs) = self.read(move |index| resolve_install(index, &name, req)).await??;
+        let total = packs.len();
+        let done = std::cell::Cell::new(0);
+        let packs = futures::stream::iter(packs)
+            .map(|pack| async {
+                let hash = pack.content_hash.ok_or_else(|| {
+                    NodeError::Resolve(format!("{} {} has no body in the network", pack.name, pack.version))
+                })?;
+                let body = self.fetch_any(hash).await?;
+                done.set(done.get() + 1);
+                progress(done.get(), total);
+                Ok::<_, NodeError>((pack, body))
+            })
+            .buffered(PARALLEL_FETCHES)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        self.observe(Metric::Install, started).await?;
+        Ok(Installed { resolution, packs })
     }
 
     /// Runs `f` on the node's current index (the catalog, kept up to date).
@@ -314,4 +360,27 @@ fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, St
     }
     let packs = results.hits.iter().filter_map(|hit| index.get(hit.record).to_version().ok()).collect();
     Ok(SearchPage { total: results.total, packs, from_network: false })
+}
+
+/// The resolution of an install on `index`, with the version of every pack it takes.
+fn resolve_install(
+    index: &Index,
+    name: &str,
+    req: semver::VersionReq,
+) -> Result<(Resolution, Vec<PackVersion>), NodeError> {
+    let unreadable = |e: semver::Error| NodeError::Resolve(format!("the index is unreadable: {e}"));
+    let registry = MemoryRegistry::from_index(index).map_err(unreadable)?;
+    let resolution = install(&registry, name, req).map_err(|e| NodeError::Resolve(e.to_string()))?;
+    let packs = resolution
+        .packages
+        .keys()
+        .map(|id| {
+            let version = id.version.to_string();
+            let record = index.versions_of(&id.name).find(|&r| index.get(r).version() == version);
+            let record =
+                record.ok_or_else(|| NodeError::Resolve(format!("{id} is missing from the index")))?;
+            index.get(record).to_version().map_err(unreadable)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((resolution, packs))
 }

@@ -23,6 +23,6 @@ pub mod sync;
 pub mod transport;
 
 pub use behaviour::{Behaviour, Role};
-pub use handle::{SearchPage, SearchRequest, SyncReport};
+pub use handle::{Installed, SearchPage, SearchRequest, SyncReport};
 pub use node::{Node, NodeError, NodeEvent, NodeHandle};
 pub use store::{MemoryStore, Store, StoreError};

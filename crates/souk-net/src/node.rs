@@ -57,6 +57,8 @@ pub enum NodeError {
     NotFound(String),
     #[error("index sync failed: {0}")]
     Sync(String),
+    #[error("{0}")]
+    Resolve(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -104,6 +106,11 @@ pub(crate) enum Command {
 pub enum NodeEvent {
     /// A peer announced a pack version; the record passed every check and is now kept.
     Announced(Box<PackRecord>),
+    /// A record new to this node came from a peer (by gossip, DHT put, lookup or sync).
+    Learned {
+        record: Box<PackRecord>,
+        from: Option<PeerId>,
+    },
     Connected(PeerId),
     Disconnected(PeerId),
 }
@@ -318,7 +325,7 @@ impl<S: Store> Node<S> {
                 self.finding_providers.insert(id, (hash, reply));
             }
             Command::Reputation(peer, reply) => drop(reply.send(self.reputation.get(&peer))),
-            Command::PutBody(body, reply) => drop(reply.send(self.store.put_body(body).map_err(Into::into))),
+            Command::PutBody(body, reply) => drop(reply.send(self.keep_body(body).map_err(Into::into))),
             Command::Publish(record, body, reply) => self.publish(*record, body, reply),
             Command::Lookup(name, reply) => {
                 let now = self.now_ms();
@@ -388,6 +395,17 @@ impl<S: Store> Node<S> {
         }
     }
 
+    /// Stores a body and, if this node can be dialed, tells the DHT it provides it.
+    fn keep_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
+        let hash = self.store.put_body(body)?;
+        if self.swarm.external_addresses().next().is_some()
+            && let Err(e) = self.swarm.behaviour_mut().kad.start_providing(hash.to_vec().into())
+        {
+            warn!(error = %e, "cannot announce this node as a provider");
+        }
+        Ok(hash)
+    }
+
     fn observe(&mut self, metric: Metric, took: Duration) {
         match metric {
             Metric::Search => self.stats.searches.add(took),
@@ -397,15 +415,15 @@ impl<S: Store> Node<S> {
     }
 
     fn publish(&mut self, record: PackRecord, body: Vec<u8>, reply: Reply<usize>) {
-        let Some(hash) = record.pack.content_hash.filter(|h| *h == content_hash(&body)) else {
+        if record.pack.content_hash != Some(content_hash(&body)) {
             let _ = reply.send(Err(NodeError::Publish("the body does not match the record's hash".into())));
             return;
-        };
+        }
         if let Err(e) = record.verify().and_then(|()| self.catalog.accept(record.clone())) {
             let _ = reply.send(Err(NodeError::Publish(e.to_string())));
             return;
         }
-        if let Err(e) = self.store.put_body(body).and_then(|_| self.store.put_record(&record)) {
+        if let Err(e) = self.keep_body(body).and_then(|_| self.store.put_record(&record)) {
             let _ = reply.send(Err(e.into()));
             return;
         }
@@ -416,9 +434,6 @@ impl<S: Store> Node<S> {
         // Announced to whoever listens now; a peer with no listener yet learns it from the
         // DHT or a sync instead, so an announcement nobody hears is not an error.
         let _ = behaviour.gossipsub.publish(announce_topic(), encoded.clone());
-        if let Err(e) = behaviour.kad.start_providing(hash.to_vec().into()) {
-            warn!(error = %e, "cannot announce this node as a provider");
-        }
         match behaviour
             .kad
             .put_record(kad::Record::new(record_key(&record.pack.name), encoded), kad::Quorum::One)
@@ -587,10 +602,13 @@ impl<S: Store> Node<S> {
                     if let Some(record) = self.checked_lookup(id, &found.record) {
                         let (_, started, reply) = self.looking_up.remove(&id).expect("checked above");
                         self.observe(Metric::Lookup, started.elapsed());
+                        if self.catalog.accept(record.clone()) == Ok(true) {
+                            self.learned(&record, found.peer);
+                        }
+                        // Cached after `learned`, which clears what the cache held for the name.
                         let now = self.now_ms();
                         let key = Lookup::Record(folded(&record.pack.name));
                         self.cache.insert(key, Answer::Record(Box::new(record.clone())), now);
-                        let _ = self.catalog.accept(record.clone());
                         let _ = reply.send(Ok(record));
                         if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
                             query.finish();
@@ -685,10 +703,7 @@ impl<S: Store> Node<S> {
         match self.catalog.accept(record.clone()) {
             Ok(new) => {
                 if new {
-                    if let Err(e) = self.store.put_record(&record) {
-                        warn!(error = %e, "cannot store a record");
-                    }
-                    self.cache.remove(&Lookup::Record(folded(&record.pack.name)));
+                    self.learned(&record, Some(from));
                 }
                 self.keep_in_dht(&record);
                 Some(new)
@@ -718,6 +733,15 @@ impl<S: Store> Node<S> {
         if let Some(record) = accepted {
             self.notify(NodeEvent::Announced(Box::new(record)));
         }
+    }
+
+    /// Keeps a record new to this node and tells the subscribers.
+    fn learned(&mut self, record: &PackRecord, from: Option<PeerId>) {
+        if let Err(e) = self.store.put_record(record) {
+            warn!(error = %e, "cannot store a record");
+        }
+        self.cache.remove(&Lookup::Record(folded(&record.pack.name)));
+        self.notify(NodeEvent::Learned { record: Box::new(record.clone()), from });
     }
 
     fn notify(&mut self, event: NodeEvent) {

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 use souk_core::Index;
-use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Summary, resolve};
+use souk_core::resolve::{MemoryRegistry, install};
 use souk_core::search::{HitSummary, Query, Scratch, search_with};
 use wasm_bindgen::prelude::*;
 
@@ -109,28 +109,10 @@ impl Registry {
     /// needs, newest first within the rules, or an `Error` explaining the conflict.
     pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
         let registry = MemoryRegistry::from_index(&self.index)?;
-        let root = Summary {
-            name: "(install)".into(),
-            version: semver::Version::new(0, 0, 0),
-            dependencies: vec![Dependency {
-                name: name.into(),
-                package: name.into(),
-                req: requirement.parse()?,
-                kind: DependencyKind::Normal,
-                optional: false,
-                default_features: true,
-                features: Vec::new(),
-            }],
-            features: Default::default(),
-            links: None,
-            yanked: false,
-            checksum: None,
-        };
-        let resolution = resolve(&registry, &root)?;
+        let resolution = install(&registry, name, requirement.parse()?)?;
         let packages: Vec<Locked> = resolution
             .packages
             .iter()
-            .filter(|(id, _)| id.name != root.name)
             .map(|(id, p)| Locked {
                 name: id.name.clone(),
                 version: id.version.to_string(),

@@ -6,6 +6,7 @@
 mod metrics;
 mod output;
 mod pack;
+mod peer;
 mod relay;
 mod resolve;
 
@@ -59,6 +60,35 @@ enum Command {
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Install a pack and what it depends on from the network.
+    Install {
+        /// The pack, optionally with a version requirement: `rust-cli` or `rust-cli@^1.2`.
+        spec: String,
+        /// Where packs are unpacked, one folder each, beside `souk.lock`.
+        #[arg(long, value_name = "DIR", default_value = "souk_packs")]
+        out: PathBuf,
+        #[command(flatten)]
+        net: peer::NetArgs,
+    },
+    /// Sign a pack folder with your key and publish it to the network.
+    Publish {
+        /// The folder holding `souk.toml` and the template files.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[command(flatten)]
+        net: peer::NetArgs,
+    },
+    /// Show a pack's details and versions, as the network knows them.
+    Info {
+        name: String,
+        #[command(flatten)]
+        net: peer::NetArgs,
+    },
+    /// List the peers reached through the network's relays.
+    Peers {
+        #[command(flatten)]
+        net: peer::NetArgs,
+    },
     /// Run a relay: a bootstrap and circuit-relay node that serves the marketplace page.
     Relay(relay::RelayArgs),
 }
@@ -181,18 +211,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Resolve { registry, manifest, format, out } => {
             resolve::run(registry.as_deref(), &manifest, format, out.as_deref())
         }
-        Command::Relay(args) => {
-            // libp2p-webrtc's DTLS needs one process-wide crypto provider, and both ring
-            // and aws-lc-rs are in the build: name ring before anything uses TLS.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-                )
-                .with_writer(std::io::stderr)
-                .init();
-            tokio::runtime::Runtime::new()?.block_on(relay::run(args))
-        }
+        Command::Install { spec, out, net } => networked("warn", peer::install(&spec, &out, &net)),
+        Command::Publish { dir, net } => networked("warn", peer::publish(&dir, &net)),
+        Command::Info { name, net } => networked("warn", peer::info(&name, &net)),
+        Command::Peers { net } => networked("warn", peer::peers(&net)),
+        Command::Relay(args) => networked("info", relay::run(args)),
         Command::Index(IndexCommand::Import { file, out, format }) => {
             let format = match format {
                 Some(FormatArg::NpmTsv) => Format::NpmTsv,
@@ -212,6 +235,21 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs a command that joins the network: logs to stderr (`RUST_LOG`, else `level`) and a
+/// tokio runtime.
+fn networked(level: &str, command: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    // libp2p-webrtc's DTLS needs one process-wide crypto provider, and both ring and
+    // aws-lc-rs are in the build: name ring before anything uses TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    tokio::runtime::Runtime::new()?.block_on(command)
 }
 
 /// The index at `path`, or the embedded demo registry.

@@ -11,14 +11,7 @@ use souk_pack::{LocalPack, MANIFEST_FILE};
 use souk::fsutil::write_atomically;
 
 pub fn pack(dir: &Path, out: Option<&Path>) -> Result<()> {
-    if !dir.join(MANIFEST_FILE).is_file() {
-        bail!("no {MANIFEST_FILE} in {}", dir.display());
-    }
-    let mut files = Vec::new();
-    read_files(dir, dir, &mut files)?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let pack =
-        LocalPack::from_files(files, now).with_context(|| format!("invalid pack {}", dir.display()))?;
+    let pack = load(dir)?;
     let v = &pack.version;
     let out = out.map_or_else(|| PathBuf::from(format!("{}-{}.souk", v.name, v.version)), Path::to_path_buf);
     write_atomically(&out, &pack.body)?;
@@ -33,6 +26,17 @@ pub fn pack(dir: &Path, out: Option<&Path>) -> Result<()> {
         "Content"
     );
     Ok(())
+}
+
+/// The pack in `dir`, checked, with its body, published now.
+pub fn load(dir: &Path) -> Result<LocalPack> {
+    if !dir.join(MANIFEST_FILE).is_file() {
+        bail!("no {MANIFEST_FILE} in {}", dir.display());
+    }
+    let mut files = Vec::new();
+    read_files(dir, dir, &mut files)?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    LocalPack::from_files(files, now).with_context(|| format!("invalid pack {}", dir.display()))
 }
 
 /// Every file below `dir`, with `/`-separated paths relative to `root`. Version-control

@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
@@ -22,7 +23,7 @@ use serde::Serialize;
 use souk::store::RedbStore;
 use souk_core::record::PackRecord;
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
-use souk_net::{Node, NodeHandle, Role, Store};
+use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
 use tower_http::services::ServeDir;
 use tracing::{info, warn};
 
@@ -88,6 +89,7 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     if first_start {
         seed(&handle, &key).await?;
     }
+    let pinning = tokio::spawn(pin(handle.clone()));
 
     let http = tokio::net::TcpListener::bind(args.http)
         .await
@@ -105,6 +107,8 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     info!(web = %args.web.display(), "serving");
 
     axum::serve(http, app).with_graceful_shutdown(stopped()).await?;
+    pinning.abort();
+    let _ = pinning.await;
     drop(handle);
     node.await?;
     info!("stopped");
@@ -126,17 +130,32 @@ async fn join(handle: &NodeHandle, bootstrap: Vec<Multiaddr>) -> Result<()> {
     Ok(())
 }
 
+/// Keeps and provides the body of every pack the relay learns of, fetched from the peer
+/// that sent the record (a CLI that published and is about to exit) or any provider: a
+/// published pack stays available when its publisher goes.
+async fn pin(handle: NodeHandle) {
+    let Ok(mut events) = handle.events().await else { return };
+    while let Some(event) = events.next().await {
+        let NodeEvent::Learned { record, from } = event else { continue };
+        let Some(hash) = record.pack.content_hash else { continue };
+        let fetched = match from {
+            Some(peer) => match handle.fetch(peer, hash).await {
+                Ok(body) => handle.put_body(body).await.map(drop),
+                Err(_) => handle.fetch_any(hash).await.map(drop),
+            },
+            None => handle.fetch_any(hash).await.map(drop),
+        };
+        match fetched {
+            Ok(()) => info!(pack = %record.pack.name, version = %record.pack.version, "pinned"),
+            Err(e) => warn!(pack = %record.pack.name, error = %e, "cannot pin"),
+        }
+    }
+}
+
 /// Publishes the embedded demo registry under this relay's key, except packs whose names
 /// the network already gave to another publisher.
 async fn seed(handle: &NodeHandle, key: &Keypair) -> Result<()> {
-    let secret: [u8; 32] = key
-        .clone()
-        .try_into_ed25519()
-        .context("the relay's key is not ed25519")?
-        .secret()
-        .as_ref()
-        .try_into()
-        .context("an ed25519 secret is 32 bytes")?;
+    let secret = crate::peer::ed25519_secret(key)?;
     let (mut published, mut taken) = (0, 0);
     for pack in souk_pack::demo::packs()? {
         let record = PackRecord::sign(pack.version, &secret)?;

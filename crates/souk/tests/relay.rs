@@ -241,3 +241,52 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
     assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap(), pack.body);
     drop((first, second));
 }
+
+fn souk(home: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_souk")).env("SOUK_HOME", home).args(args).output().expect("souk runs")
+}
+
+#[test]
+fn the_cli_publishes_and_another_installs_through_a_relay() {
+    let scratch = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&scratch.path().join("relay"), None);
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let (alice, bob) = (scratch.path().join("alice"), scratch.path().join("bob"));
+
+    // Alice publishes a pack of her own that depends on the demo registry's.
+    let pack = scratch.path().join("my-cli");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(
+        pack.join("souk.toml"),
+        "[pack]\nname = \"my-cli\"\nversion = \"0.1.0\"\ndescription = \"Alice's CLI\"\nlicense = \"MIT\"\n\n\
+         [dependencies]\nrust-ci = \"^1\"\n",
+    )
+    .unwrap();
+    std::fs::write(pack.join("main.rs"), "fn main() {}\n").unwrap();
+    let out = souk(&alice, &["publish", pack.to_str().unwrap(), &bootstrap, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let published: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(published["name"], "my-cli");
+    // Alice's process is gone; Bob installs from the relay, which took the body.
+    let target = scratch.path().join("installed");
+    let out = souk(&bob, &["install", "my-cli@^0.1", "--out", target.to_str().unwrap(), &bootstrap]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(target.join("my-cli/main.rs")).unwrap(), "fn main() {}\n");
+    assert!(target.join("rust-ci/souk.toml").is_file());
+    let lock = std::fs::read_to_string(target.join("souk.lock")).unwrap();
+    assert!(lock.contains("name = \"my-cli\"\nversion = \"0.1.0\""), "{lock}");
+
+    // The name is Alice's: Bob's key cannot publish it.
+    let out = souk(&bob, &["publish", pack.to_str().unwrap(), &bootstrap]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to another publisher"));
+
+    // info, and an install of what does not exist: a clear error, exit 1.
+    let out = souk(&bob, &["info", "my-cli", &bootstrap, "--json"]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["versions"], serde_json::json!(["0.1.0"]));
+    let out = souk(&bob, &["install", "no-such-pack", &bootstrap]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no package named `no-such-pack`"));
+    relay.stop();
+}

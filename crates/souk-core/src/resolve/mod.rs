@@ -104,6 +104,35 @@ pub struct ResolvedPackage {
     pub checksum: Option<Digest>,
 }
 
+/// What installing `name` at `req` takes: every pack of the resolution, each with the packs
+/// it depends on (the install itself is not among them).
+pub fn install<R: Registry + ?Sized>(
+    registry: &R,
+    name: &str,
+    req: VersionReq,
+) -> Result<Resolution, ResolveError> {
+    let root = Summary {
+        name: "(install)".into(),
+        version: Version::new(0, 0, 0),
+        dependencies: alloc::vec![Dependency {
+            name: name.into(),
+            package: name.into(),
+            req,
+            kind: DependencyKind::Normal,
+            optional: false,
+            default_features: true,
+            features: Vec::new(),
+        }],
+        features: BTreeMap::new(),
+        links: None,
+        yanked: false,
+        checksum: None,
+    };
+    let mut resolution = resolve(registry, &root)?;
+    resolution.packages.remove(&PackageId { name: root.name, version: root.version });
+    Ok(resolution)
+}
+
 impl Summary {
     /// A Souk pack as the resolver sees it: its dependencies, no features.
     pub fn from_pack(pack: &PackVersion) -> Summary {

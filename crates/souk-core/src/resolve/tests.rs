@@ -348,3 +348,12 @@ fn a_hopeless_search_stops_within_its_bound() {
         alloc::format!("gave up after {MAX_STEPS} steps without finding a resolution")
     );
 }
+
+#[test]
+fn an_install_is_its_packs_without_a_root() {
+    let reg = registry(vec![summary("a", "1.4.2", &["b ^0.3"]), summary("b", "0.3.1", &[])]);
+    let r = install(&reg, "a", VersionReq::parse("^1").unwrap()).unwrap();
+    assert_eq!(picked(&r), ["a 1.4.2", "b 0.3.1"]);
+    let err = install(&reg, "a", VersionReq::parse("^2").unwrap()).unwrap_err().to_string();
+    assert!(err.contains("a"), "{err}");
+}

@@ -1,0 +1,330 @@
+//! The CLI as a network peer: `souk install`, `publish`, `info` and `peers` start a node,
+//! join the network through a relay, sync the index, do their work and stop.
+//!
+//! The node's key lives in `$SOUK_HOME/identity.key` (default `~/.config/souk`, mode 0600):
+//! it signs what this user publishes, so it is also what owns their pack names.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use libp2p::identity::Keypair;
+use libp2p::{Multiaddr, PeerId};
+use serde::Serialize;
+use souk::fsutil::write_atomically;
+use souk::lockfile::souk_lock;
+use souk_core::PackVersion;
+use souk_core::body;
+use souk_core::pack::to_hex;
+use souk_core::record::PackRecord;
+use souk_net::transport::{native_swarm, new_certificate};
+use souk_net::{MemoryStore, Node, NodeHandle, Role};
+
+/// Where to join the network.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetArgs {
+    /// A relay's /bootstrap URL or a multiaddr with /p2p/ (repeatable).
+    #[arg(
+        long,
+        env = "SOUK_BOOTSTRAP",
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:8080/bootstrap"
+    )]
+    bootstrap: Vec<String>,
+    /// Print JSON for programs instead of text for people.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A node joined to the network, its index synced from the first relay that answered.
+struct Joined {
+    handle: NodeHandle,
+    relay: PeerId,
+    key: Keypair,
+}
+
+async fn join(args: &NetArgs) -> Result<Joined> {
+    let spinner = spinner("Connecting");
+    let key = identity()?;
+    let swarm = native_swarm(key.clone(), Role::Peer, new_certificate().map_err(|e| anyhow::anyhow!(e))?)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let (node, handle) = Node::new(swarm, MemoryStore::default())?;
+    tokio::spawn(node.run());
+    let mut addrs = Vec::new();
+    for source in &args.bootstrap {
+        addrs.extend(bootstrap_addrs(source).await?);
+    }
+    let dialed = handle.bootstrap(addrs).await.context("cannot reach the network (is a relay running?)")?;
+    let relay = dialed.into_iter().find_map(Result::ok).expect("bootstrap answers only if a dial succeeded");
+    spinner.set_message("Syncing the index");
+    let report = handle.sync_index(relay).await?;
+    spinner.finish_and_clear();
+    tracing::debug!(?report, "synced");
+    Ok(Joined { handle, relay, key })
+}
+
+/// The addresses a `--bootstrap` value names: a relay's /bootstrap JSON, or one multiaddr.
+async fn bootstrap_addrs(source: &str) -> Result<Vec<Multiaddr>> {
+    if !source.starts_with("http://") && !source.starts_with("https://") {
+        return Ok(vec![
+            source.parse().with_context(|| format!("`{source}` is neither a URL nor a multiaddr"))?,
+        ]);
+    }
+    #[derive(serde::Deserialize)]
+    struct Bootstrap {
+        addrs: Vec<String>,
+    }
+    let url = source.to_owned();
+    let answer: Bootstrap = tokio::task::spawn_blocking(move || -> Result<Bootstrap> {
+        let mut response = ureq::get(&url).call().with_context(|| format!("cannot reach {url}"))?;
+        response.body_mut().read_json().with_context(|| format!("{url} did not answer bootstrap JSON"))
+    })
+    .await??;
+    // TCP first: the CLI needs no browser transport, and TCP is the cheapest to open.
+    let mut addrs: Vec<Multiaddr> = answer.addrs.iter().filter_map(|a| a.parse().ok()).collect();
+    addrs.sort_by_key(|a: &Multiaddr| a.to_string().contains("/ws") || a.to_string().contains("/webrtc"));
+    addrs.truncate(1);
+    Ok(addrs)
+}
+
+/// `souk install NAME[@REQ]`.
+pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
+    let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
+    let Joined { handle, .. } = join(args).await?;
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix("Fetching");
+    let installed = handle
+        .install(name, req, |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await?;
+    bar.finish_and_clear();
+    for (pack, body) in &installed.packs {
+        unpack(out, pack, body)?;
+    }
+    write_atomically(&out.join("souk.lock"), souk_lock(&installed.resolution).as_bytes())?;
+    let names: Vec<String> =
+        installed.packs.iter().map(|(p, _)| format!("{} v{}", p.name, p.version)).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&names)?);
+    }
+    eprintln!("{:>12} {} into {}", "Installed", names.join(", "), out.display());
+    Ok(())
+}
+
+/// Writes a pack's files under `out/<name>/`, replacing what an earlier install left there.
+fn unpack(out: &Path, pack: &PackVersion, body: &[u8]) -> Result<()> {
+    let files = body::decode(body).with_context(|| format!("the body of {} is not a pack", pack.name))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // Built beside its final place, then swapped in: an interrupted install leaves no half pack.
+    let staging = tempfile::tempdir_in(out)?;
+    for file in &files {
+        let path = staging.path().join(&file.path);
+        std::fs::create_dir_all(path.parent().expect("a file path has a parent"))?;
+        std::fs::write(&path, &file.contents).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let target = out.join(&pack.name);
+    if target.exists() {
+        std::fs::remove_dir_all(&target).with_context(|| format!("cannot replace {}", target.display()))?;
+    }
+    std::fs::rename(staging.keep(), &target).with_context(|| format!("cannot write {}", target.display()))?;
+    Ok(())
+}
+
+/// `souk publish DIR`: signs the pack with this user's key, publishes it and waits (at most
+/// 30 s) until a relay holds the body, so it stays available after this process ends.
+pub async fn publish(dir: &Path, args: &NetArgs) -> Result<()> {
+    let pack = crate::pack::load(dir)?;
+    let Joined { handle, relay, key } = join(args).await?;
+    let secret = ed25519_secret(&key)?;
+    let record = PackRecord::sign(pack.version, &secret)?;
+    let hash = record.pack.content_hash.expect("a signed record has its hash");
+    let spinner = spinner("Publishing");
+    let reached = handle.publish(record.clone(), pack.body).await?;
+    spinner.set_message("Waiting for a relay to hold the body");
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        held = handle.providers(hash).await?;
+        if !held.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    spinner.finish_and_clear();
+    if held.is_empty() {
+        bail!(
+            "{} v{} is published, but no relay took its body within 30 s",
+            record.pack.name,
+            record.pack.version
+        );
+    }
+    if args.json {
+        #[derive(Serialize)]
+        struct Published<'a> {
+            name: &'a str,
+            version: String,
+            content_hash: String,
+            relay: String,
+        }
+        let p = &record.pack;
+        let out = Published {
+            name: &p.name,
+            version: p.version.to_string(),
+            content_hash: to_hex(&hash),
+            relay: relay.to_string(),
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    eprintln!(
+        "{:>12} {} v{} (sha256:{}) to {} peers; held by {} providers",
+        "Published",
+        record.pack.name,
+        record.pack.version,
+        to_hex(&hash),
+        reached.max(1),
+        held.len()
+    );
+    Ok(())
+}
+
+/// `souk info NAME`: every version the network knows, newest last.
+pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
+    let Joined { handle, .. } = join(args).await?;
+    let wanted = name.to_owned();
+    let mut versions: Vec<PackVersion> = handle
+        .read(move |index| {
+            index.versions_of(&wanted).filter_map(|r| index.get(r).to_version().ok()).collect()
+        })
+        .await?;
+    if versions.is_empty() {
+        versions.push(handle.lookup(name).await?.pack);
+    }
+    let latest = versions.last().expect("at least one version");
+    if args.json {
+        #[derive(Serialize)]
+        struct Info<'a> {
+            name: &'a str,
+            versions: Vec<String>,
+            description: &'a str,
+            license: &'a str,
+            tags: &'a [String],
+            dependencies: Vec<String>,
+            publisher: Option<String>,
+        }
+        let info = Info {
+            name: &latest.name,
+            versions: versions.iter().map(|v| v.version.to_string()).collect(),
+            description: &latest.description,
+            license: &latest.license,
+            tags: &latest.tags,
+            dependencies: latest.dependencies.iter().map(|d| format!("{} {}", d.name, d.req)).collect(),
+            publisher: latest.publisher.as_ref().map(to_hex),
+        };
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    println!("{} v{}", latest.name, latest.version);
+    println!("{}", latest.description);
+    println!("license: {}", latest.license);
+    if !latest.tags.is_empty() {
+        println!("tags: {}", latest.tags.join(", "));
+    }
+    for d in &latest.dependencies {
+        println!("depends on: {} {}", d.name, d.req);
+    }
+    if let Some(key) = &latest.publisher {
+        println!("publisher: {}", to_hex(key));
+    }
+    let all: Vec<String> = versions.iter().map(|v| v.version.to_string()).collect();
+    println!("versions: {}", all.join(", "));
+    Ok(())
+}
+
+/// `souk peers`: who this node reaches once it has joined and walked the DHT.
+pub async fn peers(args: &NetArgs) -> Result<()> {
+    let Joined { handle, .. } = join(args).await?;
+    let peers = handle.peers().await?;
+    if args.json {
+        #[derive(Serialize)]
+        struct Peer {
+            peer_id: String,
+            address: String,
+            score: f64,
+        }
+        let peers: Vec<Peer> = peers
+            .iter()
+            .map(|p| Peer {
+                peer_id: p.peer_id.to_string(),
+                address: p.address.to_string(),
+                score: p.reputation.score(),
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&peers)?);
+        return Ok(());
+    }
+    for p in &peers {
+        println!("{}  {}  score {:.2}", p.peer_id, p.address, p.reputation.score());
+    }
+    eprintln!("{:>12} {} peers", "Connected", peers.len());
+    Ok(())
+}
+
+fn spinner(message: &'static str) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner().with_message(message);
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    spinner
+}
+
+pub fn ed25519_secret(key: &Keypair) -> Result<[u8; 32]> {
+    let pair = key.clone().try_into_ed25519().context("the identity key is not ed25519")?;
+    Ok(pair.secret().as_ref().try_into().expect("an ed25519 secret is 32 bytes"))
+}
+
+/// `$SOUK_HOME`, or `$XDG_CONFIG_HOME/souk`, or `~/.config/souk`.
+fn home() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("SOUK_HOME") {
+        return Ok(home.into());
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))
+        .context("set SOUK_HOME or HOME so souk has somewhere to keep its key")?;
+    Ok(config.join("souk"))
+}
+
+/// This user's key, made on first use and readable by this user only.
+fn identity() -> Result<Keypair> {
+    let path = home()?.join("identity.key");
+    match std::fs::read(&path) {
+        Ok(bytes) => Keypair::from_protobuf_encoding(&bytes)
+            .with_context(|| format!("{} is not a key", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = Keypair::generate_ed25519();
+            write_private(&path, &key.to_protobuf_encoding()?)?;
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(path.parent().expect("a file path has a parent"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
