@@ -4,7 +4,7 @@
 //! - `build-wasm`: the browser module, as `wasm-pack.toml` configures it.
 //! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
 //!   tests in headless Chromium, the release wasm build, a bench smoke run).
-//! - `run`: the marketplace on the embedded demo registry.
+//! - `run`: the marketplace: a relay serving the page, seeded with the embedded demo registry.
 //! - `compare`: search and resolution natively and in wasm under Node, side by side with
 //!   MiniSearch, FlexSearch and cargo.
 
@@ -40,11 +40,15 @@ enum Task {
     /// FlexSearch and cargo, on the shared data (SOUK_SHARED, default ../shared); writes
     /// target/bench/.
     Compare,
-    /// Set up, then run the marketplace on the embedded demo registry.
+    /// Set up, build the page, then run a relay that serves it, seeded with the embedded
+    /// demo registry (Ctrl-C stops it; its data stays in the data folder).
     Run {
-        /// What to search for; empty lists every pack.
-        #[arg(default_value = "")]
-        query: String,
+        /// Where the page, /bootstrap and /metrics are served.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        http: String,
+        /// The relay's data folder (default: target/souk-relay).
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
     },
 }
 
@@ -57,7 +61,7 @@ fn main() -> Result<()> {
         }
         Task::Test => test()?,
         Task::Compare => bench::compare()?,
-        Task::Run { query } => run(&query)?,
+        Task::Run { http, data } => run(&http, data)?,
     }
     eprintln!("xtask: done in {:.0?}", started.elapsed());
     Ok(())
@@ -117,9 +121,19 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-fn run(query: &str) -> Result<()> {
+fn run(http: &str, data: Option<std::path::PathBuf>) -> Result<()> {
+    setup::wasm_tools()?;
+    setup::npm_packages("web")?;
+    wasm::build()?;
     cargo(["build", "--release", "-p", "souk"]).run()?;
-    let souk = shell::target_dir()?.join("release/souk");
-    eprintln!("\nSouk's embedded demo registry (try `{} search QUERY`):\n", souk.display());
-    shell::Cmd::new(&souk).args(["search", query, "--limit", "100"]).run()
+    let target = shell::target_dir()?;
+    let data = data.unwrap_or_else(|| target.join("souk-relay"));
+    let souk = target.join("release/souk");
+    eprintln!("\nSouk: open http://{http}/ (the relay prints its addresses, then `ready`)\n");
+    shell::Cmd::new(&souk)
+        .args(["relay", "--http", http, "--web"])
+        .arg(shell::root().join("web"))
+        .arg("--data")
+        .arg(&data)
+        .run()
 }

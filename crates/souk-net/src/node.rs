@@ -35,6 +35,11 @@ pub use crate::handle::NodeHandle;
 use crate::store::{Store, StoreError};
 use crate::sync::{SyncRequest, SyncResponse};
 
+/// Connected peers a node keeps before it closes old connections outside the gossip mesh:
+/// plenty for the DHT and gossip; relays keep many more, for the tabs they serve.
+const PEER_PEERS: usize = 48;
+const RELAY_PEERS: usize = 1024;
+
 /// A catalog log longer than this is folded into a new base when the node starts.
 const COMPACT_AFTER: usize = 64;
 
@@ -156,6 +161,8 @@ pub struct Stats {
     pub cache: CacheStats,
     pub searches: Timing,
     pub lookups: Timing,
+    /// DHT requests the lookups sent in all: over `lookups.count`, the peers asked per lookup.
+    pub lookup_requests: u64,
     pub installs: Timing,
     /// Records, messages and bodies refused from peers.
     pub refused: u64,
@@ -199,10 +206,12 @@ pub struct Node<S> {
     listening: HashMap<ListenerId, Reply<Multiaddr>>,
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
     fetching: HashMap<OutboundRequestId, Fetching>,
-    syncing: HashMap<OutboundRequestId, Reply<SyncResponse>>,
+    syncing: HashMap<OutboundRequestId, (PeerId, Reply<SyncResponse>)>,
     cursors: HashMap<PeerId, Cursor>,
-    /// Where each connected peer is, as its first connection saw it.
-    connected: HashMap<PeerId, Multiaddr>,
+    /// Peers this node was asked to dial (bootstrap relays, chosen peers): never pruned.
+    chosen: std::collections::HashSet<PeerId>,
+    /// Where each connected peer is, as its first connection saw it, and since when.
+    connected: HashMap<PeerId, (Multiaddr, Instant)>,
     publishing: HashMap<QueryId, Reply<usize>>,
     looking_up: HashMap<QueryId, (String, Instant, Reply<PackRecord>)>,
     finding_providers: HashMap<QueryId, (Digest, Reply<Vec<PeerId>>)>,
@@ -244,6 +253,7 @@ impl<S: Store> Node<S> {
             syncing: HashMap::new(),
             cursors: HashMap::new(),
             connected: HashMap::new(),
+            chosen: Default::default(),
             publishing: HashMap::new(),
             looking_up: HashMap::new(),
             finding_providers: HashMap::new(),
@@ -339,7 +349,7 @@ impl<S: Store> Node<S> {
             Command::Read(read) => read(self.catalog.index()),
             Command::Sync(peer, request, reply) => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.syncing.insert(id, reply);
+                self.syncing.insert(id, (peer, reply));
             }
             Command::SyncState(peer, reply) => {
                 let _ = reply.send((self.cursors.get(&peer).cloned(), self.catalog.head().chunks));
@@ -372,7 +382,7 @@ impl<S: Store> Node<S> {
                 let peers = self
                     .connected
                     .iter()
-                    .map(|(peer, address)| PeerInfo {
+                    .map(|(peer, (address, _))| PeerInfo {
                         peer_id: *peer,
                         address: address.clone(),
                         reputation: self.reputation.get(peer),
@@ -392,6 +402,34 @@ impl<S: Store> Node<S> {
             }
             Command::Observe(metric, took) => self.observe(metric, took),
             Command::Subscribe(tx) => self.subscribers.push(tx),
+        }
+    }
+
+    /// Keeps the number of connected peers near a cap by closing the oldest connection to a
+    /// peer met along the way. Kademlia walks connect to many peers, and gossipsub keeps
+    /// every connection it has a stream on alive (rust-libp2p #5190), so without this a node
+    /// would end up connected to most of the network. Never closed: `newest`, peers this
+    /// node dialed on purpose, its gossip mesh, and peers it is fetching or syncing from.
+    fn prune_connections(&mut self, newest: PeerId) {
+        let cap = if self.swarm.behaviour().relay.is_enabled() { RELAY_PEERS } else { PEER_PEERS };
+        if self.connected.len() <= cap {
+            return;
+        }
+        let behaviour = self.swarm.behaviour();
+        let mut kept: std::collections::HashSet<PeerId> =
+            behaviour.gossipsub.all_mesh_peers().copied().collect();
+        kept.extend(self.chosen.iter().copied());
+        kept.extend(self.fetching.values().filter_map(|f| f.peer));
+        kept.extend(self.syncing.values().map(|(peer, _)| *peer));
+        kept.insert(newest);
+        let oldest = self
+            .connected
+            .iter()
+            .filter(|(peer, _)| !kept.contains(peer))
+            .min_by_key(|(_, (_, since))| *since)
+            .map(|(peer, _)| *peer);
+        if let Some(peer) = oldest {
+            let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
 
@@ -466,15 +504,18 @@ impl<S: Store> Node<S> {
                 peer_id, connection_id, num_established, endpoint, ..
             } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
+                    self.chosen.insert(peer_id);
                     let _ = reply.send(Ok(peer_id));
                 }
                 if num_established.get() == 1 {
-                    self.connected.insert(peer_id, endpoint.get_remote_address().clone());
+                    self.connected.insert(peer_id, (endpoint.get_remote_address().clone(), Instant::now()));
+                    self.prune_connections(peer_id);
                     self.notify(NodeEvent::Connected(peer_id));
                 }
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
                 self.connected.remove(&peer_id);
+                self.chosen.remove(&peer_id);
                 self.notify(NodeEvent::Disconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
@@ -546,13 +587,13 @@ impl<S: Store> Node<S> {
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                 }
                 request_response::Message::Response { request_id, response } => {
-                    if let Some(reply) = self.syncing.remove(&request_id) {
+                    if let Some((_, reply)) = self.syncing.remove(&request_id) {
                         let _ = reply.send(Ok(response));
                     }
                 }
             },
             request_response::Event::OutboundFailure { request_id, error, peer, .. } => {
-                if let Some(reply) = self.syncing.remove(&request_id) {
+                if let Some((_, reply)) = self.syncing.remove(&request_id) {
                     // A malformed or oversized answer shows as an I/O failure of the request.
                     if matches!(error, request_response::OutboundFailure::Io(_)) {
                         self.misbehaved(peer, &format!("a broken sync answer: {error}"));
@@ -584,7 +625,7 @@ impl<S: Store> Node<S> {
             } if record.key.as_ref().len() == 32 => {
                 let _ = self.swarm.behaviour_mut().kad.store_mut().add_provider(record);
             }
-            kad::Event::OutboundQueryProgressed { id, result, step, .. } => match result {
+            kad::Event::OutboundQueryProgressed { id, result, step, stats } => match result {
                 kad::QueryResult::PutRecord(result) => {
                     // The record is kept here already; the answer is how many peers took it.
                     if step.last
@@ -602,6 +643,7 @@ impl<S: Store> Node<S> {
                     if let Some(record) = self.checked_lookup(id, &found.record) {
                         let (_, started, reply) = self.looking_up.remove(&id).expect("checked above");
                         self.observe(Metric::Lookup, started.elapsed());
+                        self.stats.lookup_requests += u64::from(stats.num_requests());
                         if self.catalog.accept(record.clone()) == Ok(true) {
                             self.learned(&record, found.peer);
                         }
@@ -620,6 +662,7 @@ impl<S: Store> Node<S> {
                         && let Some((name, started, reply)) = self.looking_up.remove(&id)
                     {
                         self.observe(Metric::Lookup, started.elapsed());
+                        self.stats.lookup_requests += u64::from(stats.num_requests());
                         let _ = reply.send(Err(NodeError::NotFound(name)));
                     }
                 }

@@ -1,0 +1,281 @@
+//! The network on real souk-net nodes, as JSON: DHT put and lookup in networks of 10, 100
+//! and 1,000 nodes (libp2p's in-process memory transport, noise and yamux included) and of
+//! 10 and 100 nodes over TCP on 127.0.0.1; gossip propagation to 100 peers; bootstrap to
+//! 5, 10 and 20 peers; memory per node.
+//!
+//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES]` (default 1000)
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use libp2p::core::transport::{MemoryTransport, Transport, upgrade};
+use libp2p::identity::Keypair;
+use libp2p::{Multiaddr, Swarm, noise, yamux};
+use serde::Serialize;
+use souk_benches::latency::Percentiles;
+use souk_core::record::PackRecord;
+use souk_net::transport::{native_swarm, new_certificate};
+use souk_net::{Behaviour, MemoryStore, Node, NodeEvent, NodeHandle, Role};
+
+/// Lookups (and puts) measured per network.
+const SAMPLES: usize = 50;
+/// How long an unused in-process connection lives. Joining walks the DHT and connects to
+/// many peers; what stays connected afterwards is the gossip mesh and what is in use, so the
+/// memory per node is measured once the walks' connections have closed.
+const MEMORY_IDLE: Duration = Duration::from_secs(10);
+
+/// Fresh peers that join each network to look names up.
+const READERS: usize = 5;
+/// Peers each new node dials when it joins a network.
+const JOIN_PEERS: usize = 3;
+
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Net {
+    Memory,
+    Tcp,
+}
+
+#[derive(Serialize)]
+struct Dht {
+    nodes: usize,
+    transport: Net,
+    put_ms: Percentiles,
+    lookup_ms: Percentiles,
+    /// DHT requests per lookup (the peers asked; Kademlia asks α = 3 at a time).
+    requests_per_lookup: f64,
+    /// Connected peers per node once the network is built.
+    peers_per_node: f64,
+    /// Growth of the process's resident memory over the nodes, per node.
+    memory_per_node_mb: f64,
+    build_s: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    dht: Vec<Dht>,
+    gossip_to_100_ms: Percentiles,
+    bootstrap_ms: Vec<(usize, Percentiles)>,
+}
+
+/// A tiny deterministic generator: the same networks every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+fn memory_swarm(key: Keypair) -> Swarm<Behaviour> {
+    libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_other_transport(|key| {
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                MemoryTransport::default()
+                    .upgrade(upgrade::Version::V1)
+                    .authenticate(noise::Config::new(key)?)
+                    .multiplex(yamux::Config::default())
+                    .boxed(),
+            )
+        })
+        .expect("the memory transport builds")
+        .with_behaviour(|key| Behaviour::new(key, Role::Peer))
+        .expect("the behaviour builds")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(MEMORY_IDLE))
+        .build()
+}
+
+async fn node(net: Net) -> (NodeHandle, Multiaddr) {
+    let key = Keypair::generate_ed25519();
+    let (swarm, listen) = match net {
+        Net::Memory => (memory_swarm(key), "/memory/0"),
+        Net::Tcp => {
+            let certificate = new_certificate().expect("a certificate");
+            (
+                native_swarm(key, Role::Peer, certificate).await.expect("the swarm builds"),
+                "/ip4/127.0.0.1/tcp/0",
+            )
+        }
+    };
+    let (node, handle) = Node::new(swarm, MemoryStore::default()).expect("a fresh node");
+    tokio::spawn(node.run());
+    let addr = handle.listen(listen.parse().unwrap()).await.expect("listens");
+    (handle, addr)
+}
+
+/// `n` nodes, each joined to up to three earlier ones, with a moment for identify and the
+/// DHT walks to fill the routing tables.
+async fn network(n: usize, net: Net, rng: &mut Lcg) -> Vec<NodeHandle> {
+    let mut nodes: Vec<(NodeHandle, Multiaddr)> = Vec::with_capacity(n);
+    for i in 0..n {
+        let (handle, addr) = node(net).await;
+        if i > 0 {
+            let peers: Vec<Multiaddr> =
+                (0..JOIN_PEERS.min(i)).map(|_| nodes[rng.below(i)].1.clone()).collect();
+            handle.bootstrap(peers).await.expect("joins");
+        }
+        nodes.push((handle, addr));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    nodes.into_iter().map(|(h, _)| h).collect()
+}
+
+fn resident_mb() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+fn record(i: usize) -> (PackRecord, Vec<u8>) {
+    let mut pack = souk_pack::demo::packs().expect("the demo registry").remove(0);
+    pack.version.name = format!("bench-pack-{i}");
+    (PackRecord::sign(pack.version, &[(i % 250) as u8 + 1; 32]).expect("signs"), pack.body)
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
+    let before = resident_mb();
+    let started = Instant::now();
+    let nodes = network(n, net, rng).await;
+    let build_s = started.elapsed().as_secs_f64();
+    if net == Net::Memory {
+        tokio::time::sleep(MEMORY_IDLE + Duration::from_secs(2)).await;
+    }
+    let memory_per_node_mb = (resident_mb() - before) / n as f64;
+    let mut connections = 0;
+    for node in &nodes {
+        connections += node.stats().await.unwrap().peers;
+    }
+    let peers_per_node = connections as f64 / n as f64;
+    let mut puts = Vec::new();
+    for i in 0..SAMPLES {
+        let (record, body) = record(i);
+        let t = Instant::now();
+        nodes[rng.below(n)].publish(record, body).await.expect("publishes");
+        puts.push(ms(t));
+    }
+    // Peers that were online got every record by gossip and answer from their own store;
+    // what the DHT does shows on peers that join afterwards and look names up.
+    let (mut lookups, mut requests) = (Vec::new(), 0);
+    for reader in 0..READERS {
+        let (fresh, _) = node(net).await;
+        let peers = (0..JOIN_PEERS).map(|_| nodes[rng.below(n)].clone());
+        let mut addrs = Vec::new();
+        for peer in peers {
+            addrs.push(peer.addresses().await.unwrap()[0].clone());
+        }
+        fresh.bootstrap(addrs).await.expect("joins");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for i in (reader..SAMPLES).step_by(READERS) {
+            let t = Instant::now();
+            fresh.lookup(&format!("bench-pack-{i}")).await.expect("found");
+            lookups.push(ms(t));
+        }
+        requests += fresh.stats().await.unwrap().lookup_requests;
+    }
+    let result = Dht {
+        nodes: n,
+        transport: net,
+        put_ms: Percentiles::of(puts),
+        lookup_ms: Percentiles::of(lookups),
+        requests_per_lookup: requests as f64 / SAMPLES as f64,
+        peers_per_node,
+        memory_per_node_mb,
+        build_s,
+    };
+    eprintln!(
+        "dht {n} {}: {:.1} peers and {:.2} MB per node, lookup p50 {:.2} ms",
+        if net == Net::Tcp { "tcp" } else { "memory" },
+        peers_per_node,
+        memory_per_node_mb,
+        result.lookup_ms.p50
+    );
+    result
+}
+
+/// One publisher, 99 listeners over TCP: the time from publishing to each listener's event.
+async fn gossip(rng: &mut Lcg) -> Percentiles {
+    let nodes = network(100, Net::Tcp, rng).await;
+    // Each listener notes when it hears each announcement, as it hears it.
+    let (heard_tx, mut heard) = futures::channel::mpsc::unbounded();
+    for node in &nodes[1..] {
+        let mut events = node.events().await.unwrap();
+        let heard_tx = heard_tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                if let NodeEvent::Announced(record) = event {
+                    let _ = heard_tx.unbounded_send((record.pack.name, Instant::now()));
+                }
+            }
+        });
+    }
+    // Meshes form on heartbeats (1 s): let a few pass first.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut delays = Vec::new();
+    for i in 0..10 {
+        let (record, body) = record(1000 + i);
+        let t = Instant::now();
+        nodes[0].publish(record.clone(), body).await.expect("publishes");
+        let mut waiting = nodes.len() - 1;
+        while waiting > 0 {
+            match tokio::time::timeout(Duration::from_secs(10), heard.next()).await {
+                Ok(Some((name, at))) if name == record.pack.name => {
+                    delays.push(at.duration_since(t).as_secs_f64() * 1000.0);
+                    waiting -= 1;
+                }
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        // A listener that never heard counts as never.
+        delays.extend(std::iter::repeat_n(f64::INFINITY, waiting));
+    }
+    Percentiles::of(delays)
+}
+
+/// A fresh node dialing `k` peers at once and starting its DHT walk, over TCP.
+async fn bootstrap(rng: &mut Lcg) -> Vec<(usize, Percentiles)> {
+    let nodes = network(20, Net::Tcp, rng).await;
+    let mut addrs = Vec::new();
+    for node in &nodes {
+        addrs.push(node.addresses().await.unwrap()[0].clone());
+    }
+    let mut out = Vec::new();
+    for k in [5, 10, 20] {
+        let mut samples = Vec::new();
+        for _ in 0..10 {
+            let (fresh, _) = node(Net::Tcp).await;
+            let t = Instant::now();
+            let dialed = fresh.bootstrap(addrs[..k].to_vec()).await.expect("bootstraps");
+            samples.push(ms(t));
+            assert!(dialed.iter().all(Result::is_ok));
+        }
+        out.push((k, Percentiles::of(samples)));
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let max: usize = std::env::args().nth(1).map_or(1000, |n| n.parse().expect("MAX_NODES is a number"));
+    let mut rng = Lcg(42);
+    let mut dht_runs = Vec::new();
+    for (n, net) in
+        [(10, Net::Tcp), (100, Net::Tcp), (10, Net::Memory), (100, Net::Memory), (1000, Net::Memory)]
+    {
+        if n <= max {
+            dht_runs.push(dht(n, net, &mut rng).await);
+        }
+    }
+    let report = Report {
+        dht: dht_runs,
+        gossip_to_100_ms: gossip(&mut rng).await,
+        bootstrap_ms: bootstrap(&mut rng).await,
+    };
+    println!("{}", serde_json::to_string_pretty(&report).expect("serializes"));
+}
