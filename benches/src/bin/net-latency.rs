@@ -19,11 +19,6 @@ use souk_net::{Behaviour, MemoryStore, Node, NodeEvent, NodeHandle, Role};
 
 /// Lookups (and puts) measured per network.
 const SAMPLES: usize = 50;
-/// How long an unused in-process connection lives. Joining walks the DHT and connects to
-/// many peers; what stays connected afterwards is the gossip mesh and what is in use, so the
-/// memory per node is measured once the walks' connections have closed.
-const MEMORY_IDLE: Duration = Duration::from_secs(10);
-
 /// Fresh peers that join each network to look names up.
 const READERS: usize = 5;
 /// Peers each new node dials when it joins a network.
@@ -83,7 +78,7 @@ fn memory_swarm(key: Keypair) -> Swarm<Behaviour> {
         .expect("the memory transport builds")
         .with_behaviour(|key| Behaviour::new(key, Role::Peer))
         .expect("the behaviour builds")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(MEMORY_IDLE))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
         .build()
 }
 
@@ -143,9 +138,6 @@ async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
     let started = Instant::now();
     let nodes = network(n, net, rng).await;
     let build_s = started.elapsed().as_secs_f64();
-    if net == Net::Memory {
-        tokio::time::sleep(MEMORY_IDLE + Duration::from_secs(2)).await;
-    }
     let memory_per_node_mb = (resident_mb() - before) / n as f64;
     let mut connections = 0;
     for node in &nodes {

@@ -35,11 +35,6 @@ pub use crate::handle::NodeHandle;
 use crate::store::{Store, StoreError};
 use crate::sync::{SyncRequest, SyncResponse};
 
-/// Connected peers a node keeps before it closes old connections outside the gossip mesh:
-/// plenty for the DHT and gossip; relays keep many more, for the tabs they serve.
-const PEER_PEERS: usize = 48;
-const RELAY_PEERS: usize = 1024;
-
 /// A catalog log longer than this is folded into a new base when the node starts.
 const COMPACT_AFTER: usize = 64;
 
@@ -206,12 +201,10 @@ pub struct Node<S> {
     listening: HashMap<ListenerId, Reply<Multiaddr>>,
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
     fetching: HashMap<OutboundRequestId, Fetching>,
-    syncing: HashMap<OutboundRequestId, (PeerId, Reply<SyncResponse>)>,
+    syncing: HashMap<OutboundRequestId, Reply<SyncResponse>>,
     cursors: HashMap<PeerId, Cursor>,
-    /// Peers this node was asked to dial (bootstrap relays, chosen peers): never pruned.
-    chosen: std::collections::HashSet<PeerId>,
-    /// Where each connected peer is, as its first connection saw it, and since when.
-    connected: HashMap<PeerId, (Multiaddr, Instant)>,
+    /// Where each connected peer is, as its first connection saw it.
+    connected: HashMap<PeerId, Multiaddr>,
     publishing: HashMap<QueryId, Reply<usize>>,
     looking_up: HashMap<QueryId, (String, Instant, Reply<PackRecord>)>,
     finding_providers: HashMap<QueryId, (Digest, Reply<Vec<PeerId>>)>,
@@ -253,7 +246,6 @@ impl<S: Store> Node<S> {
             syncing: HashMap::new(),
             cursors: HashMap::new(),
             connected: HashMap::new(),
-            chosen: Default::default(),
             publishing: HashMap::new(),
             looking_up: HashMap::new(),
             finding_providers: HashMap::new(),
@@ -349,7 +341,7 @@ impl<S: Store> Node<S> {
             Command::Read(read) => read(self.catalog.index()),
             Command::Sync(peer, request, reply) => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
-                self.syncing.insert(id, (peer, reply));
+                self.syncing.insert(id, reply);
             }
             Command::SyncState(peer, reply) => {
                 let _ = reply.send((self.cursors.get(&peer).cloned(), self.catalog.head().chunks));
@@ -382,7 +374,7 @@ impl<S: Store> Node<S> {
                 let peers = self
                     .connected
                     .iter()
-                    .map(|(peer, (address, _))| PeerInfo {
+                    .map(|(peer, address)| PeerInfo {
                         peer_id: *peer,
                         address: address.clone(),
                         reputation: self.reputation.get(peer),
@@ -402,34 +394,6 @@ impl<S: Store> Node<S> {
             }
             Command::Observe(metric, took) => self.observe(metric, took),
             Command::Subscribe(tx) => self.subscribers.push(tx),
-        }
-    }
-
-    /// Keeps the number of connected peers near a cap by closing the oldest connection to a
-    /// peer met along the way. Kademlia walks connect to many peers, and gossipsub keeps
-    /// every connection it has a stream on alive (rust-libp2p #5190), so without this a node
-    /// would end up connected to most of the network. Never closed: `newest`, peers this
-    /// node dialed on purpose, its gossip mesh, and peers it is fetching or syncing from.
-    fn prune_connections(&mut self, newest: PeerId) {
-        let cap = if self.swarm.behaviour().relay.is_enabled() { RELAY_PEERS } else { PEER_PEERS };
-        if self.connected.len() <= cap {
-            return;
-        }
-        let behaviour = self.swarm.behaviour();
-        let mut kept: std::collections::HashSet<PeerId> =
-            behaviour.gossipsub.all_mesh_peers().copied().collect();
-        kept.extend(self.chosen.iter().copied());
-        kept.extend(self.fetching.values().filter_map(|f| f.peer));
-        kept.extend(self.syncing.values().map(|(peer, _)| *peer));
-        kept.insert(newest);
-        let oldest = self
-            .connected
-            .iter()
-            .filter(|(peer, _)| !kept.contains(peer))
-            .min_by_key(|(_, (_, since))| *since)
-            .map(|(peer, _)| *peer);
-        if let Some(peer) = oldest {
-            let _ = self.swarm.disconnect_peer_id(peer);
         }
     }
 
@@ -504,18 +468,15 @@ impl<S: Store> Node<S> {
                 peer_id, connection_id, num_established, endpoint, ..
             } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
-                    self.chosen.insert(peer_id);
                     let _ = reply.send(Ok(peer_id));
                 }
                 if num_established.get() == 1 {
-                    self.connected.insert(peer_id, (endpoint.get_remote_address().clone(), Instant::now()));
-                    self.prune_connections(peer_id);
+                    self.connected.insert(peer_id, endpoint.get_remote_address().clone());
                     self.notify(NodeEvent::Connected(peer_id));
                 }
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
                 self.connected.remove(&peer_id);
-                self.chosen.remove(&peer_id);
                 self.notify(NodeEvent::Disconnected(peer_id));
             }
             SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
@@ -587,13 +548,13 @@ impl<S: Store> Node<S> {
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                 }
                 request_response::Message::Response { request_id, response } => {
-                    if let Some((_, reply)) = self.syncing.remove(&request_id) {
+                    if let Some(reply) = self.syncing.remove(&request_id) {
                         let _ = reply.send(Ok(response));
                     }
                 }
             },
             request_response::Event::OutboundFailure { request_id, error, peer, .. } => {
-                if let Some((_, reply)) = self.syncing.remove(&request_id) {
+                if let Some(reply) = self.syncing.remove(&request_id) {
                     // A malformed or oversized answer shows as an I/O failure of the request.
                     if matches!(error, request_response::OutboundFailure::Io(_)) {
                         self.misbehaved(peer, &format!("a broken sync answer: {error}"));
