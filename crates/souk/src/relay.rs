@@ -23,7 +23,7 @@ use serde::Serialize;
 use souk::store::RedbStore;
 use souk_core::record::PackRecord;
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
-use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
+use souk_net::{Node, NodeEvent, NodeHandle, Role};
 use tower_http::services::ServeDir;
 use tracing::{info, warn};
 
@@ -70,11 +70,12 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     let store = RedbStore::open(&args.data.join("souk.redb"))?;
     let key = identity(&store)?;
     let certificate = certificate(&store)?;
-    let first_start = store.records()?.is_empty();
 
     let swarm = native_swarm(key.clone(), Role::Relay, certificate).await.map_err(|e| anyhow::anyhow!(e))?;
+    // The node reads every stored record as it starts; an empty index is an empty store.
     let (node, handle) = Node::new(swarm, store)?;
     let node = tokio::spawn(node.run());
+    let first_start = handle.read(|index| index.is_empty()).await?;
 
     let listen = match args.listen.is_empty() {
         true => DEFAULT_LISTEN.iter().map(|a| a.parse().expect("a valid default address")).collect(),
