@@ -14,6 +14,7 @@ use libp2p::{Multiaddr, Swarm, noise, yamux};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
 use souk_core::record::PackRecord;
+use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{Behaviour, MemoryStore, Node, NodeEvent, NodeHandle, Role};
 
@@ -39,9 +40,14 @@ struct Dht {
     lookup_ms: Percentiles,
     /// DHT requests per lookup (the peers asked; Kademlia asks α = 3 at a time).
     requests_per_lookup: f64,
-    /// Connected peers per node once the network is built.
+    /// Connected peers per node just after the network is built (every node's joining
+    /// walk has just touched its peers).
+    joined_peers_per_node: f64,
+    /// Growth of the process's resident memory over the nodes, per node, then.
+    joined_memory_per_node_mb: f64,
+    /// Connected peers per node once unused connections have idled out.
     peers_per_node: f64,
-    /// Growth of the process's resident memory over the nodes, per node.
+    /// Resident memory per node then (the allocator may keep some of what was freed).
     memory_per_node_mb: f64,
     build_s: f64,
 }
@@ -78,7 +84,7 @@ fn memory_swarm(key: Keypair) -> Swarm<Behaviour> {
         .expect("the memory transport builds")
         .with_behaviour(|key| Behaviour::new(key, Role::Peer))
         .expect("the behaviour builds")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
         .build()
 }
 
@@ -123,6 +129,14 @@ fn resident_mb() -> f64 {
     pages * 4096.0 / (1024.0 * 1024.0)
 }
 
+async fn peers_per_node(nodes: &[NodeHandle]) -> f64 {
+    let mut connections = 0;
+    for node in nodes {
+        connections += node.stats().await.unwrap().peers;
+    }
+    connections as f64 / nodes.len() as f64
+}
+
 fn record(i: usize) -> (PackRecord, Vec<u8>) {
     let mut pack = souk_pack::demo::packs().expect("the demo registry").remove(0);
     pack.version.name = format!("bench-pack-{i}");
@@ -138,12 +152,11 @@ async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
     let started = Instant::now();
     let nodes = network(n, net, rng).await;
     let build_s = started.elapsed().as_secs_f64();
+    let joined_memory_per_node_mb = (resident_mb() - before) / n as f64;
+    let joined_peers_per_node = peers_per_node(&nodes).await;
+    tokio::time::sleep(IDLE_CONNECTION_TIMEOUT + Duration::from_secs(5)).await;
     let memory_per_node_mb = (resident_mb() - before) / n as f64;
-    let mut connections = 0;
-    for node in &nodes {
-        connections += node.stats().await.unwrap().peers;
-    }
-    let peers_per_node = connections as f64 / n as f64;
+    let peers_per_node = peers_per_node(&nodes).await;
     let mut puts = Vec::new();
     for i in 0..SAMPLES {
         let (record, body) = record(i);
@@ -176,14 +189,17 @@ async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
         put_ms: Percentiles::of(puts),
         lookup_ms: Percentiles::of(lookups),
         requests_per_lookup: requests as f64 / SAMPLES as f64,
+        joined_peers_per_node,
+        joined_memory_per_node_mb,
         peers_per_node,
         memory_per_node_mb,
         build_s,
     };
     eprintln!(
-        "dht {n} {}: {:.1} peers and {:.2} MB per node, lookup p50 {:.2} ms",
+        "dht {n} {}: {:.1} peers ({:.1} when joined) and {:.2} MB per node, lookup p50 {:.2} ms",
         if net == Net::Tcp { "tcp" } else { "memory" },
         peers_per_node,
+        joined_peers_per_node,
         memory_per_node_mb,
         result.lookup_ms.p50
     );

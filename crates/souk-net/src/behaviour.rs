@@ -9,10 +9,14 @@ use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{StreamProtocol, gossipsub, identify, identity, ping, relay};
 use souk_core::record::MAX_RECORD_LEN;
 
+use crate::keep_alive::OwnKeepAlive;
 use crate::{fetch, sync};
 
 /// Souk's own Kademlia DHT: not the IPFS one.
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
+/// How long a connection nothing uses stays open (mesh peers, relay reservations and
+/// requests in flight keep theirs): long enough that a burst of lookups reuses it.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Where new pack records are announced.
 pub const ANNOUNCE_TOPIC: &str = "souk/announce/1";
 
@@ -25,11 +29,14 @@ pub fn announce_topic() -> gossipsub::IdentTopic {
 #[allow(missing_debug_implementations)] // libp2p's protocol behaviours are not Debug
 pub struct Behaviour {
     pub kad: kad::Behaviour<MemoryStore>,
-    pub gossipsub: gossipsub::Behaviour,
+    /// Its streams do not hold connections open: only mesh peers stay connected.
+    pub gossipsub: OwnKeepAlive<gossipsub::Behaviour>,
     pub fetch: request_response::Behaviour<fetch::Codec>,
     pub sync: request_response::Behaviour<sync::Codec>,
     /// The circuit relay v2 server, on relays only.
     pub relay: Toggle<relay::Behaviour>,
+    /// The circuit relay v2 client, in tabs: reachable through a relay's reservation.
+    pub relay_client: Toggle<relay::client::Behaviour>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
 }
@@ -63,7 +70,7 @@ impl Behaviour {
                 .expect("signing with the node's own key is always possible");
         gossipsub.subscribe(&announce_topic()).expect("a fresh behaviour can subscribe");
         Behaviour {
-            gossipsub,
+            gossipsub: OwnKeepAlive::new(gossipsub),
             kad: kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config),
             fetch: request_response::Behaviour::new(
                 [(fetch::PROTOCOL, ProtocolSupport::Full)],
@@ -71,9 +78,20 @@ impl Behaviour {
             ),
             sync: request_response::Behaviour::new([(sync::PROTOCOL, ProtocolSupport::Full)], requests),
             relay: (role == Role::Relay).then(|| relay::Behaviour::new(peer_id, relay_config())).into(),
+            relay_client: None.into(),
             identify: identify::Behaviour::new(identify::Config::new("/souk/1.0.0".into(), key.public())),
             ping: ping::Behaviour::default(),
         }
+    }
+}
+
+impl Behaviour {
+    /// A tab's behaviour: reachable only through `relay_client`'s reservations, it asks the
+    /// DHT but never serves it (its circuit address would make it a slow, short-lived hop).
+    pub fn in_a_tab(mut self, relay_client: relay::client::Behaviour) -> Self {
+        self.kad.set_mode(Some(kad::Mode::Client));
+        self.relay_client = Some(relay_client).into();
+        self
     }
 }
 

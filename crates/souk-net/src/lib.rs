@@ -8,14 +8,20 @@
 //! - [`codec`]: the one size-limited request-response codec both protocols use.
 //! - [`node`]: the [`Node`] task that owns a swarm, its catalog and its [`Store`], and the
 //!   [`NodeHandle`] callers use (`publish`, `lookup`, `search`, `sync_index`, `fetch_any`, ...).
+//! - [`keep_alive`]: gossipsub's open streams no longer hold every connection open.
 //! - `transport` (native): the TCP, QUIC, WebSocket and WebRTC-direct swarm.
+//! - `browser` (wasm): the tab's WebRTC-direct, WebSocket and WebTransport swarm, with the
+//!   circuit relay client.
 //!
 //! The wire formats are in `docs/protocol.md`.
 
 pub mod behaviour;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 pub mod codec;
 pub mod fetch;
 mod handle;
+pub mod keep_alive;
 pub mod node;
 pub mod store;
 pub mod sync;

@@ -1,14 +1,12 @@
 //! The native swarm: TCP, QUIC-v1, WebSocket and WebRTC-direct on tokio. The browser's
 //! transports are the tab's own (WebRTC-direct and WebSocket through the browser's APIs).
 
-use std::time::Duration;
-
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::identity::Keypair;
 use libp2p::{Swarm, Transport, noise, tcp, yamux};
 pub use libp2p_webrtc::tokio::Certificate;
 
-use crate::behaviour::{Behaviour, Role};
+use crate::behaviour::{Behaviour, IDLE_CONNECTION_TIMEOUT, Role};
 
 pub type BuildError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -34,7 +32,7 @@ pub async fn native_swarm(
         .with_websocket(noise::Config::new, yamux::Config::default)
         .await?
         .with_behaviour(|key| Behaviour::new(key, role))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
         .build())
 }
 
