@@ -9,6 +9,7 @@
 //!   MiniSearch, FlexSearch and cargo.
 
 mod bench;
+mod relay;
 mod setup;
 mod shell;
 mod wasm;
@@ -108,12 +109,19 @@ fn test() -> Result<()> {
         .run()
     })?;
     step("tests (native)", &|| cargo(["test", "--workspace"]).run())?;
-    step("tests (wasm32, headless Chromium)", &|| {
+    step("tests (wasm32, headless Chromium, with a relay)", &|| {
+        // The tabs join a real relay, which the CLI publishes to before and installs from
+        // after them.
+        let relay = relay::TestRelay::start()?;
+        relay.publish_from_cli()?;
         cargo(["test", "--target", WASM])
             .args(WASM_CRATES)
             .env("WASM_BINDGEN_USE_BROWSER", "1")
             .env("CHROMEDRIVER", setup::CHROMEDRIVER)
-            .run()
+            .env("SOUK_TEST_BOOTSTRAP", &relay.bootstrap)
+            .env("SOUK_TEST_SEARCHES", relay.expected_searches()?)
+            .run()?;
+        relay.install_from_cli()
     })?;
     step("wasm module (release)", &|| wasm::build().map(drop))?;
     step("bench smoke run", &|| cargo(["bench", "-p", "souk-benches", "--", "--test"]).run())?;

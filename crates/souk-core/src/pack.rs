@@ -42,6 +42,18 @@ pub fn to_hex(bytes: &Digest) -> String {
     bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
 }
 
+/// Reads [`to_hex`]'s output (either case); `None` unless it is exactly 64 hex digits.
+pub fn from_hex(hex: &str) -> Option<Digest> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// A dependency on another pack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -23,6 +23,30 @@ pub struct PeerRecord {
 }
 
 impl PeerRecord {
+    /// The length of [`PeerRecord::encode`]'s output.
+    pub const ENCODED_LEN: usize = 16;
+
+    /// A fixed-size little-endian encoding, for stores: successes, failures, latency.
+    pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
+        let mut out = [0; Self::ENCODED_LEN];
+        out[..4].copy_from_slice(&self.successes.to_le_bytes());
+        out[4..8].copy_from_slice(&self.failures.to_le_bytes());
+        out[8..].copy_from_slice(&self.latency_ms.to_le_bytes());
+        out
+    }
+
+    /// Reads [`PeerRecord::encode`]'s output; `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let bytes: &[u8; Self::ENCODED_LEN] = bytes.try_into().ok()?;
+        let (successes, rest) = bytes.split_first_chunk::<4>()?;
+        let (failures, latency) = rest.split_first_chunk::<4>()?;
+        Some(PeerRecord {
+            successes: u32::from_le_bytes(*successes),
+            failures: u32::from_le_bytes(*failures),
+            latency_ms: f64::from_le_bytes(latency.try_into().ok()?),
+        })
+    }
+
     /// From 0 (never answers well, or slowly) to 1 (always, instantly).
     pub fn score(&self) -> f64 {
         let rate =
@@ -112,6 +136,14 @@ mod tests {
         r.succeeded(&"slow", 900.0);
         r.failed(&"liar");
         assert_eq!(ranked(&r, &["liar", "new", "slow", "fast"]), ["fast", "new", "slow", "liar"]);
+    }
+
+    #[test]
+    fn records_round_trip_through_their_encoding_and_other_bytes_are_refused() {
+        let record = PeerRecord { successes: 7, failures: 2, latency_ms: 12.5 };
+        assert_eq!(PeerRecord::decode(&record.encode()), Some(record));
+        assert_eq!(PeerRecord::decode(&record.encode()[..15]), None);
+        assert_eq!(PeerRecord::decode(&[0; 17]), None);
     }
 
     #[test]

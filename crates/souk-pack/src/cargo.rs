@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use semver::{Version, VersionReq};
 use serde::Deserialize;
+use souk_core::pack::from_hex;
 use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Summary};
 use toml::Value;
 
@@ -104,7 +105,7 @@ pub fn index_line(line: &str) -> Result<Summary, CargoError> {
     }
     let mut features = krate.features;
     features.extend(krate.features2);
-    let checksum = krate.cksum.as_deref().and_then(parse_hex32);
+    let checksum = krate.cksum.as_deref().and_then(from_hex);
     Ok(Summary {
         name: krate.name,
         version,
@@ -123,17 +124,6 @@ pub fn index(text: &str) -> Result<MemoryRegistry, LineError> {
         registry.insert(index_line(line).map_err(|error| LineError { line: number + 1, error })?);
     }
     Ok(registry)
-}
-
-fn parse_hex32(hex: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// The root of a resolution from a `Cargo.toml`: its dependencies of every kind and

@@ -1,19 +1,29 @@
 //! Souk's browser peer, as a wasm module for the page.
 //!
-//! Today it exports the registry: the embedded demo index or any snapshot, search over it
-//! and dependency resolution, through exactly the core code the native CLI runs. The network, IndexedDB and
-//! install arrive with the browser-peer issue.
+//! - [`SoukPeer`] (in the browser): the tab as a full peer on the network, its state in
+//!   IndexedDB (`peer` and `idb`).
+//! - [`Registry`]: an index held by the page with no network at all (the embedded demo
+//!   registry or any snapshot), searched and resolved by exactly the core code the CLI runs.
 //!
 //! ```js
-//! import init, { Registry } from "./pkg/souk_web.js";
+//! import init, { SoukPeer } from "./pkg/souk_web.js";
 //! await init();
-//! const registry = Registry.demo();
-//! const { total, hits } = registry.search("rust", { limit: 10 });
+//! const peer = await SoukPeer.start({ bootstrap: "http://127.0.0.1:8080/bootstrap" });
+//! const { total, hits } = await peer.search("rust", { limit: 10 });
+//! await peer.connected();
+//! const { lockfile, packs } = await peer.install("rust-cli", "^1");
 //! ```
 
+#[cfg(target_arch = "wasm32")]
+mod idb;
+#[cfg(target_arch = "wasm32")]
+mod peer;
+
+#[cfg(target_arch = "wasm32")]
+pub use peer::SoukPeer;
 use serde::Serialize;
 use souk_core::Index;
-use souk_core::resolve::{MemoryRegistry, install};
+use souk_core::resolve::{MemoryRegistry, Resolution, install};
 use souk_core::search::{HitSummary, Query, Scratch, search_with};
 use wasm_bindgen::prelude::*;
 
@@ -101,8 +111,7 @@ impl Registry {
             Query { offset: options.offset, limit: options.limit.unwrap_or(defaults.limit), ..defaults };
         let results = search_with(&self.index, &query, &mut self.scratch);
         let results = Results { total: results.total, hits: results.summaries(&self.index).collect() };
-        let value = results.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?;
-        Ok(value.unchecked_into())
+        Ok(js_value(&results)?.unchecked_into())
     }
 
     /// Resolves `name` at `requirement` (cargo syntax) against this registry: every pack it
@@ -110,7 +119,21 @@ impl Registry {
     pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
         let registry = MemoryRegistry::from_index(&self.index)?;
         let resolution = install(&registry, name, requirement.parse()?)?;
-        let packages: Vec<Locked> = resolution
+        Ok(js_value(&Locked::all(&resolution))?.unchecked_into())
+    }
+}
+
+/// One line of a lockfile, as JavaScript sees it.
+#[derive(Serialize)]
+struct Locked {
+    name: String,
+    version: String,
+    dependencies: Vec<String>,
+}
+
+impl Locked {
+    fn all(resolution: &Resolution) -> Vec<Locked> {
+        resolution
             .packages
             .iter()
             .map(|(id, p)| Locked {
@@ -118,14 +141,11 @@ impl Registry {
                 version: id.version.to_string(),
                 dependencies: p.dependencies.iter().map(ToString::to_string).collect(),
             })
-            .collect();
-        Ok(packages.serialize(&serde_wasm_bindgen::Serializer::json_compatible())?.unchecked_into())
+            .collect()
     }
 }
 
-#[derive(Serialize)]
-struct Locked {
-    name: String,
-    version: String,
-    dependencies: Vec<String>,
+/// `value` as plain JavaScript data (objects, not Maps).
+fn js_value(value: &impl Serialize) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
 }

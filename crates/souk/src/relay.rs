@@ -24,6 +24,7 @@ use souk::store::RedbStore;
 use souk_core::record::PackRecord;
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
 use souk_net::{Node, NodeEvent, NodeHandle, Role};
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 use tracing::{info, warn};
 
@@ -96,7 +97,8 @@ pub async fn run(args: RelayArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot serve on {}", args.http))?;
     let app = Router::new()
-        .route("/bootstrap", get(bootstrap))
+        // Any page may bootstrap from a relay, not only the one it serves.
+        .route("/bootstrap", get(bootstrap).layer(CorsLayer::new().allow_origin(Any)))
         .route("/metrics", get(metrics_text))
         .fallback_service(ServeDir::new(&args.web))
         .with_state(handle.clone());

@@ -159,33 +159,18 @@ impl Store for RedbStore {
         let entries = self.all(REPUTATION)?;
         Ok(entries
             .into_iter()
-            .filter_map(|(peer, record)| Some((PeerId::from_bytes(&peer).ok()?, decode_peer(&record)?)))
+            .filter_map(|(peer, record)| {
+                Some((PeerId::from_bytes(&peer).ok()?, PeerRecord::decode(&record)?))
+            })
             .collect())
     }
 
     fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {
-        let bytes = [
-            record.successes.to_le_bytes().as_slice(),
-            &record.failures.to_le_bytes(),
-            &record.latency_ms.to_le_bytes(),
-        ]
-        .concat();
         self.write(|tx| {
-            tx.open_table(REPUTATION)?.insert(peer.to_bytes().as_slice(), bytes.as_slice())?;
+            tx.open_table(REPUTATION)?.insert(peer.to_bytes().as_slice(), record.encode().as_slice())?;
             Ok(())
         })
     }
-}
-
-fn decode_peer(bytes: &[u8]) -> Option<PeerRecord> {
-    let (successes, rest) = bytes.split_first_chunk::<4>()?;
-    let (failures, rest) = rest.split_first_chunk::<4>()?;
-    let latency = rest.first_chunk::<8>()?;
-    Some(PeerRecord {
-        successes: u32::from_le_bytes(*successes),
-        failures: u32::from_le_bytes(*failures),
-        latency_ms: f64::from_le_bytes(*latency),
-    })
 }
 
 #[cfg(test)]

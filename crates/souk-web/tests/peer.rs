@@ -1,0 +1,206 @@
+//! The tab as a peer, in headless Chromium, against a real `souk relay` that `cargo xtask
+//! test` starts (on 127.0.0.1) and names in `SOUK_TEST_BOOTSTRAP`. Before these tests the
+//! CLI published `cli-made-pack` there; after them the CLI installs `tab-made-pack`.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use souk_web::SoukPeer;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// What `cargo xtask test` passes in: these tests need its relay.
+fn from_harness(value: Option<&'static str>) -> &'static str {
+    match value {
+        Some(value) => value,
+        None => panic!("run through `cargo xtask test`, which starts a relay"),
+    }
+}
+
+fn bootstrap() -> &'static str {
+    from_harness(option_env!("SOUK_TEST_BOOTSTRAP"))
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+fn text(value: &JsValue, key: &str) -> String {
+    get(value, key).as_string().unwrap_or_else(|| panic!("{key} is not a string"))
+}
+
+fn json(text: &str) -> JsValue {
+    JSON::parse(text).unwrap()
+}
+
+/// Each test's peer has its own database, so its own identity; a run starts them afresh.
+async fn start(bootstrap: JsValue, database: &str) -> SoukPeer {
+    let database = format!("{database}-{}", js_sys::Date::now());
+    start_on(bootstrap, &database).await
+}
+
+async fn start_on(bootstrap: JsValue, database: &str) -> SoukPeer {
+    let options = Object::new();
+    Reflect::set(&options, &"database".into(), &database.into()).unwrap();
+    if !bootstrap.is_undefined() {
+        Reflect::set(&options, &"bootstrap".into(), &bootstrap).unwrap();
+    }
+    SoukPeer::start(Some(options.unchecked_into())).await.unwrap_or_else(|e| panic!("{:?}", JsValue::from(e)))
+}
+
+async fn wait(promise: js_sys::Promise) -> JsValue {
+    JsFuture::from(promise).await.unwrap_or_else(|e| panic!("{}", message(&e)))
+}
+
+fn message(e: &JsValue) -> String {
+    get(e, "message").as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The relay's addresses for one transport.
+async fn relay_addrs(transport: &str) -> JsValue {
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(bootstrap())).await.unwrap().unchecked_into();
+    let info = JsFuture::from(response.json().unwrap()).await.unwrap();
+    let addrs: Array = get(&info, "addrs").unchecked_into();
+    let picked: Array = addrs.iter().filter(|a| a.as_string().unwrap().contains(transport)).collect();
+    assert!(picked.length() > 0, "the relay lists no {transport} address");
+    picked.into()
+}
+
+async fn names(peer: &SoukPeer, query: &str) -> Vec<String> {
+    let results = wait(peer.search(query.into(), None)).await;
+    let hits: Array = get(&results, "hits").unchecked_into();
+    hits.iter().map(|h| text(&h, "name")).collect()
+}
+
+/// Joins over `transport` alone, syncs the relay's index, and searches it as the CLI does.
+async fn joins_syncs_and_searches(transport: &str) {
+    let peer = start(relay_addrs(transport).await, transport).await;
+    let connection = wait(peer.connected()).await;
+    assert!(text(&connection, "address").contains(transport));
+    assert!(get(&connection, "synced").as_f64().unwrap() >= 20.0, "the demo index did not sync");
+    assert!(get(&connection, "circuit").as_string().unwrap().contains("p2p-circuit"));
+    let expected = json(from_harness(option_env!("SOUK_TEST_SEARCHES")));
+    for query in Object::keys(&expected.clone().unchecked_into()).iter() {
+        let query = query.as_string().unwrap();
+        let cli: Vec<String> =
+            Array::from(&get(&expected, &query)).iter().map(|n| n.as_string().unwrap()).collect();
+        assert!(!cli.is_empty(), "the CLI found nothing for {query}");
+        assert_eq!(names(&peer, &query).await[..cli.len().min(20)], cli[..cli.len().min(20)], "{query}");
+    }
+}
+
+#[test]
+async fn a_tab_joins_over_webrtc_direct_syncs_and_searches_like_the_cli() {
+    joins_syncs_and_searches("webrtc-direct").await;
+}
+
+#[test]
+async fn a_tab_joins_over_websocket_syncs_and_searches_like_the_cli() {
+    joins_syncs_and_searches("/ws").await;
+}
+
+#[test]
+async fn a_tab_installs_what_the_cli_published() {
+    let peer = start(bootstrap().into(), "install").await;
+    wait(peer.connected()).await;
+    let installed = wait(peer.install("cli-made-pack".into(), Some("^1".into()))).await;
+    assert_eq!(text(&installed, "version"), "1.0.0");
+    let lockfile: Array = get(&installed, "lockfile").unchecked_into();
+    let locked: Vec<String> = lockfile.iter().map(|p| text(&p, "name")).collect();
+    assert!(locked.contains(&"editorconfig".to_owned()), "{locked:?}");
+    let packs: Array = get(&installed, "packs").unchecked_into();
+    let ours = packs.iter().find(|p| text(p, "name") == "cli-made-pack").unwrap();
+    let files: Array = get(&ours, "files").unchecked_into();
+    let notes = files.iter().find(|f| text(f, "path") == "NOTES.md").expect("NOTES.md installed");
+    let contents = String::from_utf8(Uint8Array::new(&get(&notes, "contents")).to_vec()).unwrap();
+    assert!(contents.contains("A tab installs this."));
+    let all = Array::from(&wait(peer.installed()).await);
+    assert_eq!(all.length(), 1);
+}
+
+#[test]
+async fn a_tab_publishes_what_the_cli_then_installs() {
+    let peer = start(bootstrap().into(), "publish").await;
+    let connection = wait(peer.connected()).await;
+    let files = json(r#"{"hello.txt": "made in a browser tab"}"#);
+    let manifest = "[pack]\nname = \"tab-made-pack\"\nversion = \"1.0.0\"\ndescription = \"Published by a browser tab\"\nlicense = \"MIT\"\ncategory = \"testing\"\n";
+    let published = wait(peer.publish(manifest.into(), files.unchecked_into())).await;
+    assert_eq!(text(&published, "name"), "tab-made-pack");
+    // The CLI installs it after this tab is gone: wait until the relay holds the body.
+    let relay = text(&connection, "relay");
+    let relay = relay.rsplit("/p2p/").next().unwrap().to_owned();
+    for attempt in 0.. {
+        let providers = Array::from(&wait(peer.providers(text(&published, "contentHash"))).await);
+        if providers.iter().any(|p| p.as_string().unwrap() == relay) {
+            break;
+        }
+        assert!(attempt < 100, "the relay never took the body");
+        sleep(300).await;
+    }
+    // A name another key owns is refused, with the reason.
+    let squat = "[pack]\nname = \"rust-lib\"\nversion = \"9.0.0\"\ndescription = \"not mine\"\nlicense = \"MIT\"\ncategory = \"rust\"\n";
+    let err = JsFuture::from(peer.publish(squat.into(), json("{}").unchecked_into())).await.unwrap_err();
+    assert!(message(&err).contains("rust-lib"), "{}", message(&err));
+}
+
+#[test]
+async fn a_tab_fetches_from_another_tab_through_the_relay_circuit() {
+    let holder = start(bootstrap().into(), "holder").await;
+    let connection = wait(holder.connected()).await;
+    assert!(get(&connection, "circuit").is_string(), "no reservation on the relay");
+    let fetcher = start(bootstrap().into(), "fetcher").await;
+    wait(fetcher.connected()).await;
+    // A pack the holder publishes: its body is in the holder's tab.
+    let files = json(r#"{"pair.txt": "from one tab to another"}"#);
+    let manifest = format!(
+        "[pack]\nname = \"tab-pair-{}\"\nversion = \"1.0.0\"\ndescription = \"tab to tab\"\nlicense = \"MIT\"\ncategory = \"testing\"\n",
+        js_sys::Date::now() as u64
+    );
+    let published = wait(holder.publish(manifest, files.unchecked_into())).await;
+    let hash = text(&published, "contentHash");
+    // Asked of the holder by id: the only way there is the relay's circuit.
+    let body = Uint8Array::from(wait(fetcher.fetch(hash.clone(), Some(holder.id()))).await);
+    assert!(String::from_utf8_lossy(&body.to_vec()).contains("from one tab to another"));
+    // A body nobody holds is a clear error, and the peer goes on.
+    let missing = "00".repeat(32);
+    let err = JsFuture::from(fetcher.fetch(missing, Some(holder.id()))).await.unwrap_err();
+    assert!(message(&err).contains("not"), "{}", message(&err));
+    let stats = wait(fetcher.stats()).await;
+    assert!(get(&stats, "peers").as_f64().unwrap() >= 1.0);
+}
+
+#[test]
+async fn a_reload_keeps_identity_index_and_installs_and_works_offline() {
+    let database = format!("reload-{}", js_sys::Date::now());
+    let first = start_on(bootstrap().into(), &database).await;
+    wait(first.connected()).await;
+    wait(first.install("editorconfig".into(), None)).await;
+    let id = first.id();
+    drop(first);
+    // The same database with no network at all.
+    let again = start_on(JsValue::UNDEFINED, &database).await;
+    assert_eq!(again.id(), id);
+    assert!(names(&again, "rust").await.contains(&"rust-lib".to_owned()));
+    let info = Array::from(&wait(again.info("rust-cli".into())).await);
+    assert_eq!(text(&info.get(0), "name"), "rust-cli");
+    let lock = Array::from(&wait(again.resolve("open-source-starter".into(), "^1".into())).await);
+    assert!(lock.length() > 1);
+    let installed = Array::from(&wait(again.installed()).await);
+    assert_eq!(text(&installed.get(0), "name"), "editorconfig");
+    let err = JsFuture::from(again.connected()).await.unwrap_err();
+    assert!(message(&err).contains("without a bootstrap"));
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
