@@ -25,6 +25,8 @@ pub mod keep_alive;
 pub mod node;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod transport;
 

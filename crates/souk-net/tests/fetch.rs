@@ -6,46 +6,9 @@ mod common;
 
 use common::{serve, start, within};
 use libp2p::{Multiaddr, PeerId};
-use souk_core::Digest;
-use souk_core::record::PackRecord;
-use souk_core::reputation::PeerRecord;
 use souk_net::fetch::{FetchError, MAX_BODY_LEN};
-use souk_net::store::Base;
-use souk_net::{MemoryStore, NodeError, NodeHandle, Store, StoreError};
-
-/// A peer that serves its one answer whatever it is asked for, and keeps the rest honestly.
-struct Liar(Vec<u8>, MemoryStore);
-
-impl Store for Liar {
-    fn body(&self, _: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(Some(self.0.clone()))
-    }
-    fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
-        self.1.put_body(body)
-    }
-    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
-        self.1.records()
-    }
-    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
-        self.1.put_record(record)
-    }
-    fn base(&self) -> Result<Option<Base>, StoreError> {
-        self.1.base()
-    }
-    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
-        self.1.put_base(snapshot, seq)
-    }
-    fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
-        self.1.reputation()
-    }
-    fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {
-        self.1.put_reputation(peer, record)
-    }
-}
-
-fn liar(answer: &[u8]) -> Liar {
-    Liar(answer.to_vec(), MemoryStore::default())
-}
+use souk_net::testing::LyingStore;
+use souk_net::{MemoryStore, NodeError, NodeHandle};
 
 async fn connect(from: &NodeHandle, to: &NodeHandle, addr: Multiaddr) -> PeerId {
     let peer = within("dialing", from.dial(addr)).await.unwrap();
@@ -80,7 +43,7 @@ async fn fetches_a_body_by_its_hash_over_quic() {
 
 #[tokio::test]
 async fn a_lying_peer_is_caught_by_the_hash() {
-    let (liar, addr) = serve(liar(b"not the body you asked for"), "/ip4/127.0.0.1/tcp/0").await;
+    let (liar, addr) = serve(LyingStore::new(b"not the body you asked for"), "/ip4/127.0.0.1/tcp/0").await;
     let client = start(MemoryStore::default()).await;
     let peer = connect(&client, &liar, addr).await;
     assert_eq!(
@@ -92,7 +55,7 @@ async fn a_lying_peer_is_caught_by_the_hash() {
 #[tokio::test]
 async fn an_oversized_body_is_refused_and_the_node_lives_on() {
     let flood = vec![7u8; MAX_BODY_LEN + 1];
-    let (flooder, addr) = serve(liar(&flood), "/ip4/127.0.0.1/tcp/0").await;
+    let (flooder, addr) = serve(LyingStore::new(&flood), "/ip4/127.0.0.1/tcp/0").await;
     let client = start(MemoryStore::default()).await;
     let peer = connect(&client, &flooder, addr).await;
     let result = within("fetching", client.fetch(peer, [1; 32])).await;
@@ -108,7 +71,7 @@ async fn the_best_peer_serves_and_a_liar_is_passed_over() {
     let hash = souk_core::body::content_hash(&body);
     let (honest, honest_addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
     honest.put_body(body.clone()).await.unwrap();
-    let (liar, liar_addr) = serve(liar(b"a forgery"), "/ip4/127.0.0.1/tcp/0").await;
+    let (liar, liar_addr) = serve(LyingStore::new(b"a forgery"), "/ip4/127.0.0.1/tcp/0").await;
     let client = start(MemoryStore::default()).await;
     let honest_peer = connect(&client, &honest, honest_addr).await;
     let liar_peer = connect(&client, &liar, liar_addr).await;

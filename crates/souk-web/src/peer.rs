@@ -518,8 +518,12 @@ async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Connection, St
         let report = handle.sync_index(relay).await.map_err(|e| e.to_string())?;
         let relay_addr = addr.clone().with_p2p(relay).unwrap_or_else(|a| a);
         // Without a reservation the tab still searches, installs and publishes; it just
-        // cannot be reached by others.
-        let circuit = handle.listen(relay_addr.clone().with(Protocol::P2pCircuit)).await.ok();
+        // cannot be reached by others. A peer reached through a circuit relays nothing.
+        let relayed = addr.iter().any(|p| p == Protocol::P2pCircuit);
+        let circuit = match relayed {
+            true => None,
+            false => handle.listen(relay_addr.clone().with(Protocol::P2pCircuit)).await.ok(),
+        };
         return Ok(Connection {
             relay: relay_addr.to_string(),
             address: addr.to_string(),

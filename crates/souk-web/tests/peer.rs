@@ -3,7 +3,19 @@
 //! CLI published `cli-made-pack` there; after them the CLI installs `tab-made-pack`.
 #![cfg(target_arch = "wasm32")]
 
+use futures::StreamExt;
 use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
+use libp2p::Multiaddr;
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response;
+use libp2p::swarm::SwarmEvent;
+use souk_core::catalog::{Catalog, SyncRequest, SyncResponse};
+use souk_core::record::PackRecord;
+use souk_net::Node;
+use souk_net::behaviour::BehaviourEvent;
+use souk_net::browser::browser_swarm;
+use souk_net::testing::LyingStore;
 use souk_web::SoukPeer;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -193,6 +205,76 @@ async fn a_reload_keeps_identity_index_and_installs_and_works_offline() {
     assert_eq!(text(&installed.get(0), "name"), "editorconfig");
     let err = JsFuture::from(again.connected()).await.unwrap_err();
     assert!(message(&err).contains("without a bootstrap"));
+}
+
+/// A peer in this page that lies about bodies: whatever is asked, it sends the same bytes.
+#[test]
+async fn a_body_whose_hash_does_not_match_is_refused_and_costs_its_sender() {
+    let relay = relay_addr().await;
+    let swarm = browser_swarm(Keypair::generate_ed25519()).unwrap();
+    let (node, liar) = Node::new(swarm, LyingStore::new(b"not what was asked for")).unwrap();
+    wasm_bindgen_futures::spawn_local(node.run());
+    liar.bootstrap(vec![relay.clone()]).await.unwrap();
+    liar.listen(relay.with(Protocol::P2pCircuit)).await.unwrap();
+
+    let peer = start(bootstrap().into(), "lied-to").await;
+    wait(peer.connected()).await;
+    let asked = "ab".repeat(32);
+    let err = JsFuture::from(peer.fetch(asked, Some(liar.peer_id().to_string()))).await.unwrap_err();
+    assert!(message(&err).contains("hash"), "{}", message(&err));
+    let stats = wait(peer.stats()).await;
+    assert!(get(&stats, "refused").as_f64().unwrap() >= 1.0);
+}
+
+/// A peer in this page that serves an index whose log holds a record with a broken
+/// signature: the tab syncing from it keeps nothing of it.
+#[test]
+async fn a_forged_record_in_a_synced_index_is_refused() {
+    let relay = relay_addr().await;
+    let mut swarm = browser_swarm(Keypair::generate_ed25519()).unwrap();
+    // Connected first: the reservation is asked over that connection.
+    swarm.dial(relay.clone()).unwrap();
+    while !matches!(swarm.select_next_some().await, SwarmEvent::ConnectionEstablished { .. }) {}
+    swarm.listen_on(relay.clone().with(Protocol::P2pCircuit)).unwrap();
+    while !matches!(swarm.select_next_some().await, SwarmEvent::NewListenAddr { .. }) {}
+    let forger = *swarm.local_peer_id();
+    let mut pack = souk_pack::demo::packs().unwrap().remove(0);
+    pack.version.name = "forged-pack".into();
+    let mut forged = PackRecord::sign(pack.version, &[7; 32]).unwrap();
+    forged.pack.description = "changed after signing".into();
+    let forged = forged.encode();
+    wasm_bindgen_futures::spawn_local(async move {
+        let catalog = Catalog::default();
+        loop {
+            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                message: request_response::Message::Request { request, channel, .. },
+                ..
+            })) = swarm.select_next_some().await
+            {
+                let response = match request {
+                    SyncRequest::Since(_) => {
+                        SyncResponse::Records { records: vec![forged.clone()], more: false }
+                    }
+                    other => catalog.answer(other, 1),
+                };
+                let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+            }
+        }
+    });
+
+    let through_relay = relay.with(Protocol::P2pCircuit).with(Protocol::P2p(forger));
+    let bootstrap: Array = [JsValue::from(through_relay.to_string())].into_iter().collect();
+    let peer = start(bootstrap.into(), "forged").await;
+    let connection = wait(peer.connected()).await;
+    assert_eq!(get(&connection, "synced").as_f64(), Some(0.0));
+    let stats = wait(peer.stats()).await;
+    assert!(get(&stats, "refused").as_f64().unwrap() >= 1.0);
+    assert_eq!(Array::from(&wait(peer.info("forged-pack".into())).await).length(), 0);
+}
+
+/// The relay's WebRTC-direct address, with its peer id.
+async fn relay_addr() -> Multiaddr {
+    Array::from(&relay_addrs("webrtc-direct").await).get(0).as_string().unwrap().parse().unwrap()
 }
 
 async fn sleep(ms: i32) {

@@ -1,0 +1,50 @@
+//! Hostile peers for tests (the `testing` feature): real nodes whose stores lie, so the
+//! checks every peer makes are exercised over real connections, natively and in a tab.
+
+use libp2p::PeerId;
+use souk_core::Digest;
+use souk_core::record::PackRecord;
+use souk_core::reputation::PeerRecord;
+
+use crate::store::{Base, MemoryStore, Store, StoreError};
+
+/// A store that serves its one answer whatever body it is asked for, and keeps the rest
+/// honestly: a node over it is a peer that lies (or floods, with a large answer).
+#[derive(Debug, Default)]
+pub struct LyingStore {
+    answer: Vec<u8>,
+    honest: MemoryStore,
+}
+
+impl LyingStore {
+    pub fn new(answer: &[u8]) -> Self {
+        LyingStore { answer: answer.to_vec(), honest: MemoryStore::default() }
+    }
+}
+
+impl Store for LyingStore {
+    fn body(&self, _: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(Some(self.answer.clone()))
+    }
+    fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
+        self.honest.put_body(body)
+    }
+    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
+        self.honest.records()
+    }
+    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
+        self.honest.put_record(record)
+    }
+    fn base(&self) -> Result<Option<Base>, StoreError> {
+        self.honest.base()
+    }
+    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
+        self.honest.put_base(snapshot, seq)
+    }
+    fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
+        self.honest.reputation()
+    }
+    fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {
+        self.honest.put_reputation(peer, record)
+    }
+}
