@@ -112,7 +112,7 @@ fn test() -> Result<()> {
     step("tests (wasm32, headless Chromium, with a relay)", &|| {
         // The tabs join a real relay, which the CLI publishes to before and installs from
         // after them.
-        let relay = relay::TestRelay::start()?;
+        let relay = relay::TestRelay::start("peer")?;
         relay.publish_from_cli()?;
         cargo(["test", "--target", WASM])
             .args(WASM_CRATES)
@@ -124,6 +124,14 @@ fn test() -> Result<()> {
         relay.install_from_cli()
     })?;
     step("wasm module (release)", &|| wasm::build().map(drop))?;
+    step("page end to end (Playwright, Chromium, with a relay)", &|| {
+        let relay = relay::TestRelay::start("page")?;
+        shell::Cmd::new("node")
+            .arg("web/tests/e2e.mjs")
+            .env("SOUK_PAGE", &relay.page)
+            .env("SOUK_SCREENSHOTS", relay.screenshots())
+            .run()
+    })?;
     step("bench smoke run", &|| cargo(["bench", "-p", "souk-benches", "--", "--test"]).run())?;
     shell::report(&steps);
     Ok(())

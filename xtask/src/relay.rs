@@ -25,16 +25,18 @@ pub struct TestRelay {
     child: Child,
     souk: PathBuf,
     work: PathBuf,
-    /// The relay's `/bootstrap` URL.
+    /// The page the relay serves, and its `/bootstrap` URL.
+    pub page: String,
     pub bootstrap: String,
 }
 
 impl TestRelay {
-    /// Starts the relay (the debug `souk` binary) and waits for its `ready` line.
-    pub fn start() -> Result<TestRelay> {
+    /// Starts a relay (the debug `souk` binary) with its data in a fresh
+    /// `target/souk-web-tests/NAME`, and waits for its `ready` line.
+    pub fn start(name: &str) -> Result<TestRelay> {
         crate::shell::cargo(["build", "-p", "souk"]).run()?;
         let souk = target_dir()?.join("debug/souk");
-        let work = target_dir()?.join("souk-web-tests");
+        let work = target_dir()?.join("souk-web-tests").join(name);
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work)?;
         let mut child = Command::new(&souk)
@@ -68,7 +70,12 @@ impl TestRelay {
             }
         }
         let http = http.context("the relay printed no HTTP address")?;
-        Ok(TestRelay { child, souk, work, bootstrap: format!("{http}/bootstrap") })
+        Ok(TestRelay { child, souk, work, page: format!("{http}/"), bootstrap: format!("{http}/bootstrap") })
+    }
+
+    /// Where the page's end-to-end test saves its screenshots and downloads.
+    pub fn screenshots(&self) -> PathBuf {
+        self.work.join("screenshots")
     }
 
     /// The CLI, as a user of this relay with its own identity.

@@ -3,7 +3,8 @@
 //! 10 and 100 nodes over TCP on 127.0.0.1; gossip propagation to 100 peers; bootstrap to
 //! 5, 10 and 20 peers; memory per node.
 //!
-//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES]` (default 1000)
+//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES [MIN_NODES]]`
+//! (default 1000 and 0): only the DHT networks of MIN_NODES to MAX_NODES nodes.
 
 use std::time::{Duration, Instant};
 
@@ -118,6 +119,9 @@ async fn network(n: usize, net: Net, rng: &mut Lcg) -> Vec<NodeHandle> {
             handle.bootstrap(peers).await.expect("joins");
         }
         nodes.push((handle, addr));
+        if (i + 1) % 100 == 0 && n >= 1000 {
+            eprintln!("  {} nodes joined, {:.0} MB resident", i + 1, resident_mb());
+        }
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     nodes.into_iter().map(|(h, _)| h).collect()
@@ -270,13 +274,14 @@ async fn bootstrap(rng: &mut Lcg) -> Vec<(usize, Percentiles)> {
 
 #[tokio::main]
 async fn main() {
-    let max: usize = std::env::args().nth(1).map_or(1000, |n| n.parse().expect("MAX_NODES is a number"));
+    let arg = |i: usize, default| std::env::args().nth(i).map_or(default, |n| n.parse().expect("a number"));
+    let (max, min) = (arg(1, 1000), arg(2, 0));
     let mut rng = Lcg(42);
     let mut dht_runs = Vec::new();
     for (n, net) in
         [(10, Net::Tcp), (100, Net::Tcp), (10, Net::Memory), (100, Net::Memory), (1000, Net::Memory)]
     {
-        if n <= max {
+        if (min..=max).contains(&n) {
             dht_runs.push(dht(n, net, &mut rng).await);
         }
     }

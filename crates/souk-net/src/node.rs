@@ -18,7 +18,7 @@ use libp2p::kad::{self, QueryId};
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify};
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, identify, ping};
 use souk_core::body::content_hash;
 use souk_core::cache::{CacheStats, TieredCache};
 use souk_core::catalog::Catalog;
@@ -121,6 +121,8 @@ pub struct PeerInfo {
     pub peer_id: PeerId,
     pub address: Multiaddr,
     pub reputation: PeerRecord,
+    /// The last ping's round trip, once one has come back.
+    pub rtt: Option<Duration>,
 }
 
 /// What is timed, for `stats` and the relay's metrics.
@@ -203,8 +205,8 @@ pub struct Node<S> {
     fetching: HashMap<OutboundRequestId, Fetching>,
     syncing: HashMap<OutboundRequestId, Reply<SyncResponse>>,
     cursors: HashMap<PeerId, Cursor>,
-    /// Where each connected peer is, as its first connection saw it.
-    connected: HashMap<PeerId, Multiaddr>,
+    /// Where each connected peer is, as its first connection saw it, and its last ping.
+    connected: HashMap<PeerId, (Multiaddr, Option<Duration>)>,
     publishing: HashMap<QueryId, Reply<usize>>,
     looking_up: HashMap<QueryId, (String, Instant, Reply<PackRecord>)>,
     finding_providers: HashMap<QueryId, (Digest, Reply<Vec<PeerId>>)>,
@@ -374,10 +376,11 @@ impl<S: Store> Node<S> {
                 let peers = self
                     .connected
                     .iter()
-                    .map(|(peer, address)| PeerInfo {
+                    .map(|(peer, (address, rtt))| PeerInfo {
                         peer_id: *peer,
                         address: address.clone(),
                         reputation: self.reputation.get(peer),
+                        rtt: *rtt,
                     })
                     .collect();
                 let _ = reply.send(peers);
@@ -471,7 +474,7 @@ impl<S: Store> Node<S> {
                     let _ = reply.send(Ok(peer_id));
                 }
                 if num_established.get() == 1 {
-                    self.connected.insert(peer_id, endpoint.get_remote_address().clone());
+                    self.connected.insert(peer_id, (endpoint.get_remote_address().clone(), None));
                     self.notify(NodeEvent::Connected(peer_id));
                 }
             }
@@ -482,6 +485,11 @@ impl<S: Store> Node<S> {
             SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
                     let _ = reply.send(Err(NodeError::Dial(error.to_string())));
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. })) => {
+                if let Some((_, last)) = self.connected.get_mut(&peer) {
+                    *last = Some(rtt);
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Fetch(event)) => self.on_fetch(event),

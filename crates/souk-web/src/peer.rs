@@ -15,6 +15,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use souk_core::body::{self, PackFile};
+use souk_core::name::eq_folded;
 use souk_core::pack::{from_hex, to_hex};
 use souk_core::record::PackRecord;
 use souk_core::search::Sort;
@@ -39,12 +40,20 @@ export interface StartOptions {
   database?: string;
 }
 export interface PeerSearchOptions {
-  limit?: number; offset?: number; tag?: string; category?: string;
-  sort?: "relevance" | "downloads" | "stars" | "newest";
+  limit?: number; offset?: number; tag?: string; category?: string; author?: string;
+  license?: string; sort?: "relevance" | "downloads" | "stars" | "newest";
 }
 export interface PackSummary {
   name: string; version: string; description: string; tags: string[]; category: string;
-  downloads: number; stars: number; contentHash: string | null;
+  license: string; authors: string[]; homepage: string;
+  dependencies: { name: string; req: string }[];
+  downloads: number; stars: number; published: number;
+  publisher: string | null; contentHash: string | null;
+}
+export interface PackFile { path: string; contents: Uint8Array }
+export interface PeerReputation { successes: number; failures: number; latencyMs: number; score: number }
+export interface ConnectedPeer {
+  id: string; address: string; transport: string; rttMs: number | null; reputation: PeerReputation;
 }
 export interface PeerSearchResults { total: number; hits: PackSummary[]; fromNetwork: boolean }
 export interface Connection { relay: string; address: string; circuit: string | null; synced: number }
@@ -96,6 +105,8 @@ struct SearchOptions {
     offset: usize,
     tag: Option<String>,
     category: Option<String>,
+    author: Option<String>,
+    license: Option<String>,
     sort: Option<String>,
 }
 
@@ -212,10 +223,11 @@ impl SoukPeer {
                 text: query,
                 tag: options.tag,
                 category: options.category,
+                author: options.author,
+                license: options.license,
                 sort,
                 offset: options.offset,
                 limit: options.limit.unwrap_or(0),
-                ..SearchRequest::default()
             };
             let page = handle.search(request).await.map_err(error)?;
             #[derive(Serialize)]
@@ -300,17 +312,10 @@ impl SoukPeer {
             set(&out, "lockfile", &js_value(&Locked::all(&installed.resolution)).map_err(error)?);
             let packs = Array::new();
             for (pack, bytes) in &installed.packs {
-                let files = Array::new();
-                for file in body::decode(bytes).map_err(error)? {
-                    let entry = Object::new();
-                    set(&entry, "path", &file.path.into());
-                    set(&entry, "contents", &Uint8Array::from(file.contents.as_slice()).into());
-                    files.push(&entry);
-                }
                 let p = Object::new();
                 set(&p, "name", &pack.name.as_str().into());
                 set(&p, "version", &pack.version.to_string().into());
-                set(&p, "files", &files);
+                set(&p, "files", &files(bytes)?.into());
                 packs.push(&p);
             }
             set(&out, "packs", &packs);
@@ -404,8 +409,52 @@ impl SoukPeer {
         })
     }
 
-    /// The peers connected now.
-    #[wasm_bindgen(unchecked_return_type = "Promise<{ id: string; address: string }[]>")]
+    /// The files of the body with `contentHash` (hex), fetched from whoever holds it and
+    /// checked (a pack page shows its readme from here).
+    #[wasm_bindgen(unchecked_return_type = "Promise<PackFile[]>")]
+    pub fn files(&self, content_hash: String) -> js_sys::Promise {
+        let handle = self.inner.handle.clone();
+        future_to_promise(async move {
+            let hash = from_hex(&content_hash).ok_or_else(|| error("a content hash is 64 hex digits"))?;
+            let body = handle.fetch_any(hash).await.map_err(error)?;
+            Ok(files(&body)?.into())
+        })
+    }
+
+    /// The packs whose newest version depends on `name`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PackSummary[]>")]
+    pub fn dependents(&self, name: String) -> js_sys::Promise {
+        let handle = self.inner.handle.clone();
+        future_to_promise(async move {
+            let dependents = handle
+                .read(move |index| {
+                    let depends =
+                        |p: &souk_core::PackRef<'_>| p.dependencies().any(|(d, _)| eq_folded(d, &name));
+                    index
+                        .iter()
+                        .filter(|p| index.is_latest(p.record()) && depends(p))
+                        .filter_map(|p| p.to_version().ok())
+                        .map(|v| Summary::of(&v))
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .map_err(error)?;
+            js_value(&dependents).map_err(error)
+        })
+    }
+
+    /// What this peer has learned of `peer` (a peer id) from fetching from it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PeerReputation>")]
+    pub fn reputation(&self, peer: String) -> js_sys::Promise {
+        let handle = self.inner.handle.clone();
+        future_to_promise(async move {
+            let peer: PeerId = peer.parse().map_err(|e| error(format!("not a peer id: {e}")))?;
+            Ok(reputation(&handle.reputation(peer).await.map_err(error)?))
+        })
+    }
+
+    /// The peers connected now: where, over which transport, the last ping, reputation.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ConnectedPeer[]>")]
     pub fn peers(&self) -> js_sys::Promise {
         let handle = self.inner.handle.clone();
         future_to_promise(async move {
@@ -415,6 +464,9 @@ impl SoukPeer {
                 let p = Object::new();
                 set(&p, "id", &peer.peer_id.to_string().into());
                 set(&p, "address", &peer.address.to_string().into());
+                set(&p, "transport", &transport_name(&peer.address).into());
+                set(&p, "rttMs", &peer.rtt.map_or(JsValue::NULL, |d| (d.as_secs_f64() * 1000.0).into()));
+                set(&p, "reputation", &reputation(&peer.reputation));
                 out.push(&p);
             }
             Ok(out.into())
@@ -444,7 +496,7 @@ impl SoukPeer {
     }
 }
 
-/// A pack version as results show it.
+/// A pack version as results and pack pages show it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Summary {
@@ -453,9 +505,21 @@ struct Summary {
     description: String,
     tags: Vec<String>,
     category: String,
+    license: String,
+    authors: Vec<String>,
+    homepage: String,
+    dependencies: Vec<Requirement>,
     downloads: u64,
     stars: u32,
+    published: u64,
+    publisher: Option<String>,
     content_hash: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Requirement {
+    name: String,
+    req: String,
 }
 
 impl Summary {
@@ -466,10 +530,54 @@ impl Summary {
             description: p.description.clone(),
             tags: p.tags.clone(),
             category: p.category.clone(),
+            license: p.license.clone(),
+            authors: p.authors.clone(),
+            homepage: p.homepage.clone(),
+            dependencies: p
+                .dependencies
+                .iter()
+                .map(|d| Requirement { name: d.name.clone(), req: d.req.to_string() })
+                .collect(),
             downloads: p.downloads,
             stars: p.stars,
+            published: p.published,
+            publisher: p.publisher.map(|k| to_hex(&k)),
             content_hash: p.content_hash.map(|h| to_hex(&h)),
         }
+    }
+}
+
+/// A body's files as `{ path, contents }` objects.
+fn files(body: &[u8]) -> Result<Array, JsValue> {
+    let out = Array::new();
+    for file in body::decode(body).map_err(error)? {
+        let entry = Object::new();
+        set(&entry, "path", &file.path.into());
+        set(&entry, "contents", &Uint8Array::from(file.contents.as_slice()).into());
+        out.push(&entry);
+    }
+    Ok(out)
+}
+
+fn reputation(record: &souk_core::reputation::PeerRecord) -> JsValue {
+    let out = Object::new();
+    set(&out, "successes", &record.successes.into());
+    set(&out, "failures", &record.failures.into());
+    set(&out, "latencyMs", &record.latency_ms.into());
+    set(&out, "score", &record.score().into());
+    out.into()
+}
+
+/// The transport an address uses, as people name it.
+fn transport_name(addr: &Multiaddr) -> &'static str {
+    if addr.iter().any(|p| p == Protocol::P2pCircuit) {
+        return "circuit relay";
+    }
+    match BrowserTransport::of(addr) {
+        BrowserTransport::WebRtcDirect => "WebRTC-direct",
+        BrowserTransport::WebTransport => "WebTransport",
+        BrowserTransport::WebSocket => "WebSocket",
+        BrowserTransport::Other => "other",
     }
 }
 
@@ -497,9 +605,12 @@ async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Connection, St
         Bootstrap::Addrs(addrs) => addrs,
         Bootstrap::Url(url) => fetch_json::<RelayInfo>(&url).await?.addrs,
     };
-    let mut addrs: Vec<Multiaddr> =
-        addrs.iter().filter_map(|a| a.parse().ok()).filter(browser_dialable).collect();
-    addrs.sort_by_key(transport_rank);
+    let mut addrs: Vec<Multiaddr> = addrs
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .filter(|a| BrowserTransport::of(a) != BrowserTransport::Other)
+        .collect();
+    addrs.sort_by_key(BrowserTransport::of);
     let mut last = String::from("the relay offers no address a browser can dial");
     for addr in addrs {
         let relay = match handle.bootstrap(vec![addr.clone()]).await {
@@ -534,19 +645,28 @@ async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Connection, St
     Err(last)
 }
 
-fn browser_dialable(addr: &Multiaddr) -> bool {
-    transport_rank(addr) < 3
+/// The browser transport an address needs, in the order a tab tries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum BrowserTransport {
+    WebRtcDirect,
+    WebTransport,
+    WebSocket,
+    /// Nothing a browser can dial (TCP, QUIC).
+    Other,
 }
 
-fn transport_rank(addr: &Multiaddr) -> u8 {
-    if addr.iter().any(|p| matches!(p, Protocol::WebRTCDirect)) {
-        0
-    } else if addr.iter().any(|p| matches!(p, Protocol::WebTransport)) {
-        1
-    } else if addr.iter().any(|p| matches!(p, Protocol::Ws(_) | Protocol::Wss(_))) {
-        2
-    } else {
-        3
+impl BrowserTransport {
+    fn of(addr: &Multiaddr) -> BrowserTransport {
+        let has = |f: fn(&Protocol) -> bool| addr.iter().any(|p| f(&p));
+        if has(|p| matches!(p, Protocol::WebRTCDirect)) {
+            BrowserTransport::WebRtcDirect
+        } else if has(|p| matches!(p, Protocol::WebTransport)) {
+            BrowserTransport::WebTransport
+        } else if has(|p| matches!(p, Protocol::Ws(_) | Protocol::Wss(_))) {
+            BrowserTransport::WebSocket
+        } else {
+            BrowserTransport::Other
+        }
     }
 }
 

@@ -1,0 +1,129 @@
+// The page end to end in Debian's Chromium (playwright-core, no browser download), against
+// the real `souk relay` that `cargo xtask test` starts and names in SOUK_PAGE. Two pages,
+// each its own peer with its own IndexedDB: search by typing, a pack page, install (the zip
+// arrives and the pack is listed), and a pack published in one page appearing in the other
+// and installed there. Screenshots land in SOUK_SCREENSHOTS.
+import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+
+const url = process.env.SOUK_PAGE;
+const shots = process.env.SOUK_SCREENSHOTS ?? "target/screenshots";
+assert.ok(url, "SOUK_PAGE names the relay's page (run through `cargo xtask test`)");
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+const steps = [];
+async function step(name, f) {
+  const started = Date.now();
+  await f();
+  steps.push(name);
+  console.log(`ok ${steps.length} ${name} (${Date.now() - started} ms)`);
+}
+
+async function openPeer() {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  page.on("pageerror", (err) => console.error(`page error: ${err.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.souk !== undefined, null, { timeout: 30_000 });
+  await page.locator("#badge", { hasText: "online" }).waitFor({ timeout: 30_000 });
+  return page;
+}
+
+async function downloadZip(page, name) {
+  const link = page.locator("a.button", { hasText: "Download zip" }).first();
+  await link.waitFor({ timeout: 30_000 });
+  const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+  assert.equal(download.suggestedFilename(), name);
+  const path = join(shots, name);
+  await download.saveAs(path);
+  const bytes = readFileSync(path);
+  assert.equal(bytes.subarray(0, 2).toString(), "PK", "the download is a zip");
+  return bytes;
+}
+
+try {
+  const a = await openPeer();
+
+  await step("search by typing, the total and the matched words shown", async () => {
+    await a.locator("#query").pressSequentially("rust", { delay: 30 });
+    await a.locator("#results li", { hasText: "rust-cli" }).first().waitFor();
+    assert.match(await a.locator("#status").textContent(), /of \d+ packs/);
+    assert.ok((await a.locator("#results mark").count()) > 0, "matched words are highlighted");
+    await a.locator("#sort").selectOption("newest");
+    await a.locator("#results li").first().waitFor();
+    await a.locator("#sort").selectOption("relevance");
+    await a.locator("#query").fill("licnse");
+    await a.locator("#results li", { hasText: "license" }).first().waitFor();
+    await a.locator("#query").fill("rust");
+    await a.locator("#results li", { hasText: "rust-cli" }).first().waitFor();
+    await a.screenshot({ path: join(shots, "search.png"), fullPage: true });
+  });
+
+  await step("a pack page: readme, dependencies, the resolved tree, providers", async () => {
+    await a.locator("#results a", { hasText: /^rust-cli$/ }).click();
+    await a.locator("h1", { hasText: "rust-cli" }).waitFor();
+    await a.locator(".readme", { hasText: "Files: " }).waitFor({ timeout: 30_000 });
+    await a.locator(".tree li").first().waitFor();
+    await a.locator("section", { hasText: "Provided by" }).locator("li").first().waitFor({ timeout: 30_000 });
+    await a.screenshot({ path: join(shots, "pack.png"), fullPage: true });
+  });
+
+  await step("install: progress, then the zip, then listed as installed", async () => {
+    await a.locator("#install").click();
+    await downloadZip(a, "rust-cli-1.0.0.zip");
+    await a.goto(`${url}#/installed`);
+    await a.locator("#installed li", { hasText: "rust-cli" }).waitFor();
+  });
+
+  await step("a conflict is explained in words", async () => {
+    const message = await a.evaluate(() => window.souk.install("open-source-starter", "^9").catch((e) => e.message));
+    assert.match(message, /no version of open-source-starter matches \^9/);
+  });
+
+  const b = await openPeer();
+  const name = `e2e-pack-${Date.now()}`;
+
+  await step("publish in one page, see it appear in the other and install it there", async () => {
+    await b.locator("#query").fill(name);
+    await b.locator("#status", { hasText: "0 packs" }).waitFor();
+    await a.goto(`${url}#/publish`);
+    const manifest = `[pack]\nname = "${name}"\nversion = "1.0.0"\ndescription = "Published from a page in the end-to-end test"\nlicense = "MIT"\ncategory = "testing"\n\n[dependencies]\neditorconfig = "1"\n`;
+    await a.locator("#files").setInputFiles([
+      { name: "souk.toml", mimeType: "text/plain", buffer: Buffer.from(manifest) },
+      { name: "README.md", mimeType: "text/markdown", buffer: Buffer.from("# Made in a page\n") },
+    ]);
+    await a.locator("#published", { hasText: "Published" }).waitFor();
+    await b.locator("#results li", { hasText: name }).waitFor({ timeout: 15_000 });
+    await b.locator("#results a", { hasText: name }).click();
+    await b.locator("#install").click();
+    const zip = await downloadZip(b, `${name}-1.0.0.zip`);
+    assert.ok(zip.includes(Buffer.from(`${name}/README.md`)), "the zip holds the pack's files");
+  });
+
+  await step("a broken manifest is refused next to the field", async () => {
+    await a.goto(`${url}#/publish`);
+    await a.locator("#files").setInputFiles([{ name: "souk.toml", mimeType: "text/plain", buffer: Buffer.from("[pack]\nname = \"x\"\n") }]);
+    await a.locator("#publish-error").filter({ hasText: /\S/ }).waitFor();
+  });
+
+  await step("the network panel", async () => {
+    await a.goto(`${url}#/network`);
+    await a.locator("#peer-id").waitFor();
+    await a.locator("tbody tr").first().waitFor();
+    await a.waitForTimeout(2500); // a few samples for the chart
+    await a.screenshot({ path: join(shots, "network.png"), fullPage: true });
+  });
+
+  await step("a phone-width search", async () => {
+    await a.setViewportSize({ width: 390, height: 800 });
+    await a.goto(`${url}#/`);
+    await a.locator("#results li").first().waitFor();
+    await a.screenshot({ path: join(shots, "search-phone.png"), fullPage: true });
+  });
+  console.log(`page: ${steps.length} steps passed; screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}
