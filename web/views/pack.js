@@ -128,7 +128,8 @@ async function installPack(app, pack, area) {
     if (event.type !== "progress" || event.name !== pack.name) return;
     progress.max = event.total;
     progress.value = event.done;
-    label.textContent = event.done < event.total ? `Fetching ${event.done + 1} of ${event.total}…` : "Verifying…";
+    label.textContent =
+      event.done < event.total ? `Fetching ${event.done + 1} of ${event.total} (${formatBytes(event.bytes)} so far)…` : "Verified; unpacking…";
   };
   app.activity.listeners.add(listener);
   try {

@@ -67,6 +67,16 @@ pub struct Installed {
     pub packs: Vec<(PackVersion, Vec<u8>)>,
 }
 
+/// How far an install has come, after each body that arrived and passed its check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Bodies fetched and checked, of `total`.
+    pub done: usize,
+    pub total: usize,
+    /// Their bytes together.
+    pub bytes: usize,
+}
+
 /// What a sync brought.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -180,12 +190,12 @@ impl NodeHandle {
 
     /// Installs `name` at `requirement` (cargo syntax): resolves on the local index, then
     /// fetches every pack's body from its best providers, several at once, each checked
-    /// against its hash and kept. `progress` hears each finished fetch (done, total).
+    /// against its hash and kept. `progress` hears each finished fetch.
     pub async fn install(
         &self,
         name: &str,
         requirement: &str,
-        progress: impl Fn(usize, usize),
+        progress: impl Fn(Progress),
     ) -> Result<Installed, NodeError> {
         let started = Instant::now();
         let req = requirement
@@ -193,16 +203,16 @@ impl NodeHandle {
             .map_err(|e| NodeError::Resolve(format!("`{requirement}` is not a version requirement: {e}")))?;
         let name = name.to_owned();
         let (resolution, packs) = self.read(move |index| resolve_install(index, &name, req)).await??;
-        let total = packs.len();
-        let done = std::cell::Cell::new(0);
+        let so_far = std::cell::Cell::new(Progress { total: packs.len(), ..Progress::default() });
         let packs = futures::stream::iter(packs)
             .map(|pack| async {
                 let hash = pack.content_hash.ok_or_else(|| {
                     NodeError::Resolve(format!("{} {} has no body in the network", pack.name, pack.version))
                 })?;
                 let body = self.fetch_any(hash).await?;
-                done.set(done.get() + 1);
-                progress(done.get(), total);
+                let now = so_far.get();
+                so_far.set(Progress { done: now.done + 1, bytes: now.bytes + body.len(), ..now });
+                progress(so_far.get());
                 Ok::<_, NodeError>((pack, body))
             })
             .buffered(PARALLEL_FETCHES)

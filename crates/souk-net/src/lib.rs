@@ -31,6 +31,6 @@ pub mod testing;
 pub mod transport;
 
 pub use behaviour::{Behaviour, Role};
-pub use handle::{Installed, SearchPage, SearchRequest, SyncReport};
+pub use handle::{Installed, Progress, SearchPage, SearchRequest, SyncReport};
 pub use node::{Node, NodeError, NodeEvent, NodeHandle};
 pub use store::{MemoryStore, Store, StoreError};

@@ -20,7 +20,7 @@ use souk_core::pack::{from_hex, to_hex};
 use souk_core::record::PackRecord;
 use souk_core::search::Sort;
 use souk_net::browser::browser_swarm;
-use souk_net::{Node, NodeEvent, NodeHandle, SearchRequest};
+use souk_net::{Node, NodeEvent, NodeHandle, Progress, SearchRequest};
 use souk_pack::{LocalPack, MANIFEST_FILE};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
@@ -69,7 +69,7 @@ export interface PeerStats {
 export type SoukEvent =
   | { type: "connected"; peer: string } | { type: "disconnected"; peer: string }
   | { type: "announce"; name: string; version: string }
-  | { type: "progress"; name: string; done: number; total: number };
+  | { type: "progress"; name: string; done: number; total: number; bytes: number };
 "#;
 
 #[wasm_bindgen]
@@ -296,12 +296,13 @@ impl SoukPeer {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let requirement = requirement.unwrap_or_else(|| "*".into());
-            let progress = |done, total| {
+            let progress = |p: Progress| {
                 let event = Object::new();
                 set(&event, "type", &"progress".into());
                 set(&event, "name", &name.as_str().into());
-                set(&event, "done", &(done as f64).into());
-                set(&event, "total", &(total as f64).into());
+                set(&event, "done", &(p.done as f64).into());
+                set(&event, "total", &(p.total as f64).into());
+                set(&event, "bytes", &(p.bytes as f64).into());
                 emit(&inner.listeners, &event);
             };
             let installed = inner.handle.install(&name, &requirement, progress).await.map_err(error)?;

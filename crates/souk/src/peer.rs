@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
@@ -94,15 +94,16 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
     let Joined { handle, .. } = join(args).await?;
     let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs")
+        ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs {msg}")
             .expect("a valid template")
             .progress_chars("=> "),
     );
     bar.set_prefix("Fetching");
     let installed = handle
-        .install(name, req, |done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
+        .install(name, req, |p| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(HumanBytes(p.bytes as u64).to_string());
         })
         .await?;
     bar.finish_and_clear();
