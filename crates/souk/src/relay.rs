@@ -21,9 +21,10 @@ use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use serde::Serialize;
 use souk::store::RedbStore;
+use souk_core::Index;
 use souk_core::record::PackRecord;
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
-use souk_net::{Node, NodeEvent, NodeHandle, Role};
+use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 use tracing::{info, warn};
@@ -56,7 +57,15 @@ pub struct RelayArgs {
     /// The page to serve (built by `cargo xtask build-wasm`).
     #[arg(long, value_name = "DIR", default_value = "web")]
     web: PathBuf,
+    /// An index snapshot (from `souk index import`) to serve as the base of the relay's
+    /// catalog, so peers sync and search it (the npm corpus, say). It replaces the base the
+    /// data folder held; published records stay on top of it.
+    #[arg(long, value_name = "FILE")]
+    index: Option<PathBuf>,
 }
+
+/// The meta key saying the demo registry was published from this data folder.
+const SEEDED: &str = "seeded";
 
 /// What `GET /bootstrap` answers.
 #[derive(Debug, Serialize)]
@@ -68,15 +77,24 @@ struct Bootstrap {
 
 pub async fn run(args: RelayArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let store = RedbStore::open(&args.data.join("souk.redb"))?;
+    let mut store = RedbStore::open(&args.data.join("souk.redb"))?;
     let key = identity(&store)?;
     let certificate = certificate(&store)?;
 
+    // The demo registry is published once per data folder.
+    let first_start = store.meta(SEEDED)?.is_none();
+    if let Some(path) = &args.index {
+        let snapshot = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let index = Index::from_snapshot(&snapshot)
+            .with_context(|| format!("{} is not a Souk index", path.display()))?;
+        store.put_base(&snapshot, index.len() as u64)?;
+        info!(packs = index.len(), "serving {}", path.display());
+    }
+
     let swarm = native_swarm(key.clone(), Role::Relay, certificate).await.map_err(|e| anyhow::anyhow!(e))?;
-    // The node reads every stored record as it starts; an empty index is an empty store.
+    let seeded = store.clone();
     let (node, handle) = Node::new(swarm, store)?;
     let node = tokio::spawn(node.run());
-    let first_start = handle.read(|index| index.is_empty()).await?;
 
     let listen = match args.listen.is_empty() {
         true => DEFAULT_LISTEN.iter().map(|a| a.parse().expect("a valid default address")).collect(),
@@ -90,6 +108,7 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     }
     if first_start {
         seed(&handle, &key).await?;
+        seeded.put_meta(SEEDED, b"")?;
     }
     let pinning = tokio::spawn(pin(handle.clone()));
 

@@ -4,6 +4,7 @@
 //! and a relay stopped at any moment restarts with everything it had.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use libp2p::PeerId;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -24,10 +25,10 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// A key and its value, as owned bytes.
 type Entry = (Vec<u8>, Vec<u8>);
 
-/// A [`Store`] in one redb file.
-#[derive(Debug)]
+/// A [`Store`] in one redb file. Clones share the one open database (redb allows one).
+#[derive(Debug, Clone)]
 pub struct RedbStore {
-    db: Database,
+    db: Arc<Database>,
 }
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
@@ -38,7 +39,7 @@ impl RedbStore {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<RedbStore, StoreError> {
         let db = Database::create(path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
-        let store = RedbStore { db };
+        let store = RedbStore { db: Arc::new(db) };
         // Every table exists from the start, so reads never meet a missing one.
         store.write(|tx| {
             tx.open_table(BODIES)?;

@@ -4,6 +4,7 @@
 //! to each other form one network.
 #![cfg(unix)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -17,7 +18,7 @@ use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use souk_core::record::PackRecord;
 use souk_net::transport::{native_swarm, new_certificate};
-use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role};
+use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role, SearchRequest};
 
 /// A running relay; killed if a test fails before stopping it.
 struct Relay {
@@ -34,10 +35,10 @@ const LISTEN: [&str; 4] = [
 ];
 
 impl Relay {
-    /// Starts a relay on `data` and waits (at most 60 s) for its `ready` line.
-    fn start(data: &Path, bootstrap: Option<&Multiaddr>) -> Relay {
+    /// Starts a relay on `data` with `args` and waits (at most 60 s) for its `ready` line.
+    fn start(data: &Path, bootstrap: Option<&Multiaddr>, args: &[&OsStr]) -> Relay {
         let mut command = Command::new(env!("CARGO_BIN_EXE_souk"));
-        command.arg("relay").arg("--data").arg(data).args(["--http", "127.0.0.1:0"]);
+        command.arg("relay").arg("--data").arg(data).args(["--http", "127.0.0.1:0"]).args(args);
         for addr in LISTEN {
             command.args(["--listen", addr]);
         }
@@ -139,7 +140,7 @@ fn relay_peer_id(relay: &Relay) -> libp2p::PeerId {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let relay = Relay::start(data.path(), None);
+    let relay = Relay::start(data.path(), None, &[]);
     let relay_id = relay_peer_id(&relay);
 
     // /bootstrap lists the browser-dialable addresses, each with the peer id.
@@ -180,7 +181,7 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
     relay.stop();
 
     // The same data folder: same identity, same certificate, every record and body.
-    let relay = Relay::start(data.path(), None);
+    let relay = Relay::start(data.path(), None, &[]);
     assert_eq!(relay_peer_id(&relay), relay_id);
     let strip_port = |a: &str| a.split("/certhash/").nth(1).unwrap().to_owned();
     assert_eq!(strip_port(&relay.addr("webrtc-direct").to_string()), strip_port(&certhash));
@@ -198,8 +199,8 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
 #[tokio::test(flavor = "multi_thread")]
 async fn relays_bootstrapped_to_each_other_form_one_network() {
     let (first_data, second_data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let first = Relay::start(first_data.path(), None);
-    let second = Relay::start(second_data.path(), Some(&first.addr("tcp")));
+    let first = Relay::start(first_data.path(), None, &[]);
+    let second = Relay::start(second_data.path(), Some(&first.addr("tcp")), &[]);
 
     // The second relay synced the first's index rather than claiming the demo names itself.
     let metrics = second.get("/metrics");
@@ -242,6 +243,27 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
     drop((first, second));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_serves_an_imported_index_beside_the_demo_registry() {
+    let scratch = tempfile::tempdir().unwrap();
+    let index = scratch.path().join("npm.idx");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm-sample.tsv");
+    let out = souk(scratch.path(), &["index", "import", sample, "--out", index.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let relay = Relay::start(&scratch.path().join("relay"), None, &["--index".as_ref(), index.as_os_str()]);
+
+    let client = peer().await;
+    within("dialing", client.dial(relay.addr("tcp"))).await.unwrap();
+    let report = within("syncing", client.sync_index(relay_peer_id(&relay))).await.unwrap();
+    assert!(report.base_bytes > 0, "the imported index came as the base");
+    let demo = souk_pack::demo::packs().unwrap().len();
+    assert_eq!(client.stats().await.unwrap().packs, 300 + demo);
+    let request = SearchRequest { text: "@babel/code-frame".into(), ..SearchRequest::default() };
+    let found = within("searching", client.search(request)).await.unwrap();
+    assert_eq!(found.packs[0].name, "@babel/code-frame");
+    relay.stop();
+}
+
 fn souk(home: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_souk")).env("SOUK_HOME", home).args(args).output().expect("souk runs")
 }
@@ -249,7 +271,7 @@ fn souk(home: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn the_cli_publishes_and_another_installs_through_a_relay() {
     let scratch = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&scratch.path().join("relay"), None);
+    let relay = Relay::start(&scratch.path().join("relay"), None, &[]);
     let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
     let (alice, bob) = (scratch.path().join("alice"), scratch.path().join("bob"));
 
