@@ -691,7 +691,13 @@ impl<S: Store> Node<S> {
     fn take_dht_record(&mut self, source: PeerId, record: &kad::Record) {
         match PackRecord::decode(&record.value) {
             Ok(checked) if record.key == record_key(&checked.pack.name) => {
-                self.accept(source, checked, "DHT");
+                // A relay announces what publishers put in the DHT, so peers whose gossip
+                // never reached the publisher (or whose publisher's gossip failed) hear of it.
+                let new = self.accept(source, checked, "DHT") == Some(true);
+                if new && self.swarm.behaviour().relay.is_enabled() {
+                    let _ =
+                        self.swarm.behaviour_mut().gossipsub.publish(announce_topic(), record.value.clone());
+                }
             }
             Ok(_) => self.misbehaved(source, "a DHT record stored under another pack's key"),
             Err(e) => self.misbehaved(source, &format!("a bad DHT record: {e}")),
@@ -731,7 +737,7 @@ impl<S: Store> Node<S> {
     /// and told to subscribers; anything else is rejected (and its sender penalized).
     fn on_announcement(&mut self, from: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         let accepted = match PackRecord::decode(&message.data) {
-            Ok(record) => self.accept(from, record.clone(), "gossip").map(|_| record),
+            Ok(record) => self.accept(from, record.clone(), "gossip").map(|new| (record, new)),
             Err(e) => {
                 self.misbehaved(from, &format!("a bad announcement: {e}"));
                 None
@@ -742,7 +748,8 @@ impl<S: Store> Node<S> {
             None => gossipsub::MessageAcceptance::Reject,
         };
         self.swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, verdict);
-        if let Some(record) = accepted {
+        // The same record can arrive twice (from its publisher and from a relay): told once.
+        if let Some((record, true)) = accepted {
             self.notify(NodeEvent::Announced(Box::new(record)));
         }
     }

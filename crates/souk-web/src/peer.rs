@@ -30,6 +30,9 @@ use crate::{Locked, js_value};
 
 /// The database a peer uses unless told otherwise.
 const DEFAULT_DATABASE: &str = "souk";
+/// How often a joined tab asks its relay for the records it has not heard of: gossip is
+/// the fast path, this catches whatever gossip missed (a closed stream, a late mesh).
+const RESYNC: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_PEER_TYPES: &str = r#"
@@ -177,8 +180,8 @@ impl SoukPeer {
         let inner = Rc::new(Inner { handle, db, key, joining: RefCell::new(None), listeners });
         if let Some(bootstrap) = options.bootstrap {
             let joining = join(inner.handle.clone(), bootstrap).boxed_local().shared();
-            // Joining goes on whether or not anyone waits for it.
-            spawn_local(joining.clone().map(drop));
+            // Joining goes on whether or not anyone waits for it, then keeps the index fresh.
+            spawn_local(resync(Rc::downgrade(&inner), joining.clone()));
             *inner.joining.borrow_mut() = Some(joining);
         }
         Ok(SoukPeer { inner })
@@ -494,6 +497,22 @@ impl SoukPeer {
     /// Calls `listener` with every event from now on.
     pub fn on(&self, listener: Listener) {
         self.inner.listeners.borrow_mut().push(listener.unchecked_into());
+    }
+}
+
+/// Once joined, syncs from the relay every [`RESYNC`] (only the records after the last
+/// sync travel) until the peer is dropped.
+async fn resync(inner: std::rc::Weak<Inner>, joining: Joining) {
+    let Ok(connection) = joining.await else { return };
+    let Some(Protocol::P2p(relay)) = connection.relay.parse::<Multiaddr>().ok().and_then(|mut a| a.pop())
+    else {
+        return;
+    };
+    loop {
+        futures_timer::Delay::new(RESYNC).await;
+        let Some(inner) = inner.upgrade() else { return };
+        // A failed sync (the relay away for a while) is tried again next time.
+        let _ = inner.handle.sync_index(relay).await;
     }
 }
 
