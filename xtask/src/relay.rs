@@ -47,6 +47,8 @@ impl TestRelay {
             .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/tcp/0/ws"])
             .args(["--listen", "/ip4/127.0.0.1/udp/0/webrtc-direct"])
             .stdout(Stdio::piped())
+            // Its log (every WebRTC handshake) would bury the tests' output.
+            .stderr(std::fs::File::create(work.join("relay.log"))?)
             .spawn()
             .with_context(|| format!("cannot start {}", souk.display()))?;
         let stdout = child.stdout.take().expect("piped");
@@ -65,7 +67,10 @@ impl TestRelay {
                 Ok(_) => {}
                 Err(_) => {
                     let _ = child.kill();
-                    bail!("the relay did not get ready within 2 minutes");
+                    bail!(
+                        "the relay did not get ready within 2 minutes; see {}",
+                        work.join("relay.log").display()
+                    );
                 }
             }
         }
