@@ -161,7 +161,12 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
             let local = "/ip4/127.0.0.1/udp/0/webrtc-direct".parse().unwrap();
             within("listening", client.listen(local)).await.unwrap();
         }
-        let connected = within(protocol, client.dial(relay.addr(protocol))).await;
+        // A debug build's DTLS handshake on a loaded machine can outlast the 10 s handshake
+        // timeout: one more try before failing.
+        let mut connected = within(protocol, client.dial(relay.addr(protocol))).await;
+        if connected.is_err() {
+            connected = within(protocol, client.dial(relay.addr(protocol))).await;
+        }
         assert_eq!(connected, Ok(relay_id), "over {protocol}");
     }
 
