@@ -14,7 +14,6 @@ use indexed_db_futures::transaction::TransactionMode;
 use js_sys::Uint8Array;
 use libp2p::PeerId;
 use souk_core::Digest;
-use souk_core::body::content_hash;
 use souk_core::pack::to_hex;
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
@@ -177,9 +176,9 @@ impl Store for IdbStore {
     }
 
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
-        let hash = content_hash(&body);
-        self.save(BODIES, to_hex(&hash), body.clone())?;
-        self.memory.put_body(body)
+        let hash = self.memory.put_body(body.clone())?;
+        self.save(BODIES, to_hex(&hash), body)?;
+        Ok(hash)
     }
 
     fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
