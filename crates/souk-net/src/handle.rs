@@ -136,12 +136,18 @@ impl NodeHandle {
     }
 
     /// Fetches the body with `hash` from whoever provides it (this node first, if it holds
-    /// it), and keeps it.
+    /// it; then the DHT's providers, or else the connected peers), and keeps it.
     pub async fn fetch_any(&self, hash: Digest) -> Result<Vec<u8>, NodeError> {
         if let Some(body) = self.ask(|tx| Command::Body(hash, tx)).await?? {
             return Ok(body);
         }
-        let providers = self.providers(hash).await?;
+        let mut providers = self.providers(hash).await?;
+        if providers.is_empty() {
+            // The DHT named no one (or could not be asked yet: just after joining, before
+            // identify has told this node who serves it). The peers it is connected to, its
+            // relay above all, may hold the body; a peer that does not says so, unblamed.
+            providers = self.peers().await?.into_iter().map(|p| p.peer_id).collect();
+        }
         let (_, body) = self.fetch_best(providers, hash).await?;
         self.put_body(body.clone()).await?;
         Ok(body)
