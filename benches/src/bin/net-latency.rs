@@ -3,6 +3,14 @@
 //! 10 and 100 nodes over TCP on 127.0.0.1; gossip propagation to 100 peers; bootstrap to
 //! 5, 10 and 20 peers; memory per node.
 //!
+//! Networks are built two ways. *Joined*: one node after another dials three earlier ones
+//! and walks the DHT, as peers do. *Converged*: every node starts with the routing table a
+//! long-running Kademlia network settles into (its 20 closest peers and up to 20 peers in
+//! every other bucket), and no connection until the puts and lookups make them. 1,000
+//! joins in one process on two cores take longer than an hour (each walk dials dozens of
+//! peers, and every node's upkeep shares the cores), so the 1,000-node network is a
+//! converged one; the 100-node network is measured both ways, to show they agree.
+//!
 //! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES [MIN_NODES]]`
 //! (default 1000 and 0): only the DHT networks of MIN_NODES to MAX_NODES nodes.
 
@@ -11,11 +19,11 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use libp2p::core::transport::{MemoryTransport, Transport, upgrade};
 use libp2p::identity::Keypair;
-use libp2p::{Multiaddr, Swarm, noise, yamux};
+use libp2p::{Multiaddr, PeerId, Swarm, kad, noise, yamux};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
 use souk_core::record::PackRecord;
-use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
+use souk_net::behaviour::{IDLE_CONNECTION_TIMEOUT, kad_config};
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{Behaviour, MemoryStore, Node, NodeEvent, NodeHandle, Role};
 
@@ -25,6 +33,8 @@ const SAMPLES: usize = 50;
 const READERS: usize = 5;
 /// Peers each new node dials when it joins a network.
 const JOIN_PEERS: usize = 3;
+/// Kademlia's bucket size (and replication factor).
+const K: usize = 20;
 /// How long an unused connection stays open in the memory-transport networks.
 const MEMORY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -35,10 +45,18 @@ enum Net {
     Tcp,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Build {
+    Joined,
+    Converged,
+}
+
 #[derive(Serialize)]
 struct Dht {
     nodes: usize,
     transport: Net,
+    build: Build,
     put_ms: Percentiles,
     lookup_ms: Percentiles,
     /// DHT requests per lookup (the peers asked; Kademlia asks α = 3 at a time).
@@ -46,11 +64,11 @@ struct Dht {
     /// Connected peers per node just after the network is built (every node's joining
     /// walk has just touched its peers).
     joined_peers_per_node: f64,
-    /// Growth of the process's resident memory over the nodes, per node, then.
+    /// Growth of the process's heap in use over the nodes, per node, then.
     joined_memory_per_node_mb: f64,
     /// Connected peers per node once unused connections have idled out.
     peers_per_node: f64,
-    /// Resident memory per node then (the allocator may keep some of what was freed).
+    /// Heap in use per node then.
     memory_per_node_mb: f64,
     build_s: f64,
 }
@@ -72,7 +90,7 @@ impl Lcg {
     }
 }
 
-fn memory_swarm(key: Keypair) -> Swarm<Behaviour> {
+fn memory_swarm(key: Keypair, build: Build) -> Swarm<Behaviour> {
     libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_other_transport(|key| {
@@ -85,10 +103,25 @@ fn memory_swarm(key: Keypair) -> Swarm<Behaviour> {
             )
         })
         .expect("the memory transport builds")
-        .with_behaviour(|key| Behaviour::new(key, Role::Peer))
+        .with_behaviour(|key| {
+            let mut behaviour = Behaviour::new(key, Role::Peer);
+            if build == Build::Converged {
+                // The routing tables are given, as a long-running network's would be. Left
+                // to itself, each node would walk the DHT every 5 minutes, and test every
+                // new peer against a full bucket by dialing the bucket's oldest entry, whose
+                // own full bucket dials on: at 1,000 nodes sharing two cores, such chains of
+                // dials never let the network settle.
+                let mut config = kad_config();
+                config.set_periodic_bootstrap_interval(None);
+                config.set_kbucket_inserts(kad::BucketInserts::Manual);
+                let id = key.public().to_peer_id();
+                behaviour.kad = kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config);
+            }
+            behaviour
+        })
         .expect("the behaviour builds")
-        // 1,000 nodes joining one after another in one process: the connections each
-        // join's DHT walk opens would pile up for the product's 60 s, so they idle out sooner.
+        // The connections each join's DHT walk opens would pile up for the product's 60 s,
+        // so they idle out sooner.
         .with_swarm_config(|c| c.with_idle_connection_timeout(MEMORY_IDLE_TIMEOUT))
         .build()
 }
@@ -96,7 +129,7 @@ fn memory_swarm(key: Keypair) -> Swarm<Behaviour> {
 async fn node(net: Net) -> (NodeHandle, Multiaddr) {
     let key = Keypair::generate_ed25519();
     let (swarm, listen) = match net {
-        Net::Memory => (memory_swarm(key), "/memory/0"),
+        Net::Memory => (memory_swarm(key, Build::Joined), "/memory/0"),
         Net::Tcp => {
             let certificate = new_certificate().expect("a certificate");
             (
@@ -129,17 +162,56 @@ async fn network(n: usize, net: Net, rng: &mut Lcg) -> Vec<NodeHandle> {
         }
         nodes.push((handle, addr));
         if (i + 1) % 100 == 0 && n >= 1000 {
-            eprintln!("  {} nodes joined, {:.0} MB resident", i + 1, resident_mb());
+            eprintln!("  {} nodes joined, {:.0} MB of heap", i + 1, heap_mb());
         }
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     nodes.into_iter().map(|(h, _)| h).collect()
 }
 
-fn resident_mb() -> f64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
-    pages * 4096.0 / (1024.0 * 1024.0)
+/// `n` nodes on the memory transport, each holding a converged network's routing table:
+/// per bucket (distance class), up to 20 of the peers that fall in it; no connections.
+async fn converged_network(n: usize, rng: &mut Lcg) -> Vec<NodeHandle> {
+    static NEXT_PORT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 40);
+    let first_port = NEXT_PORT.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    let keys: Vec<Keypair> = (0..n).map(|_| Keypair::generate_ed25519()).collect();
+    let ids: Vec<PeerId> = keys.iter().map(|k| k.public().to_peer_id()).collect();
+    let dht_keys: Vec<kad::KBucketKey<PeerId>> = ids.iter().map(|&id| id.into()).collect();
+    let addrs: Vec<Multiaddr> =
+        (0..n).map(|i| format!("/memory/{}", first_port + i as u64).parse().unwrap()).collect();
+    let mut handles = Vec::with_capacity(n);
+    for (i, key) in keys.into_iter().enumerate() {
+        let mut buckets: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+        for j in (0..n).filter(|&j| j != i) {
+            let bucket = dht_keys[i].distance(&dht_keys[j]).ilog2().expect("distinct peers");
+            buckets.entry(bucket).or_default().push(j);
+        }
+        let mut swarm = memory_swarm(key, Build::Converged);
+        swarm.listen_on(addrs[i].clone()).expect("a free memory port");
+        for mut peers in buckets.into_values() {
+            // A bucket keeps the peers it met first: any 20 of its range, at random.
+            while peers.len() > K {
+                peers.swap_remove(rng.below(peers.len()));
+            }
+            for j in peers {
+                swarm.behaviour_mut().kad.add_address(&ids[j], addrs[j].clone());
+            }
+        }
+        let (node, handle) = Node::new(swarm, MemoryStore::default()).expect("a fresh node");
+        tokio::spawn(node.run());
+        handles.push(handle);
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    handles
+}
+
+/// Counts the heap in use, so memory per node is what the nodes hold, not what the
+/// allocator kept from a busier moment (resident memory never shrinks back).
+#[global_allocator]
+static HEAP: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+fn heap_mb() -> f64 {
+    HEAP.allocated() as f64 / (1024.0 * 1024.0)
 }
 
 async fn peers_per_node(nodes: &[NodeHandle]) -> f64 {
@@ -160,17 +232,31 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
-    let before = resident_mb();
+async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
+    let before = heap_mb();
     let started = Instant::now();
-    let nodes = network(n, net, rng).await;
+    let nodes = match build {
+        Build::Joined => network(n, net, rng).await,
+        Build::Converged => converged_network(n, rng).await,
+    };
     let build_s = started.elapsed().as_secs_f64();
-    let joined_memory_per_node_mb = (resident_mb() - before) / n as f64;
+    let joined_memory_per_node_mb = (heap_mb() - before) / n as f64;
     let joined_peers_per_node = peers_per_node(&nodes).await;
+    eprintln!("  built in {build_s:.0} s: {joined_peers_per_node:.1} peers per node, {:.0} MB", heap_mb());
+    // Settled: once unused connections have idled out and the count stops falling.
     let idle = if net == Net::Memory { MEMORY_IDLE_TIMEOUT } else { IDLE_CONNECTION_TIMEOUT };
     tokio::time::sleep(idle + Duration::from_secs(5)).await;
-    let memory_per_node_mb = (resident_mb() - before) / n as f64;
-    let peers_per_node = peers_per_node(&nodes).await;
+    let mut peers_per_node = self::peers_per_node(&nodes).await;
+    for _ in 0..60 {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let now = self::peers_per_node(&nodes).await;
+        if now >= peers_per_node * 0.95 {
+            break;
+        }
+        peers_per_node = now;
+    }
+    let memory_per_node_mb = (heap_mb() - before) / n as f64;
+    eprintln!("  settled: {peers_per_node:.1} peers per node, {:.0} MB", heap_mb());
     let mut puts = Vec::new();
     for i in 0..SAMPLES {
         let (record, body) = record(i);
@@ -200,6 +286,7 @@ async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
     let result = Dht {
         nodes: n,
         transport: net,
+        build,
         put_ms: Percentiles::of(puts),
         lookup_ms: Percentiles::of(lookups),
         requests_per_lookup: requests as f64 / SAMPLES as f64,
@@ -210,8 +297,9 @@ async fn dht(n: usize, net: Net, rng: &mut Lcg) -> Dht {
         build_s,
     };
     eprintln!(
-        "dht {n} {}: {:.1} peers ({:.1} when joined) and {:.2} MB per node, lookup p50 {:.2} ms",
+        "dht {n} {} {}: {:.1} peers ({:.1} when joined) and {:.2} MB per node, lookup p50 {:.2} ms",
         if net == Net::Tcp { "tcp" } else { "memory" },
+        if build == Build::Joined { "joined" } else { "converged" },
         peers_per_node,
         joined_peers_per_node,
         memory_per_node_mb,
@@ -288,11 +376,16 @@ async fn main() {
     let (max, min) = (arg(1, 1000), arg(2, 0));
     let mut rng = Lcg(42);
     let mut dht_runs = Vec::new();
-    for (n, net) in
-        [(10, Net::Tcp), (100, Net::Tcp), (10, Net::Memory), (100, Net::Memory), (1000, Net::Memory)]
-    {
+    for (n, net, build) in [
+        (10, Net::Tcp, Build::Joined),
+        (100, Net::Tcp, Build::Joined),
+        (10, Net::Memory, Build::Joined),
+        (100, Net::Memory, Build::Joined),
+        (100, Net::Memory, Build::Converged),
+        (1000, Net::Memory, Build::Converged),
+    ] {
         if (min..=max).contains(&n) {
-            dht_runs.push(dht(n, net, &mut rng).await);
+            dht_runs.push(dht(n, net, build, &mut rng).await);
         }
     }
     let report = Report {

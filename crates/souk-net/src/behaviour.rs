@@ -54,9 +54,6 @@ impl Behaviour {
     pub fn new(key: &identity::Keypair, role: Role) -> Self {
         let requests = request_response::Config::default().with_request_timeout(Duration::from_secs(30));
         let peer_id = key.public().to_peer_id();
-        let mut kad_config = kad::Config::new(KAD_PROTOCOL);
-        // Every record a peer sends is checked (signature, rules) before it is stored.
-        kad_config.set_record_filtering(kad::StoreInserts::FilterBoth);
         // Signed, strictly validated messages no larger than a record; each one is checked by
         // the node before it is forwarded.
         let gossip_config = gossipsub::ConfigBuilder::default()
@@ -71,7 +68,7 @@ impl Behaviour {
         gossipsub.subscribe(&announce_topic()).expect("a fresh behaviour can subscribe");
         Behaviour {
             gossipsub: OwnKeepAlive::new(gossipsub),
-            kad: kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config),
+            kad: kad::Behaviour::with_config(peer_id, MemoryStore::new(peer_id), kad_config()),
             fetch: request_response::Behaviour::new(
                 [(fetch::PROTOCOL, ProtocolSupport::Full)],
                 requests.clone(),
@@ -83,6 +80,14 @@ impl Behaviour {
             ping: ping::Behaviour::default(),
         }
     }
+}
+
+/// Souk's Kademlia: its own protocol name, and every record a peer sends checked
+/// (signature, rules) by the node before it is stored.
+pub fn kad_config() -> kad::Config {
+    let mut config = kad::Config::new(KAD_PROTOCOL);
+    config.set_record_filtering(kad::StoreInserts::FilterBoth);
+    config
 }
 
 impl Behaviour {
