@@ -1,5 +1,6 @@
-//! Building an index, writing its snapshot and loading it: the demo registry, the npm
-//! sample and (with `SOUK_SHARED`) the full npm corpus.
+//! Loading a registry: building its index, writing its snapshot and loading that, for 10
+//! and 100 packages of the npm sample, the demo registry, and (with `SOUK_SHARED`) 1,000
+//! and all of the npm corpus.
 
 use std::hint::black_box;
 
@@ -20,16 +21,25 @@ fn bench_corpus(c: &mut Criterion, label: &str, builder: impl Fn() -> IndexBuild
     group.finish();
 }
 
+/// A builder holding every version of `index`, made afresh for each build.
+fn builder_of(index: &Index) -> impl Fn() -> IndexBuilder {
+    let versions: Vec<_> = index.iter().map(|p| p.to_version().unwrap()).collect();
+    move || {
+        let mut b = IndexBuilder::default();
+        versions.iter().cloned().for_each(|v| b.push(v));
+        b
+    }
+}
+
 fn benches(c: &mut Criterion) {
+    let sample = souk_benches::npm_sample().build().unwrap();
+    for size in [10, 100] {
+        bench_corpus(c, &format!("npm-{size}"), builder_of(&souk_benches::slice(&sample, size)));
+    }
     bench_corpus(c, "demo", souk_benches::demo);
-    bench_corpus(c, "npm-300", souk_benches::npm_sample);
     if let Some(full) = souk_benches::npm_full() {
-        let versions: Vec<_> = full.iter().map(|p| p.to_version().unwrap()).collect();
-        bench_corpus(c, "npm-full", || {
-            let mut b = IndexBuilder::default();
-            versions.iter().cloned().for_each(|v| b.push(v));
-            b
-        });
+        bench_corpus(c, "npm-1k", builder_of(&souk_benches::slice(&full, 1_000)));
+        bench_corpus(c, "npm-full", builder_of(&full));
     }
 }
 

@@ -1,7 +1,8 @@
-//! Search over the npm sample and (with `SOUK_SHARED`) the 1k, 10k and full npm corpus:
-//! one benchmark per kind of query in the shared mix (`benches/queries.tsv`), each
-//! iteration running every query of that kind once, plus filtered and sorted queries.
-//! Per-query percentiles come from the `search-latency` harness.
+//! Search over 100 packages of the npm sample and (with `SOUK_SHARED`) 1,000 and all of the
+//! npm corpus: one benchmark per kind of query in the shared mix (`benches/queries.tsv`),
+//! each iteration running every query of that kind once; then filters (tag, category,
+//! license, all together) and sorting. Per-query percentiles come from the
+//! `search-latency` harness.
 
 use std::hint::black_box;
 
@@ -23,22 +24,41 @@ fn bench_corpus(c: &mut Criterion, label: &str, index: &Index) {
             })
         });
     }
-    let filtered =
-        Query { filters: Filters { license: Some("MIT"), ..Filters::default() }, ..Query::new("react") };
-    group.bench_function("filtered", |b| b.iter(|| search_with(index, black_box(&filtered), &mut scratch)));
-    let sorted = Query { sort: Sort::Downloads, ..Query::new("plugin") };
-    group.bench_function("sorted by downloads", |b| {
-        b.iter(|| search_with(index, black_box(&sorted), &mut scratch))
-    });
+    // The npm corpus has no tags or categories: these run on a copy given some.
+    let tagged = souk_benches::tagged(index);
+    let filtered = |filters| Query { filters, ..Query::new("plugin") };
+    let cases = [
+        ("tag", Query { filters: Filters { tag: Some("react"), ..Filters::default() }, ..Query::new("") }),
+        ("category", filtered(Filters { category: Some("testing"), ..Filters::default() })),
+        ("license", filtered(Filters { license: Some("MIT"), ..Filters::default() })),
+        (
+            "combined filters, by stars",
+            Query {
+                filters: Filters {
+                    tag: Some("react"),
+                    category: Some("frontend"),
+                    license: Some("MIT"),
+                    author: None,
+                },
+                sort: Sort::Stars,
+                ..Query::new("component")
+            },
+        ),
+        ("sorted by downloads", Query { sort: Sort::Downloads, ..Query::new("plugin") }),
+        ("sorted by newest", Query { sort: Sort::Newest, ..Query::new("plugin") }),
+    ];
+    for (name, query) in cases {
+        group.bench_function(name, |b| b.iter(|| search_with(&tagged, black_box(&query), &mut scratch)));
+    }
     group.finish();
 }
 
 fn benches(c: &mut Criterion) {
-    bench_corpus(c, "npm-300", &souk_benches::npm_sample().build().unwrap());
+    let sample = souk_benches::npm_sample().build().unwrap();
+    bench_corpus(c, "npm-100", &souk_benches::slice(&sample, 100));
     if let Some(full) = souk_benches::npm_full() {
-        for (label, index) in souk_benches::slices(&full) {
-            bench_corpus(c, &label, &index);
-        }
+        bench_corpus(c, "npm-1k", &souk_benches::slice(&full, 1_000));
+        bench_corpus(c, "npm-full", &full);
     }
 }
 

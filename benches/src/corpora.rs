@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use souk::import::{self, Format};
-use souk_core::{Index, IndexBuilder};
+use souk_core::{Index, IndexBuilder, PackVersion};
 
 /// The committed 300-package slice of the npm corpus.
 pub fn npm_sample() -> IndexBuilder {
@@ -32,18 +32,52 @@ pub fn demo() -> IndexBuilder {
     builder
 }
 
-/// The 1k and 10k slices of the full corpus (every n-th package, so each slice keeps the
-/// corpus's mix of popular and obscure) and the full corpus, labelled.
+/// About `size` packages of `index`: every n-th, so a slice keeps the corpus's mix of
+/// popular and obscure.
+pub fn slice(index: &Index, size: usize) -> Index {
+    let step = index.len().div_ceil(size).max(1);
+    rebuild(index.iter().step_by(step).map(|pack| pack.to_version().expect("the corpus parsed")))
+}
+
+fn rebuild(versions: impl Iterator<Item = PackVersion>) -> Index {
+    let mut builder = IndexBuilder::default();
+    versions.for_each(|v| builder.push(v));
+    builder.build().expect("a corpus rebuilds")
+}
+
+/// The 1k and 10k slices of the full corpus and the full corpus, labelled.
 pub fn slices(full: &Index) -> Vec<(String, Index)> {
-    let mut out = Vec::new();
-    for size in [1_000, 10_000] {
-        let step = full.len().div_ceil(size).max(1);
-        let mut builder = IndexBuilder::default();
-        for pack in full.iter().step_by(step) {
-            builder.push(pack.to_version().expect("the corpus parsed"));
-        }
-        out.push((format!("npm-{}k", size / 1000), builder.build().expect("a slice builds")));
-    }
+    let mut out: Vec<(String, Index)> = [1_000, 10_000]
+        .into_iter()
+        .map(|size| (format!("npm-{}k", size / 1000), slice(full, size)))
+        .collect();
     out.push(("npm-full".into(), full.clone()));
     out
+}
+
+/// Words that become tags, and the category of the first one a package's description has.
+const TAGS: [(&str, &str); 10] = [
+    ("react", "frontend"),
+    ("vue", "frontend"),
+    ("css", "frontend"),
+    ("webpack", "build"),
+    ("babel", "build"),
+    ("typescript", "build"),
+    ("cli", "tooling"),
+    ("test", "testing"),
+    ("api", "backend"),
+    ("server", "backend"),
+];
+
+/// `index` with tags and a category on each package, taken from its description's words
+/// (the npm corpus has neither), for the tag and category filter benches.
+pub fn tagged(index: &Index) -> Index {
+    rebuild(index.iter().map(|pack| {
+        let mut version = pack.to_version().expect("the corpus parsed");
+        let text = version.description.to_ascii_lowercase();
+        let found: Vec<_> = TAGS.iter().filter(|(tag, _)| text.contains(tag)).collect();
+        version.category = found.first().map_or("other", |(_, category)| category).into();
+        version.tags = found.iter().map(|(tag, _)| tag.to_string()).collect();
+        version
+    }))
 }

@@ -57,6 +57,31 @@ pub fn flat(width: usize) -> (MemoryRegistry, Summary) {
     (registry, package("root", Version::new(0, 1, 0), deps))
 }
 
+/// `levels` levels of 5 packages under a root, each package depending on 3 of the next
+/// level (each with 3 versions): `tree(10)` is 51 packages, 10 levels deep, fan-out 3.
+pub fn tree(levels: usize) -> (MemoryRegistry, Summary) {
+    const WIDTH: usize = 5;
+    let mut registry = MemoryRegistry::default();
+    let below = |level: usize, i: usize| -> Vec<Dependency> {
+        (0..3).map(|k| needs(&format!("t{level}-{}", (i + k) % WIDTH), "^1")).collect()
+    };
+    for level in 0..levels {
+        for i in 0..WIDTH {
+            for minor in 0..3 {
+                let deps = if level + 1 < levels { below(level + 1, i) } else { vec![] };
+                registry.insert(package(&format!("t{level}-{i}"), Version::new(1, minor, 0), deps));
+            }
+        }
+    }
+    (registry, package("root", Version::new(0, 1, 0), below(0, 0)))
+}
+
+/// The synthetic workloads, labelled: shallow (5 direct dependencies), a 10-level chain,
+/// the 51-package tree, 50 flat dependencies.
+pub fn synthetic() -> [(&'static str, (MemoryRegistry, Summary)); 4] {
+    [("shallow-5", flat(5)), ("chain-10", chain(10)), ("tree-51", tree(10)), ("flat-50", flat(50))]
+}
+
 /// Resolves `root` once to warm up, then `rounds` times, timing each.
 pub fn measure(
     registry: &impl Registry,
@@ -86,7 +111,7 @@ pub fn report(
     now: impl Fn() -> f64,
 ) -> serde_json::Value {
     let mut out = serde_json::Map::new();
-    for (label, (registry, root)) in [("chain-10", chain(10)), ("flat-50", flat(50))] {
+    for (label, (registry, root)) in synthetic() {
         out.insert(label.into(), serde_json::json!(measure(&registry, &root, rounds, &now)));
     }
     if let Some(index) = index {

@@ -5,8 +5,8 @@
 //! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
 //!   tests in headless Chromium, the release wasm build, a bench smoke run).
 //! - `run`: the marketplace: a relay serving the page, seeded with the embedded demo registry.
-//! - `compare`: search and resolution natively and in wasm under Node, side by side with
-//!   MiniSearch, FlexSearch and cargo.
+//! - `compare`: search and resolution natively, in wasm under Node and in headless
+//!   Chromium, side by side with MiniSearch, FlexSearch and cargo.
 
 mod bench;
 mod relay;
@@ -37,9 +37,9 @@ enum Task {
     BuildWasm,
     /// Set up, then run every check and test (what CI runs).
     Test,
-    /// Compare search and resolution natively, in wasm (Node), with MiniSearch,
-    /// FlexSearch and cargo, on the shared data (SOUK_SHARED, default ../shared); writes
-    /// target/bench/.
+    /// Compare search and resolution natively, in wasm (Node and headless Chromium), with
+    /// MiniSearch, FlexSearch and cargo, on the shared data (SOUK_SHARED, default
+    /// ../shared); writes one table and a plot under target/bench/.
     Compare,
     /// Set up, build the page, then run a relay that serves it, seeded with the embedded
     /// demo registry (Ctrl-C stops it; its data stays in the data folder).
@@ -132,7 +132,10 @@ fn test() -> Result<()> {
             .env("SOUK_SCREENSHOTS", relay.screenshots())
             .run()
     })?;
-    step("bench smoke run", &|| cargo(["bench", "-p", "souk-benches", "--", "--test"]).run())?;
+    // Every criterion bench once, so none can rot: the benches crate's and the CLI's.
+    step("bench smoke run", &|| {
+        cargo(["bench", "-p", "souk-benches", "-p", "souk", "--bench", "*", "--", "--test"]).run()
+    })?;
     shell::report(&steps);
     Ok(())
 }
