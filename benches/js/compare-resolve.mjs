@@ -1,13 +1,16 @@
-// Resolution side by side: Souk natively and in its wasm build under Node, on the same
+// Resolution side by side: Souk natively and in its wasm build under Node and in headless
+// Chromium, on the same
 // workloads (a 10-level chain, 50 flat dependencies, the real cases of shared/resolve).
 //
 //   node compare-resolve.mjs DIR
 //
-// DIR holds what `resolve-latency DIR` wrote and the wasm harness in DIR/wasm. Writes
+// DIR holds what `resolve-latency DIR` wrote and the wasm harness in DIR/wasm (Node) and
+// DIR/wasm-web (Chromium). Writes
 // DIR/comparison.json and DIR/comparison.md, and prints the table.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { inChromium } from "./chromium.mjs";
 
 const dir = resolve(process.argv[2] ?? "");
 const cargoSeconds = Number(process.argv[3] ?? "NaN");
@@ -15,19 +18,32 @@ const wasm = createRequire(import.meta.url)(`${dir}/wasm/souk_benches.js`);
 const native = JSON.parse(readFileSync(`${dir}/native.json`, "utf8"));
 const index = readFileSync(`${dir}/index.jsonl`, "utf8");
 const manifests = readFileSync(`${dir}/manifests.json`, "utf8");
-const souk_wasm = JSON.parse(wasm.resolveLatency(index || undefined, manifests, 20));
+const ROUNDS = 20;
+const souk_wasm = JSON.parse(wasm.resolveLatency(index || undefined, manifests, ROUNDS));
+const souk_chromium = await inChromium(
+  dir,
+  async (rounds) => {
+    const [index, manifests] = await Promise.all(
+      ["/index.jsonl", "/manifests.json"].map(async (path) => (await fetch(path)).text()),
+    );
+    return JSON.parse(harness.resolveLatency(index || undefined, manifests, rounds));
+  },
+  ROUNDS,
+);
 
 const ms = (x) => (x < 0.1 ? x.toFixed(4) : x < 10 ? x.toFixed(3) : x.toFixed(1));
 const lines = [
-  "| workload | Souk native p50 / p95 | Souk wasm (Node) p50 / p95 | wasm / native (p50) |",
-  "|---|---|---|---|",
+  "| workload | Souk native p50 / p95 | Souk wasm (Node) p50 / p95 | Souk wasm (Chromium) p50 / p95 | wasm / native (p50): Node, Chromium |",
+  "|---|---|---|---|---|",
 ];
 for (const [name, n] of Object.entries(native)) {
-  const w = souk_wasm[name];
+  const [w, c] = [souk_wasm[name], souk_chromium[name]];
   if (name === "index-parse") {
-    lines.push(`| parse the crates.io index (${n.versions} versions) | ${ms(n.ms)} | ${ms(w.ms)} | ${(w.ms / n.ms).toFixed(2)}x |`);
+    const ratios = `${(w.ms / n.ms).toFixed(2)}x, ${(c.ms / n.ms).toFixed(2)}x`;
+    lines.push(`| parse the crates.io index (${n.versions} versions) | ${ms(n.ms)} | ${ms(w.ms)} | ${ms(c.ms)} | ${ratios} |`);
   } else {
-    lines.push(`| ${name} | ${ms(n.p50)} / ${ms(n.p95)} | ${ms(w.p50)} / ${ms(w.p95)} | ${(w.p50 / n.p50).toFixed(2)}x |`);
+    const ratios = `${(w.p50 / n.p50).toFixed(2)}x, ${(c.p50 / n.p50).toFixed(2)}x`;
+    lines.push(`| ${name} | ${ms(n.p50)} / ${ms(n.p95)} | ${ms(w.p50)} / ${ms(w.p95)} | ${ms(c.p50)} / ${ms(c.p95)} | ${ratios} |`);
   }
 }
 if (Number.isFinite(cargoSeconds) && native["libp2p-native"]) {
@@ -35,6 +51,6 @@ if (Number.isFinite(cargoSeconds) && native["libp2p-native"]) {
   lines.push("", `cargo generate-lockfile for libp2p-native, whole process: ${(cargoSeconds * 1000).toFixed(0)} ms; Souk's resolution: ${ms(n)} ms native (${((cargoSeconds * 1000) / n).toFixed(0)}x less).`);
 }
 const table = lines.join("\n");
-writeFileSync(`${dir}/comparison.json`, JSON.stringify({ souk_native: native, souk_wasm }, null, 2));
-writeFileSync(`${dir}/comparison.md`, `# Resolution: native vs wasm\n\nLatencies in milliseconds.\n\n${table}\n`);
+writeFileSync(`${dir}/comparison.json`, JSON.stringify({ souk_native: native, souk_wasm, souk_chromium }, null, 2));
+writeFileSync(`${dir}/comparison.md`, `# Resolution: native vs wasm (Node, Chromium)\n\nLatencies in milliseconds.\n\n${table}\n`);
 console.log(table);

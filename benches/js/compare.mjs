@@ -1,17 +1,20 @@
-// Search side by side: Souk natively, Souk's wasm build under Node, MiniSearch and
-// FlexSearch, on the same corpora and the same query mix (../queries.tsv).
+// Search side by side: Souk natively, Souk's wasm build under Node and in headless
+// Chromium, MiniSearch and FlexSearch, on the same corpora and the same query mix
+// (../queries.tsv).
 //
 //   node --expose-gc compare.mjs DIR
 //
 // DIR holds what `search-latency DIR` wrote (snapshots, corpora as TSV, native.json) and
-// the wasm harness in DIR/wasm (wasm-bindgen --target nodejs). Writes DIR/comparison.json
+// the wasm harness in DIR/wasm (wasm-bindgen --target nodejs) and DIR/wasm-web (--target
+// web, for Chromium). Writes DIR/comparison.json
 // and DIR/comparison.md, and prints the table. `cargo xtask compare` runs all of it.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import MiniSearch from "minisearch";
-import { Document } from "flexsearch";
+import { Charset, Document } from "flexsearch";
+import { inChromium } from "./chromium.mjs";
 
 const dir = resolve(process.argv[2] ?? "");
 const wasm = createRequire(import.meta.url)(`${dir}/wasm/souk_benches.js`);
@@ -68,6 +71,20 @@ for (const corpus of Object.keys(native)) {
   souk_wasm.wasm_memory_bytes = wasm.memoryBytes();
   results[corpus] = { souk_native: native[corpus], souk_wasm };
 }
+// Then in Chromium, a fresh tab per corpus.
+for (const corpus of Object.keys(native)) {
+  console.error(`${corpus}: Souk in Chromium...`);
+  results[corpus].souk_chromium = await inChromium(
+    dir,
+    async ({ corpus, rounds }) => {
+      const snapshot = new Uint8Array(await (await fetch(`/${corpus}.idx`)).arrayBuffer());
+      const report = JSON.parse(harness.searchLatency(snapshot, rounds));
+      report.wasm_memory_bytes = harness.memoryBytes();
+      return report;
+    },
+    { corpus, rounds: WASM_ROUNDS },
+  );
+}
 for (const corpus of Object.keys(native)) {
   const docs = readFileSync(`${dir}/${corpus}.tsv`, "utf8")
     .split("\n")
@@ -96,29 +113,45 @@ for (const corpus of Object.keys(native)) {
     },
     (index, q) => index.search(q, { limit: 20 }),
   );
+  // FlexSearch's nearest to typo tolerance: phonetic matching, and suggestions (results
+  // that match only some of the query).
+  console.error(`${corpus}: FlexSearch (phonetic)...`);
+  results[corpus].flexsearch_phonetic = library(
+    docs,
+    (docs) => {
+      const index = new Document({
+        document: { id: "id", index: ["name", "description"] },
+        tokenize: "forward",
+        encoder: Charset.LatinSoundex,
+      });
+      for (const doc of docs) index.add(doc);
+      return index;
+    },
+    (index, q) => index.search(q, { limit: 20, suggest: true }),
+  );
 }
 
 const ms = (x) => (x < 0.1 ? x.toFixed(4) : x < 10 ? x.toFixed(3) : x.toFixed(1));
 const mb = (x) => `${(x / 1e6).toFixed(1)} MB`;
 const kinds = ["all", "keyword", "two-word", "typo", "prefix"];
 const lines = [
-  "| corpus | queries | Souk native p50 / p95 | Souk wasm (Node) p50 / p95 | MiniSearch p50 / p95 | FlexSearch p50 / p95 | wasm / native (p95) |",
-  "|---|---|---|---|---|---|---|",
+  "| corpus | queries | Souk native p50 / p95 | Souk wasm (Node) p50 / p95 | Souk wasm (Chromium) p50 / p95 | MiniSearch p50 / p95 | FlexSearch p50 / p95 | FlexSearch (phonetic) p50 / p95 | wasm / native (p95): Node, Chromium |",
+  "|---|---|---|---|---|---|---|---|---|",
 ];
 for (const [corpus, r] of Object.entries(results)) {
   for (const kind of kinds) {
-    const cells = [r.souk_native, r.souk_wasm, r.minisearch, r.flexsearch].map(
+    const cells = [r.souk_native, r.souk_wasm, r.souk_chromium, r.minisearch, r.flexsearch, r.flexsearch_phonetic].map(
       (x) => `${ms(x.latency_ms[kind].p50)} / ${ms(x.latency_ms[kind].p95)}`,
     );
-    const ratio = r.souk_wasm.latency_ms[kind].p95 / r.souk_native.latency_ms[kind].p95;
-    lines.push(`| ${corpus} | ${kind} | ${cells.join(" | ")} | ${ratio.toFixed(2)}x |`);
+    const ratio = (x) => `${(x.latency_ms[kind].p95 / r.souk_native.latency_ms[kind].p95).toFixed(2)}x`;
+    lines.push(`| ${corpus} | ${kind} | ${cells.join(" | ")} | ${ratio(r.souk_wasm)}, ${ratio(r.souk_chromium)} |`);
   }
 }
-lines.push("", "| corpus | packages | Souk snapshot | Souk load native / wasm | Souk index memory | MiniSearch build / heap | FlexSearch build / heap |", "|---|---|---|---|---|---|---|");
+lines.push("", "| corpus | packages | Souk snapshot | Souk load native / Node / Chromium | Souk index memory | MiniSearch build / heap | FlexSearch build / heap | FlexSearch (phonetic) build / heap |", "|---|---|---|---|---|---|---|---|");
 for (const [corpus, r] of Object.entries(results)) {
   const n = r.souk_native;
   lines.push(
-    `| ${corpus} | ${n.packs} | ${mb(n.snapshot_bytes)} | ${ms(n.load_ms)} ms / ${ms(r.souk_wasm.load_ms)} ms | ${mb(n.memory_bytes)} (wasm memory ${mb(r.souk_wasm.wasm_memory_bytes)}) | ${ms(r.minisearch.build_ms)} ms / ${mb(r.minisearch.heap_bytes)} | ${ms(r.flexsearch.build_ms)} ms / ${mb(r.flexsearch.heap_bytes)} |`,
+    `| ${corpus} | ${n.packs} | ${mb(n.snapshot_bytes)} | ${ms(n.load_ms)} / ${ms(r.souk_wasm.load_ms)} / ${ms(r.souk_chromium.load_ms)} ms | ${mb(n.memory_bytes)} (wasm memory ${mb(r.souk_chromium.wasm_memory_bytes)}) | ${ms(r.minisearch.build_ms)} ms / ${mb(r.minisearch.heap_bytes)} | ${ms(r.flexsearch.build_ms)} ms / ${mb(r.flexsearch.heap_bytes)} | ${ms(r.flexsearch_phonetic.build_ms)} ms / ${mb(r.flexsearch_phonetic.heap_bytes)} |`,
   );
 }
 const table = lines.join("\n");

@@ -9,10 +9,12 @@ use crate::WASM;
 use crate::setup;
 use crate::shell::{Cmd, cargo, root, target_dir};
 
-/// Search and resolution, natively and in wasm under Node, beside MiniSearch, FlexSearch
-/// and cargo; the tables land in `target/bench/{search,resolve}/comparison.md`.
+/// Search and resolution, natively and in wasm under Node and in headless Chromium, beside
+/// MiniSearch, FlexSearch and cargo: one table in `target/bench/comparison.md` (the detail
+/// in `target/bench/{search,resolve}/comparison.md`) and a plot in `target/bench/search.svg`.
 pub fn compare() -> Result<()> {
     setup::wasm_tools()?;
+    setup::chromium()?;
     setup::npm_packages("benches/js")?;
     let shared = match std::env::var_os("SOUK_SHARED") {
         Some(dir) => PathBuf::from(dir),
@@ -27,17 +29,22 @@ pub fn compare() -> Result<()> {
     let shared = shared.canonicalize().context("SOUK_SHARED")?;
     cargo(["build", "--release", "--target", WASM, "-p", "souk-benches", "--lib"]).run()?;
     search(&shared)?;
-    resolution(&shared)
+    resolution(&shared)?;
+    let out = target_dir()?.join("bench");
+    Cmd::new("node").arg("benches/js/report.mjs").arg(&out).run()
 }
 
-/// The wasm harness, bound for Node, into `out/wasm`.
+/// The wasm harness, bound for Node into `out/wasm` and for the browser into `out/wasm-web`.
 fn bind_wasm(out: &Path) -> Result<()> {
     let module = target_dir()?.join(WASM).join("release/souk_benches.wasm");
-    Cmd::new("wasm-bindgen")
-        .args(["--target", "nodejs", "--out-dir"])
-        .arg(out.join("wasm"))
-        .arg(&module)
-        .run()
+    for (target, folder) in [("nodejs", "wasm"), ("web", "wasm-web")] {
+        Cmd::new("wasm-bindgen")
+            .args(["--target", target, "--out-dir"])
+            .arg(out.join(folder))
+            .arg(&module)
+            .run()?;
+    }
+    Ok(())
 }
 
 /// Runs a native harness binary, which writes its report and what the other targets need
@@ -60,14 +67,14 @@ fn compare_in_node(node_args: &[&str], out: &Path, extra: &[String]) -> Result<(
     Ok(())
 }
 
-/// Search natively, in wasm under Node, and with MiniSearch and FlexSearch, on the same
+/// Search natively, in wasm under Node and in Chromium, and with MiniSearch and FlexSearch, on the same
 /// corpora and queries.
 fn search(shared: &Path) -> Result<()> {
     let out = harness("search-latency", "search", shared)?;
     compare_in_node(&["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"], &out, &[])
 }
 
-/// Resolution natively and in wasm under Node, beside cargo's own time.
+/// Resolution natively and in wasm under Node and in Chromium, beside cargo's own time.
 fn resolution(shared: &Path) -> Result<()> {
     let out = harness("resolve-latency", "resolve", shared)?;
     let cargo_seconds = cargo_lockfile_seconds(shared, &out.join("cargo"))?;

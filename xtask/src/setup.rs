@@ -46,7 +46,8 @@ fn wasm_bindgen_cli() -> Result<()> {
     cargo(["install", "wasm-bindgen-cli", "--locked", "--version", &want]).run()
 }
 
-fn chromium() -> Result<()> {
+/// Debian's Chromium and its chromedriver (the browser tests and benches use no other).
+pub fn chromium() -> Result<()> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }
