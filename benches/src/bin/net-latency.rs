@@ -232,8 +232,22 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
+/// The heap once the previous network has finished shutting down (at most 30 s).
+async fn quiet_heap_mb() -> f64 {
+    let mut last = heap_mb();
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = heap_mb();
+        if last - now < 1.0 {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
 async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
-    let before = heap_mb();
+    let before = quiet_heap_mb().await;
     let started = Instant::now();
     let nodes = match build {
         Build::Joined => network(n, net, rng).await,
