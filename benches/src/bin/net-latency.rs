@@ -22,8 +22,9 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId, Swarm, kad, noise, yamux};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
+use souk_core::peer::Via;
 use souk_core::record::PackRecord;
-use souk_net::behaviour::{IDLE_CONNECTION_TIMEOUT, kad_config};
+use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{Behaviour, MemoryStore, Node, NodeEvent, NodeHandle, Role};
 
@@ -111,11 +112,12 @@ fn memory_swarm(key: Keypair, build: Build) -> Swarm<Behaviour> {
                 // new peer against a full bucket by dialing the bucket's oldest entry, whose
                 // own full bucket dials on: at 1,000 nodes sharing two cores, such chains of
                 // dials never let the network settle.
-                let mut config = kad_config();
+                let mut config = souk_net::dht::config();
                 config.set_periodic_bootstrap_interval(None);
                 config.set_kbucket_inserts(kad::BucketInserts::Manual);
                 let id = key.public().to_peer_id();
-                behaviour.kad = kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config);
+                *behaviour.dht.inner_mut() =
+                    kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config);
             }
             behaviour
         })
@@ -194,7 +196,7 @@ async fn converged_network(n: usize, rng: &mut Lcg) -> Vec<NodeHandle> {
                 peers.swap_remove(rng.below(peers.len()));
             }
             for j in peers {
-                swarm.behaviour_mut().kad.add_address(&ids[j], addrs[j].clone());
+                swarm.behaviour_mut().dht.inner_mut().add_address(&ids[j], addrs[j].clone());
             }
         }
         let (node, handle) = Node::new(swarm, MemoryStore::default()).expect("a fresh node");
@@ -332,7 +334,7 @@ async fn gossip(rng: &mut Lcg) -> Percentiles {
         let heard_tx = heard_tx.clone();
         tokio::spawn(async move {
             while let Some(event) = events.next().await {
-                if let NodeEvent::Announced(record) = event {
+                if let NodeEvent::Learned { record, via: Via::Gossip, .. } = event {
                     let _ = heard_tx.unbounded_send((record.pack.name, Instant::now()));
                 }
             }

@@ -11,6 +11,8 @@
 //! - [`reputation`]: how far to trust each peer, learned from every fetch.
 //! - [`body`]: the deterministic encoding of a pack's files and its content hash.
 //! - [`catalog`]: what a peer knows, as a base snapshot and a log of records, for index sync.
+//! - [`peer`]: a peer's decisions on network input (keep, replace, forward, penalise,
+//!   retry) as a state machine fed events and `now`, answering actions.
 //! - [`cache`]: the two-tier lookup cache (hot LRU, warm TTL) in front of the network.
 //! - [`index`]: the immutable, columnar registry [`Index`] and its binary snapshot format.
 //! - [`search`]: queries over an [`Index`].
@@ -45,6 +47,7 @@ pub mod catalog;
 pub mod index;
 pub mod name;
 pub mod pack;
+pub mod peer;
 pub mod record;
 pub mod reputation;
 pub mod resolve;

@@ -719,7 +719,7 @@ async fn forward_events(
                 set(&out, "type", &kind.into());
                 set(&out, "peer", &peer.to_string().into());
             }
-            NodeEvent::Announced(record) | NodeEvent::Learned { record, .. } => {
+            NodeEvent::Learned { record, .. } => {
                 set(&out, "type", &"announce".into());
                 set(&out, "name", &record.pack.name.as_str().into());
                 set(&out, "version", &record.pack.version.to_string().into());

@@ -8,13 +8,14 @@ use js_sys::{Array, JSON, Object, Reflect, Uint8Array};
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
-use libp2p::request_response;
+
 use libp2p::swarm::SwarmEvent;
 use souk_core::catalog::{Catalog, SyncRequest, SyncResponse};
 use souk_core::record::PackRecord;
 use souk_net::Node;
 use souk_net::behaviour::BehaviourEvent;
 use souk_net::browser::browser_swarm;
+use souk_net::sync::SyncEvent;
 use souk_net::testing::LyingStore;
 use souk_web::SoukPeer;
 use wasm_bindgen::{JsCast, JsValue};
@@ -246,10 +247,8 @@ async fn a_forged_record_in_a_synced_index_is_refused() {
     wasm_bindgen_futures::spawn_local(async move {
         let catalog = Catalog::default();
         loop {
-            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                message: request_response::Message::Request { request, channel, .. },
-                ..
-            })) = swarm.select_next_some().await
+            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(SyncEvent::Asked { request, channel })) =
+                swarm.select_next_some().await
             {
                 let response = match request {
                     SyncRequest::Since(_) => {
@@ -257,7 +256,7 @@ async fn a_forged_record_in_a_synced_index_is_refused() {
                     }
                     other => catalog.answer(other, 1),
                 };
-                let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+                swarm.behaviour_mut().sync.respond(channel, response);
             }
         }
     });

@@ -158,7 +158,7 @@ async fn join(handle: &NodeHandle, bootstrap: Vec<Multiaddr>) -> Result<()> {
 async fn pin(handle: NodeHandle) {
     let Ok(mut events) = handle.events().await else { return };
     while let Some(event) = events.next().await {
-        let NodeEvent::Learned { record, from } = event else { continue };
+        let NodeEvent::Learned { record, from, .. } = event else { continue };
         let Some(hash) = record.pack.content_hash else { continue };
         let fetched = match from {
             Some(peer) => match handle.fetch(peer, hash).await {

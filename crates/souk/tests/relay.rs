@@ -16,6 +16,7 @@ use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
+use souk_core::peer::Via;
 use souk_core::record::PackRecord;
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role, SearchRequest};
@@ -229,7 +230,7 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
             publisher.publish(record.clone(), pack.body.clone()).await.unwrap();
             let wait = tokio::time::timeout(Duration::from_millis(500), async {
                 while let Some(event) = events.next().await {
-                    if let NodeEvent::Announced(heard) = event {
+                    if let NodeEvent::Learned { record: heard, via: Via::Gossip, .. } = event {
                         return *heard;
                     }
                 }

@@ -6,7 +6,6 @@
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt, future};
 use libp2p::{Multiaddr, PeerId};
-use souk_core::catalog::chunk_matches;
 use souk_core::name::check_name;
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
@@ -15,11 +14,10 @@ use souk_core::search::{Filters, Query, Sort};
 use souk_core::{Digest, Index, PackVersion};
 use web_time::Instant;
 
-use crate::node::{Command, Cursor, Metric, NodeError, NodeEvent, PeerInfo, Stats};
-use crate::sync::{SyncRequest, SyncResponse};
+use super::command::Command;
+use super::events::{Metric, NodeEvent, PeerInfo, Stats};
+use crate::error::NodeError;
 
-/// How many base chunks are fetched at once during a sync.
-const PARALLEL_CHUNKS: usize = 8;
 /// How many pack bodies an install fetches at once.
 const PARALLEL_FETCHES: usize = 8;
 
@@ -75,19 +73,6 @@ pub struct Progress {
     pub total: usize,
     /// Their bytes together.
     pub bytes: usize,
-}
-
-/// What a sync brought.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SyncReport {
-    /// Bytes of base snapshot fetched (0 when this peer already had that base).
-    pub base_bytes: usize,
-    /// Records new to this peer.
-    pub accepted: usize,
-    /// Records refused (bad signature, broken rules); each counted against the peer.
-    pub refused: usize,
-    /// The peer's sequence number this peer has now reached.
-    pub seq: u64,
 }
 
 impl NodeHandle {
@@ -204,16 +189,18 @@ impl NodeHandle {
         progress: impl Fn(Progress),
     ) -> Result<Installed, NodeError> {
         let started = Instant::now();
-        let req = requirement
-            .parse()
-            .map_err(|e| NodeError::Resolve(format!("`{requirement}` is not a version requirement: {e}")))?;
+        let req = requirement.parse().map_err(|e: semver::Error| NodeError::Requirement {
+            requirement: requirement.to_owned(),
+            reason: e.to_string(),
+        })?;
         let name = name.to_owned();
         let (resolution, packs) = self.read(move |index| resolve_install(index, &name, req)).await??;
         let so_far = std::cell::Cell::new(Progress { total: packs.len(), ..Progress::default() });
         let packs = futures::stream::iter(packs)
             .map(|pack| async {
-                let hash = pack.content_hash.ok_or_else(|| {
-                    NodeError::Resolve(format!("{} {} has no body in the network", pack.name, pack.version))
+                let hash = pack.content_hash.ok_or_else(|| NodeError::NoBody {
+                    name: pack.name.clone(),
+                    version: pack.version.to_string(),
                 })?;
                 let body = self.fetch_any(hash).await?;
                 let now = so_far.get();
@@ -239,82 +226,6 @@ impl NodeHandle {
         let read = Box::new(move |index: &Index| drop(tx.send(f(index))));
         self.send(Command::Read(read)).await?;
         rx.await.map_err(|_| NodeError::Stopped)
-    }
-
-    /// Brings this node's index up to date from `peer`: the base snapshot in checked chunks
-    /// when this node lacks it, then every record after what it already has from `peer`.
-    pub async fn sync_index(&self, peer: PeerId) -> Result<SyncReport, NodeError> {
-        let SyncResponse::Head { epoch, head } = self.sync_request(peer, SyncRequest::Head).await? else {
-            return Err(self.sync_failed(peer, "the peer did not answer with its head").await);
-        };
-        let (cursor, own_chunks) = self.ask(|tx| Command::SyncState(peer, tx)).await?;
-        let mut report = SyncReport::default();
-        let mut seq = match cursor {
-            Some(c) if c.epoch == epoch && c.chunks == head.chunks && c.seq <= head.seq => c.seq,
-            _ => {
-                if own_chunks != head.chunks {
-                    let snapshot = self.fetch_base(peer, &head.chunks).await?;
-                    report.base_bytes = snapshot.len();
-                    self.ask(|tx| Command::Rebase(peer, snapshot, head.base_seq, tx)).await??;
-                }
-                head.base_seq
-            }
-        };
-        loop {
-            match self.sync_request(peer, SyncRequest::Since(seq)).await? {
-                SyncResponse::Records { records, more } => {
-                    seq += records.len() as u64;
-                    let (accepted, refused) = self.ask(|tx| Command::Accept(peer, records, tx)).await?;
-                    report.accepted += accepted;
-                    report.refused += refused;
-                    if !more || seq >= head.seq {
-                        break;
-                    }
-                }
-                SyncResponse::Rebase => return Err(NodeError::Sync("the peer renumbered its index".into())),
-                _ => {
-                    return Err(self
-                        .sync_failed(peer, "the peer answered records with something else")
-                        .await);
-                }
-            }
-        }
-        report.seq = seq;
-        self.send(Command::Synced(peer, Cursor { epoch, chunks: head.chunks, seq })).await?;
-        Ok(report)
-    }
-
-    /// The base snapshot, its chunks fetched a few at a time, each checked against its hash.
-    async fn fetch_base(&self, peer: PeerId, chunks: &[Digest]) -> Result<Vec<u8>, NodeError> {
-        let fetched: Vec<_> = futures::stream::iter(chunks)
-            .map(|hash| async move { (hash, self.sync_request(peer, SyncRequest::Chunk(*hash)).await) })
-            .buffered(PARALLEL_CHUNKS)
-            .collect()
-            .await;
-        let mut snapshot = Vec::new();
-        for (hash, response) in fetched {
-            match response? {
-                SyncResponse::Chunk(bytes) if chunk_matches(hash, &bytes) => {
-                    snapshot.extend_from_slice(&bytes)
-                }
-                _ => {
-                    return Err(self
-                        .sync_failed(peer, "the peer sent a chunk that is not the one asked for")
-                        .await);
-                }
-            }
-        }
-        Ok(snapshot)
-    }
-
-    /// Counts a broken answer against `peer`; answers the error to return.
-    async fn sync_failed(&self, peer: PeerId, why: &str) -> NodeError {
-        let _ = self.send(Command::Misbehaved(peer, why.to_owned())).await;
-        NodeError::Sync(why.to_owned())
-    }
-
-    async fn sync_request(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, NodeError> {
-        self.ask(|tx| Command::Sync(peer, request, tx)).await?
     }
 
     /// The peers connected now, with what this node has learned of each.
@@ -343,11 +254,14 @@ impl NodeHandle {
         self.ask(|tx| Command::PutBody(body, tx)).await?
     }
 
-    async fn send(&self, command: Command) -> Result<(), NodeError> {
+    pub(crate) async fn send(&self, command: Command) -> Result<(), NodeError> {
         self.commands.clone().send(command).await.map_err(|_| NodeError::Stopped)
     }
 
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, NodeError> {
+    pub(crate) async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NodeError> {
         let (tx, rx) = oneshot::channel();
         self.send(command(tx)).await?;
         rx.await.map_err(|_| NodeError::Stopped)
@@ -384,9 +298,9 @@ fn resolve_install(
     name: &str,
     req: semver::VersionReq,
 ) -> Result<(Resolution, Vec<PackVersion>), NodeError> {
-    let unreadable = |e: semver::Error| NodeError::Resolve(format!("the index is unreadable: {e}"));
+    let unreadable = |e: semver::Error| NodeError::Unreadable(e.to_string());
     let registry = MemoryRegistry::from_index(index).map_err(unreadable)?;
-    let resolution = install(&registry, name, req).map_err(|e| NodeError::Resolve(e.to_string()))?;
+    let resolution = install(&registry, name, req)?;
     let packs = resolution
         .packages
         .keys()
@@ -394,7 +308,7 @@ fn resolve_install(
             let version = id.version.to_string();
             let record = index.versions_of(&id.name).find(|&r| index.get(r).version() == version);
             let record =
-                record.ok_or_else(|| NodeError::Resolve(format!("{id} is missing from the index")))?;
+                record.ok_or_else(|| NodeError::Unreadable(format!("{id} is missing from the index")))?;
             index.get(record).to_version().map_err(unreadable)
         })
         .collect::<Result<_, _>>()?;

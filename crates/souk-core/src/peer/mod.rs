@@ -1,0 +1,410 @@
+//! A peer's decisions, with no I/O: what to keep, replace, forward, penalise and retry.
+//!
+//! As `quinn-proto` is to `quinn`, a [`Peer`] is the state machine a network shell drives:
+//!
+//! - **In** (`handle_*`): what happened, with `now` in milliseconds on the shell's clock: a
+//!   record arrived by gossip, a DHT put, a lookup or a sync; a fetch attempt ended; a base
+//!   snapshot arrived; a sync reached a sequence number.
+//! - **Answers**: each `handle_*` says at once what the shell needs to go on (a verdict to
+//!   hand gossipsub, the next peer to ask, the record a lookup found).
+//! - **Out** ([`Peer::poll_action`]): the side effects to carry out, in order: keep a record
+//!   and tell subscribers, offer a record to the DHT store, announce one, save a peer's
+//!   reputation, report a refusal.
+//!
+//! Every rule a peer follows on network input lives here and is tested with simulated time
+//! and no sockets (`tests.rs`); the shell (souk-net's `Node`) only moves bytes and events.
+
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::ToString;
+use alloc::vec::Vec;
+
+pub mod dht;
+mod fetch;
+mod refusal;
+mod sync;
+
+pub use fetch::{FetchAnswer, FetchPlan, FetchStep};
+pub use refusal::{Reason, Refusal};
+pub use sync::{Cursor, SyncStart};
+
+use crate::cache::{CacheConfig, CacheStats, TieredCache};
+use crate::catalog::{Catalog, Head};
+use crate::index::{Index, SnapshotError};
+use crate::name::{eq_folded, fold_byte};
+use crate::pack::Digest;
+use crate::record::{PackRecord, RecordError};
+use crate::reputation::{PeerRecord, Reputation};
+use refusal::Refusals;
+
+/// A catalog log longer than this is folded into a new base when a peer starts.
+pub const COMPACT_AFTER: usize = 64;
+
+/// How a record reached this peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Published here.
+    Publish,
+    /// A gossip announcement.
+    Gossip,
+    /// A DHT put from another peer.
+    Dht,
+    /// A DHT lookup's answer.
+    Lookup,
+    /// An index sync.
+    Sync,
+}
+
+/// What the shell carries out, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<P> {
+    /// A record new to this peer: keep it in the store and tell subscribers.
+    Learned { record: PackRecord, from: Option<P>, via: Via },
+    /// Offer a record to the local DHT store, which keeps it if [`dht::replaces`] says so.
+    KeepInDht(PackRecord),
+    /// Gossip these record bytes (a relay passing on what a publisher put in the DHT).
+    Announce(Vec<u8>),
+    /// A peer's reputation changed: persist it.
+    SaveReputation(P, PeerRecord),
+    /// The catalog's base changed: persist it.
+    SaveBase,
+    /// The first refusal of this peer for this reason: report it.
+    Refused(Refusal<P>),
+}
+
+/// Whether a record was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid and new to this peer.
+    New,
+    /// Valid, and already here.
+    Known,
+    /// Refused (and counted against its sender).
+    Refused,
+}
+
+impl Verdict {
+    pub fn is_valid(self) -> bool {
+        self != Verdict::Refused
+    }
+
+    pub fn is_new(self) -> bool {
+        self == Verdict::New
+    }
+}
+
+/// What the lookup cache holds, by folded name or content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Lookup {
+    Record(Vec<u8>),
+    Providers(Digest),
+}
+
+#[derive(Debug, Clone)]
+enum Answer<P> {
+    Record(Box<PackRecord>),
+    Providers(Vec<P>),
+}
+
+/// How a peer is set up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerConfig {
+    /// Relays announce by gossip what publishers put in the DHT, so peers whose gossip
+    /// never reached the publisher still hear of it.
+    pub relay: bool,
+    pub cache: CacheConfig,
+}
+
+/// A peer's state: its catalog, what it has learned of other peers, its lookup cache and
+/// its sync cursors. `P` is the shell's peer id.
+#[derive(Debug)]
+pub struct Peer<P: Ord> {
+    config: PeerConfig,
+    catalog: Catalog,
+    reputation: Reputation<P>,
+    cache: TieredCache<Lookup, Answer<P>>,
+    cursors: BTreeMap<P, Cursor>,
+    refusals: Refusals<P>,
+    actions: VecDeque<Action<P>>,
+}
+
+impl<P: Ord + Clone> Peer<P> {
+    /// A peer starting from what its store kept: the catalog's base, every record it
+    /// accepted (oldest first into the catalog, each offered to the DHT store) and the
+    /// reputation of other peers. A log grown past [`COMPACT_AFTER`] is folded into the base.
+    pub fn start(
+        catalog: Catalog,
+        mut records: Vec<PackRecord>,
+        reputation: impl IntoIterator<Item = (P, PeerRecord)>,
+        config: PeerConfig,
+    ) -> (Peer<P>, Vec<(PackRecord, RecordError)>) {
+        let mut peer = Peer {
+            config,
+            catalog,
+            reputation: Reputation::from_records(reputation),
+            cache: TieredCache::new(config.cache),
+            cursors: BTreeMap::new(),
+            refusals: Refusals::default(),
+            actions: VecDeque::new(),
+        };
+        // Oldest first, so a newer version never meets an index without its predecessor.
+        records.sort_by(|a, b| (a.pack.published, &a.pack.version).cmp(&(b.pack.published, &b.pack.version)));
+        let mut broken = Vec::new();
+        for record in records {
+            peer.actions.push_back(Action::KeepInDht(record.clone()));
+            if let Err(e) = peer.catalog.accept(record.clone()) {
+                broken.push((record, e));
+            }
+        }
+        if peer.catalog.log().len() > COMPACT_AFTER {
+            peer.catalog.compact();
+            peer.actions.push_back(Action::SaveBase);
+        }
+        (peer, broken)
+    }
+
+    /// The next thing to carry out.
+    pub fn poll_action(&mut self) -> Option<Action<P>> {
+        self.actions.pop_front()
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The index over the whole catalog, brought up to date first.
+    pub fn index(&mut self) -> &Index {
+        self.catalog.index()
+    }
+
+    pub fn head(&self) -> Head {
+        self.catalog.head()
+    }
+
+    pub fn reputation(&self, peer: &P) -> PeerRecord {
+        self.reputation.get(peer)
+    }
+
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// Refusals counted in all, and of one reason.
+    pub fn refused(&self) -> u64 {
+        self.refusals.total()
+    }
+
+    pub fn refused_for(&self, reason: Reason) -> u64 {
+        self.refusals.of(reason)
+    }
+
+    /// Record bytes from `from` (gossip or sync): decoded, checked and taken if the rules
+    /// allow; anything else is counted against the sender.
+    pub fn handle_record(&mut self, from: P, via: Via, bytes: &[u8]) -> Verdict {
+        match PackRecord::decode(bytes) {
+            Ok(record) => self.take(Some(from), record, via),
+            Err(e) => {
+                self.refuse(from, Reason::BadRecord, &e);
+                Verdict::Refused
+            }
+        }
+    }
+
+    /// A DHT put from `from`: only a valid record under its own pack's key is taken. A relay
+    /// announces a record new to it.
+    pub fn handle_dht_put(&mut self, from: P, key: &[u8], bytes: &[u8]) -> Verdict {
+        if !key.starts_with(dht::RECORD_PREFIX) {
+            self.refuse(from, Reason::MisplacedRecord, &"a DHT record outside Souk's key space");
+            return Verdict::Refused;
+        }
+        let record = match PackRecord::decode(bytes) {
+            Ok(record) => record,
+            Err(e) => {
+                self.refuse(from, Reason::BadRecord, &e);
+                return Verdict::Refused;
+            }
+        };
+        if key != dht::record_key(&record.pack.name) {
+            self.refuse(from, Reason::MisplacedRecord, &"a DHT record stored under another pack's key");
+            return Verdict::Refused;
+        }
+        let verdict = self.take(Some(from), record, Via::Dht);
+        if verdict == Verdict::New && self.config.relay {
+            self.actions.push_back(Action::Announce(bytes.to_vec()));
+        }
+        verdict
+    }
+
+    /// A record this peer publishes: it must carry `body_hash` and pass every rule.
+    pub fn publish(&mut self, record: PackRecord, body_hash: Digest) -> Result<(), PublishError> {
+        if record.pack.content_hash != Some(body_hash) {
+            return Err(PublishError::WrongBody);
+        }
+        record.verify()?;
+        if self.catalog.accept(record.clone())? {
+            self.learned(record.clone(), None, Via::Publish);
+        }
+        self.actions.push_back(Action::KeepInDht(record));
+        Ok(())
+    }
+
+    /// A cached answer to a lookup of `name`.
+    pub fn cached_record(&mut self, name: &str, now: u64) -> Option<PackRecord> {
+        match self.cache.get(&Lookup::Record(folded(name)), now)? {
+            Answer::Record(record) => Some(*record),
+            Answer::Providers(_) => None,
+        }
+    }
+
+    /// What a DHT lookup of `name` found under `key`: the record if it passes every check
+    /// (valid, of the name asked for, not a squatter's copy of a name this peer's index
+    /// gives another key), taken into the catalog and cached. Lookups return whatever the
+    /// DHT holds, so a bad answer is skipped, not blamed.
+    pub fn handle_found(
+        &mut self,
+        name: &str,
+        key: &[u8],
+        bytes: &[u8],
+        from: Option<P>,
+        now: u64,
+    ) -> Option<PackRecord> {
+        let record = PackRecord::decode(bytes).ok()?;
+        if !eq_folded(&record.pack.name, name) || key != dht::record_key(name).as_slice() {
+            return None;
+        }
+        record.check_against(self.catalog.index()).ok()?;
+        if self.catalog.accept(record.clone()) == Ok(true) {
+            self.learned(record.clone(), from, Via::Lookup);
+        }
+        // Cached after `learned`, which clears what the cache held for the name.
+        self.cache.insert(
+            Lookup::Record(folded(&record.pack.name)),
+            Answer::Record(Box::new(record.clone())),
+            now,
+        );
+        Some(record)
+    }
+
+    /// Cached providers of a body.
+    pub fn cached_providers(&mut self, hash: Digest, now: u64) -> Option<Vec<P>> {
+        match self.cache.get(&Lookup::Providers(hash), now)? {
+            Answer::Providers(peers) => Some(peers),
+            Answer::Record(_) => None,
+        }
+    }
+
+    /// Providers the DHT named for a body.
+    pub fn handle_providers(&mut self, hash: Digest, peers: Vec<P>, now: u64) {
+        self.cache.insert(Lookup::Providers(hash), Answer::Providers(peers), now);
+    }
+
+    /// A plan to fetch `hash` from `peers`, best first by reputation.
+    pub fn plan_fetch(&self, hash: Digest, mut peers: Vec<P>) -> FetchPlan<P> {
+        self.reputation.rank(&mut peers);
+        FetchPlan::new(hash, peers)
+    }
+
+    /// How the peer `plan` asked answered: the reputation learns (latency on success, a
+    /// failure on a lie or a broken answer; not holding the body is no fault), and the plan
+    /// moves to the next peer unless the body arrived.
+    pub fn handle_fetch_answer(
+        &mut self,
+        plan: &mut FetchPlan<P>,
+        answer: FetchAnswer,
+        now: u64,
+    ) -> FetchStep<P> {
+        let Some((peer, asked)) = plan.current().cloned() else { return FetchStep::GiveUp };
+        match answer {
+            FetchAnswer::Served => {
+                self.reputation.succeeded(&peer, now.saturating_sub(asked) as f64);
+                self.actions.push_back(Action::SaveReputation(peer.clone(), self.reputation.get(&peer)));
+                return FetchStep::Done;
+            }
+            FetchAnswer::Missing => {}
+            FetchAnswer::WrongBody => self.refuse(peer, Reason::WrongBody, &"a body whose hash is another"),
+            FetchAnswer::Failed => self.refuse(peer, Reason::FailedFetch, &"a fetch that failed"),
+        }
+        plan.advance(now).map_or(FetchStep::GiveUp, FetchStep::Try)
+    }
+
+    /// Where a sync with `from`, whose head is `head` in `epoch`, starts.
+    pub fn sync_start(&self, from: &P, epoch: u64, head: &Head) -> SyncStart {
+        sync::start(self.cursors.get(from), &self.catalog.head().chunks, epoch, head)
+    }
+
+    /// A base snapshot synced from `from`, reaching `seq`: taken, keeping this peer's own
+    /// log records that it lacks and the rules allow (answers those dropped). A snapshot
+    /// that does not load is counted against `from` and changes nothing.
+    pub fn handle_base(
+        &mut self,
+        from: P,
+        snapshot: Vec<u8>,
+        seq: u64,
+    ) -> Result<Vec<PackRecord>, SnapshotError> {
+        match self.catalog.rebase(snapshot, seq) {
+            Ok(dropped) => {
+                self.actions.push_back(Action::SaveBase);
+                Ok(dropped)
+            }
+            Err(e) => {
+                self.refuse(from, Reason::BadSnapshot, &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// A sync with `from` reached `cursor`: the next one starts there.
+    pub fn handle_synced(&mut self, from: P, cursor: Cursor) {
+        self.cursors.insert(from, cursor);
+    }
+
+    /// Counts `reason` against `peer`: its reputation drops, and the first refusal of each
+    /// peer and reason is reported.
+    pub fn refuse(&mut self, peer: P, reason: Reason, detail: &dyn core::fmt::Display) {
+        self.reputation.failed(&peer);
+        self.actions.push_back(Action::SaveReputation(peer.clone(), self.reputation.get(&peer)));
+        if self.refusals.count(&peer, reason) {
+            self.actions.push_back(Action::Refused(Refusal { peer, reason, detail: detail.to_string() }));
+        }
+    }
+
+    /// Takes a decoded record if the registry rules allow it.
+    fn take(&mut self, from: Option<P>, record: PackRecord, via: Via) -> Verdict {
+        match self.catalog.accept(record.clone()) {
+            Ok(new) => {
+                if new {
+                    self.learned(record.clone(), from, via);
+                }
+                self.actions.push_back(Action::KeepInDht(record));
+                if new { Verdict::New } else { Verdict::Known }
+            }
+            Err(e) => {
+                if let Some(from) = from {
+                    self.refuse(from, Reason::BrokenRules, &e);
+                }
+                Verdict::Refused
+            }
+        }
+    }
+
+    fn learned(&mut self, record: PackRecord, from: Option<P>, via: Via) {
+        self.cache.remove(&Lookup::Record(folded(&record.pack.name)));
+        self.actions.push_back(Action::Learned { record, from, via });
+    }
+}
+
+/// Why this peer's own publish was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error("the body does not match the record's hash")]
+    WrongBody,
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
+
+fn folded(name: &str) -> Vec<u8> {
+    name.bytes().map(fold_byte).collect()
+}
+
+#[cfg(test)]
+mod tests;

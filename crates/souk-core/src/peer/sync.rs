@@ -1,0 +1,37 @@
+//! Where an index sync with a peer starts: from the cursor of the last sync with it while
+//! that peer still numbers its log the same way, else from its base (fetched only when this
+//! peer's base differs).
+
+use alloc::vec::Vec;
+
+use crate::catalog::Head;
+use crate::pack::Digest;
+
+/// What a sync with one peer reached: valid while the peer keeps its epoch and base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub epoch: u64,
+    pub chunks: Vec<Digest>,
+    pub seq: u64,
+}
+
+/// How a sync goes on from a peer's head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStart {
+    /// Fetch the peer's base (these chunks), then its records after `base_seq`.
+    Base { chunks: Vec<Digest>, base_seq: u64 },
+    /// Ask for the records after `seq`.
+    Since(u64),
+}
+
+/// The start for a peer whose head is `head` in `epoch`, given the last cursor with it and
+/// this peer's own base chunks.
+pub(crate) fn start(cursor: Option<&Cursor>, own_chunks: &[Digest], epoch: u64, head: &Head) -> SyncStart {
+    match cursor {
+        Some(c) if c.epoch == epoch && c.chunks == head.chunks && c.seq <= head.seq => {
+            SyncStart::Since(c.seq)
+        }
+        _ if own_chunks == head.chunks.as_slice() => SyncStart::Since(head.base_seq),
+        _ => SyncStart::Base { chunks: head.chunks.clone(), base_seq: head.base_seq },
+    }
+}

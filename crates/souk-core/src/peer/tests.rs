@@ -1,0 +1,216 @@
+//! The peer's rules on simulated time: no sockets, no clock, every decision seen in the
+//! actions it answers. Peers are named by `u8`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use super::*;
+use crate::pack::{Manifest, PackVersion};
+
+const ALICE: [u8; 32] = [1; 32];
+const MALLORY: [u8; 32] = [2; 32];
+const HONEST: u8 = 1;
+const HOSTILE: u8 = 2;
+
+fn record(name: &str, version: &str, hash: u8, key: &[u8; 32]) -> PackRecord {
+    let mut p: PackVersion = Manifest {
+        name: name.into(),
+        version: version.into(),
+        description: alloc::format!("The {name} template"),
+        license: "MIT".into(),
+        ..Manifest::default()
+    }
+    .validate()
+    .unwrap();
+    p.content_hash = Some([hash; 32]);
+    PackRecord::sign(p, key).unwrap()
+}
+
+fn peer(relay: bool) -> Peer<u8> {
+    let config = PeerConfig { relay, ..PeerConfig::default() };
+    Peer::start(Catalog::default(), Vec::new(), [], config).0
+}
+
+fn actions(peer: &mut Peer<u8>) -> Vec<Action<u8>> {
+    core::iter::from_fn(|| peer.poll_action()).collect()
+}
+
+fn refusals(actions: &[Action<u8>]) -> Vec<(u8, Reason)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Refused(r) => Some((r.peer, r.reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_record_is_kept_offered_to_the_dht_and_told_once() {
+    let mut peer = peer(false);
+    let r = record("rust-cli", "1.0.0", 1, &ALICE);
+    assert_eq!(peer.handle_record(HONEST, Via::Gossip, &r.encode()), Verdict::New);
+    assert_eq!(
+        actions(&mut peer),
+        [
+            Action::Learned { record: r.clone(), from: Some(HONEST), via: Via::Gossip },
+            Action::KeepInDht(r.clone())
+        ]
+    );
+    // Heard again (from a relay this time): valid, known, told no one.
+    assert_eq!(peer.handle_record(HOSTILE, Via::Gossip, &r.encode()), Verdict::Known);
+    assert_eq!(actions(&mut peer), [Action::KeepInDht(r)]);
+}
+
+#[test]
+fn broken_input_is_refused_counted_and_reported_once_per_peer_and_reason() {
+    let mut peer = peer(false);
+    let mut bytes = record("rust-cli", "1.0.0", 1, &ALICE).encode();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    for _ in 0..3 {
+        assert_eq!(peer.handle_record(HOSTILE, Via::Sync, &bytes), Verdict::Refused);
+    }
+    let done = actions(&mut peer);
+    assert_eq!(refusals(&done), [(HOSTILE, Reason::BadRecord)]);
+    assert_eq!(peer.refused(), 3);
+    assert_eq!(peer.refused_for(Reason::BadRecord), 3);
+    assert_eq!(peer.reputation(&HOSTILE).failures, 3);
+    assert!(!done.iter().any(|a| matches!(a, Action::Learned { .. } | Action::KeepInDht(_))));
+}
+
+#[test]
+fn a_name_stays_with_its_first_key() {
+    let mut peer = peer(false);
+    peer.handle_record(HONEST, Via::Gossip, &record("rust-cli", "1.0.0", 1, &ALICE).encode());
+    actions(&mut peer);
+    let squat = record("Rust_CLI", "2.0.0", 2, &MALLORY);
+    assert_eq!(peer.handle_record(HOSTILE, Via::Gossip, &squat.encode()), Verdict::Refused);
+    assert_eq!(refusals(&actions(&mut peer)), [(HOSTILE, Reason::BrokenRules)]);
+    assert!(dht::replaces(None, &squat));
+    let held = record("rust-cli", "1.0.0", 1, &ALICE);
+    assert!(!dht::replaces(Some(&held), &squat), "another key never replaces a name");
+    assert!(dht::replaces(Some(&held), &record("rust-cli", "1.1.0", 3, &ALICE)));
+    assert!(!dht::replaces(Some(&record("rust-cli", "1.1.0", 3, &ALICE)), &held), "never an older one");
+}
+
+#[test]
+fn dht_puts_must_sit_under_their_own_key_and_relays_announce_new_ones() {
+    let mut relay = peer(true);
+    let r = record("rust-cli", "1.0.0", 1, &ALICE);
+    let bytes = r.encode();
+    assert_eq!(relay.handle_dht_put(HOSTILE, b"/other/key", &bytes), Verdict::Refused);
+    assert_eq!(relay.handle_dht_put(HOSTILE, &dht::record_key("rust-ci"), &bytes), Verdict::Refused);
+    assert_eq!(
+        refusals(&actions(&mut relay)),
+        [(HOSTILE, Reason::MisplacedRecord)],
+        "both misplaced, reported once"
+    );
+    assert_eq!(relay.handle_dht_put(HONEST, &dht::record_key("RUST_cli"), &bytes), Verdict::New);
+    assert!(actions(&mut relay).contains(&Action::Announce(bytes.clone())));
+    assert_eq!(relay.handle_dht_put(HONEST, &dht::record_key("rust-cli"), &bytes), Verdict::Known);
+    assert!(!actions(&mut relay).iter().any(|a| matches!(a, Action::Announce(_))), "announced once");
+
+    let mut plain = peer(false);
+    plain.handle_dht_put(HONEST, &dht::record_key("rust-cli"), &bytes);
+    assert!(!actions(&mut plain).iter().any(|a| matches!(a, Action::Announce(_))));
+}
+
+#[test]
+fn fetches_go_best_first_learn_latency_and_move_on_after_a_lie() {
+    let mut peer = peer(false);
+    // A fetch from HONEST that took 40 ms of simulated time.
+    let mut plan = peer.plan_fetch([9; 32], vec![HONEST]);
+    assert_eq!(plan.first(1_000), Some(HONEST));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Served, 1_040), FetchStep::Done);
+    assert_eq!(peer.reputation(&HONEST).latency_ms, 40.0);
+
+    // HONEST now ranks first; a missing body is no fault, a lie is.
+    let mut plan = peer.plan_fetch([9; 32], vec![3, HOSTILE, HONEST]);
+    assert_eq!(plan.first(2_000), Some(HONEST));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Missing, 2_001), FetchStep::Try(HOSTILE));
+    assert_eq!(peer.reputation(&HONEST).failures, 0);
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::WrongBody, 2_002), FetchStep::Try(3));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Failed, 2_003), FetchStep::GiveUp);
+    let done = actions(&mut peer);
+    assert_eq!(refusals(&done), [(HOSTILE, Reason::WrongBody), (3, Reason::FailedFetch)]);
+    assert_eq!(peer.reputation(&HOSTILE).failures, 1);
+    // The liar now ranks last.
+    assert_eq!(peer.plan_fetch([9; 32], vec![HOSTILE, 3, HONEST]).first(3_000), Some(HONEST));
+}
+
+#[test]
+fn lookups_are_cached_until_their_name_changes_or_they_expire() {
+    let mut peer = peer(false);
+    let r = record("rust-cli", "1.0.0", 1, &ALICE);
+    let key = dht::record_key("rust-cli");
+    // A record under the wrong key, or of another name, is skipped.
+    assert_eq!(peer.handle_found("rust-ci", &key, &r.encode(), Some(HONEST), 0), None);
+    assert_eq!(peer.handle_found("rust-cli", &key, &r.encode(), Some(HONEST), 0), Some(r.clone()));
+    assert_eq!(peer.cached_record("Rust-CLI", 1_000), Some(r.clone()));
+    // A newer version learned clears the cached answer.
+    let newer = record("rust-cli", "1.1.0", 2, &ALICE);
+    peer.handle_record(HONEST, Via::Gossip, &newer.encode());
+    assert_eq!(peer.cached_record("rust-cli", 2_000), None);
+
+    peer.handle_providers([9; 32], vec![HONEST], 0);
+    assert_eq!(peer.cached_providers([9; 32], 60_000), Some(vec![HONEST]));
+    let day = 24 * 60 * 60 * 1000;
+    assert_eq!(peer.cached_providers([9; 32], day + 1), None, "a day later the answer has expired");
+}
+
+#[test]
+fn a_sync_resumes_from_its_cursor_and_refetches_a_changed_base() {
+    let mut peer = peer(false);
+    let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]] };
+    assert_eq!(peer.sync_start(&HONEST, 7, &head), SyncStart::Base { chunks: vec![[5; 32]], base_seq: 4 });
+    peer.handle_synced(HONEST, Cursor { epoch: 7, chunks: vec![[5; 32]], seq: 10 });
+    assert_eq!(peer.sync_start(&HONEST, 7, &Head { seq: 12, ..head.clone() }), SyncStart::Since(10));
+    // The peer restarted (a new epoch) or rolled back: start from its base again.
+    assert!(matches!(peer.sync_start(&HONEST, 8, &head), SyncStart::Base { .. }));
+    assert!(matches!(peer.sync_start(&HONEST, 7, &Head { seq: 9, ..head.clone() }), SyncStart::Base { .. }));
+    // A base this peer already holds is not fetched again.
+    let own = peer.head();
+    assert_eq!(peer.sync_start(&3, 1, &own), SyncStart::Since(own.base_seq));
+}
+
+#[test]
+fn a_broken_base_changes_nothing_and_costs_its_sender() {
+    let mut peer = peer(false);
+    peer.handle_record(HONEST, Via::Gossip, &record("rust-cli", "1.0.0", 1, &ALICE).encode());
+    actions(&mut peer);
+    assert!(peer.handle_base(HOSTILE, b"not a snapshot".to_vec(), 5).is_err());
+    assert_eq!(refusals(&actions(&mut peer)), [(HOSTILE, Reason::BadSnapshot)]);
+    assert_eq!(peer.index().len(), 1);
+    assert_eq!(peer.head().seq, 1);
+}
+
+#[test]
+fn a_start_offers_every_stored_record_to_the_dht_and_compacts_a_long_log() {
+    let records: Vec<_> =
+        (0..=COMPACT_AFTER).map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i as u8, &ALICE)).collect();
+    let (mut peer, broken) = Peer::<u8>::start(Catalog::default(), records, [], PeerConfig::default());
+    assert!(broken.is_empty());
+    let done = actions(&mut peer);
+    assert_eq!(done.iter().filter(|a| matches!(a, Action::KeepInDht(_))).count(), COMPACT_AFTER + 1);
+    assert_eq!(done.last(), Some(&Action::SaveBase));
+    assert!(peer.catalog().log().is_empty());
+    assert_eq!(peer.head().base_seq, COMPACT_AFTER as u64 + 1);
+}
+
+#[test]
+fn own_publishes_must_match_their_body_and_the_rules() {
+    let mut peer = peer(false);
+    let r = record("rust-cli", "1.0.0", 1, &ALICE);
+    assert_eq!(peer.publish(r.clone(), [2; 32]), Err(PublishError::WrongBody));
+    peer.publish(r.clone(), [1; 32]).unwrap();
+    assert_eq!(
+        actions(&mut peer),
+        [Action::Learned { record: r.clone(), from: None, via: Via::Publish }, Action::KeepInDht(r)]
+    );
+    let squat = record("rust-cli", "2.0.0", 3, &MALLORY);
+    assert!(matches!(peer.publish(squat, [3; 32]), Err(PublishError::Record(RecordError::NameOwned { .. }))));
+}

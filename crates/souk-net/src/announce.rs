@@ -1,0 +1,82 @@
+//! `souk/announce/1`: new pack records, announced by gossipsub.
+//!
+//! Messages are signed by their sender and no larger than a record. Gossipsub holds each
+//! one until the node has checked it ([`Announce::report`]): a valid record is forwarded to
+//! the mesh, anything else is dropped there (and the core counts it against the peer that
+//! sent it). Gossipsub's streams do not hold connections open
+//! ([`OwnKeepAlive`]): only mesh peers stay connected.
+
+use libp2p::{PeerId, gossipsub, identity};
+use souk_core::record::MAX_RECORD_LEN;
+
+use crate::keep_alive::OwnKeepAlive;
+use crate::protocol::{Protocol, State};
+
+/// Where new pack records are announced.
+pub const TOPIC: &str = "souk/announce/1";
+
+pub fn topic() -> gossipsub::IdentTopic {
+    gossipsub::IdentTopic::new(TOPIC)
+}
+
+type Gossipsub = OwnKeepAlive<gossipsub::Behaviour>;
+
+/// The announce protocol.
+pub type Announce = Protocol<Gossipsub, Announcements>;
+
+/// Announcements hold no state of their own: each is checked as it arrives.
+#[derive(Debug, Default)]
+pub struct Announcements;
+
+/// An announcement heard, waiting for the node's verdict.
+#[derive(Debug)]
+pub struct Heard {
+    pub from: PeerId,
+    pub id: gossipsub::MessageId,
+    pub data: Vec<u8>,
+}
+
+impl State<Gossipsub> for Announcements {
+    type Event = Heard;
+
+    fn on_event(&mut self, _: &mut Gossipsub, event: gossipsub::Event) -> Option<Heard> {
+        match event {
+            gossipsub::Event::Message { propagation_source, message_id, message } => {
+                Some(Heard { from: propagation_source, id: message_id, data: message.data })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Announce {
+    /// Subscribed to [`TOPIC`], signing with `key`.
+    pub fn new(key: &identity::Keypair) -> Self {
+        // Strictly validated, signed messages no larger than a record, each checked by the
+        // node before it is forwarded.
+        let config = gossipsub::ConfigBuilder::default()
+            .max_transmit_size(MAX_RECORD_LEN + 1024)
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
+            .build()
+            .expect("a constant, valid gossipsub configuration");
+        let mut gossipsub =
+            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
+                .expect("signing with the node's own key is always possible");
+        gossipsub.subscribe(&topic()).expect("a fresh behaviour can subscribe");
+        Protocol::wrap(OwnKeepAlive::new(gossipsub), Announcements)
+    }
+
+    /// Announces record bytes to whoever listens now. A peer with no listener yet learns
+    /// the record from the DHT or a sync instead, so an announcement nobody hears is fine.
+    pub fn publish(&mut self, record: Vec<u8>) {
+        let _ = self.inner.publish(topic(), record);
+    }
+
+    /// The node's verdict on an announcement: forwarded if valid, else dropped.
+    pub fn report(&mut self, heard: &Heard, valid: bool) {
+        let verdict =
+            if valid { gossipsub::MessageAcceptance::Accept } else { gossipsub::MessageAcceptance::Reject };
+        self.inner.report_message_validation_result(&heard.id, &heard.from, verdict);
+    }
+}

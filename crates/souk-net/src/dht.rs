@@ -1,0 +1,209 @@
+//! Souk's Kademlia DHT (`/souk/kad/1.0.0`, not the IPFS one): pack records under their
+//! folded names and providers under content hashes ([`souk_core::peer::dht`] has the
+//! layout and the replacement rule). Every query under way is one entry of one map, its
+//! kind an enum variant, as libp2p-kad keeps its own.
+//!
+//! Records from other peers are filtered: a put reaches the node as [`DhtEvent::Put`] and
+//! is stored only once the core has taken it; a lookup's answer reaches it as
+//! [`DhtEvent::Found`] and is answered only once the core has checked it.
+
+use std::collections::HashMap;
+
+use libp2p::kad::store::{MemoryStore, RecordStore};
+use libp2p::kad::{self, QueryId};
+use libp2p::{PeerId, StreamProtocol};
+use souk_core::Digest;
+use souk_core::peer::dht::{is_provider_key, record_key, replaces};
+use souk_core::record::PackRecord;
+use web_time::Instant;
+
+use crate::error::NodeError;
+use crate::node::command::Reply;
+use crate::node::events::Timing;
+use crate::protocol::{Protocol, State};
+
+/// Souk's own Kademlia DHT: not the IPFS one.
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
+
+type Kad = kad::Behaviour<MemoryStore>;
+
+/// The DHT protocol.
+pub type Dht = Protocol<Kad, Queries>;
+
+/// A query under way.
+#[derive(Debug)]
+enum Query {
+    /// A record put: answers how many peers took it.
+    Publish(Reply<usize>),
+    Lookup {
+        name: String,
+        started: Instant,
+        reply: Reply<PackRecord>,
+    },
+    Providers {
+        hash: Digest,
+        reply: Reply<Vec<PeerId>>,
+    },
+}
+
+/// The queries under way, and what lookups have cost.
+#[derive(Debug)]
+pub struct Queries {
+    /// This peer, never a provider to fetch from.
+    local: PeerId,
+    pending: HashMap<QueryId, Query>,
+    pub(crate) lookups: Timing,
+    /// DHT requests the lookups sent in all.
+    pub(crate) lookup_requests: u64,
+}
+
+/// What the DHT tells the node.
+#[derive(Debug)]
+pub enum DhtEvent {
+    /// A peer puts a record here: keep it with [`Dht::keep`] once the core took it.
+    Put { from: PeerId, key: Vec<u8>, value: Vec<u8> },
+    /// A lookup found a record: answer with [`Dht::found`] once the core checked it.
+    Found { query: QueryId, name: String, key: Vec<u8>, value: Vec<u8>, from: Option<PeerId> },
+    /// A providers query found peers: answer with [`Dht::providers_found`].
+    Providers { query: QueryId, hash: Digest, peers: Vec<PeerId> },
+}
+
+/// Souk's Kademlia: its own protocol name, and every record a peer sends checked
+/// (signature, rules) by the node before it is stored.
+pub fn config() -> kad::Config {
+    let mut config = kad::Config::new(PROTOCOL);
+    config.set_record_filtering(kad::StoreInserts::FilterBoth);
+    config
+}
+
+impl State<Kad> for Queries {
+    type Event = DhtEvent;
+
+    fn on_event(&mut self, kad: &mut Kad, event: kad::Event) -> Option<DhtEvent> {
+        use kad::{Event, GetProvidersOk, GetRecordOk, InboundRequest, QueryResult};
+        match event {
+            Event::InboundRequest {
+                request: InboundRequest::PutRecord { source, record: Some(record), .. },
+            } => Some(DhtEvent::Put { from: source, key: record.key.to_vec(), value: record.value }),
+            // Only content hashes are provided; the provider is the peer that said so.
+            Event::InboundRequest { request: InboundRequest::AddProvider { record: Some(record) } }
+                if is_provider_key(record.key.as_ref()) =>
+            {
+                let _ = kad.store_mut().add_provider(record);
+                None
+            }
+            Event::OutboundQueryProgressed { id, result, step, stats } => {
+                match (result, self.pending.get(&id)?) {
+                    (
+                        QueryResult::GetRecord(Ok(GetRecordOk::FoundRecord(found))),
+                        Query::Lookup { name, .. },
+                    ) => {
+                        self.lookup_requests += u64::from(stats.num_requests());
+                        Some(DhtEvent::Found {
+                            query: id,
+                            name: name.clone(),
+                            key: found.record.key.to_vec(),
+                            value: found.record.value,
+                            from: found.peer,
+                        })
+                    }
+                    (
+                        QueryResult::GetProviders(Ok(GetProvidersOk::FoundProviders { providers, .. })),
+                        Query::Providers { hash, .. },
+                    ) => {
+                        let peers: Vec<PeerId> = providers.into_iter().filter(|p| *p != self.local).collect();
+                        (!peers.is_empty()).then_some(DhtEvent::Providers { query: id, hash: *hash, peers })
+                    }
+                    (result, _) if step.last => {
+                        match (self.pending.remove(&id)?, result) {
+                            (Query::Publish(reply), QueryResult::PutRecord(result)) => {
+                                // The record is kept here already; the answer is how many peers took it.
+                                let reached = match result {
+                                    Ok(_) => 1,
+                                    Err(kad::PutRecordError::QuorumFailed { success, .. }) => success.len(),
+                                    Err(_) => 0,
+                                };
+                                let _ = reply.send(Ok(reached));
+                            }
+                            (Query::Lookup { name, started, reply }, _) => {
+                                self.lookups.add(started.elapsed());
+                                self.lookup_requests += u64::from(stats.num_requests());
+                                let _ = reply.send(Err(NodeError::NotFound(name)));
+                            }
+                            (Query::Providers { reply, .. }, _) => drop(reply.send(Ok(Vec::new()))),
+                            (query, _) => drop(self.pending.insert(id, query)),
+                        }
+                        None
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Dht {
+    pub fn new(local: PeerId) -> Self {
+        let queries =
+            Queries { local, pending: HashMap::new(), lookups: Timing::default(), lookup_requests: 0 };
+        Protocol::wrap(Kad::with_config(local, MemoryStore::new(local), config()), queries)
+    }
+
+    /// Keeps `record` in the local DHT store unless what it holds under the name stays
+    /// ([`replaces`]).
+    pub fn keep(&mut self, record: &PackRecord) {
+        let key = kad::RecordKey::new(&record_key(&record.pack.name));
+        let store = self.inner.store_mut();
+        let held = store.get(&key).and_then(|r| PackRecord::decode(&r.value).ok());
+        if replaces(held.as_ref(), record) {
+            let _ = store.put(kad::Record::new(key, record.encode()));
+        }
+    }
+
+    /// Puts this peer's own record into the DHT.
+    pub(crate) fn publish(&mut self, record: &PackRecord, reply: Reply<usize>) {
+        let key = kad::RecordKey::new(&record_key(&record.pack.name));
+        match self.inner.put_record(kad::Record::new(key, record.encode()), kad::Quorum::One) {
+            Ok(id) => drop(self.state.pending.insert(id, Query::Publish(reply))),
+            // Kept here, but the DHT could not take it (the record store is full).
+            Err(e) => drop(reply.send(Err(NodeError::DhtStore(e.to_string())))),
+        }
+    }
+
+    /// Tells the DHT this peer provides the body with `hash`.
+    pub fn provide(&mut self, hash: Digest) -> Result<(), kad::store::Error> {
+        self.inner.start_providing(hash.to_vec().into()).map(drop)
+    }
+
+    pub(crate) fn lookup(&mut self, name: String, reply: Reply<PackRecord>) {
+        let id = self.inner.get_record(kad::RecordKey::new(&record_key(&name)));
+        self.state.pending.insert(id, Query::Lookup { name, started: Instant::now(), reply });
+    }
+
+    /// Answers a lookup with the record the core accepted, and ends its query.
+    pub fn found(&mut self, query: QueryId, record: PackRecord) {
+        if let Some(Query::Lookup { started, reply, .. }) = self.state.pending.remove(&query) {
+            self.state.lookups.add(started.elapsed());
+            let _ = reply.send(Ok(record));
+        }
+        if let Some(mut query) = self.inner.query_mut(&query) {
+            query.finish();
+        }
+    }
+
+    pub(crate) fn providers(&mut self, hash: Digest, reply: Reply<Vec<PeerId>>) {
+        let id = self.inner.get_providers(hash.to_vec().into());
+        self.state.pending.insert(id, Query::Providers { hash, reply });
+    }
+
+    /// Answers a providers query, and ends it.
+    pub fn providers_found(&mut self, query: QueryId, peers: Vec<PeerId>) {
+        if let Some(Query::Providers { reply, .. }) = self.state.pending.remove(&query) {
+            let _ = reply.send(Ok(peers));
+        }
+        if let Some(mut query) = self.inner.query_mut(&query) {
+            query.finish();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Why a network operation failed, as data: callers match on what went wrong (a resolve
+//! conflict, a missing body, a peer's broken answer) and word it themselves.
+
+use souk_core::index::SnapshotError;
+use souk_core::peer::PublishError;
+use souk_core::resolve::ResolveError;
+
+use crate::fetch::FetchError;
+use crate::store::StoreError;
+
+/// A failed network operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    #[error("the node has stopped")]
+    Stopped,
+    #[error("cannot listen: {0}")]
+    Listen(String),
+    #[error("cannot connect: {0}")]
+    Dial(String),
+    #[error("no bootstrap peer could be reached")]
+    NoPeers,
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("cannot publish: {0}")]
+    Publish(#[from] PublishError),
+    #[error("cannot publish: the DHT store refused the record: {0}")]
+    DhtStore(String),
+    #[error("no record of `{0}` found in the network")]
+    NotFound(String),
+    #[error("index sync failed: {0}")]
+    Sync(#[from] SyncError),
+    #[error("`{requirement}` is not a version requirement: {reason}")]
+    Requirement { requirement: String, reason: String },
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("{name} {version} has no body in the network")]
+    NoBody { name: String, version: String },
+    #[error("the index is unreadable: {0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an index sync with a peer failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    #[error("the request failed: {0}")]
+    Request(String),
+    #[error("the peer answered {asked} with something else")]
+    Unexpected { asked: &'static str },
+    #[error("the peer sent a chunk that is not the one asked for")]
+    WrongChunk,
+    #[error("the peer renumbered its index")]
+    Renumbered,
+    #[error("its index snapshot is unreadable: {0}")]
+    Snapshot(#[from] SnapshotError),
+}

@@ -1,0 +1,354 @@
+//! A node: one task owns the swarm, the peer's core and the store; callers talk to it
+//! through a cloneable [`NodeHandle`].
+//!
+//! The task only routes. A command from a handle goes to the protocol that carries it out
+//! ([`crate::fetch`], [`crate::sync`], [`crate::announce`], [`crate::dht`]); an event from
+//! the swarm goes to the core ([`souk_core::peer::Peer`]), which decides what to keep,
+//! replace, forward, penalise and retry; the core's actions come back here and become
+//! writes to the store, DHT puts, announcements and events for subscribers. The task is a
+//! plain future ([`Node::run`]): tokio spawns it natively, the browser's microtasks in a tab.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::channel::mpsc;
+use futures::future::Either;
+use futures::{FutureExt, StreamExt};
+use libp2p::core::transport::ListenerId;
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::{ConnectionId, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, ping};
+use souk_core::body::content_hash;
+use souk_core::catalog::Catalog;
+use souk_core::peer::{Action, Peer, PeerConfig, Via};
+use souk_core::record::PackRecord;
+use tracing::warn;
+use web_time::{Instant, SystemTime};
+
+use crate::announce::Heard;
+use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::dht::{self, DhtEvent};
+use crate::error::NodeError;
+use crate::fetch::{FetchEvent, Fetching};
+use crate::store::{Store, StoreError};
+use crate::sync::{SyncEvent, client};
+
+pub(crate) mod command;
+pub(crate) mod events;
+mod handle;
+
+use command::{Command, Reply};
+pub use events::{Metric, NodeEvent, PeerInfo, Stats, Timing};
+pub use handle::{Installed, NodeHandle, Progress, SearchPage, SearchRequest};
+
+/// The task that owns a swarm and a store.
+pub struct Node<S> {
+    swarm: Swarm<Behaviour>,
+    store: S,
+    core: Peer<PeerId>,
+    commands: mpsc::Receiver<Command>,
+    /// Identifies this run's numbering of the catalog log to peers that sync from it.
+    epoch: u64,
+    started: Instant,
+    stats: Stats,
+    listening: HashMap<ListenerId, Reply<Multiaddr>>,
+    dialing: HashMap<ConnectionId, Reply<PeerId>>,
+    /// Where each connected peer is, as its first connection saw it, and its last ping.
+    connected: HashMap<PeerId, (Multiaddr, Option<Duration>)>,
+    subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
+}
+
+impl<S> std::fmt::Debug for Node<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("peer_id", self.swarm.local_peer_id()).finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Node<S> {
+    /// A node over `swarm`, starting from what `store` holds: the catalog (base and every
+    /// record, which also go back into the DHT store) and the peers' reputation.
+    pub fn new(swarm: Swarm<Behaviour>, store: S) -> Result<(Node<S>, NodeHandle), NodeError> {
+        let (tx, rx) = mpsc::channel(64);
+        let handle = NodeHandle { commands: tx, peer_id: *swarm.local_peer_id() };
+        let catalog = match store.base()? {
+            Some((snapshot, seq)) => Catalog::from_snapshot(snapshot, seq)
+                .map_err(|e| StoreError(format!("the stored index is unreadable: {e}")))?,
+            None => Catalog::default(),
+        };
+        let config = PeerConfig { relay: swarm.behaviour().relay.is_enabled(), ..PeerConfig::default() };
+        let (core, broken) = Peer::start(catalog, store.records()?, store.reputation()?, config);
+        for (record, error) in broken {
+            warn!(pack = %record.pack.name, %error, "a stored record breaks the registry rules; left out of the index");
+        }
+        let epoch =
+            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let mut node = Node {
+            swarm,
+            store,
+            core,
+            commands: rx,
+            epoch,
+            started: Instant::now(),
+            stats: Stats::default(),
+            listening: HashMap::new(),
+            dialing: HashMap::new(),
+            connected: HashMap::new(),
+            subscribers: Vec::new(),
+        };
+        node.carry_out()?;
+        Ok((node, handle))
+    }
+
+    /// Runs until every handle is dropped.
+    pub async fn run(mut self) {
+        loop {
+            let next = futures::select! {
+                command = self.commands.next() => Either::Left(command),
+                event = self.swarm.select_next_some().fuse() => Either::Right(event),
+            };
+            match next {
+                Either::Left(Some(command)) => self.on_command(command),
+                Either::Left(None) => return,
+                Either::Right(event) => self.on_event(event),
+            }
+            if let Err(e) = self.carry_out() {
+                warn!(error = %e, "cannot store what the node decided to keep");
+            }
+        }
+    }
+
+    /// Milliseconds since the node started: the core's `now`.
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Carries out the core's actions, in order.
+    fn carry_out(&mut self) -> Result<(), StoreError> {
+        while let Some(action) = self.core.poll_action() {
+            match action {
+                Action::Learned { record, from, via } => {
+                    self.store.put_record(&record)?;
+                    if via != Via::Publish {
+                        self.notify(NodeEvent::Learned { record: Box::new(record), from, via });
+                    }
+                }
+                Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
+                Action::Announce(bytes) => self.swarm.behaviour_mut().announce.publish(bytes),
+                Action::SaveReputation(peer, record) => self.store.put_reputation(&peer, &record)?,
+                Action::SaveBase => {
+                    let catalog = self.core.catalog();
+                    self.store.put_base(catalog.base(), catalog.head().base_seq)?;
+                }
+                Action::Refused(refusal) => {
+                    warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn on_command(&mut self, command: Command) {
+        let now = self.now();
+        match command {
+            Command::Listen(addr, reply) => match self.swarm.listen_on(addr) {
+                Ok(id) => drop(self.listening.insert(id, reply)),
+                Err(e) => drop(reply.send(Err(NodeError::Listen(e.to_string())))),
+            },
+            Command::Addresses(reply) => drop(reply.send(self.swarm.external_addresses().cloned().collect())),
+            Command::Dial(addr, reply) => {
+                let opts = DialOpts::unknown_peer_id().address(addr).build();
+                let id = opts.connection_id();
+                match self.swarm.dial(opts) {
+                    Ok(()) => drop(self.dialing.insert(id, reply)),
+                    Err(e) => drop(reply.send(Err(NodeError::Dial(e.to_string())))),
+                }
+            }
+            Command::Bootstrap(reply) => {
+                // Without known peers there is nothing to walk; the dials said so already.
+                let _ = self.swarm.behaviour_mut().dht.inner_mut().bootstrap();
+                let _ = reply.send(());
+            }
+            Command::Fetch(peers, hash, reply) => {
+                let fetching = Fetching { plan: self.core.plan_fetch(hash, peers), reply };
+                self.swarm.behaviour_mut().fetch.start(fetching, now);
+            }
+            Command::Body(hash, reply) => drop(reply.send(self.store.body(&hash).map_err(Into::into))),
+            Command::Providers(hash, reply) => match self.core.cached_providers(hash, now) {
+                Some(peers) => drop(reply.send(Ok(peers))),
+                None => self.swarm.behaviour_mut().dht.providers(hash, reply),
+            },
+            Command::Reputation(peer, reply) => drop(reply.send(self.core.reputation(&peer))),
+            Command::PutBody(body, reply) => drop(reply.send(self.keep_body(body).map_err(Into::into))),
+            Command::Publish(record, body, reply) => self.publish(*record, body, reply),
+            Command::Lookup(name, reply) => match self.core.cached_record(&name, now) {
+                Some(record) => drop(reply.send(Ok(record))),
+                None => self.swarm.behaviour_mut().dht.lookup(name, reply),
+            },
+            Command::Read(read) => read(self.core.index()),
+            Command::Sync(step) => client::apply(step, &mut self.core, &mut self.swarm.behaviour_mut().sync),
+            Command::Peers(reply) => {
+                let peers = self.connected.iter().map(|(peer, (address, rtt))| PeerInfo {
+                    peer_id: *peer,
+                    address: address.clone(),
+                    reputation: self.core.reputation(peer),
+                    rtt: *rtt,
+                });
+                let _ = reply.send(peers.collect());
+            }
+            Command::Stats(reply) => drop(reply.send(self.stats())),
+            Command::Observe(metric, took) => match metric {
+                Metric::Search => self.stats.searches.add(took),
+                Metric::Lookup => self.stats.lookups.add(took),
+                Metric::Install => self.stats.installs.add(took),
+            },
+            Command::Subscribe(tx) => self.subscribers.push(tx),
+        }
+    }
+
+    fn stats(&mut self) -> Stats {
+        let queries = &self.swarm.behaviour().dht.state;
+        Stats {
+            peers: self.connected.len(),
+            seq: self.core.head().seq,
+            cache: self.core.cache_stats(),
+            lookups: queries.lookups,
+            lookup_requests: queries.lookup_requests,
+            refused: self.core.refused(),
+            packs: self.core.index().len(),
+            ..self.stats.clone()
+        }
+    }
+
+    /// Stores a body and, if this node can be dialed, tells the DHT it provides it.
+    fn keep_body(&mut self, body: Vec<u8>) -> Result<souk_core::Digest, StoreError> {
+        let hash = self.store.put_body(body)?;
+        if self.swarm.external_addresses().next().is_some()
+            && let Err(e) = self.swarm.behaviour_mut().dht.provide(hash)
+        {
+            warn!(error = %e, "cannot announce this node as a provider");
+        }
+        Ok(hash)
+    }
+
+    /// Checks, keeps and serves a record of this node's own, then puts it in the DHT and
+    /// announces it.
+    fn publish(&mut self, record: PackRecord, body: Vec<u8>, reply: Reply<usize>) {
+        if let Err(e) = self.core.publish(record.clone(), content_hash(&body)) {
+            return drop(reply.send(Err(e.into())));
+        }
+        if let Err(e) = self.keep_body(body) {
+            return drop(reply.send(Err(e.into())));
+        }
+        let behaviour = self.swarm.behaviour_mut();
+        behaviour.announce.publish(record.encode());
+        behaviour.dht.publish(&record, reply);
+    }
+
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        let now = self.now();
+        match event {
+            SwarmEvent::NewListenAddr { listener_id, address } => {
+                // A peer that listens is reachable there: it serves the DHT (server mode)
+                // and, on a relay, circuits.
+                self.swarm.add_external_address(address.clone());
+                if let Some(reply) = self.listening.remove(&listener_id) {
+                    let _ = reply.send(Ok(address));
+                }
+            }
+            SwarmEvent::ListenerClosed { listener_id, reason, .. } => {
+                if let Some(reply) = self.listening.remove(&listener_id) {
+                    let why = reason.err().map_or_else(|| "closed".to_owned(), |e| e.to_string());
+                    let _ = reply.send(Err(NodeError::Listen(why)));
+                }
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id, connection_id, num_established, endpoint, ..
+            } => {
+                if let Some(reply) = self.dialing.remove(&connection_id) {
+                    let _ = reply.send(Ok(peer_id));
+                }
+                if num_established.get() == 1 {
+                    self.connected.insert(peer_id, (endpoint.get_remote_address().clone(), None));
+                    self.notify(NodeEvent::Connected(peer_id));
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                self.connected.remove(&peer_id);
+                self.notify(NodeEvent::Disconnected(peer_id));
+            }
+            SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
+                if let Some(reply) = self.dialing.remove(&connection_id) {
+                    let _ = reply.send(Err(NodeError::Dial(error.to_string())));
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour(event, now),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour(&mut self, event: BehaviourEvent, now: u64) {
+        let behaviour = self.swarm.behaviour_mut();
+        match event {
+            BehaviourEvent::Fetch(FetchEvent::Asked { hash, channel }) => {
+                let body = self.store.body(&hash).unwrap_or_else(|e| {
+                    warn!(error = %e, "cannot read a body to serve it");
+                    None
+                });
+                behaviour.fetch.respond(channel, body);
+            }
+            BehaviourEvent::Fetch(FetchEvent::Answered { fetching, result }) => {
+                behaviour.fetch.answered(&mut self.core, fetching, result, now)
+            }
+            BehaviourEvent::Sync(SyncEvent::Asked { request, channel }) => {
+                behaviour.sync.respond(channel, self.core.catalog().answer(request, self.epoch))
+            }
+            BehaviourEvent::Sync(SyncEvent::Broken { peer, error }) => {
+                self.core.refuse(peer, souk_core::peer::Reason::BadSyncAnswer, &error)
+            }
+            BehaviourEvent::Announce(heard) => self.on_announcement(heard),
+            BehaviourEvent::Dht(DhtEvent::Put { from, key, value }) => {
+                self.core.handle_dht_put(from, &key, &value);
+            }
+            BehaviourEvent::Dht(DhtEvent::Found { query, name, key, value, from }) => {
+                if let Some(record) = self.core.handle_found(&name, &key, &value, from, now) {
+                    behaviour.dht.found(query, record);
+                }
+            }
+            BehaviourEvent::Dht(DhtEvent::Providers { query, hash, peers }) => {
+                // Their addresses live only as long as the query: connect now.
+                for peer in &peers {
+                    if !self.swarm.is_connected(peer) {
+                        let _ = self.swarm.dial(*peer);
+                    }
+                }
+                self.core.handle_providers(hash, peers.clone(), now);
+                self.swarm.behaviour_mut().dht.providers_found(query, peers);
+            }
+            BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
+                if let Some((_, last)) = self.connected.get_mut(&peer) {
+                    *last = Some(rtt);
+                }
+            }
+            // Peers that speak Souk's DHT join the routing table at the addresses they listen on.
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
+                if info.protocols.contains(&dht::PROTOCOL) =>
+            {
+                for addr in info.listen_addrs {
+                    behaviour.dht.inner_mut().add_address(&peer_id, addr);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks an announcement before gossip passes it on: a valid record is forwarded, kept
+    /// and told once; anything else is dropped and counted against its sender.
+    fn on_announcement(&mut self, heard: Heard) {
+        let verdict = self.core.handle_record(heard.from, Via::Gossip, &heard.data);
+        self.swarm.behaviour_mut().announce.report(&heard, verdict.is_valid());
+    }
+
+    fn notify(&mut self, event: NodeEvent) {
+        self.subscribers.retain(|s| s.unbounded_send(event.clone()).is_ok());
+    }
+}

@@ -1,0 +1,138 @@
+//! One index sync with a peer, start to end: its head, where to start (the core decides,
+//! from the cursor of the last sync), the base in checked chunks when needed, then every
+//! record since, and the cursor reached. The requests go out through the node's task; each
+//! step that changes the node's state is a [`SyncStep`] it applies to its core.
+
+use futures::StreamExt;
+use futures::channel::oneshot;
+use libp2p::PeerId;
+use souk_core::Digest;
+use souk_core::catalog::{Head, chunk_matches};
+use souk_core::peer::{Cursor, Peer, Reason, SyncStart, Via};
+use tracing::warn;
+
+use super::{Sync, SyncRequest, SyncResponse};
+use crate::error::{NodeError, SyncError};
+use crate::node::NodeHandle;
+use crate::node::command::{Command, Reply};
+
+/// How many base chunks are fetched at once.
+const PARALLEL_CHUNKS: usize = 8;
+
+/// What a sync brought.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Bytes of base snapshot fetched (0 when this peer already had that base).
+    pub base_bytes: usize,
+    /// Records new to this peer.
+    pub accepted: usize,
+    /// Records refused (bad signature, broken rules); each counted against the peer.
+    pub refused: usize,
+    /// The peer's sequence number this peer has now reached.
+    pub seq: u64,
+}
+
+/// A step of a sync that the node's task carries out.
+#[derive(Debug)]
+pub(crate) enum SyncStep {
+    Ask(PeerId, SyncRequest, Reply<SyncResponse>),
+    Start(PeerId, u64, Head, oneshot::Sender<SyncStart>),
+    Base(PeerId, Vec<u8>, u64, Reply<()>),
+    Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
+    Reached(PeerId, Cursor),
+    Broken(PeerId, Reason, SyncError),
+}
+
+/// Carries out one step on the node's core and sync protocol.
+pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
+    match step {
+        SyncStep::Ask(peer, request, reply) => sync.ask(peer, request, reply),
+        SyncStep::Start(peer, epoch, head, reply) => drop(reply.send(core.sync_start(&peer, epoch, &head))),
+        SyncStep::Base(peer, snapshot, seq, reply) => {
+            let taken = core.handle_base(peer, snapshot, seq).map(|dropped| {
+                for record in dropped {
+                    warn!(pack = %record.pack.name, "a record of ours conflicts with the synced index; dropped");
+                }
+            });
+            let _ = reply.send(taken.map_err(|e| SyncError::Snapshot(e).into()));
+        }
+        SyncStep::Records(peer, records, reply) => {
+            let accepted =
+                records.iter().filter(|bytes| core.handle_record(peer, Via::Sync, bytes).is_new()).count();
+            let refused = records.len() - accepted;
+            let _ = reply.send((accepted, refused));
+        }
+        SyncStep::Reached(peer, cursor) => core.handle_synced(peer, cursor),
+        SyncStep::Broken(peer, reason, error) => core.refuse(peer, reason, &error),
+    }
+}
+
+impl NodeHandle {
+    /// Brings this node's index up to date from `peer`: the base snapshot in checked chunks
+    /// when this node lacks it, then every record after what it already has from `peer`.
+    pub async fn sync_index(&self, peer: PeerId) -> Result<SyncReport, NodeError> {
+        let SyncResponse::Head { epoch, head } = self.sync_request(peer, SyncRequest::Head).await? else {
+            return Err(self.broken(peer, SyncError::Unexpected { asked: "its head" }).await);
+        };
+        let start = self.step(|tx| SyncStep::Start(peer, epoch, head.clone(), tx)).await?;
+        let mut report = SyncReport::default();
+        let mut seq = match start {
+            SyncStart::Since(seq) => seq,
+            SyncStart::Base { chunks, base_seq } => {
+                let snapshot = self.fetch_base(peer, &chunks).await?;
+                report.base_bytes = snapshot.len();
+                self.step(|tx| SyncStep::Base(peer, snapshot, base_seq, tx)).await??;
+                base_seq
+            }
+        };
+        loop {
+            match self.sync_request(peer, SyncRequest::Since(seq)).await? {
+                SyncResponse::Records { records, more } => {
+                    seq = seq.saturating_add(records.len() as u64);
+                    let (accepted, refused) = self.step(|tx| SyncStep::Records(peer, records, tx)).await?;
+                    report.accepted += accepted;
+                    report.refused += refused;
+                    if !more || seq >= head.seq {
+                        break;
+                    }
+                }
+                SyncResponse::Rebase => return Err(SyncError::Renumbered.into()),
+                _ => return Err(self.broken(peer, SyncError::Unexpected { asked: "records" }).await),
+            }
+        }
+        report.seq = seq;
+        self.send(Command::Sync(SyncStep::Reached(peer, Cursor { epoch, chunks: head.chunks, seq }))).await?;
+        Ok(report)
+    }
+
+    /// The base snapshot, its chunks fetched a few at a time, each checked against its hash.
+    async fn fetch_base(&self, peer: PeerId, chunks: &[Digest]) -> Result<Vec<u8>, NodeError> {
+        let mut fetched = futures::stream::iter(chunks)
+            .map(|hash| async move { (hash, self.sync_request(peer, SyncRequest::Chunk(*hash)).await) })
+            .buffered(PARALLEL_CHUNKS);
+        let mut snapshot = Vec::new();
+        while let Some((hash, response)) = fetched.next().await {
+            match response? {
+                SyncResponse::Chunk(bytes) if chunk_matches(hash, &bytes) => {
+                    snapshot.extend_from_slice(&bytes)
+                }
+                _ => return Err(self.broken(peer, SyncError::WrongChunk).await),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// Counts a broken answer against `peer`; answers the error to return.
+    async fn broken(&self, peer: PeerId, error: SyncError) -> NodeError {
+        let _ = self.send(Command::Sync(SyncStep::Broken(peer, Reason::BadSyncAnswer, error.clone()))).await;
+        error.into()
+    }
+
+    async fn sync_request(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, NodeError> {
+        self.step(|tx| SyncStep::Ask(peer, request, tx)).await?
+    }
+
+    async fn step<T>(&self, step: impl FnOnce(oneshot::Sender<T>) -> SyncStep) -> Result<T, NodeError> {
+        self.ask(|tx| Command::Sync(step(tx))).await
+    }
+}
