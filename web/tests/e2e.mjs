@@ -15,9 +15,16 @@ mkdirSync(shots, { recursive: true });
 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 const steps = [];
+// Any page error or console error fails the step it happened in: the test passing while
+// the page throws would hide a broken page.
+const problems = [];
+function check(name) {
+  assert.deepEqual(problems.splice(0), [], `the page reported errors during "${name}"`);
+}
 async function step(name, f) {
   const started = Date.now();
   await f();
+  check(name);
   steps.push(name);
   console.log(`ok ${steps.length} ${name} (${Date.now() - started} ms)`);
 }
@@ -25,7 +32,10 @@ async function step(name, f) {
 async function openPeer() {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
-  page.on("pageerror", (err) => console.error(`page error: ${err.message}`));
+  page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console error: ${message.text()} (${message.location().url})`);
+  });
   await page.goto(url);
   await page.waitForFunction(() => window.souk !== undefined, null, { timeout: 30_000 });
   await page.locator("#badge", { hasText: "online" }).waitFor({ timeout: 30_000 });
@@ -123,6 +133,8 @@ try {
     await a.locator("#results li").first().waitFor();
     await a.screenshot({ path: join(shots, "search-phone.png"), fullPage: true });
   });
+  await new Promise((done) => setTimeout(done, 1000)); // errors that arrive late still count
+  check("the end");
   console.log(`page: ${steps.length} steps passed; screenshots in ${shots}`);
 } finally {
   await browser.close();

@@ -3,7 +3,8 @@
 //! - `setup`: installs what a fresh machine lacks, and is quick when nothing is missing.
 //! - `build-wasm`: the browser module, as `wasm-pack.toml` configures it.
 //! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
-//!   tests in headless Chromium, the release wasm build, a bench smoke run).
+//!   tests in headless Chromium, the release wasm build, every criterion bench run once as a
+//!   test in the test profile).
 //! - `run`: the marketplace: a relay serving the page, seeded with the embedded demo registry.
 //! - `compare`: search and resolution natively, in wasm under Node and in headless
 //!   Chromium, side by side with MiniSearch, FlexSearch and cargo.
@@ -42,8 +43,12 @@ enum Task {
     /// ../shared); writes one table and a plot under target/bench/.
     Compare,
     /// Set up, build the page, then run a relay that serves it, seeded with the embedded
-    /// demo registry (Ctrl-C stops it; its data stays in the data folder).
+    /// demo registry (Ctrl-C stops it; its data stays in the data folder). The relay is the
+    /// debug build `cargo xtask test` has already made, unless `--release`.
     Run {
+        /// Build and run the optimized relay instead (a longer first build).
+        #[arg(long)]
+        release: bool,
         /// Where the page, /bootstrap and /metrics are served.
         #[arg(long, default_value = "127.0.0.1:8080")]
         http: String,
@@ -62,7 +67,7 @@ fn main() -> Result<()> {
         }
         Task::Test => test()?,
         Task::Compare => bench::compare()?,
-        Task::Run { http, data } => run(&http, data)?,
+        Task::Run { http, data, release } => run(&http, data, release)?,
     }
     eprintln!("xtask: done in {:.0?}", started.elapsed());
     Ok(())
@@ -132,22 +137,23 @@ fn test() -> Result<()> {
             .env("SOUK_SCREENSHOTS", relay.screenshots())
             .run()
     })?;
-    // Every criterion bench once, so none can rot: the benches crate's and the CLI's.
-    step("bench smoke run", &|| {
-        cargo(["bench", "-p", "souk-benches", "-p", "souk", "--bench", "*", "--", "--test"]).run()
-    })?;
+    // Every criterion bench once, so none can rot: the benches crate's and the CLI's. Run
+    // by `cargo test`, criterion runs each once as a test, in the test profile the native
+    // tests have built already (release with LTO would build the world a second time).
+    step("bench smoke run", &|| cargo(["test", "-p", "souk-benches", "-p", "souk", "--benches"]).run())?;
     shell::report(&steps);
     Ok(())
 }
 
-fn run(http: &str, data: Option<std::path::PathBuf>) -> Result<()> {
+fn run(http: &str, data: Option<std::path::PathBuf>, release: bool) -> Result<()> {
     setup::wasm_tools()?;
     setup::npm_packages("web")?;
     wasm::build()?;
-    cargo(["build", "--release", "-p", "souk"]).run()?;
+    let (profile, folder) = if release { ("release", "release") } else { ("dev", "debug") };
+    cargo(["build", "--profile", profile, "-p", "souk"]).run()?;
     let target = shell::target_dir()?;
     let data = data.unwrap_or_else(|| target.join("souk-relay"));
-    let souk = target.join("release/souk");
+    let souk = target.join(folder).join("souk");
     eprintln!("\nSouk: open http://{http}/ (the relay prints its addresses, then `ready`)\n");
     shell::Cmd::new(&souk)
         .args(["relay", "--http", http, "--web"])

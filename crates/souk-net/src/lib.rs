@@ -11,6 +11,7 @@
 //! - [`behaviour`]: the composed [`Behaviour`], with identify, ping and circuit relay v2.
 //! - [`node`]: the [`Node`] task that owns a swarm, the core and its [`Store`], and the
 //!   [`NodeHandle`] callers use (`publish`, `lookup`, `search`, `sync_index`, `fetch_any`, ...).
+//! - [`client`]: what the CLI, the relay and the tab do alike to join (the dial order).
 //! - [`codec`]: the one size-limited request-response codec fetch and sync use.
 //! - [`keep_alive`]: gossipsub's open streams no longer hold every connection open.
 //! - `transport` (native): the TCP, QUIC, WebSocket and WebRTC-direct swarm.
@@ -23,6 +24,7 @@ pub mod announce;
 pub mod behaviour;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+pub mod client;
 pub mod codec;
 pub mod dht;
 pub mod error;

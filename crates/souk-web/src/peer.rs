@@ -20,6 +20,7 @@ use souk_core::pack::{from_hex, to_hex};
 use souk_core::record::PackRecord;
 use souk_core::search::Sort;
 use souk_net::browser::browser_swarm;
+use souk_net::client::{Dialer, Transport, dial_order};
 use souk_net::{Node, NodeEvent, NodeHandle, Progress, SearchRequest};
 use souk_pack::{LocalPack, MANIFEST_FILE};
 use wasm_bindgen::prelude::*;
@@ -593,12 +594,7 @@ fn transport_name(addr: &Multiaddr) -> &'static str {
     if addr.iter().any(|p| p == Protocol::P2pCircuit) {
         return "circuit relay";
     }
-    match BrowserTransport::of(addr) {
-        BrowserTransport::WebRtcDirect => "WebRTC-direct",
-        BrowserTransport::WebTransport => "WebTransport",
-        BrowserTransport::WebSocket => "WebSocket",
-        BrowserTransport::Other => "other",
-    }
+    Transport::of(addr).name()
 }
 
 /// The tab's key: made on first start and kept in IndexedDB.
@@ -618,19 +614,14 @@ fn secret(key: &Keypair) -> Result<[u8; 32], JsValue> {
     pair.secret().as_ref().try_into().map_err(|_| error("an ed25519 secret is 32 bytes"))
 }
 
-/// Connects to the first of the relay's addresses that works (WebRTC-direct, then
-/// WebTransport, then WebSocket), walks the DHT, syncs the index and takes a reservation.
+/// Connects to the first of the relay's addresses that works, in the browser's dial order
+/// ([`dial_order`]), walks the DHT, syncs the index and takes a reservation.
 async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Connection, String> {
     let addrs = match bootstrap {
         Bootstrap::Addrs(addrs) => addrs,
         Bootstrap::Url(url) => fetch_json::<RelayInfo>(&url).await?.addrs,
     };
-    let mut addrs: Vec<Multiaddr> = addrs
-        .iter()
-        .filter_map(|a| a.parse().ok())
-        .filter(|a| BrowserTransport::of(a) != BrowserTransport::Other)
-        .collect();
-    addrs.sort_by_key(BrowserTransport::of);
+    let addrs = dial_order(addrs.iter().filter_map(|a| a.parse().ok()), Dialer::Browser);
     let mut last = String::from("the relay offers no address a browser can dial");
     for addr in addrs {
         let relay = match handle.bootstrap(vec![addr.clone()]).await {
@@ -663,31 +654,6 @@ async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Connection, St
         });
     }
     Err(last)
-}
-
-/// The browser transport an address needs, in the order a tab tries them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum BrowserTransport {
-    WebRtcDirect,
-    WebTransport,
-    WebSocket,
-    /// Nothing a browser can dial (TCP, QUIC).
-    Other,
-}
-
-impl BrowserTransport {
-    fn of(addr: &Multiaddr) -> BrowserTransport {
-        let has = |f: fn(&Protocol) -> bool| addr.iter().any(|p| f(&p));
-        if has(|p| matches!(p, Protocol::WebRTCDirect)) {
-            BrowserTransport::WebRtcDirect
-        } else if has(|p| matches!(p, Protocol::WebTransport)) {
-            BrowserTransport::WebTransport
-        } else if has(|p| matches!(p, Protocol::Ws(_) | Protocol::Wss(_))) {
-            BrowserTransport::WebSocket
-        } else {
-            BrowserTransport::Other
-        }
-    }
 }
 
 async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, String> {

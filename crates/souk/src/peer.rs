@@ -82,9 +82,8 @@ async fn bootstrap_addrs(source: &str) -> Result<Vec<Multiaddr>> {
         response.body_mut().read_json().with_context(|| format!("{url} did not answer bootstrap JSON"))
     })
     .await??;
-    // TCP first: the CLI needs no browser transport, and TCP is the cheapest to open.
-    let mut addrs: Vec<Multiaddr> = answer.addrs.iter().filter_map(|a| a.parse().ok()).collect();
-    addrs.sort_by_key(|a: &Multiaddr| a.to_string().contains("/ws") || a.to_string().contains("/webrtc"));
+    let addrs = answer.addrs.iter().filter_map(|a| a.parse().ok());
+    let mut addrs = souk_net::client::dial_order(addrs, souk_net::client::Dialer::Native);
     addrs.truncate(1);
     Ok(addrs)
 }

@@ -18,11 +18,11 @@ use axum::routing::get;
 use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
-use libp2p::multiaddr::Protocol;
 use serde::Serialize;
 use souk::store::RedbStore;
 use souk_core::Index;
 use souk_core::record::PackRecord;
+use souk_net::client::{Dialer, Transport};
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
 use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
 use tower_http::cors::{Any, CorsLayer};
@@ -193,16 +193,13 @@ async fn seed(handle: &NodeHandle, key: &Keypair) -> Result<()> {
     Ok(())
 }
 
-/// The addresses to give out, with the peer id: WebRTC-direct and WebSocket first (what a
-/// browser dials), loopback and unspecified ones last.
+/// The addresses to give out, with the peer id: what a browser dials first, in its order,
+/// then the rest.
 async fn dialable(handle: &NodeHandle) -> Result<Vec<Multiaddr>> {
     let peer = handle.peer_id();
     let mut addrs: Vec<Multiaddr> =
         handle.addresses().await?.into_iter().map(|a| a.with_p2p(peer).unwrap_or_else(|a| a)).collect();
-    let browser_first = |a: &Multiaddr| {
-        !a.iter().any(|p| matches!(p, Protocol::WebRTCDirect | Protocol::Ws(_) | Protocol::Wss(_)))
-    };
-    addrs.sort_by_key(|a| (browser_first(a), a.to_string()));
+    addrs.sort_by_key(|a| (Transport::of(a).rank(Dialer::Browser).unwrap_or(u8::MAX), a.to_string()));
     addrs.dedup();
     Ok(addrs)
 }
