@@ -117,7 +117,7 @@ impl Registry {
     /// Resolves `name` at `requirement` (cargo syntax) against this registry: every pack it
     /// needs, newest first within the rules, or an `Error` explaining the conflict.
     pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
-        let registry = MemoryRegistry::from_index(&self.index)?;
+        let registry = MemoryRegistry::reachable(&self.index, name)?;
         let resolution = install(&registry, name, requirement.parse()?)?;
         Ok(js_value(&Locked::all(&resolution))?.unchecked_into())
     }

@@ -281,7 +281,7 @@ impl SoukPeer {
                 .map_err(|e| error(format!("`{requirement}` is not a version requirement: {e}")))?;
             let resolution = handle
                 .read(move |index| {
-                    let registry = souk_core::resolve::MemoryRegistry::from_index(index)
+                    let registry = souk_core::resolve::MemoryRegistry::reachable(index, &name)
                         .map_err(|e| format!("the index is unreadable: {e}"))?;
                     souk_core::resolve::install(&registry, &name, req).map_err(|e| e.to_string())
                 })

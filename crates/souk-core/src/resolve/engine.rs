@@ -4,13 +4,13 @@
 use alloc::borrow::ToOwned;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::rc::Rc;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
 use semver::Version;
 
-use super::report::{Conflict, ResolveError};
+use super::report::ResolveError;
 use super::{DependencyKind, PackageId, Registry, Resolution, ResolvedPackage, Summary};
 
 /// The most candidate activations one resolution may try before giving up, so a hostile
@@ -19,7 +19,7 @@ pub const MAX_STEPS: usize = 200_000;
 
 /// A package's semver-compatible range: versions that share it are one slot in a graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Compat(u64, u64, u64);
+struct Compat(u64, u64, u64);
 
 fn compat(v: &Version) -> Compat {
     match (v.major, v.minor) {
@@ -30,7 +30,7 @@ fn compat(v: &Version) -> Compat {
 }
 
 /// A slot in the graph: a package name and one of its compatible ranges.
-pub(super) type Key = (String, Compat);
+type Key = (String, Compat);
 
 fn key_of(s: &Summary) -> Key {
     (s.name.clone(), compat(&s.version))
@@ -51,7 +51,7 @@ struct Active<'r> {
 
 /// Everything a choice point must be able to return to.
 #[derive(Debug, Clone)]
-pub(super) struct State<'r> {
+struct State<'r> {
     /// Shared between a choice point's saved state and the live one until either changes
     /// it, so saving a state copies only the map's nodes.
     active: BTreeMap<Key, Rc<Active<'r>>>,
@@ -328,7 +328,7 @@ impl<'r> State<'r> {
     }
 
     /// Who depends on the package in `key`, and with what requirement.
-    pub(super) fn dependents(&self, key: &Key) -> Vec<(&'r Summary, &'r super::Dependency)> {
+    fn dependents(&self, key: &Key) -> Vec<(&'r Summary, &'r super::Dependency)> {
         let mut out = Vec::new();
         for active in self.active.values() {
             for (&i, target) in &active.targets {
@@ -340,12 +340,12 @@ impl<'r> State<'r> {
         out
     }
 
-    pub(super) fn edge(&self, (key, dep): &(Key, usize)) -> (&'r Summary, &'r super::Dependency) {
+    fn edge(&self, (key, dep): &(Key, usize)) -> (&'r Summary, &'r super::Dependency) {
         let summary = self.summary(key);
         (summary, &summary.dependencies[*dep])
     }
 
-    pub(super) fn selected(&self, key: &Key) -> &'r Summary {
+    fn selected(&self, key: &Key) -> &'r Summary {
         self.summary(key)
     }
 }
@@ -357,4 +357,63 @@ fn considered(kind: DependencyKind, key: &Key, root: &Key) -> bool {
 
 fn newest(published: &[Summary]) -> Option<Version> {
     published.iter().filter(|s| !s.yanked).map(|s| s.version.clone()).max()
+}
+
+/// A conflict as the search meets it, explained against the state it arose in.
+#[derive(Debug, Clone)]
+enum Conflict<'r> {
+    Missing { edge: (Key, usize) },
+    NoMatch { edge: (Key, usize), yanked: bool, newest: Option<Version> },
+    Clash { edge: (Key, usize), selected: Key },
+    Links { candidate: &'r Summary, holder: Key },
+    UnknownFeature { package: Key, feature: String },
+}
+
+fn id(s: &Summary) -> String {
+    alloc::format!("{} {}", s.name, s.version)
+}
+
+impl<'r> Conflict<'r> {
+    fn explain(&self, state: &State<'r>) -> ResolveError {
+        match self {
+            Conflict::Missing { edge } => {
+                let (dependent, dep) = state.edge(edge);
+                ResolveError::Missing { name: dep.package.clone(), required_by: id(dependent) }
+            }
+            Conflict::NoMatch { edge, yanked, newest } => {
+                let (dependent, dep) = state.edge(edge);
+                ResolveError::NoMatch {
+                    name: dep.package.clone(),
+                    req: dep.req.to_string(),
+                    required_by: id(dependent),
+                    only_yanked: *yanked,
+                    newest: newest.as_ref().map(ToString::to_string),
+                }
+            }
+            Conflict::Clash { edge, selected } => {
+                let (dependent, dep) = state.edge(edge);
+                let holders: Vec<String> = state
+                    .dependents(selected)
+                    .iter()
+                    .map(|(who, d)| alloc::format!("{} (which requires {} {})", id(who), d.package, d.req))
+                    .collect();
+                ResolveError::Clash {
+                    name: dep.package.clone(),
+                    req: dep.req.to_string(),
+                    required_by: id(dependent),
+                    selected: state.selected(selected).version.to_string(),
+                    selected_for: holders.join(" and "),
+                }
+            }
+            Conflict::Links { candidate, holder } => ResolveError::Links {
+                links: candidate.links.clone().unwrap_or_default(),
+                candidate: id(candidate),
+                holder: id(state.selected(holder)),
+            },
+            Conflict::UnknownFeature { package, feature } => ResolveError::UnknownFeature {
+                package: id(state.selected(package)),
+                feature: feature.clone(),
+            },
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! A registry held in memory: what the CLI builds from an index file and the tab from its
 //! snapshot.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -27,6 +27,27 @@ impl MemoryRegistry {
         let mut registry = MemoryRegistry::default();
         for pack in index.iter() {
             registry.insert(Summary::from_pack(&pack.to_version()?));
+        }
+        Ok(registry)
+    }
+
+    /// The pack versions of a Souk index that a resolution of `root` can reach: `root`'s
+    /// versions, then every version of each name their dependencies name, and so on. An
+    /// install reads these few in place instead of copying the whole index. It fails only for
+    /// a snapshot whose version or requirement text does not parse.
+    pub fn reachable(index: &Index, root: &str) -> Result<Self, semver::Error> {
+        let mut registry = MemoryRegistry::default();
+        let mut seen = BTreeSet::new();
+        let mut next = alloc::vec![root];
+        while let Some(name) = next.pop() {
+            for record in index.versions_of(name) {
+                let pack = index.get(record);
+                if !seen.insert(record) {
+                    continue;
+                }
+                next.extend(pack.dependencies().map(|(dependency, _)| dependency));
+                registry.insert(Summary::from_pack(&pack.to_version()?));
+            }
         }
         Ok(registry)
     }

@@ -357,3 +357,26 @@ fn an_install_is_its_packs_without_a_root() {
     let err = install(&reg, "a", VersionReq::parse("^2").unwrap()).unwrap_err().to_string();
     assert!(err.contains("a"), "{err}");
 }
+
+#[test]
+fn an_install_reads_only_what_its_root_can_reach() {
+    let mut builder = crate::IndexBuilder::default();
+    for (name, deps) in [("app", &["lib"][..]), ("lib", &["leaf"]), ("leaf", &[]), ("unrelated", &[])] {
+        let manifest = crate::Manifest {
+            name: name.into(),
+            version: "1.0.0".into(),
+            description: "a pack".into(),
+            license: "MIT".into(),
+            dependencies: deps.iter().map(|d| ((*d).to_owned(), "^1".to_owned())).collect(),
+            ..crate::Manifest::default()
+        };
+        builder.push(manifest.validate().unwrap());
+    }
+    let index = builder.build().unwrap();
+    let reachable = MemoryRegistry::reachable(&index, "app").unwrap();
+    assert_eq!(reachable.len(), 3);
+    assert!(reachable.versions("unrelated").is_empty());
+    let whole = MemoryRegistry::from_index(&index).unwrap();
+    let req = VersionReq::parse("*").unwrap();
+    assert_eq!(install(&reachable, "app", req.clone()), install(&whole, "app", req));
+}

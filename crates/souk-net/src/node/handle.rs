@@ -299,7 +299,7 @@ fn resolve_install(
     req: semver::VersionReq,
 ) -> Result<(Resolution, Vec<PackVersion>), NodeError> {
     let unreadable = |e: semver::Error| NodeError::Unreadable(e.to_string());
-    let registry = MemoryRegistry::from_index(index).map_err(unreadable)?;
+    let registry = MemoryRegistry::reachable(index, name).map_err(unreadable)?;
     let resolution = install(&registry, name, req)?;
     let packs = resolution
         .packages
