@@ -198,4 +198,4 @@ pub fn chunk_matches(hash: &Digest, chunk: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

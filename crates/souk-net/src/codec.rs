@@ -17,6 +17,15 @@ pub trait Message: Sized + Send + 'static {
     fn from_bytes(bytes: &[u8]) -> Result<Self, String>;
 }
 
+/// A request-response behaviour speaking `protocol` with this codec, both ways.
+pub fn behaviour<Q: Message, R: Message>(
+    protocol: StreamProtocol,
+    timeout: std::time::Duration,
+) -> request_response::Behaviour<Codec<Q, R>> {
+    let config = request_response::Config::default().with_request_timeout(timeout);
+    request_response::Behaviour::new([(protocol, request_response::ProtocolSupport::Full)], config)
+}
+
 /// The codec for requests `Q` answered by responses `R`.
 pub struct Codec<Q, R>(PhantomData<fn() -> (Q, R)>);
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::{PeerId, StreamProtocol};
 use souk_core::Digest;
 use souk_core::body::content_hash;
@@ -119,9 +119,7 @@ impl State<request_response::Behaviour<Codec>> for Fetches {
 
 impl Fetch {
     pub fn with_timeout(timeout: Duration) -> Self {
-        let config = request_response::Config::default().with_request_timeout(timeout);
-        let inner = request_response::Behaviour::new([(PROTOCOL, ProtocolSupport::Full)], config);
-        Protocol::wrap(inner, Fetches::default())
+        Protocol::wrap(codec::behaviour(PROTOCOL, timeout), Fetches::default())
     }
 
     /// Starts a fetch: asks the plan's first peer, or answers at once that there is none.

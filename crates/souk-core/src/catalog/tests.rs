@@ -10,7 +10,8 @@ use crate::search::{Query, search};
 const ALICE: [u8; 32] = [1; 32];
 const MALLORY: [u8; 32] = [2; 32];
 
-fn record(name: &str, version: &str, hash: u8, key: &[u8; 32]) -> PackRecord {
+/// A signed record of `name` at `version`, its body hash all `hash` bytes.
+pub(crate) fn record(name: &str, version: &str, hash: u8, key: &[u8; 32]) -> PackRecord {
     let mut p: PackVersion = Manifest {
         name: name.into(),
         version: version.into(),

@@ -8,26 +8,12 @@ use alloc::vec::Vec;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
-use crate::pack::{Manifest, PackVersion};
+use crate::catalog::tests::record;
 
 const ALICE: [u8; 32] = [1; 32];
 const MALLORY: [u8; 32] = [2; 32];
 const HONEST: u8 = 1;
 const HOSTILE: u8 = 2;
-
-fn record(name: &str, version: &str, hash: u8, key: &[u8; 32]) -> PackRecord {
-    let mut p: PackVersion = Manifest {
-        name: name.into(),
-        version: version.into(),
-        description: alloc::format!("The {name} template"),
-        license: "MIT".into(),
-        ..Manifest::default()
-    }
-    .validate()
-    .unwrap();
-    p.content_hash = Some([hash; 32]);
-    PackRecord::sign(p, key).unwrap()
-}
 
 fn peer(relay: bool) -> Peer<u8> {
     let config = PeerConfig { relay, ..PeerConfig::default() };

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::{PeerId, StreamProtocol};
 use souk_core::catalog::message::{MAX_REQUEST_LEN, MAX_RESPONSE_LEN};
 pub use souk_core::catalog::{SyncRequest, SyncResponse};
@@ -77,9 +77,7 @@ impl State<request_response::Behaviour<Codec>> for Requests {
 
 impl Sync {
     pub fn with_timeout(timeout: Duration) -> Self {
-        let config = request_response::Config::default().with_request_timeout(timeout);
-        let inner = request_response::Behaviour::new([(PROTOCOL, ProtocolSupport::Full)], config);
-        Protocol::wrap(inner, Requests::default())
+        Protocol::wrap(codec::behaviour(PROTOCOL, timeout), Requests::default())
     }
 
     pub(crate) fn ask(&mut self, peer: PeerId, request: SyncRequest, reply: Reply<SyncResponse>) {
