@@ -52,6 +52,8 @@ pub mod record;
 pub mod reputation;
 pub mod resolve;
 pub mod search;
+mod tables;
+pub mod text;
 mod wire;
 
 pub use index::{Index, IndexBuilder, PackRef};

@@ -80,3 +80,31 @@ impl Announce {
         self.inner.report_message_validation_result(&heard.id, &heard.from, verdict);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_wait_for_the_nodes_verdict_and_other_events_pass() {
+        let key = identity::Keypair::generate_ed25519();
+        let mut announce = Announce::new(&key);
+        let from = PeerId::random();
+        let message = gossipsub::Event::Message {
+            propagation_source: from,
+            message_id: gossipsub::MessageId::new(b"id"),
+            message: gossipsub::Message {
+                source: Some(from),
+                data: b"record".to_vec(),
+                sequence_number: Some(1),
+                topic: topic().hash(),
+            },
+        };
+        let heard = announce.state.on_event(&mut announce.inner, message).expect("heard");
+        assert_eq!((heard.from, heard.data.as_slice()), (from, &b"record"[..]));
+        // An unknown message id is no error: gossipsub may have dropped it meanwhile.
+        announce.report(&heard, false);
+        let subscribed = gossipsub::Event::Subscribed { peer_id: from, topic: topic().hash() };
+        assert!(announce.state.on_event(&mut announce.inner, subscribed).is_none());
+    }
+}

@@ -17,9 +17,8 @@ use souk_core::peer::dht::{is_provider_key, record_key, replaces};
 use souk_core::record::PackRecord;
 use web_time::Instant;
 
-use crate::error::NodeError;
-use crate::node::command::Reply;
-use crate::node::events::Timing;
+use crate::error::{NodeError, Reply};
+use crate::events::Timing;
 use crate::protocol::{Protocol, State};
 
 /// Souk's own Kademlia DHT: not the IPFS one.
@@ -204,6 +203,66 @@ impl Dht {
         }
         if let Some(mut query) = self.inner.query_mut(&query) {
             query.finish();
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use libp2p::swarm::ConnectionId;
+
+    use super::*;
+
+    fn signed(name: &str, version: &str, key: &[u8; 32]) -> PackRecord {
+        let mut pack = souk_pack::demo::packs().unwrap().remove(0).version;
+        pack.name = name.into();
+        pack.version = version.parse().unwrap();
+        PackRecord::sign(pack, key).unwrap()
+    }
+
+    fn held(dht: &mut Dht, name: &str) -> Option<PackRecord> {
+        let key = kad::RecordKey::new(&record_key(name));
+        dht.inner.store_mut().get(&key).map(|r| PackRecord::decode(&r.value).unwrap())
+    }
+
+    #[test]
+    fn the_store_keeps_a_names_first_key_and_its_newest_version() {
+        let mut dht = Dht::new(PeerId::random());
+        let first = signed("rust-cli", "1.0.0", &[1; 32]);
+        dht.keep(&first);
+        dht.keep(&signed("Rust_CLI", "9.0.0", &[2; 32]));
+        assert_eq!(held(&mut dht, "rust-cli"), Some(first.clone()), "another key never takes the name");
+        let newer = signed("rust-cli", "1.1.0", &[1; 32]);
+        dht.keep(&newer);
+        dht.keep(&first);
+        assert_eq!(held(&mut dht, "RUST-cli"), Some(newer), "newest kept, under any spelling");
+    }
+
+    #[test]
+    fn puts_reach_the_node_unstored_and_only_hashes_are_provided() {
+        let mut dht = Dht::new(PeerId::random());
+        let (from, provider) = (PeerId::random(), PeerId::random());
+        let put = kad::Event::InboundRequest {
+            request: kad::InboundRequest::PutRecord {
+                source: from,
+                connection: ConnectionId::new_unchecked(1),
+                record: Some(kad::Record::new(record_key("rust-cli"), b"bytes".to_vec())),
+            },
+        };
+        let Some(DhtEvent::Put { from: seen, key, value }) = dht.state.on_event(&mut dht.inner, put) else {
+            panic!("a put reaches the node");
+        };
+        assert_eq!((seen, key, value), (from, record_key("rust-cli"), b"bytes".to_vec()));
+        assert!(held(&mut dht, "rust-cli").is_none(), "kept only once the core took it");
+
+        for (key, kept) in [(vec![7; 32], true), (b"/not/a/hash".to_vec(), false)] {
+            let record = kad::ProviderRecord::new(key.clone(), provider, Vec::new());
+            let add = kad::Event::InboundRequest {
+                request: kad::InboundRequest::AddProvider { record: Some(record) },
+            };
+            assert!(dht.state.on_event(&mut dht.inner, add).is_none());
+            let providers = dht.inner.store_mut().providers(&kad::RecordKey::new(&key));
+            assert_eq!(!providers.is_empty(), kept);
         }
     }
 }

@@ -1,12 +1,16 @@
 //! Why a network operation failed, as data: callers match on what went wrong (a resolve
 //! conflict, a missing body, a peer's broken answer) and word it themselves.
 
+use futures::channel::oneshot;
 use souk_core::index::SnapshotError;
 use souk_core::peer::PublishError;
 use souk_core::resolve::ResolveError;
 
 use crate::fetch::FetchError;
 use crate::store::StoreError;
+
+/// Where the answer to a request of the node's task goes.
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
 
 /// A failed network operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

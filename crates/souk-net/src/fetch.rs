@@ -21,7 +21,6 @@ use souk_core::peer::{FetchAnswer, FetchPlan, FetchStep, Peer};
 use tracing::debug;
 
 use crate::codec::{self, Message};
-use crate::node::command::Reply;
 use crate::protocol::{Protocol, State};
 
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/fetch/1.0.0");
@@ -64,11 +63,14 @@ pub fn verify(hash: &Digest, response: FetchResponse) -> Result<Vec<u8>, FetchEr
 /// The fetch protocol: request-response, and the fetches under way.
 pub type Fetch = Protocol<request_response::Behaviour<Codec>, Fetches>;
 
+/// Where a fetch's answer goes: who served the body, and the body.
+pub(crate) type Served = futures::channel::oneshot::Sender<Result<(PeerId, Vec<u8>), FetchError>>;
+
 /// A fetch under way, and where its answer goes.
 #[derive(Debug)]
 pub struct Fetching {
     pub(crate) plan: FetchPlan<PeerId>,
-    pub(crate) reply: Reply<(PeerId, Vec<u8>)>,
+    pub(crate) reply: Served,
 }
 
 /// The fetches under way, by the request now in flight for each.
@@ -126,9 +128,7 @@ impl Fetch {
     pub(crate) fn start(&mut self, mut fetching: Fetching, now: u64) {
         match fetching.plan.first(now) {
             Some(peer) => self.ask(peer, fetching),
-            None => {
-                drop(fetching.reply.send(Err(FetchError::Network("no peer to fetch from".into()).into())))
-            }
+            None => drop(fetching.reply.send(Err(FetchError::Network("no peer to fetch from".into())))),
         }
     }
 
@@ -152,7 +152,7 @@ impl Fetch {
             (FetchStep::Try(next), _, _) => self.ask(next, fetching),
             (_, result, _) => {
                 let error = result.err().unwrap_or(FetchError::Network("no peer to fetch from".into()));
-                drop(fetching.reply.send(Err(error.into())))
+                drop(fetching.reply.send(Err(error)))
             }
         }
     }

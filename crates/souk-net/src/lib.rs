@@ -28,6 +28,7 @@ pub mod client;
 pub mod codec;
 pub mod dht;
 pub mod error;
+pub mod events;
 pub mod fetch;
 pub mod keep_alive;
 pub mod node;
@@ -41,6 +42,6 @@ pub mod transport;
 
 pub use behaviour::{Behaviour, Role};
 pub use error::{NodeError, SyncError};
-pub use node::{Installed, Node, NodeEvent, NodeHandle, Progress, SearchPage, SearchRequest};
+pub use events::NodeEvent;
+pub use node::{Installed, Node, NodeHandle, Progress, SearchPage, SearchRequest, SyncReport};
 pub use store::{MemoryStore, Store, StoreError};
-pub use sync::client::SyncReport;

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use souk_net::node::{Stats, Timing};
+use souk_net::events::{Stats, Timing};
 
 pub fn render(stats: &Stats) -> String {
     let mut out = String::new();

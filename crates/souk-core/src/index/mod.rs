@@ -5,20 +5,20 @@
 //! into one interned table, or numbers), so there is no heap object per record, and the
 //! [snapshot](snapshot) is those vectors written out as they are.
 
+pub(crate) mod search;
 mod snapshot;
-pub(crate) mod tables;
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::ops::Range;
 
+use crate::tables::{Interner, Lists, Strings};
 pub use snapshot::{FORMAT_VERSION, SnapshotError};
-use tables::{Interner, Lists, Strings};
 
 use crate::name::cmp_folded;
 use crate::pack::{Dependency, Digest, PackVersion};
-use crate::search::index::SearchIndex;
+use search::SearchIndex;
 
 /// The id of an absent digest (a publisher key or content hash imported metadata lacks).
 const NO_DIGEST: u32 = u32::MAX;
@@ -322,7 +322,7 @@ impl IndexBuilder {
         }
         index.strings = strings.finish();
         index.digests = digests;
-        index.search = crate::search::index::build(&index);
+        index.search = search::build(&index);
         if u32::try_from(index.strings.text.len()).is_err() {
             return Err(BuildError::TooLarge("text"));
         }

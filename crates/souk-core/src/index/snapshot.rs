@@ -18,10 +18,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::tables::{Lists, Strings};
+use super::search::{Postings, SearchIndex, TermIndex};
 use super::{Index, NO_DIGEST};
 use crate::pack::Digest;
-use crate::search::index::{Postings, SearchIndex, TermIndex};
+use crate::tables::{Lists, Strings};
 
 const MAGIC: &[u8; 8] = b"SOUKIDX\0";
 /// The snapshot format this build writes and reads.

@@ -17,18 +17,17 @@
 //! A query's cost is bounded: at most [`MAX_QUERY_LEN`] bytes, [`MAX_QUERY_TERMS`] terms,
 //! and [`MAX_EXPANSIONS`] dictionary terms per query term.
 
-pub(crate) mod index;
-mod terms;
-pub mod tokenize;
+pub use crate::text::tokenize;
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Reverse;
 
 use crate::index::Index;
-use index::{SearchIndex, TermIndex, field};
-use terms::{Expansion, allowed_distance};
-use tokenize::{Mode, Terms, for_each_term};
+use crate::index::search::{SearchIndex, TermIndex, field};
+use crate::text::terms::{Expansion, allowed_distance};
+use crate::text::tokenize::{Mode, Terms, for_each_term};
+use crate::text::truncate;
 
 /// The longest query looked at, in bytes; the rest is ignored.
 pub const MAX_QUERY_LEN: usize = 256;
@@ -426,18 +425,6 @@ impl Filters<'_> {
                         .any(|id| is(l, id))
             })
     }
-}
-
-/// `s` cut to at most `max` bytes, at a char boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]

@@ -1,18 +1,18 @@
 //! What a [`super::NodeHandle`] asks of the node's task: one variant per public call, and
-//! the sync steps of [`crate::sync::client`].
+//! the steps of an index sync (`super::sync`).
 
 use futures::channel::{mpsc, oneshot};
 use libp2p::{Multiaddr, PeerId};
+use souk_core::catalog::Head;
+use souk_core::peer::{Cursor, Reason, SyncStart};
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
 use souk_core::{Digest, Index};
 
-use super::events::{Metric, NodeEvent, PeerInfo, Stats};
-use crate::error::NodeError;
-use crate::sync::client::SyncStep;
-
-/// Where a command's answer goes.
-pub(crate) type Reply<T> = oneshot::Sender<Result<T, NodeError>>;
+use crate::error::{Reply, SyncError};
+use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
+use crate::fetch::Served;
+use crate::sync::{SyncRequest, SyncResponse};
 
 /// A read of the node's current index, run on its task.
 pub(crate) type ReadIndex = Box<dyn FnOnce(&Index) + Send>;
@@ -22,7 +22,7 @@ pub(crate) enum Command {
     Addresses(oneshot::Sender<Vec<Multiaddr>>),
     Dial(Multiaddr, Reply<PeerId>),
     Bootstrap(oneshot::Sender<()>),
-    Fetch(Vec<PeerId>, Digest, Reply<(PeerId, Vec<u8>)>),
+    Fetch(Vec<PeerId>, Digest, Served),
     Body(Digest, Reply<Option<Vec<u8>>>),
     Providers(Digest, Reply<Vec<PeerId>>),
     Reputation(PeerId, oneshot::Sender<PeerRecord>),
@@ -35,4 +35,15 @@ pub(crate) enum Command {
     Stats(oneshot::Sender<Stats>),
     Observe(Metric, std::time::Duration),
     Subscribe(mpsc::UnboundedSender<NodeEvent>),
+}
+
+/// A step of an index sync that the node's task carries out on its core.
+#[derive(Debug)]
+pub(crate) enum SyncStep {
+    Ask(PeerId, SyncRequest, Reply<SyncResponse>),
+    Start(PeerId, u64, Head, oneshot::Sender<SyncStart>),
+    Base(PeerId, Vec<u8>, u64, Reply<()>),
+    Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
+    Reached(PeerId, Cursor),
+    Broken(PeerId, Reason, SyncError),
 }

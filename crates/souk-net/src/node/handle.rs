@@ -15,8 +15,8 @@ use souk_core::{Digest, Index, PackVersion};
 use web_time::Instant;
 
 use super::command::Command;
-use super::events::{Metric, NodeEvent, PeerInfo, Stats};
 use crate::error::NodeError;
+use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
 
 /// How many pack bodies an install fetches at once.
 const PARALLEL_FETCHES: usize = 8;
@@ -117,7 +117,7 @@ impl NodeHandle {
     /// Fetches the body with `hash` from the best of `peers` by reputation, trying the next
     /// when one fails; answers who served it. Every attempt teaches the reputation.
     pub async fn fetch_best(&self, peers: Vec<PeerId>, hash: Digest) -> Result<(PeerId, Vec<u8>), NodeError> {
-        self.ask(|tx| Command::Fetch(peers, hash, tx)).await?
+        Ok(self.ask(|tx| Command::Fetch(peers, hash, tx)).await??)
     }
 
     /// Fetches the body with `hash` from whoever provides it (this node first, if it holds

@@ -29,17 +29,20 @@ use crate::announce::Heard;
 use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::dht::{self, DhtEvent};
 use crate::error::NodeError;
+use crate::error::Reply;
+use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
 use crate::fetch::{FetchEvent, Fetching};
 use crate::store::{Store, StoreError};
-use crate::sync::{SyncEvent, client};
+use crate::sync::SyncEvent;
 
-pub(crate) mod command;
-pub(crate) mod events;
+mod command;
 mod handle;
+mod sync;
 
-use command::{Command, Reply};
-pub use events::{Metric, NodeEvent, PeerInfo, Stats, Timing};
+pub use crate::events::Timing;
+use command::Command;
 pub use handle::{Installed, NodeHandle, Progress, SearchPage, SearchRequest};
+pub use sync::SyncReport;
 
 /// The task that owns a swarm and a store.
 pub struct Node<S> {
@@ -185,7 +188,7 @@ impl<S: Store> Node<S> {
                 None => self.swarm.behaviour_mut().dht.lookup(name, reply),
             },
             Command::Read(read) => read(self.core.index()),
-            Command::Sync(step) => client::apply(step, &mut self.core, &mut self.swarm.behaviour_mut().sync),
+            Command::Sync(step) => sync::apply(step, &mut self.core, &mut self.swarm.behaviour_mut().sync),
             Command::Peers(reply) => {
                 let peers = self.connected.iter().map(|(peer, (address, rtt))| PeerInfo {
                     peer_id: *peer,

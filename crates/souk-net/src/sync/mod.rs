@@ -1,8 +1,8 @@
 //! `/souk/sync/1.0.0`: the registry index from a peer, as a base snapshot in
 //! content-addressed chunks and then the signed records since. The messages and the
 //! serving side are in [`souk_core::catalog`], where a sync starts in
-//! [`souk_core::peer::SyncStart`]; [`Sync`] carries the requests, and [`client`] runs a
-//! whole sync as plain async code over the node's handle.
+//! [`souk_core::peer::SyncStart`]; [`Sync`] carries the requests, and
+//! [`crate::NodeHandle::sync_index`] runs a whole sync as plain async code.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,11 +14,9 @@ pub use souk_core::catalog::{SyncRequest, SyncResponse};
 use tracing::debug;
 
 use crate::codec::{self, Message};
+use crate::error::Reply;
 use crate::error::SyncError;
-use crate::node::command::Reply;
 use crate::protocol::{Protocol, State};
-
-pub mod client;
 
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/sync/1.0.0");
 

@@ -1,20 +1,20 @@
 //! One index sync with a peer, start to end: its head, where to start (the core decides,
 //! from the cursor of the last sync), the base in checked chunks when needed, then every
 //! record since, and the cursor reached. The requests go out through the node's task; each
-//! step that changes the node's state is a [`SyncStep`] it applies to its core.
+//! step that changes the node's state is a `SyncStep` it applies to its core ([`apply`]).
 
 use futures::StreamExt;
 use futures::channel::oneshot;
 use libp2p::PeerId;
 use souk_core::Digest;
-use souk_core::catalog::{Head, chunk_matches};
+use souk_core::catalog::chunk_matches;
 use souk_core::peer::{Cursor, Peer, Reason, SyncStart, Via};
 use tracing::warn;
 
-use super::{Sync, SyncRequest, SyncResponse};
+use super::command::{Command, SyncStep};
+use super::handle::NodeHandle;
 use crate::error::{NodeError, SyncError};
-use crate::node::NodeHandle;
-use crate::node::command::{Command, Reply};
+use crate::sync::{Sync, SyncRequest, SyncResponse};
 
 /// How many base chunks are fetched at once.
 const PARALLEL_CHUNKS: usize = 8;
@@ -30,17 +30,6 @@ pub struct SyncReport {
     pub refused: usize,
     /// The peer's sequence number this peer has now reached.
     pub seq: u64,
-}
-
-/// A step of a sync that the node's task carries out.
-#[derive(Debug)]
-pub(crate) enum SyncStep {
-    Ask(PeerId, SyncRequest, Reply<SyncResponse>),
-    Start(PeerId, u64, Head, oneshot::Sender<SyncStart>),
-    Base(PeerId, Vec<u8>, u64, Reply<()>),
-    Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
-    Reached(PeerId, Cursor),
-    Broken(PeerId, Reason, SyncError),
 }
 
 /// Carries out one step on the node's core and sync protocol.

@@ -11,8 +11,8 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use crate::index::tables::Strings;
-use crate::search::tokenize::MAX_TERM_LEN;
+use super::tokenize::MAX_TERM_LEN;
+use crate::tables::Strings;
 
 /// One dictionary term a query term reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -287,7 +287,7 @@ impl Automaton {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::tables::Interner;
+    use crate::tables::Interner;
     use alloc::string::String;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;

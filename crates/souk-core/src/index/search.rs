@@ -17,11 +17,11 @@ use core::ops::Range;
 
 use hashbrown::HashMap;
 
-use super::terms::{Dictionary, shared_prefixes};
-use super::tokenize::{MAX_TERM_LEN, Mode, Terms, for_each_term};
-use super::truncate;
-use crate::index::Index;
-use crate::index::tables::Strings;
+use super::Index;
+use crate::tables::Strings;
+use crate::text::terms::{Dictionary, shared_prefixes};
+use crate::text::tokenize::{MAX_TERM_LEN, Mode, Terms, for_each_term};
+use crate::text::truncate;
 
 /// Which field of a pack a term occurs in (bits of a posting's `fields`).
 pub(crate) mod field {
@@ -70,7 +70,7 @@ pub(crate) struct SearchIndex {
 /// A dictionary of terms with their postings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TermIndex {
-    /// Every term, sorted, so the table is also a trie (see [`super::terms`]).
+    /// Every term, sorted, so the table is also a trie (see `crate::text::terms`).
     pub terms: Strings,
     /// Each term's shared-prefix length with the term before it.
     pub shared: Vec<u8>,
