@@ -140,7 +140,8 @@ fn test() -> Result<()> {
     // Every criterion bench once, so none can rot: the benches crate's and the CLI's. Run
     // by `cargo test`, criterion runs each once as a test, in the test profile the native
     // tests have built already (release with LTO would build the world a second time).
-    step("bench smoke run", &|| cargo(["test", "-p", "souk-benches", "-p", "souk", "--benches"]).run())?;
+    // `--workspace` keeps the features the native tests were built with, so nothing rebuilds.
+    step("bench smoke run", &|| cargo(["test", "--workspace", "--benches"]).run())?;
     shell::report(&steps);
     Ok(())
 }
@@ -149,11 +150,16 @@ fn run(http: &str, data: Option<std::path::PathBuf>, release: bool) -> Result<()
     setup::wasm_tools()?;
     setup::npm_packages("web")?;
     wasm::build()?;
-    let (profile, folder) = if release { ("release", "release") } else { ("dev", "debug") };
-    cargo(["build", "--profile", profile, "-p", "souk"]).run()?;
-    let target = shell::target_dir()?;
-    let data = data.unwrap_or_else(|| target.join("souk-relay"));
-    let souk = target.join(folder).join("souk");
+    let souk = if release {
+        cargo(["build", "--release", "-p", "souk"]).run()?;
+        shell::target_dir()?.join("release/souk")
+    } else {
+        shell::debug_souk()?
+    };
+    let data = match data {
+        Some(data) => data,
+        None => shell::target_dir()?.join("souk-relay"),
+    };
     eprintln!("\nSouk: open http://{http}/ (the relay prints its addresses, then `ready`)\n");
     shell::Cmd::new(&souk)
         .args(["relay", "--http", http, "--web"])

@@ -34,8 +34,7 @@ impl TestRelay {
     /// Starts a relay (the debug `souk` binary) with its data in a fresh
     /// `target/souk-web-tests/NAME`, and waits for its `ready` line.
     pub fn start(name: &str) -> Result<TestRelay> {
-        crate::shell::cargo(["build", "-p", "souk"]).run()?;
-        let souk = target_dir()?.join("debug/souk");
+        let souk = crate::shell::debug_souk()?;
         let work = target_dir()?.join("souk-web-tests").join(name);
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work)?;

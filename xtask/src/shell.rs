@@ -79,6 +79,13 @@ impl Cmd {
 }
 
 /// `cargo` with the given arguments (the cargo that runs this xtask).
+/// The debug `souk` binary as `cargo test --workspace` builds it: building it any other way
+/// (`cargo build -p souk`) unifies other features and compiles a few dozen crates again.
+pub fn debug_souk() -> Result<PathBuf> {
+    cargo(["test", "--workspace", "--no-run"]).run()?;
+    Ok(target_dir()?.join("debug/souk"))
+}
+
 pub fn cargo<I, S>(args: I) -> Cmd
 where
     I: IntoIterator<Item = S>,
