@@ -1,5 +1,6 @@
 // Small DOM helpers: elements built from data (never from HTML strings), highlighting, zips.
 import { zipSync } from "./node_modules/fflate/esm/browser.js";
+import { queryTerms, soukLock } from "./pkg/souk_web.js";
 
 /** `<tag attrs>children</tag>`; attributes starting with "on" become listeners. */
 export function h(tag, attrs = {}, ...children) {
@@ -14,9 +15,9 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** The words of a query, as search matches them (letters and digits, lower case). */
+/** The words of a query, as search matches them: the core's own tokenizer. */
 export function queryWords(query) {
-  return query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return queryTerms(query);
 }
 
 /** `text` with each word that starts with one of `words` wrapped in <mark>. */
@@ -48,10 +49,7 @@ export function zipInstall(installed) {
   for (const pack of installed.packs) {
     for (const file of pack.files) entries[`${pack.name}/${file.path}`] = file.contents;
   }
-  const lock = installed.lockfile
-    .map((p) => `[[package]]\nname = "${p.name}"\nversion = "${p.version}"\n`)
-    .join("\n");
-  entries["souk.lock"] = new TextEncoder().encode(lock);
+  entries["souk.lock"] = new TextEncoder().encode(soukLock(installed.lockfile));
   return new Blob([zipSync(entries)], { type: "application/zip" });
 }
 

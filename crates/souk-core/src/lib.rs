@@ -17,6 +17,8 @@
 //! - [`index`]: the immutable, columnar registry [`Index`] and its binary snapshot format.
 //! - [`search`]: queries over an [`Index`].
 //! - [`resolve`]: dependency resolution with cargo's rules.
+//! - [`lockfile`]: `souk.lock`, written alike by the CLI and the page.
+//! - [`text`]: how text is cut into search terms, for the index and for queries.
 //!
 //! ```
 //! use souk_core::{Index, IndexBuilder, Manifest, search::{search, Query}};
@@ -45,6 +47,7 @@ pub mod body;
 pub mod cache;
 pub mod catalog;
 pub mod index;
+pub mod lockfile;
 pub mod name;
 pub mod pack;
 pub mod peer;

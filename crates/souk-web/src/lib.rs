@@ -23,14 +23,31 @@ mod peer;
 pub use peer::SoukPeer;
 use serde::Serialize;
 use souk_core::Index;
-use souk_core::resolve::{MemoryRegistry, Resolution, install};
-use souk_core::search::{HitSummary, Query, Scratch, search_with};
+use souk_core::lockfile::{LockedPackage, souk_lock};
+use souk_core::resolve::{MemoryRegistry, install};
+use souk_core::search::{HitSummary, Query, Scratch, query_terms, search_with};
 use wasm_bindgen::prelude::*;
 
 /// Reports a Rust panic on the console with its message instead of a bare "unreachable".
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+}
+
+/// The terms search matches `text` by (cut, lower-cased, at most 8), for marking matched
+/// words in results exactly as search found them.
+#[wasm_bindgen(js_name = queryTerms)]
+pub fn query_terms_js(text: &str) -> Vec<String> {
+    query_terms(text)
+}
+
+/// The `souk.lock` text of an install's lockfile, as the CLI writes it.
+#[wasm_bindgen(js_name = soukLock)]
+pub fn souk_lock_js(
+    #[wasm_bindgen(unchecked_param_type = "LockedPackage[]")] lockfile: JsValue,
+) -> Result<String, JsError> {
+    let packages: Vec<LockedPackage> = serde_wasm_bindgen::from_value(lockfile)?;
+    Ok(souk_lock(&packages))
 }
 
 /// A registry index held by the page.
@@ -119,29 +136,7 @@ impl Registry {
     pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
         let registry = MemoryRegistry::reachable(&self.index, name)?;
         let resolution = install(&registry, name, requirement.parse()?)?;
-        Ok(js_value(&Locked::all(&resolution))?.unchecked_into())
-    }
-}
-
-/// One line of a lockfile, as JavaScript sees it.
-#[derive(Serialize)]
-struct Locked {
-    name: String,
-    version: String,
-    dependencies: Vec<String>,
-}
-
-impl Locked {
-    fn all(resolution: &Resolution) -> Vec<Locked> {
-        resolution
-            .packages
-            .iter()
-            .map(|(id, p)| Locked {
-                name: id.name.clone(),
-                version: id.version.to_string(),
-                dependencies: p.dependencies.iter().map(ToString::to_string).collect(),
-            })
-            .collect()
+        Ok(js_value(&LockedPackage::all(&resolution))?.unchecked_into())
     }
 }
 

@@ -27,7 +27,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise, spawn_local};
 
 use crate::idb::{self, IdbStore};
-use crate::{Locked, js_value};
+use souk_core::lockfile::LockedPackage;
+
+use crate::js_value;
 
 /// The database a peer uses unless told otherwise.
 const DEFAULT_DATABASE: &str = "souk";
@@ -288,7 +290,7 @@ impl SoukPeer {
                 .await
                 .map_err(error)?
                 .map_err(error)?;
-            js_value(&Locked::all(&resolution)).map_err(error)
+            js_value(&LockedPackage::all(&resolution)).map_err(error)
         })
     }
 
@@ -314,7 +316,7 @@ impl SoukPeer {
             let root = installed.resolution.packages.keys().find(|id| id.name == name);
             set(&out, "name", &name.as_str().into());
             set(&out, "version", &root.map(|id| id.version.to_string()).unwrap_or_default().into());
-            set(&out, "lockfile", &js_value(&Locked::all(&installed.resolution)).map_err(error)?);
+            set(&out, "lockfile", &js_value(&LockedPackage::all(&installed.resolution)).map_err(error)?);
             let packs = Array::new();
             for (pack, bytes) in &installed.packs {
                 let p = Object::new();

@@ -58,18 +58,9 @@ pub fn cargo_lock(resolution: &Resolution, root: &PackageId) -> String {
     out
 }
 
-/// `souk.lock`: every package and its dependencies, as `name version`, sorted.
+/// `souk.lock` for a resolution (the format is `souk_core::lockfile`'s, shared with the page).
 pub fn souk_lock(resolution: &Resolution) -> String {
-    let mut out = String::from("# souk.lock: written by `souk resolve`; do not edit.\nversion = 1\n");
-    for (id, package) in &resolution.packages {
-        write!(out, "\n[[package]]\nname = \"{}\"\nversion = \"{}\"\n", id.name, id.version).unwrap();
-        if !package.dependencies.is_empty() {
-            let deps: Vec<String> =
-                package.dependencies.iter().map(|d| format!("\"{} {}\"", d.name, d.version)).collect();
-            writeln!(out, "dependencies = [{}]", deps.join(", ")).unwrap();
-        }
-    }
-    out
+    souk_core::lockfile::souk_lock(&souk_core::lockfile::LockedPackage::all(resolution))
 }
 
 fn ambiguous_names(resolution: &Resolution) -> BTreeSet<&str> {

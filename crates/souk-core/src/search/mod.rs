@@ -187,6 +187,19 @@ const TWO_TYPOS: u32 = 6;
 /// Popularity (log2 downloads, times 1000) is added to this and the sum scales relevance.
 const POPULARITY_BASE: u64 = 2048;
 
+/// The terms a query is matched by: its text cut as pack text is, at most
+/// [`MAX_QUERY_LEN`] bytes and [`MAX_QUERY_TERMS`] distinct terms. A page marks these in
+/// results, so what it highlights is what search matched.
+pub fn query_terms(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for_each_term(truncate(text.trim(), MAX_QUERY_LEN), Mode::Query, &mut Terms::default(), |t| {
+        if words.len() < MAX_QUERY_TERMS && !words.iter().any(|w| w == t) {
+            words.push(t.into());
+        }
+    });
+    words
+}
+
 /// Finds the packs matching `query`.
 pub fn search(index: &Index, query: &Query<'_>) -> SearchResults {
     search_with(index, query, &mut Scratch::default())
@@ -196,12 +209,7 @@ pub fn search(index: &Index, query: &Query<'_>) -> SearchResults {
 pub fn search_with(index: &Index, query: &Query<'_>, scratch: &mut Scratch) -> SearchResults {
     let s = &index.search;
     let text = truncate(query.text.trim(), MAX_QUERY_LEN);
-    let mut words: Vec<String> = Vec::new();
-    for_each_term(text, Mode::Query, &mut Terms::default(), |t| {
-        if words.len() < MAX_QUERY_TERMS && !words.iter().any(|w| w == t) {
-            words.push(t.into());
-        }
-    });
+    let words = query_terms(text);
 
     // (doc, score) of every match.
     let mut matches: Vec<(u32, u32)> = if words.is_empty() {
