@@ -1,8 +1,58 @@
-//! What every shell (the CLI, the relay, the tab) does alike on its way into the network:
-//! which of a relay's addresses to dial, in which order.
+//! What every shell (the CLI, the relay and the tab) does alike on its way into the network:
+//! what a relay's `/bootstrap` says, which of its addresses to dial in which order, and the
+//! peer's own key (each shell keeps the bytes where it keeps things: a file, redb,
+//! IndexedDB).
 
-use libp2p::Multiaddr;
+use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
+use libp2p::{Multiaddr, PeerId};
+
+/// What a relay's `/bootstrap` answers, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BootstrapInfo {
+    #[serde(default)]
+    pub peer_id: String,
+    /// Full multiaddrs, `/p2p/<peer id>` included, what a browser dials first.
+    pub addrs: Vec<String>,
+}
+
+impl BootstrapInfo {
+    pub fn new(peer: PeerId, addrs: &[Multiaddr]) -> Self {
+        BootstrapInfo { peer_id: peer.to_string(), addrs: addrs.iter().map(ToString::to_string).collect() }
+    }
+
+    /// The addresses `dialer` can dial, best first (those that do not parse are skipped).
+    pub fn dial_order(&self, dialer: Dialer) -> Vec<Multiaddr> {
+        dial_order(self.addrs.iter().filter_map(|a| a.parse().ok()), dialer)
+    }
+}
+
+/// Why a stored key cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    #[error("the stored identity key is unreadable: {0}")]
+    Unreadable(String),
+    #[error("the identity key is not ed25519")]
+    NotEd25519,
+}
+
+/// A peer's key: the one its store kept, or a new one and the bytes to keep.
+pub fn identity(stored: Option<&[u8]>) -> Result<(Keypair, Option<Vec<u8>>), IdentityError> {
+    if let Some(bytes) = stored {
+        let key =
+            Keypair::from_protobuf_encoding(bytes).map_err(|e| IdentityError::Unreadable(e.to_string()))?;
+        return Ok((key, None));
+    }
+    let key = Keypair::generate_ed25519();
+    let bytes = key.to_protobuf_encoding().map_err(|e| IdentityError::Unreadable(e.to_string()))?;
+    Ok((key, Some(bytes)))
+}
+
+/// The ed25519 secret that signs this peer's records (the libp2p identity's own key).
+pub fn signing_secret(key: &Keypair) -> Result<[u8; 32], IdentityError> {
+    let pair = key.clone().try_into_ed25519().map_err(|_| IdentityError::NotEd25519)?;
+    pair.secret().as_ref().try_into().map_err(|_| IdentityError::NotEd25519)
+}
 
 /// The transport an address needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +173,26 @@ mod tests {
         assert_eq!(Transport::of(&"/ip4/1.2.3.4".parse().unwrap()), Transport::Other);
         let circuit = "/ip4/127.0.0.1/tcp/4002/ws/p2p-circuit".parse().unwrap();
         assert_eq!(Transport::of(&circuit), Transport::WebSocket);
+    }
+
+    #[test]
+    fn a_key_is_made_once_then_read_back_and_signs_as_ed25519() {
+        let (key, bytes) = identity(None).unwrap();
+        let bytes = bytes.expect("a new key is to be kept");
+        let (again, none) = identity(Some(&bytes)).unwrap();
+        assert_eq!((again.public(), none), (key.public(), None));
+        assert_eq!(signing_secret(&key), signing_secret(&again));
+        assert!(matches!(identity(Some(b"garbage")), Err(IdentityError::Unreadable(_))));
+    }
+
+    #[test]
+    fn bootstrap_answers_parse_and_order_for_the_dialer() {
+        let info: BootstrapInfo = serde_json::from_str(&format!(
+            r#"{{"addrs": ["{}", "{}", "not an address"]}}"#,
+            RELAY[0], RELAY[2]
+        ))
+        .unwrap();
+        assert_eq!(info.dial_order(Dialer::Browser), addrs(&[RELAY[2], RELAY[0]]));
     }
 
     #[test]

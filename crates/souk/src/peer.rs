@@ -18,6 +18,7 @@ use souk_core::PackVersion;
 use souk_core::body;
 use souk_core::pack::to_hex;
 use souk_core::record::PackRecord;
+use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{MemoryStore, Node, NodeHandle, Role};
 
@@ -72,18 +73,13 @@ async fn bootstrap_addrs(source: &str) -> Result<Vec<Multiaddr>> {
             source.parse().with_context(|| format!("`{source}` is neither a URL nor a multiaddr"))?,
         ]);
     }
-    #[derive(serde::Deserialize)]
-    struct Bootstrap {
-        addrs: Vec<String>,
-    }
     let url = source.to_owned();
-    let answer: Bootstrap = tokio::task::spawn_blocking(move || -> Result<Bootstrap> {
+    let answer: BootstrapInfo = tokio::task::spawn_blocking(move || -> Result<BootstrapInfo> {
         let mut response = ureq::get(&url).call().with_context(|| format!("cannot reach {url}"))?;
         response.body_mut().read_json().with_context(|| format!("{url} did not answer bootstrap JSON"))
     })
     .await??;
-    let addrs = answer.addrs.iter().filter_map(|a| a.parse().ok());
-    let mut addrs = souk_net::client::dial_order(addrs, souk_net::client::Dialer::Native);
+    let mut addrs = answer.dial_order(Dialer::Native);
     addrs.truncate(1);
     Ok(addrs)
 }
@@ -143,7 +139,7 @@ fn unpack(out: &Path, pack: &PackVersion, body: &[u8]) -> Result<()> {
 pub async fn publish(dir: &Path, args: &NetArgs) -> Result<()> {
     let pack = crate::pack::load(dir)?;
     let Joined { handle, relay, key } = join(args).await?;
-    let secret = ed25519_secret(&key)?;
+    let secret = client::signing_secret(&key)?;
     let record = PackRecord::sign(pack.version, &secret)?;
     let hash = record.pack.content_hash.expect("a signed record has its hash");
     let spinner = spinner("Publishing");
@@ -282,11 +278,6 @@ fn spinner(message: &'static str) -> ProgressBar {
     spinner
 }
 
-pub fn ed25519_secret(key: &Keypair) -> Result<[u8; 32]> {
-    let pair = key.clone().try_into_ed25519().context("the identity key is not ed25519")?;
-    Ok(pair.secret().as_ref().try_into().expect("an ed25519 secret is 32 bytes"))
-}
-
 /// `$SOUK_HOME`, or `$XDG_CONFIG_HOME/souk`, or `~/.config/souk`.
 fn home() -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("SOUK_HOME") {
@@ -302,16 +293,16 @@ fn home() -> Result<PathBuf> {
 /// This user's key, made on first use and readable by this user only.
 fn identity() -> Result<Keypair> {
     let path = home()?.join("identity.key");
-    match std::fs::read(&path) {
-        Ok(bytes) => Keypair::from_protobuf_encoding(&bytes)
-            .with_context(|| format!("{} is not a key", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = Keypair::generate_ed25519();
-            write_private(&path, &key.to_protobuf_encoding()?)?;
-            Ok(key)
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    let stored = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let (key, new) = client::identity(stored.as_deref()).with_context(|| path.display().to_string())?;
+    if let Some(bytes) = new {
+        write_private(&path, &bytes)?;
     }
+    Ok(key)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -18,11 +18,10 @@ use axum::routing::get;
 use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
-use serde::Serialize;
 use souk::store::RedbStore;
 use souk_core::Index;
 use souk_core::record::PackRecord;
-use souk_net::client::{Dialer, Transport};
+use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
 use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
 use tower_http::cors::{Any, CorsLayer};
@@ -66,14 +65,6 @@ pub struct RelayArgs {
 
 /// The meta key saying the demo registry was published from this data folder.
 const SEEDED: &str = "seeded";
-
-/// What `GET /bootstrap` answers.
-#[derive(Debug, Serialize)]
-struct Bootstrap {
-    peer_id: String,
-    /// Full multiaddrs, `/p2p/<peer id>` included, browser-dialable ones first.
-    addrs: Vec<String>,
-}
 
 pub async fn run(args: RelayArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
@@ -177,7 +168,7 @@ async fn pin(handle: NodeHandle) {
 /// Publishes the embedded demo registry under this relay's key, except packs whose names
 /// the network already gave to another publisher.
 async fn seed(handle: &NodeHandle, key: &Keypair) -> Result<()> {
-    let secret = crate::peer::ed25519_secret(key)?;
+    let secret = client::signing_secret(key)?;
     let (mut published, mut taken) = (0, 0);
     for pack in souk_pack::demo::packs()? {
         let record = PackRecord::sign(pack.version, &secret)?;
@@ -204,12 +195,9 @@ async fn dialable(handle: &NodeHandle) -> Result<Vec<Multiaddr>> {
     Ok(addrs)
 }
 
-async fn bootstrap(State(handle): State<NodeHandle>) -> Result<axum::Json<Bootstrap>, String> {
+async fn bootstrap(State(handle): State<NodeHandle>) -> Result<axum::Json<BootstrapInfo>, String> {
     let addrs = dialable(&handle).await.map_err(|e| e.to_string())?;
-    Ok(axum::Json(Bootstrap {
-        peer_id: handle.peer_id().to_string(),
-        addrs: addrs.iter().map(ToString::to_string).collect(),
-    }))
+    Ok(axum::Json(BootstrapInfo::new(handle.peer_id(), &addrs)))
 }
 
 async fn metrics_text(State(handle): State<NodeHandle>) -> Result<String, String> {
@@ -219,11 +207,10 @@ async fn metrics_text(State(handle): State<NodeHandle>) -> Result<String, String
 
 /// The relay's identity, made on first start and kept in the database.
 fn identity(store: &RedbStore) -> Result<Keypair> {
-    if let Some(bytes) = store.meta("identity")? {
-        return Keypair::from_protobuf_encoding(&bytes).context("the stored identity key is corrupt");
+    let (key, new) = client::identity(store.meta("identity")?.as_deref())?;
+    if let Some(bytes) = new {
+        store.put_meta("identity", &bytes)?;
     }
-    let key = Keypair::generate_ed25519();
-    store.put_meta("identity", &key.to_protobuf_encoding()?)?;
     Ok(key)
 }
 
