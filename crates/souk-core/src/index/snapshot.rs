@@ -17,9 +17,11 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 use super::search::{Postings, SearchIndex, TermIndex};
 use super::{Index, NO_DIGEST};
+use crate::name::cmp_folded;
 use crate::pack::Digest;
 use crate::tables::{Lists, Strings};
 
@@ -222,6 +224,8 @@ impl Index {
         };
 
         check_ids(NAME, &name, strings.len())?;
+        let version = column(VERSION)?;
+        check_rows(&name, &version, &strings)?;
         let dependencies = lists(DEPENDENCY_ENDS, DEPENDENCY_ITEMS)?;
         if dependencies.ends.iter().any(|e| e % 2 != 0) {
             return Err(corrupt("dependency lists are not name/requirement pairs"));
@@ -240,7 +244,7 @@ impl Index {
         }
         Ok(Index {
             search,
-            version: column(VERSION)?,
+            version,
             description: column(DESCRIPTION)?,
             license: column(LICENSE)?,
             category: column(CATEGORY)?,
@@ -257,6 +261,42 @@ impl Index {
             strings,
             digests,
         })
+    }
+}
+
+/// Rows come as the builder writes them: by folded name, then name, each version of a name
+/// once. A snapshot whose rows repeat or wander is refused here, so nothing built from it
+/// later (a catalog's next index) meets a duplicate.
+fn check_rows(names: &[u32], versions: &[u32], strings: &Strings) -> Result<(), SnapshotError> {
+    let mut group: Vec<&str> = Vec::new();
+    for (at, (&name, &version)) in names.iter().zip(versions).enumerate() {
+        let name = strings.get(name);
+        if let Some(&previous) = at.checked_sub(1).and_then(|p| names.get(p)) {
+            let previous = strings.get(previous);
+            match cmp_folded(previous, name).then_with(|| previous.cmp(name)) {
+                Ordering::Greater => {
+                    return Err(corrupt(alloc::format!("row {at} ({name}) is out of order")));
+                }
+                Ordering::Less => check_versions(previous, &mut group)?,
+                Ordering::Equal => {}
+            }
+        }
+        group.push(strings.get(version));
+        if at + 1 == names.len() {
+            check_versions(name, &mut group)?;
+        }
+    }
+    Ok(())
+}
+
+/// The versions of one name, each once; empties `versions` for the next name.
+fn check_versions(name: &str, versions: &mut Vec<&str>) -> Result<(), SnapshotError> {
+    versions.sort_unstable();
+    let repeated = versions.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]);
+    versions.clear();
+    match repeated {
+        Some(version) => Err(corrupt(alloc::format!("{name} {version} appears twice"))),
+        None => Ok(()),
     }
 }
 
@@ -404,4 +444,68 @@ fn u64s(values: &[u64]) -> Vec<u8> {
 
 fn align8(n: usize) -> usize {
     n.next_multiple_of(8)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::index::IndexBuilder;
+    use crate::pack::Manifest;
+
+    fn snapshot(rows: &[(&str, &str)]) -> Vec<u8> {
+        let mut builder = IndexBuilder::default();
+        for (name, version) in rows {
+            let manifest = Manifest {
+                name: (*name).into(),
+                version: (*version).into(),
+                description: "a pack".into(),
+                license: "MIT".into(),
+                ..Manifest::default()
+            };
+            builder.push(manifest.validate().unwrap());
+        }
+        builder.build().unwrap().to_snapshot()
+    }
+
+    /// `bytes` with the `u32` column `tag` rewritten by `change`, the checksum made good
+    /// again: what a hostile peer can send.
+    fn forged(mut bytes: Vec<u8>, tag: Tag, change: impl Fn(&mut [u32])) -> Vec<u8> {
+        let count = read_u32(&bytes, 16) as usize;
+        let entry = (0..count).map(|i| HEADER_LEN + i * ENTRY_LEN).find(|&e| bytes[e..e + 4] == tag).unwrap();
+        let (offset, len) = (read_u32(&bytes, entry + 4) as usize, read_u32(&bytes, entry + 8) as usize);
+        let mut column: Vec<u32> = bytes[offset..offset + len]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        change(&mut column);
+        for (at, value) in column.iter().enumerate() {
+            bytes[offset + at * 4..offset + at * 4 + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        let sum = checksum(&bytes[16..]);
+        bytes[12..16].copy_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        alloc::format!("{}", Index::from_snapshot(bytes).unwrap_err())
+    }
+
+    #[test]
+    fn a_snapshot_repeating_a_version_is_refused() {
+        let good = snapshot(&[("rust-cli", "1.0.0"), ("rust-cli", "1.1.0")]);
+        assert!(Index::from_snapshot(&good).is_ok());
+        // Both rows point at the same version string: two identical rows.
+        let twice = forged(good, VERSION, |versions| versions[1] = versions[0]);
+        assert!(refusal(&twice).contains("rust-cli 1.0.0 appears twice"), "{}", refusal(&twice));
+    }
+
+    #[test]
+    fn a_snapshot_whose_rows_wander_is_refused() {
+        let good = snapshot(&[("alpha", "1.0.0"), ("beta", "1.0.0")]);
+        let swapped = forged(good, NAME, |names| names.swap(0, 1));
+        assert!(refusal(&swapped).contains("out of order"), "{}", refusal(&swapped));
+    }
 }
