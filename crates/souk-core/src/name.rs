@@ -22,9 +22,20 @@ pub enum NameRule {
     MustStartWithLetter,
     #[error("may contain only ASCII letters, digits, `-` and `_` (found {0:?})")]
     InvalidChar(char),
+    #[error("is a device name Windows reserves (`{0}`), so no folder can carry it")]
+    Reserved(&'static str),
 }
 
-/// Checks a name against the rule for packs published on Souk.
+/// Names Windows keeps for devices, whatever the case: a folder of that name cannot exist.
+const RESERVED: [&str; 22] = [
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
+    "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9",
+];
+
+/// Checks a name against the rule for packs published on Souk. A name that passes is also
+/// one plain folder name on every system (no separator, no `.` or `..`, not absolute, no
+/// reserved device name), which is what lets an install put each pack in a folder of its
+/// name and stay inside the folder it was given.
 pub fn check_name(name: &str) -> Result<(), NameRule> {
     let Some(first) = name.chars().next() else {
         return Err(NameRule::Empty);
@@ -37,6 +48,9 @@ pub fn check_name(name: &str) -> Result<(), NameRule> {
     }
     if name.len() > MAX_NAME_LEN {
         return Err(NameRule::TooLong(name.len()));
+    }
+    if let Some(reserved) = RESERVED.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(NameRule::Reserved(reserved));
     }
     Ok(())
 }
@@ -79,6 +93,12 @@ mod tests {
         assert_eq!(check_name("@scope/x"), Err(NameRule::InvalidChar('@')));
         assert_eq!(check_name("café"), Err(NameRule::InvalidChar('é')));
         assert_eq!(check_name(&"x".repeat(65)), Err(NameRule::TooLong(65)));
+        assert_eq!(check_name("../escape"), Err(NameRule::InvalidChar('.')));
+        assert_eq!(check_name("/home"), Err(NameRule::InvalidChar('/')));
+        assert_eq!(check_name("a\\b"), Err(NameRule::InvalidChar('\\')));
+        assert_eq!(check_name("CON"), Err(NameRule::Reserved("con")));
+        assert_eq!(check_name("Lpt9"), Err(NameRule::Reserved("lpt9")));
+        assert_eq!(check_name("console"), Ok(()), "only the device names themselves");
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum NodeError {
     Requirement { requirement: String, reason: String },
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    #[error(
+        "refused to install `{name}`: its name {rule}, so it cannot be a folder inside the install folder"
+    )]
+    UnsafeName { name: String, rule: String },
     #[error("{name} {version} has no body in the network")]
     NoBody { name: String, version: String },
     #[error("the index is unreadable: {0}")]

@@ -195,6 +195,12 @@ impl NodeHandle {
         })?;
         let name = name.to_owned();
         let (resolution, packs) = self.read(move |index| resolve_install(index, &name, req)).await??;
+        // Each pack lands in a folder of its name (the CLI's, the page's zip): a name from an
+        // index that breaks the rule (`../x`, `/home/u`, `con`) is refused before any fetch.
+        if let Some((pack, rule)) = packs.iter().find_map(|p| check_name(&p.name).err().map(|rule| (p, rule)))
+        {
+            return Err(NodeError::UnsafeName { name: pack.name.clone(), rule: rule.to_string() });
+        }
         let so_far = std::cell::Cell::new(Progress { total: packs.len(), ..Progress::default() });
         let packs = futures::stream::iter(packs)
             .map(|pack| async {
