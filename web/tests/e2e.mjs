@@ -7,6 +7,7 @@ import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
+import { unzipSync } from "fflate";
 
 const url = process.env.SOUK_PAGE;
 const shots = process.env.SOUK_SCREENSHOTS ?? "target/screenshots";
@@ -83,7 +84,13 @@ try {
 
   await step("install: progress, then the zip, then listed as installed", async () => {
     await a.locator("#install").click();
-    await downloadZip(a, "rust-cli-1.0.0.zip");
+    const zip = unzipSync(new Uint8Array(await downloadZip(a, "rust-cli-1.0.0.zip")));
+    // The same souk.lock the CLI writes (one writer in souk-core): header, every package,
+    // dependencies as `name version`.
+    const lock = new TextDecoder().decode(zip["souk.lock"]);
+    assert.match(lock, /^# souk\.lock: written by souk; do not edit\.\nversion = 1\n/);
+    assert.match(lock, /name = "rust-cli"\nversion = "1\.0\.0"\ndependencies = \["/);
+    assert.ok(zip["rust-cli/souk.toml"], "each pack in a folder of its name");
     await a.goto(`${url}#/installed`);
     await a.locator("#installed li", { hasText: "rust-cli" }).waitFor();
   });

@@ -52,9 +52,16 @@ pub fn build() -> Result<PathBuf> {
     let stem = build.krate.replace('-', "_");
     let raw = target_dir()?.join(WASM).join(profile_dir).join(format!("{stem}.wasm"));
     let out_dir = root().join(&build.out_dir);
+    let module = out_dir.join(format!("{stem}_bg.wasm"));
+    // The module is made from cargo's output; when cargo rebuilt nothing, the last one stands
+    // (wasm-opt alone takes a minute).
+    let modified = |path: &PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if modified(&module).is_some_and(|made| modified(&raw).is_some_and(|raw| made > raw)) {
+        eprintln!("wasm module {}: up to date", module.display());
+        return Ok(module);
+    }
     Cmd::new("wasm-bindgen").args(["--target", &build.target, "--out-dir"]).args([&out_dir, &raw]).run()?;
 
-    let module = out_dir.join(format!("{stem}_bg.wasm"));
     let bound = std::fs::metadata(&module)?.len();
     if wasm_opt.enabled {
         Cmd::new(root().join("web/node_modules/.bin/wasm-opt"))
