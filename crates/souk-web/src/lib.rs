@@ -140,7 +140,8 @@ impl Registry {
     }
 }
 
-/// `value` as plain JavaScript data (objects, not Maps).
+/// `value` as plain JavaScript data: objects, not Maps; bytes as a `Uint8Array`, not an
+/// array of numbers (a zip or a `TextDecoder` takes only the first).
 fn js_value(value: &impl Serialize) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false))
 }

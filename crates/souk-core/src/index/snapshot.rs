@@ -266,36 +266,41 @@ impl Index {
 
 /// Rows come as the builder writes them: by folded name, then name, each version of a name
 /// once. A snapshot whose rows repeat or wander is refused here, so nothing built from it
-/// later (a catalog's next index) meets a duplicate.
+/// later (a catalog's next index) meets a duplicate. One pass, comparing each name with the
+/// one before; only names with several versions look at their versions.
 fn check_rows(names: &[u32], versions: &[u32], strings: &Strings) -> Result<(), SnapshotError> {
-    let mut group: Vec<&str> = Vec::new();
-    for (at, (&name, &version)) in names.iter().zip(versions).enumerate() {
-        let name = strings.get(name);
-        if let Some(&previous) = at.checked_sub(1).and_then(|p| names.get(p)) {
-            let previous = strings.get(previous);
-            match cmp_folded(previous, name).then_with(|| previous.cmp(name)) {
-                Ordering::Greater => {
-                    return Err(corrupt(alloc::format!("row {at} ({name}) is out of order")));
+    let mut start = 0;
+    for at in 1..=names.len() {
+        let ends = match names.get(at) {
+            None => true,
+            Some(&id) if id == names[at - 1] => false,
+            Some(&id) => {
+                let (previous, name) = (strings.get(names[at - 1]), strings.get(id));
+                match cmp_folded(previous, name).then_with(|| previous.cmp(name)) {
+                    Ordering::Greater => {
+                        return Err(corrupt(alloc::format!("row {at} ({name}) is out of order")));
+                    }
+                    Ordering::Equal => false,
+                    Ordering::Less => true,
                 }
-                Ordering::Less => check_versions(previous, &mut group)?,
-                Ordering::Equal => {}
             }
-        }
-        group.push(strings.get(version));
-        if at + 1 == names.len() {
-            check_versions(name, &mut group)?;
+        };
+        if ends {
+            if at - start > 1 {
+                check_versions(strings.get(names[start]), &versions[start..at], strings)?;
+            }
+            start = at;
         }
     }
     Ok(())
 }
 
-/// The versions of one name, each once; empties `versions` for the next name.
-fn check_versions(name: &str, versions: &mut Vec<&str>) -> Result<(), SnapshotError> {
-    versions.sort_unstable();
-    let repeated = versions.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]);
-    versions.clear();
-    match repeated {
-        Some(version) => Err(corrupt(alloc::format!("{name} {version} appears twice"))),
+/// The versions of one name, each once.
+fn check_versions(name: &str, versions: &[u32], strings: &Strings) -> Result<(), SnapshotError> {
+    let mut texts: Vec<&str> = versions.iter().map(|&v| strings.get(v)).collect();
+    texts.sort_unstable();
+    match texts.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(corrupt(alloc::format!("{name} {} appears twice", w[0]))),
         None => Ok(()),
     }
 }
