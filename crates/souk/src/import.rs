@@ -5,9 +5,13 @@
 //! - `crates-index`: the crates.io index's JSON lines, one version per line, plain or
 //!   gzipped. Yanked versions are left out: nobody should find or pick them.
 //!
-//! Records keep their registry's own names. Any bad line stops the import with its line
-//! number, and the snapshot is written atomically, so a failed import leaves no file.
+//! Records keep their registry's own names. A real dump has rows that break Souk's rules (a
+//! version that is not semver, a row given twice): an import keeps every valid row and skips
+//! each bad one, counted by reason, with the first few named by line; `strict` stops at the
+//! first instead. A bad row never gets in. The snapshot is written atomically, so a failed
+//! import leaves no file.
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -47,22 +51,55 @@ impl Format {
 #[derive(Debug)]
 pub struct Summary {
     pub versions: usize,
+    pub skipped: Skipped,
     pub bytes: usize,
     pub elapsed: Duration,
 }
 
-/// Imports `file` and writes its snapshot to `out`.
-pub fn import(file: &Path, format: Format, out: &Path) -> Result<Summary> {
+/// The rows an import left out.
+#[derive(Debug, Default)]
+pub struct Skipped {
+    /// How many, by reason.
+    pub reasons: BTreeMap<&'static str, usize>,
+    /// The first few, as `file:line: what is wrong`.
+    pub first: Vec<String>,
+}
+
+/// How many skipped rows are named one by one.
+const NAMED: usize = 5;
+
+impl Skipped {
+    pub fn total(&self) -> usize {
+        self.reasons.values().sum()
+    }
+
+    fn add(&mut self, reason: &'static str, at: String, error: &anyhow::Error) {
+        *self.reasons.entry(reason).or_default() += 1;
+        if self.first.len() < NAMED {
+            self.first.push(format!("{at}: {error:#}"));
+        }
+    }
+}
+
+/// Imports `file` and writes its snapshot to `out`: every valid row, the bad ones skipped
+/// (or, `strict`, the first bad row an error).
+pub fn import(file: &Path, format: Format, out: &Path, strict: bool) -> Result<Summary> {
     let started = Instant::now();
-    let builder = read(file, format)?;
+    let (builder, skipped) = read_rows(file, format, strict)?;
     let versions = builder.len();
     let snapshot = builder.build()?.to_snapshot();
     crate::fsutil::write_atomically(out, &snapshot)?;
-    Ok(Summary { versions, bytes: snapshot.len(), elapsed: started.elapsed() })
+    Ok(Summary { versions, skipped, bytes: snapshot.len(), elapsed: started.elapsed() })
 }
 
-/// Reads every record of `file`, showing progress on a terminal.
+/// Reads every record of `file`; the first bad row is an error.
 pub fn read(file: &Path, format: Format) -> Result<IndexBuilder> {
+    read_rows(file, format, true).map(|(builder, _)| builder)
+}
+
+/// Reads every valid record of `file`, showing progress on a terminal; a bad row is
+/// skipped and counted, or with `strict` is an error naming its line.
+pub fn read_rows(file: &Path, format: Format, strict: bool) -> Result<(IndexBuilder, Skipped)> {
     let data = read_maybe_gzipped(file)?;
     let progress = ProgressBar::new(data.len() as u64).with_style(
         ProgressStyle::with_template("{msg:>12.cyan.bold} [{bar:30}] {bytes}/{total_bytes}")
@@ -71,6 +108,8 @@ pub fn read(file: &Path, format: Format) -> Result<IndexBuilder> {
     );
     progress.set_message("Importing");
     let mut builder = IndexBuilder::default();
+    let mut skipped = Skipped::default();
+    let mut seen: HashSet<(String, Version)> = HashSet::new();
     let mut consumed = 0;
     for (number, line) in data.split(|&b| b == b'\n').enumerate() {
         consumed += line.len() + 1;
@@ -79,21 +118,39 @@ pub fn read(file: &Path, format: Format) -> Result<IndexBuilder> {
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let at = || format!("{}:{}", file.display(), number + 1);
-        let line = std::str::from_utf8(line).map_err(|_| anyhow::anyhow!("{}: not valid UTF-8", at()))?;
-        let parsed = match format {
-            Format::NpmTsv if number == 0 => check_npm_header(line).map(|()| None),
-            Format::NpmTsv if line.is_empty() => Ok(None),
-            Format::NpmTsv => npm_line(line).map(Some),
-            Format::CratesIndex if line.trim().is_empty() => Ok(None),
-            Format::CratesIndex => crates_line(line),
+        if format == Format::NpmTsv && number == 0 {
+            // A wrong header is a wrong file, not a bad row.
+            std::str::from_utf8(line)
+                .map_err(anyhow::Error::from)
+                .and_then(check_npm_header)
+                .with_context(at)?;
+            continue;
+        }
+        let parsed = match std::str::from_utf8(line) {
+            Err(_) => Err(("not UTF-8", anyhow::anyhow!("not valid UTF-8"))),
+            Ok(line) if line.trim().is_empty() => Ok(None),
+            Ok(line) if format == Format::NpmTsv => npm_line(line).map(Some),
+            Ok(line) => crates_line(line),
         };
-        if let Some(pack) = parsed.with_context(at)? {
-            builder.push(pack);
+        let parsed = parsed.and_then(|pack| match pack {
+            Some(pack) if !seen.insert((pack.name.clone(), pack.version.clone())) => {
+                Err(("repeated", anyhow::anyhow!("{} {} appears a second time", pack.name, pack.version)))
+            }
+            pack => Ok(pack),
+        });
+        match parsed {
+            Ok(Some(pack)) => builder.push(pack),
+            Ok(None) => {}
+            Err((_, error)) if strict => return Err(error.context(at())),
+            Err((reason, error)) => skipped.add(reason, at(), &error),
         }
     }
     progress.finish_and_clear();
-    Ok(builder)
+    Ok((builder, skipped))
 }
+
+/// A row's problem: a short reason to count it by, and the whole story.
+type RowError = (&'static str, anyhow::Error);
 
 /// A file's bytes, gunzipped if they are gzip.
 pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
@@ -115,21 +172,25 @@ fn check_npm_header(line: &str) -> Result<()> {
     Ok(())
 }
 
-fn npm_line(line: &str) -> Result<PackVersion> {
+fn npm_line(line: &str) -> Result<PackVersion, RowError> {
     let fields: Vec<&str> = line.split('\t').collect();
     let [name, version, downloads, summary] = fields[..] else {
-        bail!(
+        let why = format!(
             "expected 4 tab-separated fields (name, version, downloads_a_month, summary), found {}",
             fields.len()
         );
+        return Err(("wrong field count", anyhow::anyhow!(why)));
     };
     if name.is_empty() {
-        bail!("the package name is empty");
+        return Err(("empty name", anyhow::anyhow!("the package name is empty")));
     }
-    let version = Version::parse(version).with_context(|| format!("{name}: bad version {version:?}"))?;
+    let version = Version::parse(version)
+        .map_err(|e| ("version not semver", anyhow::anyhow!("{name}: bad version {version:?}: {e}")))?;
     let downloads = match downloads {
         "" => 0,
-        n => n.parse().with_context(|| format!("{name}: downloads_a_month {n:?} is not a whole number"))?,
+        n => n.parse().map_err(|_| {
+            ("bad downloads", anyhow::anyhow!("{name}: downloads_a_month {n:?} is not a whole number"))
+        })?,
     };
     Ok(PackVersion { downloads, ..imported(name, version, summary.into()) })
 }
@@ -143,8 +204,8 @@ pub fn crates_registry(path: &Path) -> Result<MemoryRegistry> {
 
 /// A crates.io index line as pack metadata, or `None` for a yanked version: the normal
 /// dependencies, each (package, requirement) once.
-fn crates_line(line: &str) -> Result<Option<PackVersion>> {
-    let krate = cargo::index_line(line)?;
+fn crates_line(line: &str) -> Result<Option<PackVersion>, RowError> {
+    let krate = cargo::index_line(line).map_err(|e| ("not an index line", anyhow::Error::from(e)))?;
     if krate.yanked {
         return Ok(None);
     }

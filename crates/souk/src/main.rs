@@ -159,6 +159,9 @@ enum IndexCommand {
         /// The file's format (default: from its extension).
         #[arg(long, value_enum)]
         format: Option<FormatArg>,
+        /// Fail at the first row that breaks the rules, instead of skipping and counting it.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -216,13 +219,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::Info { name, net } => networked("warn", peer::info(&name, &net)),
         Command::Peers { net } => networked("warn", peer::peers(&net)),
         Command::Relay(args) => networked("info", relay::run(args)),
-        Command::Index(IndexCommand::Import { file, out, format }) => {
+        Command::Index(IndexCommand::Import { file, out, format, strict }) => {
             let format = match format {
                 Some(FormatArg::NpmTsv) => Format::NpmTsv,
                 Some(FormatArg::CratesIndex) => Format::CratesIndex,
                 None => Format::from_path(&file)?,
             };
-            let summary = import::import(&file, format, &out)?;
+            let summary = import::import(&file, format, &out, strict)?;
+            if summary.skipped.total() > 0 {
+                let reasons: Vec<String> =
+                    summary.skipped.reasons.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+                eprintln!("{:>12} {} rows: {}", "Skipped", summary.skipped.total(), reasons.join(", "));
+                for row in &summary.skipped.first {
+                    eprintln!("{:>12} {row}", "");
+                }
+            }
             eprintln!(
                 "{:>12} {} pack versions from {} into {} ({} bytes) in {:.2?}",
                 "Imported",

@@ -49,6 +49,41 @@ fn json_hits(out: &Output) -> Vec<Hit> {
 }
 
 #[test]
+fn an_import_keeps_every_valid_row_and_counts_the_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.tsv");
+    std::fs::write(
+        &dump,
+        "name\tversion\tdownloads_a_month\tsummary\n\
+         left-pad\t1.3.0\t10\tpads\n\
+         weird\t2.10.1.1338\t5\tnot semver\n\
+         left-pad\t1.3.0\t10\tthe same row again\n\
+         huge\t18446744073709551616.0.0\t1\ta major past u64\n\
+         right-pad\t0.1.0\t\tpads the other side\n",
+    )
+    .unwrap();
+    let index = dir.path().join("dump.idx");
+    let out = souk(&["index", "import", path_str(&dump), "--out", path_str(&index)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("Imported 2 pack versions"), "{err}");
+    assert!(err.contains("Skipped 3 rows: 1 repeated, 2 version not semver"), "{err}");
+    assert!(err.contains("dump.tsv:3: weird: bad version \"2.10.1.1338\""), "{err}");
+    let names: Vec<String> = json_hits(&souk(&["search", "", "--index", path_str(&index), "--json"]))
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    // Strict: the first bad row fails the import, naming its line, and writes nothing.
+    let strict = dir.path().join("strict.idx");
+    let out = souk(&["index", "import", path_str(&dump), "--out", path_str(&strict), "--strict"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("dump.tsv:3"), "{}", stderr(&out));
+    assert!(!strict.exists());
+}
+
+#[test]
 fn import_then_search() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("npm.idx");
@@ -135,7 +170,8 @@ fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
         .unwrap();
     let index = dir.path().join("out.idx");
     std::fs::write(&index, b"previous contents").unwrap();
-    let out = souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]);
+    // Strict: a bad row fails the import and the old output stays (by default it is skipped).
+    let out = souk(&["index", "import", path_str(&tsv), "--out", path_str(&index), "--strict"]);
     assert_one_line_error(
         &out,
         "broken.tsv:3: expected 4 tab-separated fields (name, version, downloads_a_month, summary), found 2",
@@ -145,7 +181,7 @@ fn a_broken_tsv_line_names_the_line_and_leaves_the_old_output() {
 
     std::fs::write(&tsv, "name\tversion\tdownloads_a_month\tsummary\nx\tone\t5\t\n").unwrap();
     assert_one_line_error(
-        &souk(&["index", "import", path_str(&tsv), "--out", path_str(&index)]),
+        &souk(&["index", "import", path_str(&tsv), "--out", path_str(&index), "--strict"]),
         "broken.tsv:2: x: bad version \"one\"",
     );
     std::fs::write(&tsv, "nom\tversion\n").unwrap();
@@ -232,8 +268,12 @@ fn crates_index_imports_without_yanked_versions() {
 
     let broken = dir.path().join("broken.jsonl");
     std::fs::write(&broken, "{\"name\":\"a\",\"vers\":\"1.0.0\"}\nnot json\n").unwrap();
+    // The valid row is kept and the broken one counted; strict, it is an error.
+    let out = souk(&["index", "import", path_str(&broken), "--out", path_str(&index)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Skipped 1 rows: 1 not an index line"), "{}", stderr(&out));
     assert_one_line_error(
-        &souk(&["index", "import", path_str(&broken), "--out", path_str(&index)]),
+        &souk(&["index", "import", path_str(&broken), "--out", path_str(&index), "--strict"]),
         "broken.jsonl:2: not a crates.io index line",
     );
 }
