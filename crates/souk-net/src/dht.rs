@@ -37,6 +37,8 @@ enum Query {
     Lookup {
         name: String,
         started: Instant,
+        /// DHT requests sent so far (libp2p-kad counts per query, cumulatively).
+        requests: u32,
         reply: Reply<PackRecord>,
     },
     Providers {
@@ -75,6 +77,14 @@ pub fn config() -> kad::Config {
     config
 }
 
+impl Queries {
+    /// Counts a lookup that ended, once, whatever its answer.
+    fn looked_up(&mut self, started: Instant, requests: u32) {
+        self.lookups.add(started.elapsed());
+        self.lookup_requests += u64::from(requests);
+    }
+}
+
 impl State<Kad> for Queries {
     type Event = DhtEvent;
 
@@ -92,20 +102,20 @@ impl State<Kad> for Queries {
                 None
             }
             Event::OutboundQueryProgressed { id, result, step, stats } => {
+                if let Some(Query::Lookup { requests, .. }) = self.pending.get_mut(&id) {
+                    *requests = stats.num_requests();
+                }
                 match (result, self.pending.get(&id)?) {
                     (
                         QueryResult::GetRecord(Ok(GetRecordOk::FoundRecord(found))),
                         Query::Lookup { name, .. },
-                    ) => {
-                        self.lookup_requests += u64::from(stats.num_requests());
-                        Some(DhtEvent::Found {
-                            query: id,
-                            name: name.clone(),
-                            key: found.record.key.to_vec(),
-                            value: found.record.value,
-                            from: found.peer,
-                        })
-                    }
+                    ) => Some(DhtEvent::Found {
+                        query: id,
+                        name: name.clone(),
+                        key: found.record.key.to_vec(),
+                        value: found.record.value,
+                        from: found.peer,
+                    }),
                     (
                         QueryResult::GetProviders(Ok(GetProvidersOk::FoundProviders { providers, .. })),
                         Query::Providers { hash, .. },
@@ -124,9 +134,8 @@ impl State<Kad> for Queries {
                                 };
                                 let _ = reply.send(Ok(reached));
                             }
-                            (Query::Lookup { name, started, reply }, _) => {
-                                self.lookups.add(started.elapsed());
-                                self.lookup_requests += u64::from(stats.num_requests());
+                            (Query::Lookup { name, started, requests, reply }, _) => {
+                                self.looked_up(started, requests);
                                 let _ = reply.send(Err(NodeError::NotFound(name)));
                             }
                             (Query::Providers { reply, .. }, _) => drop(reply.send(Ok(Vec::new()))),
@@ -177,13 +186,13 @@ impl Dht {
 
     pub(crate) fn lookup(&mut self, name: String, reply: Reply<PackRecord>) {
         let id = self.inner.get_record(kad::RecordKey::new(&record_key(&name)));
-        self.state.pending.insert(id, Query::Lookup { name, started: Instant::now(), reply });
+        self.state.pending.insert(id, Query::Lookup { name, started: Instant::now(), requests: 0, reply });
     }
 
     /// Answers a lookup with the record the core accepted, and ends its query.
     pub fn found(&mut self, query: QueryId, record: PackRecord) {
-        if let Some(Query::Lookup { started, reply, .. }) = self.state.pending.remove(&query) {
-            self.state.lookups.add(started.elapsed());
+        if let Some(Query::Lookup { started, requests, reply, .. }) = self.state.pending.remove(&query) {
+            self.state.looked_up(started, requests);
             let _ = reply.send(Ok(record));
         }
         if let Some(mut query) = self.inner.query_mut(&query) {

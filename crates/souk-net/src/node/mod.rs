@@ -201,7 +201,8 @@ impl<S: Store> Node<S> {
             Command::Stats(reply) => drop(reply.send(self.stats())),
             Command::Observe(metric, took) => match metric {
                 Metric::Search => self.stats.searches.add(took),
-                Metric::Lookup => self.stats.lookups.add(took),
+                // Lookups are timed where they run, in the DHT's queries: one count for both.
+                Metric::Lookup => self.swarm.behaviour_mut().dht.state.lookups.add(took),
                 Metric::Install => self.stats.installs.add(took),
             },
             Command::Subscribe(tx) => self.subscribers.push(tx),
