@@ -85,11 +85,14 @@ try {
   await step("install: progress, then the zip, then listed as installed", async () => {
     await a.locator("#install").click();
     const zip = unzipSync(new Uint8Array(await downloadZip(a, "rust-cli-1.0.0.zip")));
-    // The same souk.lock the CLI writes (one writer in souk-core): header, every package,
-    // dependencies as `name version`.
+    // The same souk.lock the CLI writes (one writer in souk-pack): header, every package
+    // pinned to the body and the key it was installed with, dependencies as `name version`.
     const lock = new TextDecoder().decode(zip["souk.lock"]);
     assert.match(lock, /^# souk\.lock: written by souk; do not edit\.\nversion = 1\n/);
-    assert.match(lock, /name = "rust-cli"\nversion = "1\.0\.0"\ndependencies = \["/);
+    assert.match(
+      lock,
+      /name = "rust-cli"\nversion = "1\.0\.0"\nchecksum = "[0-9a-f]{64}"\npublisher = "[0-9a-f]{64}"\ndependencies = \["/,
+    );
     assert.ok(zip["rust-cli/souk.toml"], "each pack in a folder of its name");
     await a.goto(`${url}#/installed`);
     await a.locator("#installed li", { hasText: "rust-cli" }).waitFor();

@@ -149,8 +149,10 @@ impl Catalog {
         if self.indexed < self.log.len() {
             let mut builder = IndexBuilder::default();
             // A row that does not convert cannot come from a snapshot this crate wrote.
-            self.index.iter().filter_map(|r| r.to_version().ok()).for_each(|p| builder.push(p));
-            self.log[self.indexed..].iter().for_each(|r| builder.push(r.pack.clone()));
+            for row in self.index.iter() {
+                let _ = builder.push_row(row);
+            }
+            self.log[self.indexed..].iter().for_each(|r| builder.push_record(r.clone()));
             // `accept` keeps versions unique, so the build cannot meet a duplicate.
             self.index = builder.build().expect("the catalog holds each version once");
             self.indexed = self.log.len();

@@ -1,22 +1,26 @@
-//! `souk.lock`: what an install or a resolution took, written the same way by the CLI and
-//! the page (which calls this through the browser peer), so the same graph gives the same
-//! bytes everywhere. TOML, sorted by name and version, each package with its dependencies
-//! as `name version`.
+//! `souk.lock`: what an install or a resolution took, the same for the CLI and the page. The
+//! packages live here; the TOML text is `souk_pack::lockfile`'s (the core stays free of TOML).
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::fmt::Write;
 
+use crate::pack::{PackVersion, to_hex};
 use crate::resolve::Resolution;
 
 /// One package of a lockfile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LockedPackage {
     pub name: String,
     pub version: String,
+    /// The SHA-256 of the body installed (hex): what a later install of this lockfile must get.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub checksum: Option<String>,
+    /// The key that signed the version installed (hex).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub publisher: Option<String>,
     /// Each as `name version`.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub dependencies: Vec<String>,
 }
 
@@ -30,72 +34,22 @@ impl LockedPackage {
                 name: id.name.clone(),
                 version: id.version.to_string(),
                 dependencies: package.dependencies.iter().map(ToString::to_string).collect(),
+                ..LockedPackage::default()
             })
             .collect()
     }
-}
 
-/// The `souk.lock` text for `packages`, in the order given (sorted, from [`LockedPackage::all`]).
-pub fn souk_lock(packages: &[LockedPackage]) -> String {
-    let mut out = String::from("# souk.lock: written by souk; do not edit.\nversion = 1\n");
-    for package in packages {
-        // Names and versions passed the manifest rules, but a lockfile read back is text:
-        // quote them as TOML basic strings.
-        let _ = write!(
-            out,
-            "\n[[package]]\nname = {}\nversion = {}\n",
-            quoted(&package.name),
-            quoted(&package.version)
-        );
-        if !package.dependencies.is_empty() {
-            let deps: Vec<String> = package.dependencies.iter().map(|d| quoted(d)).collect();
-            let _ = writeln!(out, "dependencies = [{}]", deps.join(", "));
+    /// Every package of an install, each pinned to the body and the publisher it installed.
+    pub fn installed(resolution: &Resolution, packs: &[&PackVersion]) -> Vec<LockedPackage> {
+        let mut locked = LockedPackage::all(resolution);
+        for package in &mut locked {
+            let pack =
+                packs.iter().find(|p| p.name == package.name && p.version.to_string() == package.version);
+            if let Some(pack) = pack {
+                package.checksum = pack.content_hash.as_ref().map(to_hex);
+                package.publisher = pack.publisher.as_ref().map(to_hex);
+            }
         }
-    }
-    out
-}
-
-/// `text` as a TOML basic string.
-fn quoted(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use alloc::vec;
-
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    use super::*;
-
-    #[test]
-    fn a_lockfile_lists_each_package_with_its_dependencies_and_escapes_text() {
-        let packages = vec![
-            LockedPackage {
-                name: "app".into(),
-                version: "1.0.0".into(),
-                dependencies: vec!["lib 2.0.0".into()],
-            },
-            LockedPackage { name: "lib".into(), version: "2.0.0".into(), dependencies: vec![] },
-            LockedPackage { name: "we\"ird\n".into(), version: "1.0.0".into(), dependencies: vec![] },
-        ];
-        assert_eq!(
-            souk_lock(&packages),
-            "# souk.lock: written by souk; do not edit.\nversion = 1\n\n\
-             [[package]]\nname = \"app\"\nversion = \"1.0.0\"\ndependencies = [\"lib 2.0.0\"]\n\n\
-             [[package]]\nname = \"lib\"\nversion = \"2.0.0\"\n\n\
-             [[package]]\nname = \"we\\\"ird\\u000A\"\nversion = \"1.0.0\"\n"
-        );
+        locked
     }
 }

@@ -10,6 +10,8 @@ use core::cmp::Ordering;
 
 /// The longest name a pack published on Souk may have.
 pub const MAX_NAME_LEN: usize = 64;
+/// The longest name an index may list for a pack imported from another registry (npm's limit).
+pub const MAX_LISTED_NAME_LEN: usize = 214;
 
 /// Which part of the naming rule a name breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,6 +26,8 @@ pub enum NameRule {
     InvalidChar(char),
     #[error("is a device name Windows reserves (`{0}`), so no folder can carry it")]
     Reserved(&'static str),
+    #[error("must not have an empty, `.` or `..` part between slashes")]
+    PathLike,
 }
 
 /// Names Windows keeps for devices, whatever the case: a folder of that name cannot exist.
@@ -51,6 +55,27 @@ pub fn check_name(name: &str) -> Result<(), NameRule> {
     }
     if let Some(reserved) = RESERVED.iter().find(|r| r.eq_ignore_ascii_case(name)) {
         return Err(NameRule::Reserved(reserved));
+    }
+    Ok(())
+}
+
+/// Checks a name as an index may list it: a name published on Souk, or one imported from
+/// another registry with its own rules (`@scope/pkg`, `zope.interface`, `1password`): printable
+/// ASCII without spaces or backslashes, at most [`MAX_LISTED_NAME_LEN`] bytes, and nothing a
+/// path could read as a step (`/x`, `a//b`, `..`). A listed name is shown, searched and
+/// resolved; only a signed record's name, which passes [`check_name`], is ever installed.
+pub fn check_listed_name(name: &str) -> Result<(), NameRule> {
+    if name.is_empty() {
+        return Err(NameRule::Empty);
+    }
+    if let Some(bad) = name.chars().find(|c| !c.is_ascii_graphic() || *c == '\\') {
+        return Err(NameRule::InvalidChar(bad));
+    }
+    if name.len() > MAX_LISTED_NAME_LEN {
+        return Err(NameRule::TooLong(name.len()));
+    }
+    if name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        return Err(NameRule::PathLike);
     }
     Ok(())
 }
@@ -99,6 +124,22 @@ mod tests {
         assert_eq!(check_name("CON"), Err(NameRule::Reserved("con")));
         assert_eq!(check_name("Lpt9"), Err(NameRule::Reserved("lpt9")));
         assert_eq!(check_name("console"), Ok(()), "only the device names themselves");
+    }
+
+    #[test]
+    fn listed_names_take_other_registries_but_nothing_path_like() {
+        for name in ["rust-cli", "@scope/pkg", "zope.interface", "1password", "a..b", &"x".repeat(214)] {
+            assert_eq!(check_listed_name(name), Ok(()), "{name}");
+        }
+        assert_eq!(check_listed_name(""), Err(NameRule::Empty));
+        assert_eq!(check_listed_name(&"x".repeat(215)), Err(NameRule::TooLong(215)));
+        assert_eq!(check_listed_name("a b"), Err(NameRule::InvalidChar(' ')));
+        assert_eq!(check_listed_name("a\\b"), Err(NameRule::InvalidChar('\\')));
+        assert_eq!(check_listed_name("tab\t"), Err(NameRule::InvalidChar('\t')));
+        assert_eq!(check_listed_name("café"), Err(NameRule::InvalidChar('é')));
+        for name in ["../escape", "/home/u/.ssh", "a//b", "a/", "..", ".", "x/./y"] {
+            assert_eq!(check_listed_name(name), Err(NameRule::PathLike), "{name}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use futures::channel::oneshot;
 use souk_core::index::SnapshotError;
 use souk_core::peer::PublishError;
+use souk_core::record::RecordError;
 use souk_core::resolve::ResolveError;
 
 use crate::fetch::FetchError;
@@ -37,10 +38,12 @@ pub enum NodeError {
     Requirement { requirement: String, reason: String },
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    #[error("refused to install {name} {version}: {reason}")]
+    Unverified { name: String, version: String, reason: RecordError },
     #[error(
-        "refused to install `{name}`: its name {rule}, so it cannot be a folder inside the install folder"
+        "refused to install {name} {version}: the body {peer} served matches the signed hash, but {reason}"
     )]
-    UnsafeName { name: String, rule: String },
+    BodyMismatch { name: String, version: String, peer: String, reason: String },
     #[error("{name} {version} has no body in the network")]
     NoBody { name: String, version: String },
     #[error("the index is unreadable: {0}")]

@@ -31,7 +31,7 @@ async fn a_published_pack_is_found_by_name_and_fetched_from_a_provider() {
     // The reader never dialed the publisher: the DHT names it as the body's provider.
     let hash = found.pack.content_hash.unwrap();
     assert_eq!(within("finding providers", reader.providers(hash)).await.unwrap(), [publisher.peer_id()]);
-    assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap(), body);
+    assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap().1, body);
 
     assert_eq!(
         within("looking up", reader.lookup("no-such-pack")).await,

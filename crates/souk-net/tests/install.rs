@@ -1,34 +1,141 @@
-//! Installs from an index a hostile relay wrote: a pack whose dependency is named to leave
-//! the install folder is refused by name, before anything is fetched or written.
+//! Installs from an index a hostile relay wrote. The index only proposes: every version an
+//! install takes is checked against its publisher's signature, the name's one publisher and
+//! the body's own manifest, so a doctored index can refuse service but never change the
+//! bytes installed.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
 use common::{start, within};
-use souk_core::{Dependency, IndexBuilder};
+use souk_core::record::{PackRecord, RecordError};
+use souk_core::{IndexBuilder, PackVersion};
 use souk_net::{MemoryStore, NodeError, Store};
+use souk_pack::LocalPack;
+
+const OWNER: [u8; 32] = [7; 32];
+const RELAY: [u8; 32] = [9; 32];
+
+/// A node whose base is the demo registry as `forge` leaves it, holding every demo body.
+async fn node_over(forge: impl FnOnce(&[LocalPack], &mut IndexBuilder)) -> souk_net::NodeHandle {
+    let demo = souk_pack::demo::packs().unwrap();
+    let mut builder = IndexBuilder::default();
+    forge(&demo, &mut builder);
+    let mut store = MemoryStore::default();
+    store.put_base(&builder.build().unwrap().to_snapshot(), 1).unwrap();
+    for pack in &demo {
+        store.put_body(pack.body.clone()).unwrap();
+    }
+    start(store).await
+}
+
+fn signed(pack: &PackVersion, key: &[u8; 32]) -> PackRecord {
+    PackRecord::sign(pack.clone(), key).unwrap()
+}
+
+/// Every demo pack signed by its owner, but those `keep` turns down.
+fn honest_but(demo: &[LocalPack], builder: &mut IndexBuilder, keep: impl Fn(&PackVersion) -> bool) {
+    demo.iter().filter(|p| keep(&p.version)).for_each(|p| builder.push_record(signed(&p.version, &OWNER)));
+}
+
+fn version(demo: &[LocalPack], name: &str) -> PackVersion {
+    demo.iter().find(|p| p.version.name == name).unwrap().version.clone()
+}
+
+async fn refusal(node: &souk_net::NodeHandle) -> NodeError {
+    within("installing", node.install("rust-cli", "*", |_| {})).await.unwrap_err()
+}
 
 #[tokio::test]
-async fn a_dependency_named_to_escape_the_install_folder_is_refused() {
-    let demo = souk_pack::demo::packs().unwrap();
-    for escape in ["../escape", "/home/u/.ssh", "con", "a\\\\b"] {
-        let mut builder = IndexBuilder::default();
-        let mut innocent = demo[0].version.clone();
-        innocent.name = "innocent".into();
-        innocent.dependencies = vec![Dependency { name: escape.into(), req: "*".parse().unwrap() }];
-        let mut evil = demo[1].version.clone();
-        evil.name = escape.into();
-        evil.dependencies.clear();
-        builder.push(innocent);
-        builder.push(evil);
-        let mut store = MemoryStore::default();
-        store.put_base(&builder.build().unwrap().to_snapshot(), 2).unwrap();
+async fn an_index_signed_by_its_publishers_installs() {
+    let node = node_over(|demo, b| honest_but(demo, b, |_| true)).await;
+    let installed = within("installing", node.install("rust-cli", "*", |_| {})).await.unwrap();
+    assert_eq!(installed.packs.len(), installed.resolution.packages.len());
+    assert!(installed.packs.iter().any(|(p, _)| p.name == "rust-cli"));
+}
 
-        let node = start(store).await;
-        let installed = within("installing", node.install("innocent", "*", |_| {})).await;
-        match installed {
-            Err(NodeError::UnsafeName { name, .. }) => assert_eq!(name, escape),
-            other => panic!("{escape}: {other:?}"),
+#[tokio::test]
+async fn an_unsigned_row_is_never_installed() {
+    let node = node_over(|demo, b| {
+        honest_but(demo, b, |p| p.name != "rust-ci");
+        b.push(version(demo, "rust-ci"));
+    })
+    .await;
+    match refusal(&node).await {
+        NodeError::Unverified { name, reason: RecordError::Unsigned, .. } => assert_eq!(name, "rust-ci"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_row_pointed_at_other_bytes_fails_its_signature() {
+    let node = node_over(|demo, b| {
+        honest_but(demo, b, |p| p.name != "rust-ci");
+        let mut record = signed(&version(demo, "rust-ci"), &OWNER);
+        record.pack.content_hash = version(demo, "rust-lib").content_hash;
+        b.push_record(record);
+    })
+    .await;
+    match refusal(&node).await {
+        NodeError::Unverified { name, reason: RecordError::BadSignature, .. } => assert_eq!(name, "rust-ci"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_version_the_relay_signed_beside_the_owners_is_contested() {
+    let node = node_over(|demo, b| {
+        honest_but(demo, b, |_| true);
+        let mut forged = version(demo, "rust-ci");
+        forged.version = "1.9.0".parse().unwrap();
+        forged.content_hash = version(demo, "rust-lib").content_hash;
+        b.push_record(signed(&forged, &RELAY));
+    })
+    .await;
+    match refusal(&node).await {
+        NodeError::Unverified { name, reason: RecordError::ContestedName { owners, .. }, .. } => {
+            assert_eq!((name.as_str(), owners.len()), ("rust-ci", 2));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_name_the_relay_took_whole_cannot_serve_another_packs_files() {
+    let node = node_over(|demo, b| {
+        honest_but(demo, b, |p| p.name != "rust-ci");
+        let mut forged = version(demo, "rust-ci");
+        forged.version = "1.9.0".parse().unwrap();
+        forged.content_hash = version(demo, "rust-lib").content_hash;
+        b.push_record(signed(&forged, &RELAY));
+    })
+    .await;
+    match refusal(&node).await {
+        NodeError::BodyMismatch { name, reason, .. } => {
+            assert_eq!(name, "rust-ci");
+            assert!(reason.contains("name is \"rust-lib\""), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_name_no_folder_can_carry_is_refused_before_any_fetch() {
+    for bad in ["con", "a.b", "@scope/x"] {
+        let node = node_over(|demo, b| {
+            honest_but(demo, b, |p| p.name != "rust-cli");
+            let mut cli = version(demo, "rust-cli");
+            cli.dependencies[0].name = bad.into();
+            // No key can sign a name that breaks the rule: the relay copies a signature.
+            let signature = signed(&version(demo, "rust-cli"), &RELAY).signature;
+            b.push_record(PackRecord { pack: PackVersion { publisher: Some([1; 32]), ..cli }, signature });
+            let mut evil = version(demo, "rust-lib");
+            evil.name = bad.into();
+            b.push_record(PackRecord { pack: evil, signature });
+        })
+        .await;
+        match refusal(&node).await {
+            NodeError::Unverified { reason: RecordError::Invalid(_) | RecordError::BadKey, .. } => {}
+            other => panic!("{bad}: {other:?}"),
         }
     }
 }

@@ -23,7 +23,7 @@ mod peer;
 pub use peer::SoukPeer;
 use serde::Serialize;
 use souk_core::Index;
-use souk_core::lockfile::{LockedPackage, souk_lock};
+use souk_core::lockfile::LockedPackage;
 use souk_core::resolve::{MemoryRegistry, install};
 use souk_core::search::{HitSummary, Query, Scratch, query_terms, search_with};
 use wasm_bindgen::prelude::*;
@@ -47,7 +47,7 @@ pub fn souk_lock_js(
     #[wasm_bindgen(unchecked_param_type = "LockedPackage[]")] lockfile: JsValue,
 ) -> Result<String, JsError> {
     let packages: Vec<LockedPackage> = serde_wasm_bindgen::from_value(lockfile)?;
-    Ok(souk_lock(&packages))
+    Ok(souk_pack::lockfile::to_toml(&packages))
 }
 
 /// A registry index held by the page.
@@ -67,7 +67,9 @@ export interface SearchHit {
   downloads: number; stars: number; score: number;
 }
 export interface SearchResults { total: number; hits: SearchHit[] }
-export interface LockedPackage { name: string; version: string; dependencies: string[] }
+export interface LockedPackage {
+  name: string; version: string; checksum?: string; publisher?: string; dependencies: string[];
+}
 "#;
 
 #[wasm_bindgen]

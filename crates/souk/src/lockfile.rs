@@ -58,9 +58,9 @@ pub fn cargo_lock(resolution: &Resolution, root: &PackageId) -> String {
     out
 }
 
-/// `souk.lock` for a resolution (the format is `souk_core::lockfile`'s, shared with the page).
+/// `souk.lock` for a resolution (the format is `souk_pack::lockfile`'s, shared with the page).
 pub fn souk_lock(resolution: &Resolution) -> String {
-    souk_core::lockfile::souk_lock(&souk_core::lockfile::LockedPackage::all(resolution))
+    souk_pack::lockfile::to_toml(&souk_core::lockfile::LockedPackage::all(resolution))
 }
 
 fn ambiguous_names(resolution: &Resolution) -> BTreeSet<&str> {

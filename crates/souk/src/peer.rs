@@ -13,7 +13,6 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use souk::fsutil::write_atomically;
-use souk::lockfile::souk_lock;
 use souk_core::PackVersion;
 use souk_core::body;
 use souk_core::pack::to_hex;
@@ -21,6 +20,7 @@ use souk_core::record::PackRecord;
 use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{MemoryStore, Node, NodeHandle, Role};
+use souk_pack::lockfile::to_toml;
 
 /// Where to join the network.
 #[derive(Debug, Clone, clap::Args)]
@@ -105,7 +105,7 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     for (pack, body) in &installed.packs {
         unpack(out, pack, body)?;
     }
-    write_atomically(&out.join("souk.lock"), souk_lock(&installed.resolution).as_bytes())?;
+    write_atomically(&out.join("souk.lock"), to_toml(&installed.lockfile()).as_bytes())?;
     let names: Vec<String> =
         installed.packs.iter().map(|(p, _)| format!("{} v{}", p.name, p.version)).collect();
     if args.json {

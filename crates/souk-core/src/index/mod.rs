@@ -18,6 +18,7 @@ pub use snapshot::{FORMAT_VERSION, SnapshotError};
 
 use crate::name::cmp_folded;
 use crate::pack::{Dependency, Digest, PackVersion};
+use crate::record::PackRecord;
 use search::SearchIndex;
 
 /// The id of an absent digest (a publisher key or content hash imported metadata lacks).
@@ -44,8 +45,15 @@ pub struct Index {
     authors: Lists,
     /// Flattened `(name, requirement)` string-id pairs.
     dependencies: Lists,
+    /// The rows that came from a signed record, ascending, and each one's signature: what
+    /// lets a peer check a row it is about to install, whoever served the index.
+    signed_rows: Vec<u32>,
+    signatures: Vec<Signature>,
     pub(crate) search: SearchIndex,
 }
+
+/// An ed25519 signature, as a [`crate::record::PackRecord`] carries it.
+pub type Signature = [u8; 64];
 
 impl Index {
     /// How many pack versions the index holds.
@@ -93,6 +101,8 @@ impl Index {
             + lists(&self.tags)
             + lists(&self.authors)
             + lists(&self.dependencies)
+            + size(&self.signed_rows[..])
+            + size(&self.signatures[..])
             + self.search.memory_bytes()
     }
 
@@ -181,6 +191,11 @@ impl<'a> PackRef<'a> {
     pub fn content_hash(&self) -> Option<&'a Digest> {
         self.digest(&self.index.content_hash)
     }
+    /// The publisher's signature, when the row came from a signed record.
+    pub fn signature(&self) -> Option<&'a Signature> {
+        let at = self.index.signed_rows.binary_search(&(self.record as u32)).ok()?;
+        self.index.signatures.get(at)
+    }
     pub fn tags(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
         self.list(&self.index.tags)
     }
@@ -246,12 +261,24 @@ pub enum BuildError {
 /// the same index, and so the same snapshot bytes, whatever order they were pushed in.
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
-    packs: Vec<PackVersion>,
+    packs: Vec<(PackVersion, Option<Signature>)>,
 }
 
 impl IndexBuilder {
+    /// Adds a version no one signed (imported metadata, a local pack): listed, never installed.
     pub fn push(&mut self, pack: PackVersion) {
-        self.packs.push(pack);
+        self.packs.push((pack, None));
+    }
+
+    /// Adds a signed record, keeping its signature so the row can be checked again later.
+    pub fn push_record(&mut self, record: PackRecord) {
+        self.packs.push((record.pack, Some(record.signature)));
+    }
+
+    /// Adds a row of another index as it is, its signature included.
+    pub fn push_row(&mut self, row: PackRef<'_>) -> Result<(), semver::Error> {
+        self.packs.push((row.to_version()?, row.signature().copied()));
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
@@ -263,15 +290,16 @@ impl IndexBuilder {
     }
 
     pub fn build(mut self) -> Result<Index, BuildError> {
-        self.packs.sort_unstable_by(|a, b| {
+        self.packs.sort_unstable_by(|(a, _), (b, _)| {
             cmp_folded(&a.name, &b.name)
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.version.cmp(&b.version))
         });
         if let Some(w) =
-            self.packs.windows(2).find(|w| w[0].name == w[1].name && w[0].version == w[1].version)
+            self.packs.windows(2).find(|w| w[0].0.name == w[1].0.name && w[0].0.version == w[1].0.version)
         {
-            return Err(BuildError::Duplicate { name: w[1].name.clone(), version: w[1].version.to_string() });
+            let p = &w[1].0;
+            return Err(BuildError::Duplicate { name: p.name.clone(), version: p.version.to_string() });
         }
 
         let n = self.packs.len();
@@ -300,7 +328,11 @@ impl IndexBuilder {
             published: Vec::with_capacity(n),
             ..Index::default()
         };
-        for p in &self.packs {
+        for (row, (p, signature)) in self.packs.iter().enumerate() {
+            if let Some(signature) = signature {
+                index.signed_rows.push(row as u32);
+                index.signatures.push(*signature);
+            }
             index.name.push(strings.intern(&p.name));
             index.version.push(strings.intern(&p.version.to_string()));
             index.description.push(strings.intern(&p.description));

@@ -20,8 +20,8 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 
 use super::search::{Postings, SearchIndex, TermIndex};
-use super::{Index, NO_DIGEST};
-use crate::name::cmp_folded;
+use super::{Index, NO_DIGEST, Signature};
+use crate::name::{check_listed_name, cmp_folded};
 use crate::pack::Digest;
 use crate::tables::{Lists, Strings};
 
@@ -53,6 +53,8 @@ const AUTHOR_ENDS: Tag = *b"AUTE";
 const AUTHOR_ITEMS: Tag = *b"AUTI";
 const DEPENDENCY_ENDS: Tag = *b"DEPE";
 const DEPENDENCY_ITEMS: Tag = *b"DEPI";
+const SIGNED_ROWS: Tag = *b"SIGR";
+const SIGNATURES: Tag = *b"SIGS";
 const SEARCH_DOCS: Tag = *b"SDOC";
 const SEARCH_POPULARITY: Tag = *b"SPOP";
 const SEARCH_NAME_TERMS: Tag = *b"SNTC";
@@ -135,6 +137,8 @@ impl Index {
             (AUTHOR_ITEMS, u32s(&self.authors.items)),
             (DEPENDENCY_ENDS, u32s(&self.dependencies.ends)),
             (DEPENDENCY_ITEMS, u32s(&self.dependencies.items)),
+            (SIGNED_ROWS, u32s(&self.signed_rows)),
+            (SIGNATURES, self.signatures.iter().flatten().copied().collect()),
             (SEARCH_DOCS, u32s(&search.docs)),
             (SEARCH_POPULARITY, u16s(&search.popularity)),
             (SEARCH_NAME_TERMS, search.name_terms.clone()),
@@ -230,6 +234,7 @@ impl Index {
         if dependencies.ends.iter().any(|e| e % 2 != 0) {
             return Err(corrupt("dependency lists are not name/requirement pairs"));
         }
+        let (signed_rows, signatures) = signatures(&sections, records)?;
         let stars = sections.u32s(STARS)?;
         check_len(STARS, stars.len(), records)?;
         let search = SearchIndex {
@@ -260,14 +265,42 @@ impl Index {
             name,
             strings,
             digests,
+            signed_rows,
+            signatures,
         })
     }
+}
+
+/// The signed rows and their signatures. Snapshots written before signatures were kept lack
+/// both sections: then no row is signed, so none can be installed until it is signed again.
+fn signatures(sections: &Sections<'_>, records: usize) -> Result<(Vec<u32>, Vec<Signature>), SnapshotError> {
+    if sections.find(SIGNED_ROWS).is_none() && sections.find(SIGNATURES).is_none() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let rows = sections.u32s(SIGNED_ROWS)?;
+    let raw = sections.array(SIGNATURES, 64)?;
+    if raw.len() / 64 != rows.len() {
+        return Err(corrupt("the signature table does not match its rows"));
+    }
+    if rows.windows(2).any(|w| w[0] >= w[1]) || rows.last().is_some_and(|&r| r as usize >= records) {
+        return Err(corrupt("signed rows are not ascending rows of the index"));
+    }
+    let signatures = raw
+        .chunks_exact(64)
+        .map(|c| {
+            let mut signature = [0; 64];
+            signature.copy_from_slice(c);
+            signature
+        })
+        .collect();
+    Ok((rows, signatures))
 }
 
 /// Rows come as the builder writes them: by folded name, then name, each version of a name
 /// once. A snapshot whose rows repeat or wander is refused here, so nothing built from it
 /// later (a catalog's next index) meets a duplicate. One pass, comparing each name with the
-/// one before; only names with several versions look at their versions.
+/// one before; only names with several versions look at their versions. Every name must be
+/// one an index may list ([`check_listed_name`]).
 fn check_rows(names: &[u32], versions: &[u32], strings: &Strings) -> Result<(), SnapshotError> {
     let mut start = 0;
     for at in 1..=names.len() {
@@ -286,6 +319,10 @@ fn check_rows(names: &[u32], versions: &[u32], strings: &Strings) -> Result<(), 
             }
         };
         if ends {
+            let name = strings.get(names[start]);
+            check_listed_name(name).map_err(|rule| {
+                corrupt(alloc::format!("row {} has the name {name:?}, which {rule}", start + 1))
+            })?;
             if at - start > 1 {
                 check_versions(strings.get(names[start]), &versions[start..at], strings)?;
             }
@@ -364,13 +401,13 @@ impl<'a> Sections<'a> {
     }
 
     fn get(&self, tag: Tag) -> Result<&'a [u8], SnapshotError> {
-        let entry = self
-            .table
-            .chunks_exact(ENTRY_LEN)
-            .find(|e| e[..4] == tag)
-            .ok_or_else(|| corrupt(alloc::format!("section {} is missing", tag_name(tag))))?;
+        self.find(tag).ok_or_else(|| corrupt(alloc::format!("section {} is missing", tag_name(tag))))
+    }
+
+    fn find(&self, tag: Tag) -> Option<&'a [u8]> {
+        let entry = self.table.chunks_exact(ENTRY_LEN).find(|e| e[..4] == tag)?;
         let start = read_u32(entry, 4) as usize;
-        Ok(&self.bytes[start..start + read_u32(entry, 8) as usize])
+        Some(&self.bytes[start..start + read_u32(entry, 8) as usize])
     }
 
     fn u32s(&self, tag: Tag) -> Result<Vec<u32>, SnapshotError> {
@@ -460,6 +497,17 @@ mod tests {
     use crate::index::IndexBuilder;
     use crate::pack::Manifest;
 
+    fn snapshot_pack(name: &str) -> crate::PackVersion {
+        let manifest = Manifest {
+            name: name.into(),
+            version: "1.0.0".into(),
+            description: "a pack".into(),
+            license: "MIT".into(),
+            ..Manifest::default()
+        };
+        crate::PackVersion { content_hash: Some([3; 32]), ..manifest.validate().unwrap() }
+    }
+
     fn snapshot(rows: &[(&str, &str)]) -> Vec<u8> {
         let mut builder = IndexBuilder::default();
         for (name, version) in rows {
@@ -505,6 +553,32 @@ mod tests {
         // Both rows point at the same version string: two identical rows.
         let twice = forged(good, VERSION, |versions| versions[1] = versions[0]);
         assert!(refusal(&twice).contains("rust-cli 1.0.0 appears twice"), "{}", refusal(&twice));
+    }
+
+    #[test]
+    fn a_snapshot_naming_a_row_like_a_path_is_refused() {
+        for name in ["../escape", "/home/u/.ssh", "a b"] {
+            let mut builder = IndexBuilder::default();
+            let mut pack = snapshot_pack("innocent");
+            builder.push(pack.clone());
+            pack.name = name.into();
+            builder.push(pack);
+            let bytes = builder.build().unwrap().to_snapshot();
+            assert!(refusal(&bytes).contains(&alloc::format!("the name {name:?}")), "{}", refusal(&bytes));
+        }
+    }
+
+    #[test]
+    fn signatures_survive_a_snapshot_and_a_forged_table_is_refused() {
+        let mut builder = IndexBuilder::default();
+        builder.push(snapshot_pack("alpha"));
+        let record = crate::record::PackRecord::sign(snapshot_pack("beta"), &[1; 32]).unwrap();
+        builder.push_record(record.clone());
+        let bytes = builder.build().unwrap().to_snapshot();
+        let index = Index::from_snapshot(&bytes).unwrap();
+        assert_eq!((index.get(0).signature(), index.get(1).signature()), (None, Some(&record.signature)));
+        let past_the_end = forged(bytes, SIGNED_ROWS, |rows| rows[0] = 2);
+        assert!(refusal(&past_the_end).contains("signed rows"), "{}", refusal(&past_the_end));
     }
 
     #[test]

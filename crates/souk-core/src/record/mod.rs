@@ -22,8 +22,8 @@ use alloc::vec::Vec;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
-use crate::index::Index;
-use crate::pack::{Invalid, Manifest, PackVersion, to_hex};
+use crate::index::{Index, PackRef};
+use crate::pack::{Digest, Invalid, Manifest, PackVersion, to_hex};
 use crate::wire::{Reader, Truncated};
 
 const MAGIC: &[u8; 8] = b"SOUKREC1";
@@ -67,6 +67,10 @@ pub enum RecordError {
     NameOwned { name: String, owner: String },
     #[error("{name} {version} is already published with different contents")]
     VersionExists { name: String, version: String },
+    #[error("the index lists it without its publisher's signature")]
+    Unsigned,
+    #[error("the index lists versions of {name} from {} publishers ({})", owners.len(), owners.join(", "))]
+    ContestedName { name: String, owners: Vec<String> },
 }
 
 impl From<Truncated> for RecordError {
@@ -158,6 +162,27 @@ impl PackRecord {
         }
         let publisher = self.pack.publisher.ok_or(RecordError::BadKey)?;
         check_signature(&publisher, &signed, &self.signature)
+    }
+
+    /// The signed record an index row was made from, checked again on this peer: signature,
+    /// every manifest rule, and one publisher for every version of the name the index lists.
+    /// An install trusts a row only through this, so an index served by a hostile relay can
+    /// hide versions but cannot point a name at bytes its publisher did not sign.
+    pub fn from_row(index: &Index, row: PackRef<'_>) -> Result<PackRecord, RecordError> {
+        let signature = *row.signature().ok_or(RecordError::Unsigned)?;
+        let mut pack = row.to_version().map_err(|_| RecordError::Version(row.version().into()))?;
+        (pack.downloads, pack.stars) = (0, 0);
+        let record = PackRecord { pack, signature };
+        record.verify()?;
+        let mut owners: Vec<Digest> =
+            index.versions_of(row.name()).filter_map(|r| index.get(r).publisher().copied()).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        if owners.len() > 1 {
+            let name = row.name().into();
+            return Err(RecordError::ContestedName { name, owners: owners.iter().map(to_hex).collect() });
+        }
+        Ok(record)
     }
 
     /// The registry's rules: the name is free or this publisher's, and this version is new

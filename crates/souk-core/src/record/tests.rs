@@ -104,3 +104,27 @@ fn verify_checks_a_record_made_in_memory_as_decode_does() {
     unsigned.pack.publisher = None;
     assert_eq!(unsigned.verify(), Err(RecordError::BadKey));
 }
+
+#[test]
+fn a_row_gives_back_its_record_through_a_snapshot_and_nothing_else() {
+    let record = PackRecord::sign(pack("1.0.0", 7), &ALICE).unwrap();
+    let mut builder = IndexBuilder::default();
+    builder.push_record(record.clone());
+    let mut unsigned = pack("1.1.0", 8);
+    unsigned.publisher = record.pack.publisher;
+    builder.push(unsigned);
+    let index = crate::Index::from_snapshot(&builder.build().unwrap().to_snapshot()).unwrap();
+
+    assert_eq!(PackRecord::from_row(&index, index.get(0)), Ok(record.clone()));
+    assert_eq!(PackRecord::from_row(&index, index.get(1)), Err(RecordError::Unsigned));
+
+    let mut builder = IndexBuilder::default();
+    builder.push_record(record.clone());
+    builder.push_record(PackRecord::sign(pack("2.0.0", 9), &MALLORY).unwrap());
+    let index = builder.build().unwrap();
+    let contested = PackRecord::from_row(&index, index.get(0)).unwrap_err();
+    assert!(
+        matches!(&contested, RecordError::ContestedName { owners, .. } if owners.len() == 2),
+        "{contested}"
+    );
+}

@@ -6,6 +6,7 @@
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt, future};
 use libp2p::{Multiaddr, PeerId};
+use souk_core::lockfile::LockedPackage;
 use souk_core::name::check_name;
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
@@ -65,6 +66,14 @@ pub struct Installed {
     pub packs: Vec<(PackVersion, Vec<u8>)>,
 }
 
+impl Installed {
+    /// The lockfile of this install: every package pinned to its body and its publisher.
+    pub fn lockfile(&self) -> Vec<LockedPackage> {
+        let packs: Vec<&PackVersion> = self.packs.iter().map(|(pack, _)| pack).collect();
+        LockedPackage::installed(&self.resolution, &packs)
+    }
+}
+
 /// How far an install has come, after each body that arrived and passed its check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -121,10 +130,11 @@ impl NodeHandle {
     }
 
     /// Fetches the body with `hash` from whoever provides it (this node first, if it holds
-    /// it; then the DHT's providers, or else the connected peers), and keeps it.
-    pub async fn fetch_any(&self, hash: Digest) -> Result<Vec<u8>, NodeError> {
+    /// it; then the DHT's providers, or else the connected peers), and keeps it. Answers who
+    /// served it (`None`: this node).
+    pub async fn fetch_any(&self, hash: Digest) -> Result<(Option<PeerId>, Vec<u8>), NodeError> {
         if let Some(body) = self.ask(|tx| Command::Body(hash, tx)).await?? {
-            return Ok(body);
+            return Ok((None, body));
         }
         let mut providers = self.providers(hash).await?;
         if providers.is_empty() {
@@ -133,9 +143,9 @@ impl NodeHandle {
             // relay above all, may hold the body; a peer that does not says so, unblamed.
             providers = self.peers().await?.into_iter().map(|p| p.peer_id).collect();
         }
-        let (_, body) = self.fetch_best(providers, hash).await?;
+        let (peer, body) = self.fetch_best(providers, hash).await?;
         self.put_body(body.clone()).await?;
-        Ok(body)
+        Ok((Some(peer), body))
     }
 
     /// The peers the DHT lists as holding the body with `hash` (through the lookup cache).
@@ -179,9 +189,11 @@ impl NodeHandle {
         Ok(page)
     }
 
-    /// Installs `name` at `requirement` (cargo syntax): resolves on the local index, then
-    /// fetches every pack's body from its best providers, several at once, each checked
-    /// against its hash and kept. `progress` hears each finished fetch.
+    /// Installs `name` at `requirement` (cargo syntax): resolves on the local index, checks
+    /// every version taken against its publisher's signature ([`PackRecord::from_row`]:
+    /// whoever served the index, it decides no bytes), then fetches every pack's body from
+    /// its best providers, several at once, each checked against the signed hash and its own
+    /// manifest against the signed record, and kept. `progress` hears each finished fetch.
     pub async fn install(
         &self,
         name: &str,
@@ -194,21 +206,22 @@ impl NodeHandle {
             reason: e.to_string(),
         })?;
         let name = name.to_owned();
-        let (resolution, packs) = self.read(move |index| resolve_install(index, &name, req)).await??;
-        // Each pack lands in a folder of its name (the CLI's, the page's zip): a name from an
-        // index that breaks the rule (`../x`, `/home/u`, `con`) is refused before any fetch.
-        if let Some((pack, rule)) = packs.iter().find_map(|p| check_name(&p.name).err().map(|rule| (p, rule)))
-        {
-            return Err(NodeError::UnsafeName { name: pack.name.clone(), rule: rule.to_string() });
-        }
-        let so_far = std::cell::Cell::new(Progress { total: packs.len(), ..Progress::default() });
-        let packs = futures::stream::iter(packs)
-            .map(|pack| async {
+        let (resolution, records) = self.read(move |index| resolve_install(index, &name, req)).await??;
+        let so_far = std::cell::Cell::new(Progress { total: records.len(), ..Progress::default() });
+        let packs = futures::stream::iter(records)
+            .map(|record| async {
+                let pack = record.pack;
                 let hash = pack.content_hash.ok_or_else(|| NodeError::NoBody {
                     name: pack.name.clone(),
                     version: pack.version.to_string(),
                 })?;
-                let body = self.fetch_any(hash).await?;
+                let (peer, body) = self.fetch_any(hash).await?;
+                souk_pack::check_body(&pack, &body).map_err(|e| NodeError::BodyMismatch {
+                    name: pack.name.clone(),
+                    version: pack.version.to_string(),
+                    peer: peer.map_or_else(|| "this node".into(), |p| p.to_string()),
+                    reason: e.to_string(),
+                })?;
                 let now = so_far.get();
                 so_far.set(Progress { done: now.done + 1, bytes: now.bytes + body.len(), ..now });
                 progress(so_far.get());
@@ -298,16 +311,17 @@ fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, St
     Ok(SearchPage { total: results.total, packs, from_network: false })
 }
 
-/// The resolution of an install on `index`, with the version of every pack it takes.
+/// The resolution of an install on `index`, with the signed record of every pack it takes,
+/// each checked here. A record's name passed the name rule, so it is a plain folder name.
 fn resolve_install(
     index: &Index,
     name: &str,
     req: semver::VersionReq,
-) -> Result<(Resolution, Vec<PackVersion>), NodeError> {
+) -> Result<(Resolution, Vec<PackRecord>), NodeError> {
     let unreadable = |e: semver::Error| NodeError::Unreadable(e.to_string());
     let registry = MemoryRegistry::reachable(index, name).map_err(unreadable)?;
     let resolution = install(&registry, name, req)?;
-    let packs = resolution
+    let records = resolution
         .packages
         .keys()
         .map(|id| {
@@ -315,8 +329,12 @@ fn resolve_install(
             let record = index.versions_of(&id.name).find(|&r| index.get(r).version() == version);
             let record =
                 record.ok_or_else(|| NodeError::Unreadable(format!("{id} is missing from the index")))?;
-            index.get(record).to_version().map_err(unreadable)
+            PackRecord::from_row(index, index.get(record)).map_err(|reason| NodeError::Unverified {
+                name: id.name.clone(),
+                version,
+                reason,
+            })
         })
         .collect::<Result<_, _>>()?;
-    Ok((resolution, packs))
+    Ok((resolution, records))
 }

@@ -198,7 +198,7 @@ impl SoukPeer {
             let out = InstalledPack {
                 name: name.clone(),
                 version: root.map(|id| id.version.to_string()).unwrap_or_default(),
-                lockfile: LockedPackage::all(&installed.resolution),
+                lockfile: installed.lockfile(),
                 packs: packs.collect::<Result<_, JsValue>>()?,
             };
             let out = js_value(&out).map_err(error)?;
@@ -265,7 +265,7 @@ impl SoukPeer {
         future_to_promise(async move {
             let hash = from_hex(&content_hash).ok_or_else(|| error("a content hash is 64 hex digits"))?;
             let body = match from {
-                None => inner.handle.fetch_any(hash).await.map_err(error)?,
+                None => inner.handle.fetch_any(hash).await.map_err(error)?.1,
                 Some(peer) => {
                     let peer: PeerId = peer.parse().map_err(|e| error(format!("not a peer id: {e}")))?;
                     let joining = joining.ok_or_else(|| error("the peer was started without a bootstrap"))?;
@@ -297,7 +297,7 @@ impl SoukPeer {
         let handle = self.inner.handle.clone();
         future_to_promise(async move {
             let hash = from_hex(&content_hash).ok_or_else(|| error("a content hash is 64 hex digits"))?;
-            let body = handle.fetch_any(hash).await.map_err(error)?;
+            let (_, body) = handle.fetch_any(hash).await.map_err(error)?;
             js_value(&files(&body)?).map_err(error)
         })
     }
