@@ -26,6 +26,9 @@ use crate::record::{PackRecord, RecordError};
 
 /// The size of a base chunk (the last may be shorter).
 pub const CHUNK_LEN: usize = 256 * 1024;
+/// The highest sequence number a base may claim: far past any real log, and a whole number
+/// JavaScript holds exactly, so counting on from it never overflows.
+pub const MAX_SEQ: u64 = 1 << 53;
 
 /// What a catalog holds, in numbers and hashes: enough to plan a sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,11 +136,7 @@ impl Catalog {
             self.index();
         }
         record.check_against(&self.index)?;
-        let version = record.pack.version.to_string();
-        let known = self.index.versions_of(&record.pack.name).any(|r| {
-            let held = self.index.get(r);
-            held.name() == record.pack.name && held.version() == version
-        });
+        let known = holds(&self.index, &record);
         if !known {
             self.log.push(record);
         }
@@ -167,13 +166,49 @@ impl Catalog {
         *self = Catalog::from_index(index, seq);
     }
 
-    /// Takes another peer's base (after a sync), keeping this catalog's own log records
-    /// that the new base lacks and its rules allow; answers those it had to drop.
-    pub fn rebase(&mut self, snapshot: Vec<u8>, seq: u64) -> Result<Vec<PackRecord>, SnapshotError> {
-        let fresh = Catalog::from_snapshot(snapshot, seq)?;
-        let own = core::mem::replace(self, fresh).log;
-        Ok(own.into_iter().filter(|r| self.accept(r.clone()).is_err()).collect())
+    /// Takes another peer's base (after a sync), with every signed record this catalog held
+    /// that the base lacks (from its own base or its log), so nothing kept is lost. A base
+    /// that contradicts one of them (another owner for a name, other contents for a version)
+    /// is refused whole and this catalog stays as it was: a relay cannot rewrite what this
+    /// peer has seen by handing it a new base.
+    pub fn rebase(&mut self, snapshot: Vec<u8>, seq: u64) -> Result<(), RebaseError> {
+        if seq > MAX_SEQ {
+            return Err(RebaseError::Seq(seq));
+        }
+        let mut fresh = Catalog::from_snapshot(snapshot, seq)?;
+        let mut missing = Vec::new();
+        for row in self.index().iter() {
+            let (Some(signature), Ok(pack)) = (row.signature(), row.to_version()) else { continue };
+            let record = PackRecord { pack, signature: *signature };
+            record.check_against(&fresh.index).map_err(RebaseError::Contradicts)?;
+            if !holds(&fresh.index, &record) {
+                missing.push(record);
+            }
+        }
+        fresh.log = missing;
+        *self = fresh;
+        Ok(())
     }
+}
+
+/// Why another peer's base was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RebaseError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error("the base contradicts a signed record this peer holds: {0}")]
+    Contradicts(RecordError),
+    #[error("the base claims sequence number {0}, past the limit of {MAX_SEQ}")]
+    Seq(u64),
+}
+
+/// Whether `index` holds this exact version of the record's pack.
+fn holds(index: &Index, record: &PackRecord) -> bool {
+    let version = record.pack.version.to_string();
+    index.versions_of(&record.pack.name).any(|r| {
+        let held = index.get(r);
+        held.name() == record.pack.name && held.version() == version
+    })
 }
 
 impl Catalog {

@@ -181,9 +181,7 @@ fn npm_line(line: &str) -> Result<PackVersion, RowError> {
         );
         return Err(("wrong field count", anyhow::anyhow!(why)));
     };
-    if name.is_empty() {
-        return Err(("empty name", anyhow::anyhow!("the package name is empty")));
-    }
+    listed_name(name)?;
     let version = Version::parse(version)
         .map_err(|e| ("version not semver", anyhow::anyhow!("{name}: bad version {version:?}: {e}")))?;
     let downloads = match downloads {
@@ -209,6 +207,7 @@ fn crates_line(line: &str) -> Result<Option<PackVersion>, RowError> {
     if krate.yanked {
         return Ok(None);
     }
+    listed_name(&krate.name)?;
     let mut dependencies: Vec<souk_core::Dependency> = Vec::new();
     for dep in krate.dependencies.into_iter().filter(|d| d.kind == DependencyKind::Normal) {
         if !dependencies.iter().any(|d| d.name == dep.package && d.req == dep.req) {
@@ -216,6 +215,13 @@ fn crates_line(line: &str) -> Result<Option<PackVersion>, RowError> {
         }
     }
     Ok(Some(PackVersion { dependencies, ..imported(&krate.name, krate.version, String::new()) }))
+}
+
+/// The name rule every index row keeps (`souk_core::name::check_listed_name`): a row that
+/// breaks it would make the whole snapshot unloadable, so it is skipped here.
+fn listed_name(name: &str) -> Result<(), RowError> {
+    souk_core::name::check_listed_name(name)
+        .map_err(|rule| ("name not listable", anyhow::anyhow!("the package name {name:?} {rule}")))
 }
 
 /// A record of another registry's metadata: no key, no body, no Souk-only fields.

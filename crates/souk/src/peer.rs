@@ -87,7 +87,7 @@ async fn bootstrap_addrs(source: &str) -> Result<Vec<Multiaddr>> {
 /// `souk install NAME[@REQ]`.
 pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
-    let Joined { handle, .. } = join(args).await?;
+    let Joined { handle, relay, .. } = join(args).await?;
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs {msg}")
             .expect("a valid template")
@@ -100,7 +100,8 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
             bar.set_position(p.done as u64);
             bar.set_message(HumanBytes(p.bytes as u64).to_string());
         })
-        .await?;
+        .await
+        .with_context(|| format!("cannot install {spec} from the index relay {relay} served"))?;
     bar.finish_and_clear();
     for (pack, body) in &installed.packs {
         unpack(out, pack, body)?;

@@ -59,21 +59,24 @@ fn an_import_keeps_every_valid_row_and_counts_the_bad_ones() {
          weird\t2.10.1.1338\t5\tnot semver\n\
          left-pad\t1.3.0\t10\tthe same row again\n\
          huge\t18446744073709551616.0.0\t1\ta major past u64\n\
-         right-pad\t0.1.0\t\tpads the other side\n",
+         right-pad\t0.1.0\t\tpads the other side\n\
+         ../escape\t1.0.0\t1\ta name like a path\n\
+         @scope/pkg\t1.0.0\t1\tanother registry's own name\n",
     )
     .unwrap();
     let index = dir.path().join("dump.idx");
     let out = souk(&["index", "import", path_str(&dump), "--out", path_str(&index)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("Imported 2 pack versions"), "{err}");
-    assert!(err.contains("Skipped 3 rows: 1 repeated, 2 version not semver"), "{err}");
+    assert!(err.contains("Imported 3 pack versions"), "{err}");
+    assert!(err.contains("Skipped 4 rows: 1 name not listable, 1 repeated, 2 version not semver"), "{err}");
+    assert!(err.contains("dump.tsv:7: the package name \"../escape\" must not have"), "{err}");
     assert!(err.contains("dump.tsv:3: weird: bad version \"2.10.1.1338\""), "{err}");
     let names: Vec<String> = json_hits(&souk(&["search", "", "--index", path_str(&index), "--json"]))
         .into_iter()
         .map(|h| h.name)
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
 
     // Strict: the first bad row fails the import, naming its line, and writes nothing.
     let strict = dir.path().join("strict.idx");

@@ -16,6 +16,7 @@ use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
+use souk_core::IndexBuilder;
 use souk_core::peer::Via;
 use souk_core::record::PackRecord;
 use souk_net::transport::{native_swarm, new_certificate};
@@ -268,6 +269,71 @@ async fn a_relay_serves_an_imported_index_beside_the_demo_registry() {
     let found = within("searching", client.search(request)).await.unwrap();
     assert_eq!(found.packs[0].name, "@babel/code-frame");
     relay.stop();
+}
+
+/// A relay whose operator doctored the index it serves: installs through it refuse, naming the
+/// pack, the relay and what did not match, and write nothing anywhere.
+#[test]
+fn a_relay_serving_a_forged_index_cannot_change_what_is_installed() {
+    let scratch = tempfile::tempdir().unwrap();
+    let demo = souk_pack::demo::packs().unwrap();
+    let version = |name: &str| demo.iter().find(|p| p.version.name == name).unwrap().version.clone();
+    let mallory = [9; 32];
+    let mut builder = IndexBuilder::default();
+    // rust-lib taken whole by the operator's key, its newest version pointed at rust-cli's files.
+    let mut lib = version("rust-lib");
+    lib.version = "9.0.0".parse().unwrap();
+    lib.content_hash = version("rust-cli").content_hash;
+    builder.push_record(PackRecord::sign(lib, &mallory).unwrap());
+    // dependabot signed, then pointed at other bytes.
+    let mut dependabot = PackRecord::sign(version("dependabot"), &mallory).unwrap();
+    dependabot.pack.content_hash = version("gitignore-rust").content_hash;
+    builder.push_record(dependabot);
+    let forged = scratch.path().join("forged.idx");
+    std::fs::write(&forged, builder.build().unwrap().to_snapshot()).unwrap();
+    // The relay seeds the rest of the demo registry under its own key, and serves every body.
+    let relay = Relay::start(&scratch.path().join("relay"), None, &["--index".as_ref(), forged.as_os_str()]);
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let home = scratch.path().join("home");
+    let out_dir = scratch.path().join("a/b/out");
+    let before = folder_listing(scratch.path());
+
+    for (pack, mismatch) in [
+        ("rust-lib", "its souk.toml says name is \"rust-cli\", its signed record says \"rust-lib\""),
+        ("dependabot", "the signature does not match"),
+    ] {
+        let out = souk(&home, &["install", pack, "--out", out_dir.to_str().unwrap(), &bootstrap]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("refused to install {pack} ")), "{err}");
+        assert!(err.contains(&relay_peer_id(&relay).to_string()) && err.contains(mismatch), "{err}");
+        assert_eq!(folder_listing(scratch.path()), before, "{pack} wrote something");
+    }
+    // The same relay's honest packs still install.
+    let out = souk(&home, &["install", "license-mit", "--out", out_dir.to_str().unwrap(), &bootstrap]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out_dir.join("license-mit/souk.toml").is_file());
+    relay.stop();
+}
+
+/// Every path below `dir` but the relay's own data and the CLI's home.
+fn folder_listing(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(&next).unwrap().map(Result::unwrap) {
+            let name = entry.file_name();
+            if next == dir && (name == "relay" || name == "home") {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                todo.push(entry.path());
+            }
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    found
 }
 
 fn souk(home: &Path, args: &[&str]) -> std::process::Output {

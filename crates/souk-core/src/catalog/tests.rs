@@ -121,23 +121,35 @@ fn a_chunk_is_checked_against_its_hash() {
 }
 
 #[test]
-fn rebasing_keeps_own_records_the_new_base_allows() {
+fn rebasing_keeps_every_signed_record_and_refuses_a_base_that_contradicts_one() {
     let mut theirs = Catalog::default();
     theirs.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
     theirs.compact();
 
+    let base = |c: &Catalog| (c.base().to_vec(), c.head().base_seq);
     let mut mine = Catalog::default();
     let own = record("my-pack", "1.0.0", 5, &MALLORY);
-    let squatted = record("rust-cli", "0.9.0", 6, &MALLORY);
+    let old = record("old-pack", "1.0.0", 7, &MALLORY);
+    mine.accept(old.clone()).unwrap();
+    mine.compact();
     mine.accept(own.clone()).unwrap();
-    mine.accept(squatted.clone()).unwrap();
+    let (snapshot, seq) = base(&theirs);
+    mine.rebase(snapshot, seq).unwrap();
+    assert_eq!(mine.log(), [own, old], "records from the old base and the log are kept, in index order");
+    assert_eq!(mine.seq(), 3);
+    assert_eq!(names(&mut mine, "pack"), ["my-pack", "old-pack"]);
 
-    let head = theirs.head();
-    let dropped = mine.rebase(theirs.chunk(&head.chunks[0]).unwrap().to_vec(), head.base_seq).unwrap();
-    assert_eq!(dropped, [squatted]);
-    assert_eq!(mine.log(), [own]);
-    assert_eq!(mine.seq(), 2);
-    assert_eq!(names(&mut mine, "pack"), ["my-pack"]);
+    // Mallory's rust-cli: her base contradicts Alice's record, which this peer holds.
+    let mut forked = Catalog::default();
+    forked.accept(record("rust-cli", "0.9.0", 6, &MALLORY)).unwrap();
+    forked.compact();
+    let before = mine.head();
+    let (snapshot, seq) = base(&forked);
+    assert!(matches!(
+        mine.rebase(snapshot, seq),
+        Err(RebaseError::Contradicts(RecordError::NameOwned { .. }))
+    ));
+    assert_eq!(mine.head(), before, "nothing changed");
 }
 
 #[test]

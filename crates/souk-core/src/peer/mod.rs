@@ -29,8 +29,8 @@ pub use refusal::{Reason, Refusal};
 pub use sync::{Cursor, SyncStart};
 
 use crate::cache::{CacheConfig, CacheStats, TieredCache};
-use crate::catalog::{Catalog, Head};
-use crate::index::{Index, SnapshotError};
+use crate::catalog::{Catalog, Head, RebaseError};
+use crate::index::Index;
 use crate::name::{eq_folded, fold_byte};
 use crate::pack::Digest;
 use crate::record::{PackRecord, RecordError};
@@ -332,25 +332,19 @@ impl<P: Ord + Clone> Peer<P> {
         sync::start(self.cursors.get(from), &self.catalog.head().chunks, epoch, head)
     }
 
-    /// A base snapshot synced from `from`, reaching `seq`: taken, keeping this peer's own
-    /// log records that it lacks and the rules allow (answers those dropped). A snapshot
-    /// that does not load is counted against `from` and changes nothing.
-    pub fn handle_base(
-        &mut self,
-        from: P,
-        snapshot: Vec<u8>,
-        seq: u64,
-    ) -> Result<Vec<PackRecord>, SnapshotError> {
-        match self.catalog.rebase(snapshot, seq) {
-            Ok(dropped) => {
-                self.actions.push_back(Action::SaveBase);
-                Ok(dropped)
+    /// A base snapshot synced from `from`, reaching `seq`: taken with every signed record
+    /// this peer held that it lacks. A snapshot that does not load, or that contradicts a
+    /// signed record held here, is counted against `from` and changes nothing.
+    pub fn handle_base(&mut self, from: P, snapshot: Vec<u8>, seq: u64) -> Result<(), RebaseError> {
+        let taken = self.catalog.rebase(snapshot, seq);
+        match &taken {
+            Ok(()) => self.actions.push_back(Action::SaveBase),
+            Err(e @ (RebaseError::Snapshot(_) | RebaseError::Seq(_))) => {
+                self.refuse(from, Reason::BadSnapshot, e)
             }
-            Err(e) => {
-                self.refuse(from, Reason::BadSnapshot, &e);
-                Err(e)
-            }
+            Err(e @ RebaseError::Contradicts(_)) => self.refuse(from, Reason::ContradictingBase, e),
         }
+        taken
     }
 
     /// A sync with `from` reached `cursor`: the next one starts there.

@@ -22,11 +22,14 @@ pub enum Reason {
     BadSyncAnswer,
     /// A base snapshot that does not load.
     BadSnapshot,
+    /// A base snapshot that contradicts a signed record this peer holds (another owner for
+    /// a name, other contents for a version): a forged or forked history.
+    ContradictingBase,
 }
 
 impl Reason {
     /// Every reason, for counters that list zeros too.
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::BadRecord,
         Reason::BrokenRules,
         Reason::MisplacedRecord,
@@ -34,6 +37,7 @@ impl Reason {
         Reason::FailedFetch,
         Reason::BadSyncAnswer,
         Reason::BadSnapshot,
+        Reason::ContradictingBase,
     ];
 
     /// A stable name, for logs and metric labels.
@@ -46,6 +50,7 @@ impl Reason {
             Reason::FailedFetch => "failed_fetch",
             Reason::BadSyncAnswer => "bad_sync_answer",
             Reason::BadSnapshot => "bad_snapshot",
+            Reason::ContradictingBase => "contradicting_base",
         }
     }
 }

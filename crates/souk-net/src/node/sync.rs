@@ -9,7 +9,6 @@ use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::catalog::chunk_matches;
 use souk_core::peer::{Cursor, Peer, Reason, SyncStart, Via};
-use tracing::warn;
 
 use super::command::{Command, SyncStep};
 use super::handle::NodeHandle;
@@ -38,12 +37,8 @@ pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
         SyncStep::Ask(peer, request, reply) => sync.ask(peer, request, reply),
         SyncStep::Start(peer, epoch, head, reply) => drop(reply.send(core.sync_start(&peer, epoch, &head))),
         SyncStep::Base(peer, snapshot, seq, reply) => {
-            let taken = core.handle_base(peer, snapshot, seq).map(|dropped| {
-                for record in dropped {
-                    warn!(pack = %record.pack.name, "a record of ours conflicts with the synced index; dropped");
-                }
-            });
-            let _ = reply.send(taken.map_err(|e| SyncError::Snapshot(e).into()));
+            let taken = core.handle_base(peer, snapshot, seq);
+            let _ = reply.send(taken.map_err(|e| SyncError::Base(e).into()));
         }
         SyncStep::Records(peer, records, reply) => {
             let accepted =
