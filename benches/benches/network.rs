@@ -39,14 +39,15 @@ fn pack(name: &str, files: usize, len: usize, deps: &[String]) -> (PackRecord, V
             PackFile { path: format!("src/file-{i}.txt"), contents }
         })
         .collect();
-    let body = body::encode(&files).expect("a valid body");
-    let mut version = souk_pack::demo::packs().expect("the demo registry").remove(0).version;
-    version.name = name.into();
-    version.version = semver::Version::new(1, 0, 0);
-    version.dependencies =
-        deps.iter().map(|d| souk_core::Dependency { name: d.clone(), req: "^1".parse().unwrap() }).collect();
-    version.content_hash = Some(body::content_hash(&body));
-    (PackRecord::sign(version, &KEY).expect("signs"), body)
+    // Its own souk.toml, as every pack carries: an install checks the body against the record.
+    let requires: String = deps.iter().map(|d| format!("{d} = \"^1\"\n")).collect();
+    let manifest = format!(
+        "[pack]\nname = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"A bench pack\"\nlicense = \"MIT\"\n\n[dependencies]\n{requires}"
+    );
+    let mut files = files;
+    files.push(PackFile { path: souk_pack::MANIFEST_FILE.into(), contents: manifest.into_bytes() });
+    let pack = souk_pack::LocalPack::from_files(files, 0).expect("a valid pack");
+    (PackRecord::sign(pack.version, &KEY).expect("signs"), pack.body)
 }
 
 /// Every pack the relay holds.
