@@ -23,6 +23,13 @@ export async function renderPack(root, app, name, wanted) {
   const dependents = h("section", {}, h("h2", {}, "Dependents"));
   const providers = h("section", {}, h("h2", {}, "Provided by"), h("p", { className: "muted" }, "Asking the DHT…"));
 
+  const lookalike = h("p", { className: "warning", id: "lookalike", hidden: true });
+  app.peer.lookalike(pack.name).then((popular) => {
+    if (popular) {
+      lookalike.textContent = `${pack.name} is one edit from the popular pack ${popular}: make sure this is the one you want.`;
+      lookalike.hidden = false;
+    }
+  });
   root.append(
     h(
       "div",
@@ -32,6 +39,7 @@ export async function renderPack(root, app, name, wanted) {
       picker,
       install,
     ),
+    lookalike,
     h("p", { className: "lead" }, pack.description),
     installArea,
     h(

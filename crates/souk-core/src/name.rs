@@ -6,6 +6,7 @@
 //! pack and nobody can squat the other spelling. Imported registries keep their own names
 //! (`@scope/name`, dots, leading digits): folding treats their other bytes as they are.
 
+use alloc::vec::Vec;
 use core::cmp::Ordering;
 
 /// The longest name a pack published on Souk may have.
@@ -80,6 +81,23 @@ pub fn check_listed_name(name: &str) -> Result<(), NameRule> {
     Ok(())
 }
 
+/// Whether two names are one edit apart, folded: one byte added, removed or changed, or two
+/// neighbours swapped (`reqeusts` and `requests`). Equal names are not.
+pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<u8>, Vec<u8>) = (a.bytes().map(fold_byte).collect(), b.bytes().map(fold_byte).collect());
+    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let start = short.iter().zip(long.iter()).take_while(|(x, y)| x == y).count();
+    match long.len() - short.len() {
+        0 if start == short.len() => false,
+        0 => {
+            let (x, y) = (&short[start..], &long[start..]);
+            x[1..] == y[1..] || (x.len() >= 2 && x[0] == y[1] && x[1] == y[0] && x[2..] == y[2..])
+        }
+        1 => short[start..] == long[start + 1..],
+        _ => false,
+    }
+}
+
 /// One byte of a name as compared: ASCII lower case, `_` as `-`.
 #[inline]
 pub fn fold_byte(b: u8) -> u8 {
@@ -139,6 +157,31 @@ mod tests {
         assert_eq!(check_listed_name("café"), Err(NameRule::InvalidChar('é')));
         for name in ["../escape", "/home/u/.ssh", "a//b", "a/", "..", ".", "x/./y"] {
             assert_eq!(check_listed_name(name), Err(NameRule::PathLike), "{name}");
+        }
+    }
+
+    #[test]
+    fn one_edit_covers_typos_and_nothing_further() {
+        for (a, b) in [
+            ("reqeusts", "requests"),
+            ("request", "requests"),
+            ("requets", "requests"),
+            ("reqvests", "requests"),
+            ("raect", "react"),
+            ("eact", "react"),
+            ("reactt", "react"),
+        ] {
+            assert!(one_edit_apart(a, b) && one_edit_apart(b, a), "{a} {b}");
+        }
+        for (a, b) in [
+            ("requests", "requests"),
+            ("Requests", "requests"),
+            ("re_quests", "re-quests"),
+            ("rqeeusts", "requests"),
+            ("react-dom", "react"),
+            ("", "ab"),
+        ] {
+            assert!(!one_edit_apart(a, b), "{a} {b}");
         }
     }
 

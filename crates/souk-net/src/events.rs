@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use libp2p::{Multiaddr, PeerId};
 use souk_core::cache::CacheStats;
-use souk_core::peer::Via;
+use souk_core::peer::{Reason, Via};
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
 
@@ -68,6 +68,13 @@ pub struct Stats {
     /// DHT requests the lookups sent in all: over `lookups.count`, the peers asked per lookup.
     pub lookup_requests: u64,
     pub installs: Timing,
-    /// Records, messages and bodies refused from peers.
-    pub refused: u64,
+    /// Records, messages and bodies refused from peers, by reason (every reason, zeros too).
+    pub refused: Vec<(Reason, u64)>,
+}
+
+impl Stats {
+    /// Refusals of every reason together.
+    pub fn refused_total(&self) -> u64 {
+        self.refused.iter().map(|(_, n)| n).sum()
+    }
 }

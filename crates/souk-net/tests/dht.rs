@@ -88,7 +88,7 @@ async fn forged_records_are_refused_and_cost_their_sender() {
         within("looking up", reader.lookup("axum-service")).await,
         Err(NodeError::NotFound("axum-service".into()))
     );
-    let refused = bootstrap.stats().await.unwrap().refused;
+    let refused = bootstrap.stats().await.unwrap().refused_total();
     assert!(refused >= 1, "the bootstrap peer refused {refused} records");
     assert!(bootstrap.reputation(forger).await.unwrap().failures >= 1, "the forger lost reputation");
     assert_eq!(bootstrap.stats().await.unwrap().packs, 0, "nothing of the forgery is kept");

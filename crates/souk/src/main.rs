@@ -75,6 +75,9 @@ enum Command {
         /// The folder holding `souk.toml` and the template files.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Publish a new name even if it is one edit from a popular pack's.
+        #[arg(long)]
+        allow_similar_name: bool,
         #[command(flatten)]
         net: peer::NetArgs,
     },
@@ -215,7 +218,9 @@ fn run(cli: Cli) -> Result<()> {
             resolve::run(registry.as_deref(), &manifest, format, out.as_deref())
         }
         Command::Install { spec, out, net } => networked("warn", peer::install(&spec, &out, &net)),
-        Command::Publish { dir, net } => networked("warn", peer::publish(&dir, &net)),
+        Command::Publish { dir, allow_similar_name, net } => {
+            networked("warn", peer::publish(&dir, allow_similar_name, &net))
+        }
         Command::Info { name, net } => networked("warn", peer::info(&name, &net)),
         Command::Peers { net } => networked("warn", peer::peers(&net)),
         Command::Relay(args) => networked("info", relay::run(args)),

@@ -32,9 +32,11 @@ pub fn render(stats: &Stats) -> String {
     let name = "marketplace_refused_total";
     let _ = write!(
         out,
-        "# HELP {name} Records, messages and bodies refused from peers.\n# TYPE {name} counter\n{name} {}\n",
-        stats.refused
+        "# HELP {name} Records, messages and bodies refused from peers.\n# TYPE {name} counter\n"
     );
+    for (reason, count) in &stats.refused {
+        let _ = writeln!(out, "{name}{{reason=\"{}\"}} {count}", reason.as_str());
+    }
     out
 }
 
@@ -42,11 +44,14 @@ pub fn render(stats: &Stats) -> String {
 mod tests {
     use std::time::Duration;
 
+    use souk_core::peer::Reason;
+
     use super::*;
 
     #[test]
     fn every_metric_has_its_type_and_value() {
-        let mut stats = Stats { peers: 3, packs: 28, refused: 2, ..Stats::default() };
+        let refused = vec![(Reason::BadRecord, 2), (Reason::ContradictingBase, 0)];
+        let mut stats = Stats { peers: 3, packs: 28, refused, ..Stats::default() };
         stats.lookups = Timing { count: 4, total: Duration::from_millis(500) };
         stats.cache.hot_hits = 3;
         stats.cache.misses = 1;
@@ -60,7 +65,8 @@ mod tests {
             "marketplace_cache_hit_rate 0.75",
             "marketplace_p2p_peer_count 3",
             "marketplace_index_packs 28",
-            "marketplace_refused_total 2",
+            "marketplace_refused_total{reason=\"bad_record\"} 2",
+            "marketplace_refused_total{reason=\"contradicting_base\"} 0",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }

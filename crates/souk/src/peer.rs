@@ -137,9 +137,18 @@ fn unpack(out: &Path, pack: &PackVersion, body: &[u8]) -> Result<()> {
 
 /// `souk publish DIR`: signs the pack with this user's key, publishes it and waits (at most
 /// 30 s) until a relay holds the body, so it stays available after this process ends.
-pub async fn publish(dir: &Path, args: &NetArgs) -> Result<()> {
+pub async fn publish(dir: &Path, allow_similar_name: bool, args: &NetArgs) -> Result<()> {
     let pack = crate::pack::load(dir)?;
     let Joined { handle, relay, key } = join(args).await?;
+    let name = pack.version.name.clone();
+    if let Some(popular) = lookalike(&handle, &name).await?
+        && !allow_similar_name
+    {
+        bail!(
+            "`{name}` is one edit from the popular pack `{popular}`; if it is not meant to pass for it, \
+             publish with --allow-similar-name (its page will say it looks like `{popular}`)"
+        );
+    }
     let secret = client::signing_secret(&key)?;
     let record = PackRecord::sign(pack.version, &secret)?;
     let hash = record.pack.content_hash.expect("a signed record has its hash");
@@ -204,6 +213,7 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
         versions.push(handle.lookup(name).await?.pack);
     }
     let latest = versions.last().expect("at least one version");
+    let looks_like = lookalike(&handle, &latest.name).await?;
     if args.json {
         #[derive(Serialize)]
         struct Info<'a> {
@@ -214,6 +224,8 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
             tags: &'a [String],
             dependencies: Vec<String>,
             publisher: Option<String>,
+            /// The popular pack this name is one edit from, if any.
+            looks_like: Option<String>,
         }
         let info = Info {
             name: &latest.name,
@@ -223,11 +235,15 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
             tags: &latest.tags,
             dependencies: latest.dependencies.iter().map(|d| format!("{} {}", d.name, d.req)).collect(),
             publisher: latest.publisher.as_ref().map(to_hex),
+            looks_like,
         };
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
     println!("{} v{}", latest.name, latest.version);
+    if let Some(popular) = looks_like {
+        println!("warning: one edit from the popular pack `{popular}`; make sure this is the one you want");
+    }
     println!("{}", latest.description);
     println!("license: {}", latest.license);
     if !latest.tags.is_empty() {
@@ -242,6 +258,12 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
     let all: Vec<String> = versions.iter().map(|v| v.version.to_string()).collect();
     println!("versions: {}", all.join(", "));
     Ok(())
+}
+
+/// The popular pack `name` is one edit from, if it is not popular itself.
+async fn lookalike(handle: &NodeHandle, name: &str) -> Result<Option<String>> {
+    let name = name.to_owned();
+    Ok(handle.read(move |index| index.popular_lookalike(&name).map(|p| p.name().to_owned())).await?)
 }
 
 /// `souk peers`: who this node reaches once it has joined and walked the DHT.

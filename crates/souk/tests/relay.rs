@@ -212,7 +212,10 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
     // The second relay synced the first's index rather than claiming the demo names itself.
     let metrics = second.get("/metrics");
     assert!(metrics.lines().any(|l| l == "marketplace_index_packs 28"), "{metrics}");
-    assert!(metrics.lines().any(|l| l == "marketplace_refused_total 0"), "{metrics}");
+    assert!(
+        metrics.lines().any(|l| l == "marketplace_refused_total{reason=\"contradicting_base\"} 0"),
+        "{metrics}"
+    );
 
     // A publishes at the first relay; B, connected only to the second, hears the
     // announcement, finds the record through the DHT and fetches the body from its provider.
@@ -338,6 +341,56 @@ fn folder_listing(dir: &Path) -> Vec<std::path::PathBuf> {
 
 fn souk(home: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_souk")).env("SOUK_HOME", home).args(args).output().expect("souk runs")
+}
+
+/// A relay serving npm's names: nobody's key takes `react`, and a name one typo from it
+/// needs saying so, and says so on its page.
+#[test]
+fn imported_names_are_reserved_and_lookalikes_need_saying_so() {
+    let scratch = tempfile::tempdir().unwrap();
+    let index = scratch.path().join("npm.idx");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm-sample.tsv");
+    let out = souk(scratch.path(), &["index", "import", sample, "--out", index.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let relay = Relay::start(&scratch.path().join("relay"), None, &["--index".as_ref(), index.as_os_str()]);
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let mallory = scratch.path().join("mallory");
+    let pack_named = |name: &str| {
+        let dir = scratch.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = format!(
+            "[pack]\nname = \"{name}\"\nversion = \"99.0.0\"\ndescription = \"Not React\"\nlicense = \"MIT\"\n"
+        );
+        std::fs::write(dir.join("souk.toml"), manifest).unwrap();
+        std::fs::write(dir.join("index.js"), "export {};\n").unwrap();
+        dir
+    };
+    let publish = |dir: &Path, extra: &[&str]| {
+        let mut args = vec!["publish", dir.to_str().unwrap(), &bootstrap];
+        args.extend_from_slice(extra);
+        souk(&mallory, &args)
+    };
+
+    let out = publish(&pack_named("react"), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("react is imported from another registry: its name is reserved"), "{err}");
+
+    let raect = pack_named("raect");
+    let out = publish(&raect, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`raect` is one edit from the popular pack `react`")
+            && err.contains("--allow-similar-name"),
+        "{err}"
+    );
+    let out = publish(&raect, &["--allow-similar-name"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = souk(&scratch.path().join("bob"), &["info", "raect", &bootstrap, "--json"]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["looks_like"], "react");
+    relay.stop();
 }
 
 #[test]

@@ -16,10 +16,13 @@ use core::ops::Range;
 use crate::tables::{Interner, Lists, Strings};
 pub use snapshot::{FORMAT_VERSION, SnapshotError};
 
-use crate::name::cmp_folded;
+use crate::name::{cmp_folded, eq_folded, one_edit_apart};
 use crate::pack::{Dependency, Digest, PackVersion};
 use crate::record::PackRecord;
 use search::SearchIndex;
+
+/// How many of the most downloaded packs a new name may not be one edit away from.
+pub const POPULAR: usize = 1000;
 
 /// The id of an absent digest (a publisher key or content hash imported metadata lacks).
 const NO_DIGEST: u32 = u32::MAX;
@@ -127,6 +130,23 @@ impl Index {
         } else {
             start..start + group.partition_point(|i| *i == group[0])
         }
+    }
+
+    /// A popular pack (one of the [`POPULAR`] most downloaded) whose name is one edit from
+    /// `name`, when `name` is not popular itself: what a name that looks like a typo of it
+    /// would pass for (`reqeusts` for `requests`; `preact` and `react` are both popular).
+    pub fn popular_lookalike(&self, name: &str) -> Option<PackRef<'_>> {
+        let mut latest: Vec<usize> =
+            (0..self.len()).filter(|&r| self.is_latest(r) && self.downloads[r] > 0).collect();
+        if latest.len() > POPULAR {
+            latest.select_nth_unstable_by_key(POPULAR, |&r| core::cmp::Reverse(self.downloads[r]));
+            latest.truncate(POPULAR);
+        }
+        let popular = || latest.iter().map(|&r| self.get(r));
+        if popular().any(|p| eq_folded(p.name(), name)) {
+            return None;
+        }
+        popular().find(|p| one_edit_apart(p.name(), name))
     }
 
     /// The newest version of `name`, if the index knows the pack.

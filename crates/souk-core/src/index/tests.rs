@@ -179,3 +179,26 @@ fn consistent_checksum_does_not_excuse_bad_columns() {
     index.content_hash[0] = 5;
     assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
 }
+
+#[test]
+fn a_name_one_edit_from_a_popular_pack_is_found_and_an_obscure_one_is_not() {
+    let mut b = IndexBuilder::default();
+    b.push(pack("requests", "2.0.0"));
+    b.push(PackVersion { downloads: 0, ..pack("obscure", "1.0.0") });
+    // More packs than POPULAR, all less downloaded: `requests` must stay among the popular.
+    for i in 0..POPULAR + 5 {
+        b.push(PackVersion { downloads: 1, ..pack(&alloc::format!("filler-{i}"), "1.0.0") });
+    }
+    let index = b.build().unwrap();
+    assert_eq!(index.popular_lookalike("reqeusts").map(|p| p.name()), Some("requests"));
+    assert_eq!(index.popular_lookalike("Request").map(|p| p.name()), Some("requests"));
+    assert!(index.popular_lookalike("requests").is_none(), "a name is not its own lookalike");
+    assert!(index.popular_lookalike("obscur").is_none(), "only popular names are guarded");
+    assert!(index.popular_lookalike("rust-cli").is_none());
+    let mut b = IndexBuilder::default();
+    b.push(PackVersion { downloads: 900, ..pack("react", "19.0.0") });
+    b.push(PackVersion { downloads: 5, ..pack("preact", "10.0.0") });
+    let index = b.build().unwrap();
+    assert!(index.popular_lookalike("preact").is_none(), "two popular packs are not lookalikes");
+    assert_eq!(index.popular_lookalike("raect").map(|p| p.name()), Some("react"));
+}

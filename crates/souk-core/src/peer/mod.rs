@@ -189,11 +189,7 @@ impl<P: Ord + Clone> Peer<P> {
         self.cache.stats()
     }
 
-    /// Refusals counted in all, and of one reason.
-    pub fn refused(&self) -> u64 {
-        self.refusals.total()
-    }
-
+    /// Refusals counted of one reason.
     pub fn refused_for(&self, reason: Reason) -> u64 {
         self.refusals.of(reason)
     }

@@ -90,10 +90,6 @@ impl<P: Ord + Clone> Refusals<P> {
         self.reported.insert((peer.clone(), reason))
     }
 
-    pub(crate) fn total(&self) -> u64 {
-        self.counts.values().sum()
-    }
-
     pub(crate) fn of(&self, reason: Reason) -> u64 {
         self.counts.get(&reason).copied().unwrap_or(0)
     }

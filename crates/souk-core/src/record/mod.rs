@@ -67,6 +67,8 @@ pub enum RecordError {
     NameOwned { name: String, owner: String },
     #[error("{name} {version} is already published with different contents")]
     VersionExists { name: String, version: String },
+    #[error("{name} is imported from another registry: its name is reserved there, not free to publish here")]
+    Reserved { name: String },
     #[error("the index lists it without its publisher's signature")]
     Unsigned,
     #[error("the index lists versions of {name} from {} publishers ({})", owners.len(), owners.join(", "))]
@@ -186,10 +188,15 @@ impl PackRecord {
     }
 
     /// The registry's rules: the name is free or this publisher's, and this version is new
-    /// or exactly what was published before.
+    /// or exactly what was published before. A name the index lists from another registry
+    /// (a row with no publisher) is reserved: the first key to publish `react` does not
+    /// take npm's `react`.
     pub fn check_against(&self, index: &Index) -> Result<(), RecordError> {
         let p = &self.pack;
         let versions = index.versions_of(&p.name);
+        if versions.clone().any(|r| index.get(r).publisher().is_none()) {
+            return Err(RecordError::Reserved { name: p.name.clone() });
+        }
         if let Some(owner) = versions.clone().find_map(|r| index.get(r).publisher().copied())
             && Some(owner) != p.publisher
         {

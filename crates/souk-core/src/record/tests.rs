@@ -128,3 +128,18 @@ fn a_row_gives_back_its_record_through_a_snapshot_and_nothing_else() {
         "{contested}"
     );
 }
+
+#[test]
+fn a_name_imported_from_another_registry_is_reserved() {
+    let mut imported = pack("19.0.0", 0);
+    (imported.publisher, imported.content_hash) = (None, None);
+    let mut builder = IndexBuilder::default();
+    builder.push(imported);
+    let index = builder.build().unwrap();
+    let hijack = PackRecord::sign(pack("99.0.0", 9), &MALLORY).unwrap();
+    assert_eq!(hijack.check_against(&index), Err(RecordError::Reserved { name: "rust-cli".into() }));
+    let mut other_spelling = pack("99.0.0", 9);
+    other_spelling.name = "Rust_Cli".into();
+    let hijack = PackRecord::sign(other_spelling, &MALLORY).unwrap();
+    assert!(matches!(hijack.check_against(&index), Err(RecordError::Reserved { .. })));
+}

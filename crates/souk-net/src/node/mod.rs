@@ -217,7 +217,7 @@ impl<S: Store> Node<S> {
             cache: self.core.cache_stats(),
             lookups: queries.lookups,
             lookup_requests: queries.lookup_requests,
-            refused: self.core.refused(),
+            refused: souk_core::peer::Reason::ALL.iter().map(|&r| (r, self.core.refused_for(r))).collect(),
             packs: self.core.index().len(),
             ..self.stats.clone()
         }

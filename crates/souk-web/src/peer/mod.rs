@@ -151,6 +151,20 @@ impl SoukPeer {
         })
     }
 
+    /// The popular pack `name` is one edit from, when `name` is not popular itself: the pack
+    /// page warns that it may be a lookalike.
+    #[wasm_bindgen(unchecked_return_type = "Promise<string | undefined>")]
+    pub fn lookalike(&self, name: String) -> js_sys::Promise {
+        let handle = self.inner.handle.clone();
+        future_to_promise(async move {
+            let popular = handle
+                .read(move |index| index.popular_lookalike(&name).map(|p| p.name().to_owned()))
+                .await
+                .map_err(error)?;
+            Ok(popular.map_or(JsValue::UNDEFINED, JsValue::from))
+        })
+    }
+
     /// Resolves `name` at `requirement` (cargo syntax) on this tab's index.
     #[wasm_bindgen(unchecked_return_type = "Promise<LockedPackage[]>")]
     pub fn resolve(&self, name: String, requirement: String) -> js_sys::Promise {
@@ -365,7 +379,7 @@ impl SoukPeer {
                 searches: stats.searches.count,
                 lookups: stats.lookups.count,
                 installs: stats.installs.count,
-                refused: stats.refused,
+                refused: stats.refused_total(),
                 cache_hit_rate: stats.cache.hit_rate(),
             };
             js_value(&stats).map_err(error)
