@@ -40,6 +40,7 @@ export async function renderNetwork(root, app) {
   const peers = h("tbody");
   const stats = h("dl", { className: "facts" });
   const chart = h("figure", { className: "chart" });
+  const caught = h("ul", { id: "evidence" });
 
   async function refresh() {
     const list = await app.peer.peers();
@@ -54,6 +55,12 @@ export async function renderNetwork(root, app) {
           h("td", {}, p.reputation.score.toFixed(2)),
         ),
       ),
+    );
+    const evidence = await app.peer.evidence();
+    caught.replaceChildren(
+      ...(evidence.length === 0
+        ? [h("li", { className: "muted" }, "No peer has contradicted a head it signed.")]
+        : evidence.map((e) => h("li", { className: "warning" }, h("code", { title: e.peer }, shortId(e.peer)), ` ${e.what}`))),
     );
     const s = app.activity.stats;
     if (s) {
@@ -85,6 +92,8 @@ export async function renderNetwork(root, app) {
     h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Peer"), h("th", {}, "Transport"), h("th", {}, "Ping"), h("th", {}, "Reputation"))), peers),
     h("h2", {}, "Activity"),
     stats,
+    h("h2", {}, "Caught"),
+    caught,
   );
   app.activity.onSample = () => {
     if (root.isConnected && location.hash.startsWith("#/network")) refresh();

@@ -14,9 +14,13 @@
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+pub mod head;
 pub mod message;
 
+pub use head::{Evidence, HeadError, SignedHead};
 pub use message::{MAX_RECORDS_LEN, MessageError, SyncRequest, SyncResponse};
+
+use ed25519_dalek::SigningKey;
 
 use crate::body::content_hash;
 use crate::index::{Index, IndexBuilder, SnapshotError};
@@ -39,6 +43,8 @@ pub struct Head {
     pub base_seq: u64,
     /// The SHA-256 of each chunk of the base snapshot, in order.
     pub chunks: Vec<Digest>,
+    /// The hash of the history up to `seq` ([`head::chain_root`], [`head::chain_link`]).
+    pub chain: Digest,
 }
 
 /// The answer to "what came after `seq`?".
@@ -57,6 +63,8 @@ pub struct Catalog {
     base: Vec<u8>,
     chunks: Vec<Digest>,
     log: Vec<PackRecord>,
+    /// The chain over the base and every log record.
+    chain: Digest,
     index: Index,
     /// How many log records `index` holds; the rest wait for the next rebuild.
     indexed: usize,
@@ -81,12 +89,18 @@ impl Catalog {
     }
 
     fn with_base(index: Index, base: Vec<u8>, base_seq: u64) -> Catalog {
-        let chunks = base.chunks(CHUNK_LEN).map(content_hash).collect();
-        Catalog { base_seq, base, chunks, log: Vec::new(), index, indexed: 0 }
+        let chunks: Vec<Digest> = base.chunks(CHUNK_LEN).map(content_hash).collect();
+        let chain = head::chain_root(base_seq, &chunks);
+        Catalog { base_seq, base, chunks, log: Vec::new(), chain, index, indexed: 0 }
     }
 
     pub fn head(&self) -> Head {
-        Head { seq: self.seq(), base_seq: self.base_seq, chunks: self.chunks.clone() }
+        Head { seq: self.seq(), base_seq: self.base_seq, chunks: self.chunks.clone(), chain: self.chain }
+    }
+
+    fn push(&mut self, record: PackRecord) {
+        self.chain = head::chain_link(&self.chain, &record.encode());
+        self.log.push(record);
     }
 
     /// The sequence number of the newest record.
@@ -138,7 +152,7 @@ impl Catalog {
         record.check_against(&self.index)?;
         let known = holds(&self.index, &record);
         if !known {
-            self.log.push(record);
+            self.push(record);
         }
         Ok(!known)
     }
@@ -185,7 +199,7 @@ impl Catalog {
                 missing.push(record);
             }
         }
-        fresh.log = missing;
+        missing.into_iter().for_each(|r| fresh.push(r));
         *self = fresh;
         Ok(())
     }
@@ -212,10 +226,11 @@ fn holds(index: &Index, record: &PackRecord) -> bool {
 }
 
 impl Catalog {
-    /// The answer to a sync request; `epoch` is the serving node's (see [`SyncResponse::Head`]).
-    pub fn answer(&self, request: SyncRequest, epoch: u64) -> SyncResponse {
+    /// The answer to a sync request; `epoch` is the serving node's (see [`SignedHead`]), a
+    /// head is signed with its `key` at `time` (Unix seconds).
+    pub fn answer(&self, request: SyncRequest, epoch: u64, time: u64, key: &SigningKey) -> SyncResponse {
         match request {
-            SyncRequest::Head => SyncResponse::Head { epoch, head: self.head() },
+            SyncRequest::Head => SyncResponse::Head(SignedHead::sign(epoch, self.head(), time, key)),
             SyncRequest::Chunk(hash) => {
                 self.chunk(&hash).map_or(SyncResponse::NotFound, |c| SyncResponse::Chunk(c.to_vec()))
             }

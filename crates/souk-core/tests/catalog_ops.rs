@@ -131,7 +131,7 @@ proptest! {
                 Op::Noise(bytes, seq) => prop_assert!(catalog.rebase(bytes.clone(), *seq).is_err()),
                 Op::Request(bytes) => {
                     if let Ok(request) = SyncRequest::decode(bytes) {
-                        let _ = catalog.answer(request, 1);
+                        let _ = catalog.answer(request, 1, 0, &ed25519_dalek::SigningKey::from_bytes(&[1; 32]));
                     }
                 }
                 Op::Since(seq, max) => drop(catalog.since(*seq, *max)),

@@ -49,7 +49,7 @@ impl Behaviour {
             dht: Dht::new(peer_id),
             announce: Announce::new(key),
             fetch: Fetch::with_timeout(REQUEST_TIMEOUT),
-            sync: Sync::with_timeout(REQUEST_TIMEOUT),
+            sync: Sync::new(REQUEST_TIMEOUT, key),
             relay: (role == Role::Relay).then(|| relay::Behaviour::new(peer_id, relay_config())).into(),
             relay_client: None.into(),
             identify: identify::Behaviour::new(identify::Config::new("/souk/1.0.0".into(), key.public())),

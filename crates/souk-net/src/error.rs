@@ -2,7 +2,7 @@
 //! conflict, a missing body, a peer's broken answer) and word it themselves.
 
 use futures::channel::oneshot;
-use souk_core::catalog::RebaseError;
+use souk_core::catalog::{HeadError, RebaseError};
 use souk_core::peer::PublishError;
 use souk_core::record::RecordError;
 use souk_core::resolve::ResolveError;
@@ -63,6 +63,8 @@ pub enum SyncError {
     WrongChunk,
     #[error("the peer renumbered its index")]
     Renumbered,
+    #[error("its head was refused: {0}")]
+    Head(#[from] HeadError),
     #[error("its base was refused: {0}")]
     Base(#[from] RebaseError),
 }

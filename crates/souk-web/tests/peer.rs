@@ -289,13 +289,15 @@ async fn a_forged_record_in_a_synced_index_is_refused() {
             if let SwarmEvent::Behaviour(BehaviourEvent::Sync(SyncEvent::Asked { request, channel })) =
                 swarm.select_next_some().await
             {
-                let response = match request {
-                    SyncRequest::Since(_) => {
-                        SyncResponse::Records { records: vec![forged.clone()], more: false }
-                    }
-                    other => catalog.answer(other, 1),
-                };
-                swarm.behaviour_mut().sync.respond(channel, response);
+                let sync = &mut swarm.behaviour_mut().sync;
+                match request {
+                    SyncRequest::Since(_) => sync.respond(
+                        channel,
+                        SyncResponse::Records { records: vec![forged.clone()], more: false },
+                    ),
+                    // Its head is its own, signed with its key: only the record is forged.
+                    other => sync.answer(channel, &catalog, other, 1),
+                }
             }
         }
     });

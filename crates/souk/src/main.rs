@@ -3,6 +3,7 @@
 //! This binary only parses arguments, reads and writes files, and prints: every decision
 //! is made in `souk-core` and `souk-pack`, which the browser peer shares.
 
+mod heads;
 mod metrics;
 mod output;
 mod pack;

@@ -19,7 +19,9 @@ use souk_core::pack::to_hex;
 use souk_core::record::PackRecord;
 use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::transport::{native_swarm, new_certificate};
-use souk_net::{MemoryStore, Node, NodeHandle, Role};
+use souk_net::{MemoryStore, Node, NodeError, NodeHandle, Role, SyncError};
+
+use crate::heads::Heads;
 use souk_pack::lockfile::to_toml;
 
 /// Where to join the network.
@@ -60,9 +62,30 @@ async fn join(args: &NetArgs) -> Result<Joined> {
     let dialed = handle.bootstrap(addrs).await.context("cannot reach the network (is a relay running?)")?;
     let relay = dialed.into_iter().find_map(Result::ok).expect("bootstrap answers only if a dial succeeded");
     spinner.set_message("Syncing the index");
-    let report = handle.sync_index(relay).await?;
+    let home = home()?;
+    let mut heads = Heads::load(&home)?;
+    heads.remind(&handle).await?;
+    let synced = handle.sync_index(relay).await;
     spinner.finish_and_clear();
-    tracing::debug!(?report, "synced");
+    match synced {
+        Ok(report) => {
+            tracing::debug!(?report, "synced");
+            if let Some(late) = report.stale_by {
+                eprintln!(
+                    "warning: relay {relay} signed its head {late} s past the freshness limit: it may be replaying an old view"
+                );
+            }
+            heads.keep(&handle, relay).await?;
+            heads.save(&home)?;
+        }
+        Err(NodeError::Sync(SyncError::Head(error))) => {
+            heads.catch(relay, &error);
+            heads.save(&home)?;
+            let kept = Heads::path(&home);
+            bail!("refusing relay {relay}: {error} (both signed heads kept in {})", kept.display());
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(Joined { handle, relay, key })
 }
 
@@ -268,6 +291,10 @@ async fn lookalike(handle: &NodeHandle, name: &str) -> Result<Option<String>> {
 
 /// `souk peers`: who this node reaches once it has joined and walked the DHT.
 pub async fn peers(args: &NetArgs) -> Result<()> {
+    let caught = Heads::load(&home()?)?.evidence;
+    for c in &caught {
+        eprintln!("{:>12} {}: {}", "Caught", c.peer, c.what);
+    }
     let Joined { handle, .. } = join(args).await?;
     let peers = handle.peers().await?;
     if args.json {

@@ -319,6 +319,58 @@ fn a_relay_serving_a_forged_index_cannot_change_what_is_installed() {
     relay.stop();
 }
 
+/// A relay whose operator restores an older copy of its data: the CLI, which keeps each
+/// relay's last signed head, refuses it as a rollback and keeps both heads as evidence.
+#[test]
+fn a_relay_that_rolls_its_log_back_is_caught_with_evidence() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (data, old) = (scratch.path().join("relay"), scratch.path().join("relay-old"));
+    let home = scratch.path().join("home");
+    let info =
+        |relay: &Relay| souk(&home, &["info", "rust-cli", &format!("--bootstrap={}/bootstrap", relay.http)]);
+
+    let relay = Relay::start(&data, None, &[]);
+    assert!(info(&relay).status.success());
+    relay.stop();
+    assert!(Command::new("cp").arg("-r").arg(&data).arg(&old).status().unwrap().success());
+
+    // The relay takes one more pack; the CLI sees its log grow.
+    let relay = Relay::start(&data, None, &[]);
+    let pack = scratch.path().join("one-more");
+    std::fs::create_dir(&pack).unwrap();
+    std::fs::write(
+        pack.join("souk.toml"),
+        "[pack]\nname = \"one-more\"\nversion = \"1.0.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n",
+    )
+    .unwrap();
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let out = souk(&scratch.path().join("alice"), &["publish", pack.to_str().unwrap(), &bootstrap]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(info(&relay).status.success());
+    relay.stop();
+
+    // Its operator restores the old copy: the same key, a shorter log.
+    std::fs::remove_dir_all(&data).unwrap();
+    let relay = Relay::start(&old, None, &[]);
+    let out = info(&relay);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("refusing relay {}: the peer rolled its log back", relay_peer_id(&relay))),
+        "{err}"
+    );
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.join("heads.json")).unwrap()).unwrap();
+    assert_eq!(kept["evidence"].as_array().unwrap().len(), 1, "{kept}");
+    let out = souk(&home, &["peers", &format!("--bootstrap={}/bootstrap", relay.http)]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Caught"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    relay.stop();
+}
+
 /// Every path below `dir` but the relay's own data and the CLI's home.
 fn folder_listing(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();

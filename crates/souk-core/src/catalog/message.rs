@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! request:  0 (head) | 1 (chunk) [32] hash | 2 (since) u64 seq
-//! response: 0 (head) u64 epoch, u64 seq, u64 base_seq, u32 n, n x [32] chunk hash
+//! response: 0 (head) u64 epoch, u64 seq, u64 base_seq, u32 n, n x [32] chunk hash,
+//!           [32] chain, u64 time, [64] signature (see [`super::head`])
 //!         | 1 (chunk) bytes to the end
 //!         | 2 (records) u8 more, u32 n, n x (u32 len, len bytes of a pack record)
 //!         | 3 (not found) | 4 (rebase)
@@ -13,7 +14,7 @@
 
 use alloc::vec::Vec;
 
-use super::{CHUNK_LEN, Head};
+use super::{CHUNK_LEN, Head, SignedHead};
 use crate::pack::Digest;
 use crate::record::MAX_RECORD_LEN;
 use crate::wire::Reader;
@@ -34,11 +35,8 @@ pub enum SyncRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncResponse {
-    /// The catalog's head; `epoch` changes whenever the peer renumbers its log (a restart).
-    Head {
-        epoch: u64,
-        head: Head,
-    },
+    /// The catalog's head, signed by the serving peer.
+    Head(SignedHead),
     Chunk(Vec<u8>),
     /// Records in their signed bytes, oldest first; `more` when there are more after them.
     Records {
@@ -94,13 +92,16 @@ impl SyncResponse {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
-            SyncResponse::Head { epoch, head } => {
+            SyncResponse::Head(SignedHead { epoch, head, time, signature }) => {
                 out.push(0);
                 for n in [*epoch, head.seq, head.base_seq] {
                     out.extend_from_slice(&n.to_le_bytes());
                 }
                 out.extend_from_slice(&(head.chunks.len() as u32).to_le_bytes());
                 head.chunks.iter().for_each(|c| out.extend_from_slice(c));
+                out.extend_from_slice(&head.chain);
+                out.extend_from_slice(&time.to_le_bytes());
+                out.extend_from_slice(signature);
             }
             SyncResponse::Chunk(bytes) => {
                 out.push(1);
@@ -134,7 +135,13 @@ impl SyncResponse {
                     return Err(MessageError::Truncated);
                 }
                 let chunks = (0..n).map(|_| r.array()).collect::<Result<_, _>>()?;
-                SyncResponse::Head { epoch, head: Head { seq, base_seq, chunks } }
+                let (chain, time, signature) = (r.array()?, r.u64()?, r.array()?);
+                SyncResponse::Head(SignedHead {
+                    epoch,
+                    head: Head { seq, base_seq, chunks, chain },
+                    time,
+                    signature,
+                })
             }
             1 => {
                 let chunk = r.take(r.remaining())?;

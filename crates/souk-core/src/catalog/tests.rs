@@ -152,6 +152,29 @@ fn rebasing_keeps_every_signed_record_and_refuses_a_base_that_contradicts_one() 
     assert_eq!(mine.head(), before, "nothing changed");
 }
 
+/// The serving peer's key, which signs its heads.
+fn relay() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[5; 32])
+}
+
+#[test]
+fn the_chain_follows_the_history_and_not_only_its_length() {
+    let (a, b) = (record("alpha", "1.0.0", 1, &ALICE), record("beta", "1.0.0", 2, &ALICE));
+    let mut first = Catalog::default();
+    let mut second = Catalog::default();
+    first.accept(a.clone()).unwrap();
+    first.accept(b.clone()).unwrap();
+    second.accept(b).unwrap();
+    second.accept(a).unwrap();
+    assert_eq!(first.seq(), second.seq());
+    assert_ne!(first.head().chain, second.head().chain, "the same records in another order");
+    let mut again = Catalog::default();
+    for r in first.log().to_vec() {
+        again.accept(r).unwrap();
+    }
+    assert_eq!(again.head().chain, first.head().chain);
+}
+
 #[test]
 fn sync_messages_round_trip() {
     let mut catalog = Catalog::default();
@@ -160,12 +183,16 @@ fn sync_messages_round_trip() {
     let requests = [SyncRequest::Head, SyncRequest::Chunk(head.chunks[0]), SyncRequest::Since(0)];
     for request in requests {
         assert_eq!(SyncRequest::decode(&request.encode()), Ok(request));
-        let response = catalog.answer(request, 7);
+        let response = catalog.answer(request, 7, 1_800_000_000, &relay());
         assert_eq!(SyncResponse::decode(&response.encode()).as_ref(), Ok(&response));
     }
-    assert_eq!(catalog.answer(SyncRequest::Head, 7), SyncResponse::Head { epoch: 7, head });
-    assert_eq!(catalog.answer(SyncRequest::Chunk([0; 32]), 7), SyncResponse::NotFound);
-    assert_eq!(catalog.answer(SyncRequest::Since(9), 7), SyncResponse::Rebase);
+    let SyncResponse::Head(signed) = catalog.answer(SyncRequest::Head, 7, 1_800_000_000, &relay()) else {
+        panic!("a head answers a head")
+    };
+    assert_eq!((signed.epoch, &signed.head, signed.time), (7, &head, 1_800_000_000));
+    assert!(signed.verify(&relay().verifying_key().to_bytes()));
+    assert_eq!(catalog.answer(SyncRequest::Chunk([0; 32]), 7, 0, &relay()), SyncResponse::NotFound);
+    assert_eq!(catalog.answer(SyncRequest::Since(9), 7, 0, &relay()), SyncResponse::Rebase);
     for response in [SyncResponse::NotFound, SyncResponse::Rebase] {
         assert_eq!(SyncResponse::decode(&response.encode()), Ok(response));
     }
@@ -175,7 +202,8 @@ fn sync_messages_round_trip() {
 fn hostile_sync_messages_are_refused() {
     let mut catalog = Catalog::default();
     catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
-    let responses = [SyncRequest::Head, SyncRequest::Since(0)].map(|r| catalog.answer(r, 1).encode());
+    let responses =
+        [SyncRequest::Head, SyncRequest::Since(0)].map(|r| catalog.answer(r, 1, 0, &relay()).encode());
     for bytes in &responses {
         // Every cut is an error (a chunk answer is any length, so it is not among these).
         for len in 0..bytes.len() {

@@ -29,6 +29,7 @@ pub use refusal::{Reason, Refusal};
 pub use sync::{Cursor, SyncStart};
 
 use crate::cache::{CacheConfig, CacheStats, TieredCache};
+use crate::catalog::head::{self, HeadError, SignedHead};
 use crate::catalog::{Catalog, Head, RebaseError};
 use crate::index::Index;
 use crate::name::{eq_folded, fold_byte};
@@ -107,13 +108,25 @@ enum Answer<P> {
 }
 
 /// How a peer is set up.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerConfig {
     /// Relays announce by gossip what publishers put in the DHT, so peers whose gossip
     /// never reached the publisher still hear of it.
     pub relay: bool,
     pub cache: CacheConfig,
+    /// A head signed longer ago than this (seconds) is reported stale: its peer may be
+    /// replaying an old view (TUF's timestamp role).
+    pub max_head_age: u64,
 }
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        PeerConfig { relay: false, cache: CacheConfig::default(), max_head_age: 24 * 60 * 60 }
+    }
+}
+
+/// How many contradictions are kept as evidence; the oldest go first.
+const EVIDENCE_KEPT: usize = 64;
 
 /// A peer's state: its catalog, what it has learned of other peers, its lookup cache and
 /// its sync cursors. `P` is the shell's peer id.
@@ -124,6 +137,9 @@ pub struct Peer<P: Ord> {
     reputation: Reputation<P>,
     cache: TieredCache<Lookup, Answer<P>>,
     cursors: BTreeMap<P, Cursor>,
+    /// The last head taken from each peer, and the contradictions caught.
+    heads: BTreeMap<P, SignedHead>,
+    evidence: VecDeque<(P, HeadError)>,
     refusals: Refusals<P>,
     actions: VecDeque<Action<P>>,
 }
@@ -144,6 +160,8 @@ impl<P: Ord + Clone> Peer<P> {
             reputation: Reputation::from_records(reputation),
             cache: TieredCache::new(config.cache),
             cursors: BTreeMap::new(),
+            heads: BTreeMap::new(),
+            evidence: VecDeque::new(),
             refusals: Refusals::default(),
             actions: VecDeque::new(),
         };
@@ -323,9 +341,53 @@ impl<P: Ord + Clone> Peer<P> {
         plan.advance(now).map_or(FetchStep::GiveUp, FetchStep::Try)
     }
 
-    /// Where a sync with `from`, whose head is `head` in `epoch`, starts.
-    pub fn sync_start(&self, from: &P, epoch: u64, head: &Head) -> SyncStart {
-        sync::start(self.cursors.get(from), &self.catalog.head().chunks, epoch, head)
+    /// Where a sync with `from` starts, given the head it signed with `key` (its ed25519
+    /// public key). A head that is not `from`'s, or that contradicts the last head taken from
+    /// it (its log went back, or one point in its history has two chains), is refused: the
+    /// two heads are kept as evidence ([`Peer::evidence`]) and the sync goes no further.
+    pub fn sync_start(
+        &mut self,
+        from: &P,
+        key: &[u8; 32],
+        signed: &SignedHead,
+    ) -> Result<SyncStart, HeadError> {
+        if !signed.verify(key) {
+            self.refuse(from.clone(), Reason::BadSyncAnswer, &HeadError::BadSignature);
+            return Err(HeadError::BadSignature);
+        }
+        if let Err(e) = head::check(self.heads.get(from), signed) {
+            let reason = if matches!(e, HeadError::Rollback(_)) { Reason::Rollback } else { Reason::Fork };
+            self.refuse(from.clone(), reason, &e);
+            if self.evidence.len() == EVIDENCE_KEPT {
+                self.evidence.pop_front();
+            }
+            self.evidence.push_back((from.clone(), e.clone()));
+            return Err(e);
+        }
+        self.heads.insert(from.clone(), signed.clone());
+        Ok(sync::start(self.cursors.get(from), &self.catalog.head().chunks, signed.epoch, &signed.head))
+    }
+
+    /// How many seconds past [`PeerConfig::max_head_age`] a head signed at `time` is at
+    /// `now` (both Unix seconds): `None` while it is fresh.
+    pub fn stale_by(&self, time: u64, now: u64) -> Option<u64> {
+        now.saturating_sub(time).checked_sub(self.config.max_head_age).filter(|&late| late > 0)
+    }
+
+    /// The last head taken from `peer`, to keep across runs.
+    pub fn last_head(&self, peer: &P) -> Option<&SignedHead> {
+        self.heads.get(peer)
+    }
+
+    /// A head taken from `peer` in an earlier run (from this peer's own storage): the next
+    /// head from it must not contradict it.
+    pub fn remember_head(&mut self, peer: P, head: SignedHead) {
+        self.heads.insert(peer, head);
+    }
+
+    /// The contradictions caught, each with its two signed heads, oldest first.
+    pub fn evidence(&self) -> impl Iterator<Item = &(P, HeadError)> {
+        self.evidence.iter()
     }
 
     /// A base snapshot synced from `from`, reaching `seq`: taken with every signed record

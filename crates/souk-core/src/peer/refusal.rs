@@ -25,11 +25,15 @@ pub enum Reason {
     /// A base snapshot that contradicts a signed record this peer holds (another owner for
     /// a name, other contents for a version): a forged or forked history.
     ContradictingBase,
+    /// A signed head whose log went back from one taken before.
+    Rollback,
+    /// A signed head with another chain at a point of history taken before.
+    Fork,
 }
 
 impl Reason {
     /// Every reason, for counters that list zeros too.
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 10] = [
         Reason::BadRecord,
         Reason::BrokenRules,
         Reason::MisplacedRecord,
@@ -38,6 +42,8 @@ impl Reason {
         Reason::BadSyncAnswer,
         Reason::BadSnapshot,
         Reason::ContradictingBase,
+        Reason::Rollback,
+        Reason::Fork,
     ];
 
     /// A stable name, for logs and metric labels.
@@ -51,6 +57,8 @@ impl Reason {
             Reason::BadSyncAnswer => "bad_sync_answer",
             Reason::BadSnapshot => "bad_snapshot",
             Reason::ContradictingBase => "contradicting_base",
+            Reason::Rollback => "rollback",
+            Reason::Fork => "fork",
         }
     }
 }

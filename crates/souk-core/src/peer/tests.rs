@@ -147,19 +147,63 @@ fn lookups_are_cached_until_their_name_changes_or_they_expire() {
     assert_eq!(peer.cached_providers([9; 32], day + 1), None, "a day later the answer has expired");
 }
 
+/// `head` as `signer` signs it in `epoch`, and the key to check it with.
+fn signed(signer: u8, epoch: u64, head: &Head) -> ([u8; 32], SignedHead) {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[signer; 32]);
+    (key.verifying_key().to_bytes(), SignedHead::sign(epoch, head.clone(), 1_800_000_000, &key))
+}
+
 #[test]
 fn a_sync_resumes_from_its_cursor_and_refetches_a_changed_base() {
     let mut peer = peer(false);
-    let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]] };
-    assert_eq!(peer.sync_start(&HONEST, 7, &head), SyncStart::Base { chunks: vec![[5; 32]], base_seq: 4 });
+    let mut start = |epoch, head: &Head| {
+        let (key, head) = signed(1, epoch, head);
+        peer.sync_start(&HONEST, &key, &head).unwrap()
+    };
+    let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]], chain: [1; 32] };
+    assert_eq!(start(7, &head), SyncStart::Base { chunks: vec![[5; 32]], base_seq: 4 });
     peer.handle_synced(HONEST, Cursor { epoch: 7, chunks: vec![[5; 32]], seq: 10 });
-    assert_eq!(peer.sync_start(&HONEST, 7, &Head { seq: 12, ..head.clone() }), SyncStart::Since(10));
-    // The peer restarted (a new epoch) or rolled back: start from its base again.
-    assert!(matches!(peer.sync_start(&HONEST, 8, &head), SyncStart::Base { .. }));
-    assert!(matches!(peer.sync_start(&HONEST, 7, &Head { seq: 9, ..head.clone() }), SyncStart::Base { .. }));
+    let mut start = |epoch, head: &Head| {
+        let (key, head) = signed(1, epoch, head);
+        peer.sync_start(&HONEST, &key, &head).unwrap()
+    };
+    assert_eq!(start(7, &Head { seq: 12, chain: [2; 32], ..head.clone() }), SyncStart::Since(10));
+    // The peer restarted (a new epoch): start from its base again.
+    assert!(matches!(start(8, &Head { seq: 12, chain: [3; 32], ..head.clone() }), SyncStart::Base { .. }));
     // A base this peer already holds is not fetched again.
     let own = peer.head();
-    assert_eq!(peer.sync_start(&3, 1, &own), SyncStart::Since(own.base_seq));
+    let (key, own_signed) = signed(2, 1, &own);
+    assert_eq!(peer.sync_start(&3, &key, &own_signed), Ok(SyncStart::Since(own.base_seq)));
+}
+
+#[test]
+fn a_head_that_goes_back_or_rewrites_is_refused_and_kept_as_evidence() {
+    let mut peer = peer(false);
+    let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]], chain: [1; 32] };
+    let (key, seen) = signed(1, 7, &head);
+    peer.sync_start(&HONEST, &key, &seen).unwrap();
+    actions(&mut peer);
+
+    let (_, rolled_back) = signed(1, 9, &Head { seq: 8, ..head.clone() });
+    assert!(matches!(peer.sync_start(&HONEST, &key, &rolled_back), Err(HeadError::Rollback(_))));
+    let (_, rewritten) = signed(1, 7, &Head { chain: [2; 32], ..head.clone() });
+    assert!(matches!(peer.sync_start(&HONEST, &key, &rewritten), Err(HeadError::Fork(_))));
+    let (_, not_theirs) = signed(2, 7, &head);
+    assert_eq!(peer.sync_start(&HONEST, &key, &not_theirs), Err(HeadError::BadSignature));
+
+    let kept: Vec<_> = peer.evidence().map(|(p, e)| (*p, e.clone())).collect();
+    assert_eq!(kept.len(), 2);
+    assert!(
+        matches!(&kept[0], (HONEST, HeadError::Rollback(e)) if e.earlier == seen && e.later == rolled_back)
+    );
+    assert!(matches!(&kept[1], (HONEST, HeadError::Fork(e)) if e.later == rewritten));
+    let reasons = refusals(&actions(&mut peer));
+    assert_eq!(
+        reasons,
+        [(HONEST, Reason::Rollback), (HONEST, Reason::Fork), (HONEST, Reason::BadSyncAnswer)]
+    );
+    assert_eq!(peer.stale_by(1_800_000_000, 1_800_000_000 + 24 * 3600), None);
+    assert_eq!(peer.stale_by(1_800_000_000, 1_800_000_000 + 24 * 3600 + 5), Some(5));
 }
 
 #[test]

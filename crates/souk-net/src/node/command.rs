@@ -3,7 +3,7 @@
 
 use futures::channel::{mpsc, oneshot};
 use libp2p::{Multiaddr, PeerId};
-use souk_core::catalog::Head;
+use souk_core::catalog::{HeadError, SignedHead};
 use souk_core::peer::{Cursor, Reason, SyncStart};
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
@@ -32,6 +32,9 @@ pub(crate) enum Command {
     Read(ReadIndex),
     Sync(SyncStep),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
+    Evidence(oneshot::Sender<Vec<(PeerId, HeadError)>>),
+    LastHead(PeerId, oneshot::Sender<Option<SignedHead>>),
+    RememberHead(PeerId, Box<SignedHead>),
     Stats(oneshot::Sender<Stats>),
     Observe(Metric, std::time::Duration),
     Subscribe(mpsc::UnboundedSender<NodeEvent>),
@@ -41,7 +44,8 @@ pub(crate) enum Command {
 #[derive(Debug)]
 pub(crate) enum SyncStep {
     Ask(PeerId, SyncRequest, Reply<SyncResponse>),
-    Start(PeerId, u64, Head, oneshot::Sender<SyncStart>),
+    /// Answers where to start, and how many seconds past the freshness limit the head is.
+    Start(PeerId, SignedHead, Reply<(SyncStart, Option<u64>)>),
     Base(PeerId, Vec<u8>, u64, Reply<()>),
     Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
     Reached(PeerId, Cursor),

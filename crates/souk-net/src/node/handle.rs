@@ -6,6 +6,7 @@
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt, future};
 use libp2p::{Multiaddr, PeerId};
+use souk_core::catalog::{HeadError, SignedHead};
 use souk_core::lockfile::LockedPackage;
 use souk_core::name::check_name;
 use souk_core::record::PackRecord;
@@ -250,6 +251,22 @@ impl NodeHandle {
     /// The peers connected now, with what this node has learned of each.
     pub async fn peers(&self) -> Result<Vec<PeerInfo>, NodeError> {
         self.ask(Command::Peers).await
+    }
+
+    /// The last head this node took from `peer`, to keep across runs.
+    pub async fn last_head(&self, peer: PeerId) -> Result<Option<SignedHead>, NodeError> {
+        self.ask(|tx| Command::LastHead(peer, tx)).await
+    }
+
+    /// A head taken from `peer` in an earlier run: its next head must not contradict it.
+    pub async fn remember_head(&self, peer: PeerId, head: SignedHead) -> Result<(), NodeError> {
+        self.send(Command::RememberHead(peer, Box::new(head))).await
+    }
+
+    /// The peers caught contradicting a head they signed before (a rollback, a rewrite),
+    /// each with the two signed heads: evidence anyone can check against the peer's key.
+    pub async fn evidence(&self) -> Result<Vec<(PeerId, HeadError)>, NodeError> {
+        self.ask(Command::Evidence).await
     }
 
     pub async fn stats(&self) -> Result<Stats, NodeError> {

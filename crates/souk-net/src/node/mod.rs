@@ -189,6 +189,13 @@ impl<S: Store> Node<S> {
             },
             Command::Read(read) => read(self.core.index()),
             Command::Sync(step) => sync::apply(step, &mut self.core, &mut self.swarm.behaviour_mut().sync),
+            Command::Evidence(reply) => {
+                let _ = reply.send(self.core.evidence().cloned().collect());
+            }
+            Command::LastHead(peer, reply) => {
+                let _ = reply.send(self.core.last_head(&peer).cloned());
+            }
+            Command::RememberHead(peer, head) => self.core.remember_head(peer, *head),
             Command::Peers(reply) => {
                 let peers = self.connected.iter().map(|(peer, (address, rtt))| PeerInfo {
                     peer_id: *peer,
@@ -304,7 +311,7 @@ impl<S: Store> Node<S> {
                 behaviour.fetch.answered(&mut self.core, fetching, result, now)
             }
             BehaviourEvent::Sync(SyncEvent::Asked { request, channel }) => {
-                behaviour.sync.respond(channel, self.core.catalog().answer(request, self.epoch))
+                behaviour.sync.answer(channel, self.core.catalog(), request, self.epoch)
             }
             BehaviourEvent::Sync(SyncEvent::Broken { peer, error }) => {
                 self.core.refuse(peer, souk_core::peer::Reason::BadSyncAnswer, &error)

@@ -7,13 +7,14 @@ use futures::StreamExt;
 use futures::channel::oneshot;
 use libp2p::PeerId;
 use souk_core::Digest;
-use souk_core::catalog::chunk_matches;
+use souk_core::catalog::{HeadError, chunk_matches};
 use souk_core::peer::{Cursor, Peer, Reason, SyncStart, Via};
 
 use super::command::{Command, SyncStep};
 use super::handle::NodeHandle;
 use crate::error::{NodeError, SyncError};
 use crate::sync::{Sync, SyncRequest, SyncResponse};
+use web_time::{SystemTime, UNIX_EPOCH};
 
 /// How many base chunks are fetched at once.
 const PARALLEL_CHUNKS: usize = 8;
@@ -29,13 +30,28 @@ pub struct SyncReport {
     pub refused: usize,
     /// The peer's sequence number this peer has now reached.
     pub seq: u64,
+    /// How many seconds past the freshness limit the peer's signed head was (`None`: fresh).
+    pub stale_by: Option<u64>,
+}
+
+/// A peer's ed25519 public key, from its id (Souk's peer ids inline their key).
+fn ed25519_key(peer: &PeerId) -> Option<[u8; 32]> {
+    let key = libp2p::identity::PublicKey::try_decode_protobuf(peer.as_ref().digest()).ok()?;
+    Some(key.try_into_ed25519().ok()?.to_bytes())
 }
 
 /// Carries out one step on the node's core and sync protocol.
 pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
     match step {
         SyncStep::Ask(peer, request, reply) => sync.ask(peer, request, reply),
-        SyncStep::Start(peer, epoch, head, reply) => drop(reply.send(core.sync_start(&peer, epoch, &head))),
+        SyncStep::Start(peer, head, reply) => {
+            let key = ed25519_key(&peer).ok_or(HeadError::BadSignature);
+            let start = key.and_then(|key| core.sync_start(&peer, &key, &head));
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let _ = reply.send(
+                start.map(|s| (s, core.stale_by(head.time, now))).map_err(|e| SyncError::Head(e).into()),
+            );
+        }
         SyncStep::Base(peer, snapshot, seq, reply) => {
             let taken = core.handle_base(peer, snapshot, seq);
             let _ = reply.send(taken.map_err(|e| SyncError::Base(e).into()));
@@ -55,11 +71,12 @@ impl NodeHandle {
     /// Brings this node's index up to date from `peer`: the base snapshot in checked chunks
     /// when this node lacks it, then every record after what it already has from `peer`.
     pub async fn sync_index(&self, peer: PeerId) -> Result<SyncReport, NodeError> {
-        let SyncResponse::Head { epoch, head } = self.sync_request(peer, SyncRequest::Head).await? else {
+        let SyncResponse::Head(signed) = self.sync_request(peer, SyncRequest::Head).await? else {
             return Err(self.broken(peer, SyncError::Unexpected { asked: "its head" }).await);
         };
-        let start = self.step(|tx| SyncStep::Start(peer, epoch, head.clone(), tx)).await?;
-        let mut report = SyncReport::default();
+        let (epoch, head) = (signed.epoch, signed.head.clone());
+        let (start, stale_by) = self.step(|tx| SyncStep::Start(peer, signed, tx)).await??;
+        let mut report = SyncReport { stale_by, ..SyncReport::default() };
         let mut seq = match start {
             SyncStart::Since(seq) => seq,
             SyncStart::Base { chunks, base_seq } => {

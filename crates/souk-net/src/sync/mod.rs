@@ -7,12 +7,17 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use ed25519_dalek::SigningKey;
+use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::{PeerId, StreamProtocol};
+use souk_core::catalog::Catalog;
 use souk_core::catalog::message::{MAX_REQUEST_LEN, MAX_RESPONSE_LEN};
 pub use souk_core::catalog::{SyncRequest, SyncResponse};
 use tracing::debug;
+use web_time::{SystemTime, UNIX_EPOCH};
 
+use crate::client::signing_secret;
 use crate::codec::{self, Message};
 use crate::error::Reply;
 use crate::error::SyncError;
@@ -25,16 +30,18 @@ pub type Codec = codec::Codec<SyncRequest, SyncResponse>;
 /// The sync protocol: request-response, and the requests in flight.
 pub type Sync = Protocol<request_response::Behaviour<Codec>, Requests>;
 
-/// Sync requests in flight, and where each answer goes.
-#[derive(Debug, Default)]
+/// Sync requests in flight, where each answer goes, and the key this node signs its heads
+/// with (its peer key, so a syncing peer can hold it to them).
+#[derive(Debug)]
 pub struct Requests {
     pending: HashMap<OutboundRequestId, Reply<SyncResponse>>,
+    key: SigningKey,
 }
 
 /// What the sync protocol tells the node.
 #[derive(Debug)]
 pub enum SyncEvent {
-    /// A peer asks: answer from the catalog with [`Sync::respond`].
+    /// A peer asks: answer from the catalog with [`Sync::answer`].
     Asked { request: SyncRequest, channel: ResponseChannel<SyncResponse> },
     /// A peer sent an answer that does not decode or breaks the size limit.
     Broken { peer: PeerId, error: String },
@@ -74,8 +81,24 @@ impl State<request_response::Behaviour<Codec>> for Requests {
 }
 
 impl Sync {
-    pub fn with_timeout(timeout: Duration) -> Self {
-        Protocol::wrap(codec::behaviour(PROTOCOL, timeout), Requests::default())
+    /// The protocol for a node whose identity is `key`. (Souk's identities are ed25519; any
+    /// other signs heads with a key no peer will take.)
+    pub fn new(timeout: Duration, key: &Keypair) -> Self {
+        let key = SigningKey::from_bytes(&signing_secret(key).unwrap_or_default());
+        Protocol::wrap(codec::behaviour(PROTOCOL, timeout), Requests { pending: HashMap::new(), key })
+    }
+
+    /// Answers `request` from `catalog`, a head signed now.
+    pub fn answer(
+        &mut self,
+        channel: ResponseChannel<SyncResponse>,
+        catalog: &Catalog,
+        request: SyncRequest,
+        epoch: u64,
+    ) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let response = catalog.answer(request, epoch, now, &self.state.key);
+        self.respond(channel, response);
     }
 
     pub(crate) fn ask(&mut self, peer: PeerId, request: SyncRequest, reply: Reply<SyncResponse>) {
@@ -115,7 +138,7 @@ impl Message for SyncResponse {
 
 #[cfg(test)]
 mod tests {
-    use souk_core::catalog::Head;
+    use souk_core::catalog::{Head, SignedHead};
 
     use super::*;
 
@@ -124,9 +147,10 @@ mod tests {
         for request in [SyncRequest::Head, SyncRequest::Chunk([3; 32]), SyncRequest::Since(u64::MAX)] {
             assert_eq!(SyncRequest::from_bytes(&request.to_bytes()), Ok(request));
         }
-        let head = Head { seq: 9, base_seq: 4, chunks: vec![[1; 32], [2; 32]] };
+        let head = Head { seq: 9, base_seq: 4, chunks: vec![[1; 32], [2; 32]], chain: [3; 32] };
+        let key = SigningKey::from_bytes(&[4; 32]);
         for response in [
-            SyncResponse::Head { epoch: 7, head },
+            SyncResponse::Head(SignedHead::sign(7, head, 1_800_000_000, &key)),
             SyncResponse::Chunk(vec![1, 2, 3]),
             SyncResponse::Records { records: vec![b"r".to_vec()], more: true },
             SyncResponse::Rebase,

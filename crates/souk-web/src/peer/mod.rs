@@ -29,7 +29,7 @@ mod types;
 use events::{Listeners, SoukEvent, emit};
 use join::{Joining, identity, join, resync};
 use types::{
-    ConnectedPeer, Files, InstalledFiles, InstalledPack, Listener, PackFile, Page, PeerSearchOptions,
+    Caught, ConnectedPeer, Files, InstalledFiles, InstalledPack, Listener, PackFile, Page, PeerSearchOptions,
     Published, Reputation, SearchOptions, Start, StartOptions, Stats, Summary,
 };
 
@@ -148,6 +148,20 @@ impl SoukPeer {
                 .await
                 .map_err(error)?;
             js_value(&versions).map_err(error)
+        })
+    }
+
+    /// The peers caught contradicting a head they signed before (a rollback, a rewrite).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Caught[]>")]
+    pub fn evidence(&self) -> js_sys::Promise {
+        let handle = self.inner.handle.clone();
+        future_to_promise(async move {
+            let caught = handle.evidence().await.map_err(error)?;
+            let caught: Vec<Caught> = caught
+                .iter()
+                .map(|(peer, e)| Caught { peer: peer.to_string(), what: e.to_string() })
+                .collect();
+            js_value(&caught).map_err(error)
         })
     }
 

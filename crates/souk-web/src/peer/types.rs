@@ -41,6 +41,7 @@ export interface InstalledPack {
   packs: { name: string; version: string; files: PackFile[] }[];
 }
 export interface Published { name: string; version: string; contentHash: string; peers: number }
+export interface Caught { peer: string; what: string }
 export interface PeerStats {
   peers: number; packs: number; searches: number; lookups: number; installs: number;
   refused: number; cacheHitRate: number;
@@ -208,6 +209,13 @@ pub(crate) struct InstalledFiles {
     pub name: String,
     pub version: String,
     pub files: Vec<PackFile>,
+}
+
+/// A peer caught contradicting a head it signed, and how.
+#[derive(Serialize)]
+pub(crate) struct Caught {
+    pub peer: String,
+    pub what: String,
 }
 
 #[derive(Serialize)]
