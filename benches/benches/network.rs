@@ -122,7 +122,7 @@ fn on_fresh_peers<F: Future>(
 }
 
 async fn install(peer: &NodeHandle, name: &str) {
-    let installed = peer.install(name, "^1", |_| {}).await.expect("installs");
+    let installed = peer.install(name, "^1", &[], |_| {}).await.expect("installs");
     assert!(!installed.packs.is_empty());
 }
 

@@ -44,6 +44,10 @@ pub enum NodeError {
         "refused to install {name} {version}: the body {peer} served matches the signed hash, but {reason}"
     )]
     BodyMismatch { name: String, version: String, peer: String, reason: String },
+    #[error(
+        "refused to install {name} {version}: souk.lock pins its {field} to {locked}, the network's is {found}"
+    )]
+    Locked { name: String, version: String, field: &'static str, locked: String, found: String },
     #[error("{name} {version} has no body in the network")]
     NoBody { name: String, version: String },
     #[error("the index is unreadable: {0}")]

@@ -42,13 +42,13 @@ fn version(demo: &[LocalPack], name: &str) -> PackVersion {
 }
 
 async fn refusal(node: &souk_net::NodeHandle) -> NodeError {
-    within("installing", node.install("rust-cli", "*", |_| {})).await.unwrap_err()
+    within("installing", node.install("rust-cli", "*", &[], |_| {})).await.unwrap_err()
 }
 
 #[tokio::test]
 async fn an_index_signed_by_its_publishers_installs() {
     let node = node_over(|demo, b| honest_but(demo, b, |_| true)).await;
-    let installed = within("installing", node.install("rust-cli", "*", |_| {})).await.unwrap();
+    let installed = within("installing", node.install("rust-cli", "*", &[], |_| {})).await.unwrap();
     assert_eq!(installed.packs.len(), installed.resolution.packages.len());
     assert!(installed.packs.iter().any(|(p, _)| p.name == "rust-cli"));
 }

@@ -22,13 +22,12 @@ pub struct Heads {
     pub evidence: Vec<Caught>,
 }
 
-/// A relay caught contradicting a head it signed: the two heads, in their wire form.
+/// A relay caught contradicting a head it signed: the heads, in their wire form.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Caught {
     pub peer: String,
     pub what: String,
-    pub earlier: Vec<u8>,
-    pub later: Vec<u8>,
+    pub heads: Vec<Vec<u8>>,
 }
 
 impl Heads {
@@ -74,14 +73,13 @@ impl Heads {
 
     /// Keeps the evidence of a contradiction `peer` was caught in, if `error` is one.
     pub fn catch(&mut self, peer: PeerId, error: &HeadError) {
-        if let HeadError::Rollback(e) | HeadError::Fork(e) = error {
-            self.evidence.push(Caught {
-                peer: peer.to_string(),
-                what: error.to_string(),
-                earlier: wire(e.earlier.clone()),
-                later: wire(e.later.clone()),
-            });
-        }
+        let heads = match error {
+            HeadError::Rollback(e) | HeadError::Fork(e) => vec![e.earlier.clone(), e.later.clone()],
+            HeadError::Unchained(head) => vec![(**head).clone()],
+            HeadError::BadSignature => return,
+        };
+        let heads = heads.into_iter().map(wire).collect();
+        self.evidence.push(Caught { peer: peer.to_string(), what: error.to_string(), heads });
     }
 }
 

@@ -22,7 +22,7 @@ use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{MemoryStore, Node, NodeError, NodeHandle, Role, SyncError};
 
 use crate::heads::Heads;
-use souk_pack::lockfile::to_toml;
+use souk_pack::lockfile::{from_toml, to_toml};
 
 /// Where to join the network.
 #[derive(Debug, Clone, clap::Args)]
@@ -110,6 +110,13 @@ async fn bootstrap_addrs(source: &str) -> Result<Vec<Multiaddr>> {
 /// `souk install NAME[@REQ]`.
 pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
+    // An earlier install's lockfile pins what it took: the same versions, bodies and keys.
+    let lock_path = out.join("souk.lock");
+    let locked = match std::fs::read_to_string(&lock_path) {
+        Ok(text) => from_toml(&text).with_context(|| format!("cannot read {}", lock_path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", lock_path.display())),
+    };
     let Joined { handle, relay, .. } = join(args).await?;
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs {msg}")
@@ -118,7 +125,7 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     );
     bar.set_prefix("Fetching");
     let installed = handle
-        .install(name, req, |p| {
+        .install(name, req, &locked, |p| {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
             bar.set_message(HumanBytes(p.bytes as u64).to_string());

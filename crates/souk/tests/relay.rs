@@ -371,6 +371,44 @@ fn a_relay_that_rolls_its_log_back_is_caught_with_evidence() {
     relay.stop();
 }
 
+/// A project installed from an honest relay, reinstalled through a relay that presents the
+/// same versions under its own key: the lockfile's publishers refuse it.
+#[test]
+fn a_lockfile_holds_an_install_to_the_keys_it_was_made_with() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let project = scratch.path().join("project");
+    let install = |relay: &Relay| {
+        let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+        souk(&home, &["install", "rust-lib", "--out", project.to_str().unwrap(), &bootstrap])
+    };
+    let honest = Relay::start(&scratch.path().join("honest"), None, &[]);
+    assert!(install(&honest).status.success());
+    let lock = std::fs::read_to_string(project.join("souk.lock")).unwrap();
+    assert!(lock.contains("checksum = ") && lock.contains("publisher = "), "{lock}");
+    assert!(install(&honest).status.success(), "the same relay installs the lockfile again");
+    honest.stop();
+
+    // Another relay's operator signs the very same rust-lib (same files) with its own key.
+    let demo = souk_pack::demo::packs().unwrap();
+    let lib = demo.iter().find(|p| p.version.name == "rust-lib").unwrap().version.clone();
+    let mut builder = IndexBuilder::default();
+    builder.push_record(PackRecord::sign(lib, &[9; 32]).unwrap());
+    let forged = scratch.path().join("forged.idx");
+    std::fs::write(&forged, builder.build().unwrap().to_snapshot()).unwrap();
+    let other = Relay::start(&scratch.path().join("other"), None, &["--index".as_ref(), forged.as_os_str()]);
+    let out = install(&other);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("souk.lock pins its publisher to"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(project.join("souk.lock")).unwrap(),
+        lock,
+        "the lockfile is untouched"
+    );
+    other.stop();
+}
+
 /// Every path below `dir` but the relay's own data and the CLI's home.
 fn folder_listing(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();

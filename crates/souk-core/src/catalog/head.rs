@@ -90,6 +90,8 @@ pub enum HeadError {
     Rollback(Box<Evidence>),
     #[error("the peer rewrote its history: two chains at sequence number {}", .0.later.head.seq)]
     Fork(Box<Evidence>),
+    #[error("the peer served records that do not lead to the chain it signed at sequence number {}", .0.head.seq)]
+    Unchained(Box<SignedHead>),
 }
 
 /// Two heads signed by one key that cannot both be true.

@@ -26,6 +26,7 @@ mod sync;
 
 pub use fetch::{FetchAnswer, FetchPlan, FetchStep};
 pub use refusal::{Reason, Refusal};
+use sync::Syncing;
 pub use sync::{Cursor, SyncStart};
 
 use crate::cache::{CacheConfig, CacheStats, TieredCache};
@@ -139,6 +140,7 @@ pub struct Peer<P: Ord> {
     cursors: BTreeMap<P, Cursor>,
     /// The last head taken from each peer, and the contradictions caught.
     heads: BTreeMap<P, SignedHead>,
+    syncing: BTreeMap<P, Syncing>,
     evidence: VecDeque<(P, HeadError)>,
     refusals: Refusals<P>,
     actions: VecDeque<Action<P>>,
@@ -161,6 +163,7 @@ impl<P: Ord + Clone> Peer<P> {
             cache: TieredCache::new(config.cache),
             cursors: BTreeMap::new(),
             heads: BTreeMap::new(),
+            syncing: BTreeMap::new(),
             evidence: VecDeque::new(),
             refusals: Refusals::default(),
             actions: VecDeque::new(),
@@ -215,6 +218,11 @@ impl<P: Ord + Clone> Peer<P> {
     /// Record bytes from `from` (gossip or sync): decoded, checked and taken if the rules
     /// allow; anything else is counted against the sender.
     pub fn handle_record(&mut self, from: P, via: Via, bytes: &[u8]) -> Verdict {
+        if via == Via::Sync
+            && let Some(syncing) = self.syncing.get_mut(&from)
+        {
+            syncing.take(bytes);
+        }
         match PackRecord::decode(bytes) {
             Ok(record) => self.take(Some(from), record, via),
             Err(e) => {
@@ -358,14 +366,18 @@ impl<P: Ord + Clone> Peer<P> {
         if let Err(e) = head::check(self.heads.get(from), signed) {
             let reason = if matches!(e, HeadError::Rollback(_)) { Reason::Rollback } else { Reason::Fork };
             self.refuse(from.clone(), reason, &e);
-            if self.evidence.len() == EVIDENCE_KEPT {
-                self.evidence.pop_front();
-            }
-            self.evidence.push_back((from.clone(), e.clone()));
+            self.keep_evidence(from.clone(), e.clone());
             return Err(e);
         }
         self.heads.insert(from.clone(), signed.clone());
-        Ok(sync::start(self.cursors.get(from), &self.catalog.head().chunks, signed.epoch, &signed.head))
+        let (start, chain) =
+            sync::start(self.cursors.get(from), &self.catalog.head().chunks, signed.epoch, &signed.head);
+        let seq = match start {
+            SyncStart::Since(seq) => seq,
+            SyncStart::Base { base_seq, .. } => base_seq,
+        };
+        self.syncing.insert(from.clone(), Syncing { head: signed.clone(), seq, chain });
+        Ok(start)
     }
 
     /// How many seconds past [`PeerConfig::max_head_age`] a head signed at `time` is at
@@ -405,9 +417,29 @@ impl<P: Ord + Clone> Peer<P> {
         taken
     }
 
-    /// A sync with `from` reached `cursor`: the next one starts there.
-    pub fn handle_synced(&mut self, from: P, cursor: Cursor) {
-        self.cursors.insert(from, cursor);
+    /// A sync with `from` has received every record it will: the next one starts where it
+    /// reached. Records that reached the head's sequence number must have folded into the
+    /// chain it signed; if they did not, the peer served another history than it signed
+    /// (kept as evidence, the cursor not moved).
+    pub fn handle_synced(&mut self, from: P) -> Result<(), HeadError> {
+        let Some(s) = self.syncing.remove(&from) else { return Ok(()) };
+        if s.seq == s.head.head.seq && s.chain != s.head.head.chain {
+            let e = HeadError::Unchained(Box::new(s.head));
+            self.refuse(from.clone(), Reason::Fork, &e);
+            self.keep_evidence(from, e.clone());
+            return Err(e);
+        }
+        let head = s.head;
+        self.cursors
+            .insert(from, Cursor { epoch: head.epoch, chunks: head.head.chunks, seq: s.seq, chain: s.chain });
+        Ok(())
+    }
+
+    fn keep_evidence(&mut self, from: P, e: HeadError) {
+        if self.evidence.len() == EVIDENCE_KEPT {
+            self.evidence.pop_front();
+        }
+        self.evidence.push_back((from, e));
     }
 
     /// Counts `reason` against `peer`: its reputation drops, and the first refusal of each

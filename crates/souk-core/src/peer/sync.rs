@@ -4,7 +4,8 @@
 
 use alloc::vec::Vec;
 
-use crate::catalog::Head;
+use crate::catalog::head::{chain_link, chain_root};
+use crate::catalog::{Head, SignedHead};
 use crate::pack::Digest;
 
 /// What a sync with one peer reached: valid while the peer keeps its epoch and base.
@@ -13,6 +14,26 @@ pub struct Cursor {
     pub epoch: u64,
     pub chunks: Vec<Digest>,
     pub seq: u64,
+    /// The peer's chain at `seq`, as this peer folded it from what it was served.
+    pub chain: Digest,
+}
+
+/// A sync under way: the head it follows, and how far the records served have come.
+#[derive(Debug, Clone)]
+pub(crate) struct Syncing {
+    pub head: SignedHead,
+    pub seq: u64,
+    pub chain: Digest,
+}
+
+impl Syncing {
+    /// Folds the next record served into the chain, up to the head's sequence number.
+    pub fn take(&mut self, record: &[u8]) {
+        if self.seq < self.head.head.seq {
+            self.chain = chain_link(&self.chain, record);
+            self.seq += 1;
+        }
+    }
 }
 
 /// How a sync goes on from a peer's head.
@@ -25,13 +46,19 @@ pub enum SyncStart {
 }
 
 /// The start for a peer whose head is `head` in `epoch`, given the last cursor with it and
-/// this peer's own base chunks.
-pub(crate) fn start(cursor: Option<&Cursor>, own_chunks: &[Digest], epoch: u64, head: &Head) -> SyncStart {
+/// this peer's own base chunks; and the peer's chain where the sync starts.
+pub(crate) fn start(
+    cursor: Option<&Cursor>,
+    own_chunks: &[Digest],
+    epoch: u64,
+    head: &Head,
+) -> (SyncStart, Digest) {
+    let root = chain_root(head.base_seq, &head.chunks);
     match cursor {
         Some(c) if c.epoch == epoch && c.chunks == head.chunks && c.seq <= head.seq => {
-            SyncStart::Since(c.seq)
+            (SyncStart::Since(c.seq), c.chain)
         }
-        _ if own_chunks == head.chunks.as_slice() => SyncStart::Since(head.base_seq),
-        _ => SyncStart::Base { chunks: head.chunks.clone(), base_seq: head.base_seq },
+        _ if own_chunks == head.chunks.as_slice() => (SyncStart::Since(head.base_seq), root),
+        _ => (SyncStart::Base { chunks: head.chunks.clone(), base_seq: head.base_seq }, root),
     }
 }

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::catalog::head::{chain_link, chain_root};
 use crate::catalog::tests::record;
 
 const ALICE: [u8; 32] = [1; 32];
@@ -153,23 +154,27 @@ fn signed(signer: u8, epoch: u64, head: &Head) -> ([u8; 32], SignedHead) {
     (key.verifying_key().to_bytes(), SignedHead::sign(epoch, head.clone(), 1_800_000_000, &key))
 }
 
+/// Where a sync with HONEST starts, given the head it signs in `epoch`.
+fn start(peer: &mut Peer<u8>, epoch: u64, head: &Head) -> SyncStart {
+    let (key, head) = signed(1, epoch, head);
+    peer.sync_start(&HONEST, &key, &head).unwrap()
+}
+
 #[test]
 fn a_sync_resumes_from_its_cursor_and_refetches_a_changed_base() {
     let mut peer = peer(false);
-    let mut start = |epoch, head: &Head| {
-        let (key, head) = signed(1, epoch, head);
-        peer.sync_start(&HONEST, &key, &head).unwrap()
-    };
-    let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]], chain: [1; 32] };
-    assert_eq!(start(7, &head), SyncStart::Base { chunks: vec![[5; 32]], base_seq: 4 });
-    peer.handle_synced(HONEST, Cursor { epoch: 7, chunks: vec![[5; 32]], seq: 10 });
-    let mut start = |epoch, head: &Head| {
-        let (key, head) = signed(1, epoch, head);
-        peer.sync_start(&HONEST, &key, &head).unwrap()
-    };
-    assert_eq!(start(7, &Head { seq: 12, chain: [2; 32], ..head.clone() }), SyncStart::Since(10));
+    // The records it serves (5 to 10) fold into the chain it signed.
+    let chain = (5..=10u8).fold(chain_root(4, &[[5; 32]]), |c, i| chain_link(&c, &[i]));
+    let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]], chain };
+    assert_eq!(start(&mut peer, 7, &head), SyncStart::Base { chunks: vec![[5; 32]], base_seq: 4 });
+    for i in 5..=10u8 {
+        peer.handle_record(HONEST, Via::Sync, &[i]);
+    }
+    assert_eq!(peer.handle_synced(HONEST), Ok(()));
+    assert_eq!(start(&mut peer, 7, &Head { seq: 12, chain: [2; 32], ..head.clone() }), SyncStart::Since(10));
     // The peer restarted (a new epoch): start from its base again.
-    assert!(matches!(start(8, &Head { seq: 12, chain: [3; 32], ..head.clone() }), SyncStart::Base { .. }));
+    let restarted = Head { seq: 12, chain: [3; 32], ..head.clone() };
+    assert!(matches!(start(&mut peer, 8, &restarted), SyncStart::Base { .. }));
     // A base this peer already holds is not fetched again.
     let own = peer.head();
     let (key, own_signed) = signed(2, 1, &own);
@@ -177,11 +182,26 @@ fn a_sync_resumes_from_its_cursor_and_refetches_a_changed_base() {
 }
 
 #[test]
+fn records_that_do_not_lead_to_the_signed_chain_are_caught() {
+    let mut peer = peer(false);
+    let head = Head { seq: 6, base_seq: 4, chunks: vec![[5; 32]], chain: [1; 32] };
+    start(&mut peer, 7, &head);
+    let (key, signed_head) = signed(1, 7, &head);
+    peer.handle_record(HONEST, Via::Sync, b"one");
+    peer.handle_record(HONEST, Via::Sync, b"two");
+    assert!(matches!(peer.handle_synced(HONEST), Err(HeadError::Unchained(h)) if *h == signed_head));
+    assert_eq!(peer.evidence().count(), 1);
+    // The cursor did not move: the next sync starts from the base again.
+    let (_, again) = signed(1, 7, &Head { seq: 7, ..head });
+    assert!(matches!(peer.sync_start(&HONEST, &key, &again), Ok(SyncStart::Base { .. })));
+}
+
+#[test]
 fn a_head_that_goes_back_or_rewrites_is_refused_and_kept_as_evidence() {
     let mut peer = peer(false);
     let head = Head { seq: 10, base_seq: 4, chunks: vec![[5; 32]], chain: [1; 32] };
+    start(&mut peer, 7, &head);
     let (key, seen) = signed(1, 7, &head);
-    peer.sync_start(&HONEST, &key, &seen).unwrap();
     actions(&mut peer);
 
     let (_, rolled_back) = signed(1, 9, &Head { seq: 8, ..head.clone() });

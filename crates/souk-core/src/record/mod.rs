@@ -171,20 +171,7 @@ impl PackRecord {
     /// An install trusts a row only through this, so an index served by a hostile relay can
     /// hide versions but cannot point a name at bytes its publisher did not sign.
     pub fn from_row(index: &Index, row: PackRef<'_>) -> Result<PackRecord, RecordError> {
-        let signature = *row.signature().ok_or(RecordError::Unsigned)?;
-        let mut pack = row.to_version().map_err(|_| RecordError::Version(row.version().into()))?;
-        (pack.downloads, pack.stars) = (0, 0);
-        let record = PackRecord { pack, signature };
-        record.verify()?;
-        let mut owners: Vec<Digest> =
-            index.versions_of(row.name()).filter_map(|r| index.get(r).publisher().copied()).collect();
-        owners.sort_unstable();
-        owners.dedup();
-        if owners.len() > 1 {
-            let name = row.name().into();
-            return Err(RecordError::ContestedName { name, owners: owners.iter().map(to_hex).collect() });
-        }
-        Ok(record)
+        Claimed::from_row(index, row)?.verify()
     }
 
     /// The registry's rules: the name is free or this publisher's, and this version is new
@@ -209,6 +196,41 @@ impl PackRecord {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// A record rebuilt from an index row, with every check but its signature done (the rules,
+/// one publisher for the name). The signature, the costly part, can then be checked while
+/// the body is on its way; the record itself comes only out of [`Claimed::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed(PackRecord);
+
+impl Claimed {
+    pub fn from_row(index: &Index, row: PackRef<'_>) -> Result<Claimed, RecordError> {
+        let signature = *row.signature().ok_or(RecordError::Unsigned)?;
+        let mut pack = row.to_version().map_err(|_| RecordError::Version(row.version().into()))?;
+        (pack.downloads, pack.stars) = (0, 0);
+        check_rules(&pack)?;
+        let mut owners: Vec<Digest> =
+            index.versions_of(row.name()).filter_map(|r| index.get(r).publisher().copied()).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        if owners.len() > 1 {
+            let name = row.name().into();
+            return Err(RecordError::ContestedName { name, owners: owners.iter().map(to_hex).collect() });
+        }
+        Ok(Claimed(PackRecord { pack, signature }))
+    }
+
+    /// What the row claims, not yet known to be signed.
+    pub fn pack(&self) -> &PackVersion {
+        &self.0.pack
+    }
+
+    /// The record, once its signature checks out.
+    pub fn verify(self) -> Result<PackRecord, RecordError> {
+        self.0.verify()?;
+        Ok(self.0)
     }
 }
 

@@ -52,6 +52,13 @@ impl MemoryRegistry {
         Ok(registry)
     }
 
+    /// Keeps only `version` of `name` (as a lockfile pins it); a name it lacks is left alone.
+    pub fn pin(&mut self, name: &str, version: &semver::Version) {
+        if let Some(versions) = self.packages.get_mut(name) {
+            versions.retain(|v| v.version == *version);
+        }
+    }
+
     /// How many package versions it holds.
     pub fn len(&self) -> usize {
         self.packages.values().map(Vec::len).sum()

@@ -4,7 +4,7 @@
 use futures::channel::{mpsc, oneshot};
 use libp2p::{Multiaddr, PeerId};
 use souk_core::catalog::{HeadError, SignedHead};
-use souk_core::peer::{Cursor, Reason, SyncStart};
+use souk_core::peer::{Reason, SyncStart};
 use souk_core::record::PackRecord;
 use souk_core::reputation::PeerRecord;
 use souk_core::{Digest, Index};
@@ -48,6 +48,7 @@ pub(crate) enum SyncStep {
     Start(PeerId, SignedHead, Reply<(SyncStart, Option<u64>)>),
     Base(PeerId, Vec<u8>, u64, Reply<()>),
     Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
-    Reached(PeerId, Cursor),
+    /// Every record is in: check them against the head, keep the cursor.
+    Synced(PeerId, Reply<()>),
     Broken(PeerId, Reason, SyncError),
 }

@@ -9,7 +9,8 @@ use libp2p::{Multiaddr, PeerId};
 use souk_core::catalog::{HeadError, SignedHead};
 use souk_core::lockfile::LockedPackage;
 use souk_core::name::check_name;
-use souk_core::record::PackRecord;
+use souk_core::pack::to_hex;
+use souk_core::record::{Claimed, PackRecord, RecordError};
 use souk_core::reputation::PeerRecord;
 use souk_core::resolve::{MemoryRegistry, Resolution, install};
 use souk_core::search::{Filters, Query, Sort};
@@ -191,14 +192,19 @@ impl NodeHandle {
     }
 
     /// Installs `name` at `requirement` (cargo syntax): resolves on the local index, checks
-    /// every version taken against its publisher's signature ([`PackRecord::from_row`]:
-    /// whoever served the index, it decides no bytes), then fetches every pack's body from
+    /// every version taken against its publisher's signature ([`Claimed`]: whoever served
+    /// the index, it decides no bytes), then fetches every pack's body from
     /// its best providers, several at once, each checked against the signed hash and its own
     /// manifest against the signed record, and kept. `progress` hears each finished fetch.
+    ///
+    /// `locked` is the lockfile of an earlier install (empty for none): each package it
+    /// lists is taken at its locked version, and must have the locked checksum and
+    /// publisher, whatever the index now says.
     pub async fn install(
         &self,
         name: &str,
         requirement: &str,
+        locked: &[LockedPackage],
         progress: impl Fn(Progress),
     ) -> Result<Installed, NodeError> {
         let started = Instant::now();
@@ -207,16 +213,24 @@ impl NodeHandle {
             reason: e.to_string(),
         })?;
         let name = name.to_owned();
-        let (resolution, records) = self.read(move |index| resolve_install(index, &name, req)).await??;
-        let so_far = std::cell::Cell::new(Progress { total: records.len(), ..Progress::default() });
+        let locked = locked.to_vec();
+        let (resolution, records) =
+            self.read(move |index| resolve_install(index, &name, req, &locked)).await??;
+        let so_far = &std::cell::Cell::new(Progress { total: records.len(), ..Progress::default() });
+        let progress = &progress;
         let packs = futures::stream::iter(records)
-            .map(|record| async {
-                let pack = record.pack;
-                let hash = pack.content_hash.ok_or_else(|| NodeError::NoBody {
-                    name: pack.name.clone(),
-                    version: pack.version.to_string(),
-                })?;
-                let (peer, body) = self.fetch_any(hash).await?;
+            .map(|claimed: Claimed| async move {
+                let (name, version) = (claimed.pack().name.clone(), claimed.pack().version.to_string());
+                let unverified =
+                    |reason| NodeError::Unverified { name: name.clone(), version: version.clone(), reason };
+                let hash =
+                    claimed.pack().content_hash.ok_or(RecordError::MissingContentHash).map_err(unverified)?;
+                // The signature is checked while the body is on its way (fetching by hash
+                // keeps nothing that is not those bytes); nothing is used before both are in.
+                let (fetched, verified) =
+                    future::join(self.fetch_any(hash), async { claimed.clone().verify() }).await;
+                let pack = verified.map_err(unverified)?.pack;
+                let (peer, body) = fetched?;
                 souk_pack::check_body(&pack, &body).map_err(|e| NodeError::BodyMismatch {
                     name: pack.name.clone(),
                     version: pack.version.to_string(),
@@ -304,6 +318,28 @@ impl NodeHandle {
     }
 }
 
+/// Whether a verified version is the one a lockfile pinned: the same body, the same key.
+fn check_pin(pin: &LockedPackage, pack: &PackVersion) -> Result<(), NodeError> {
+    let fields = [
+        ("checksum", &pin.checksum, pack.content_hash.as_ref().map(to_hex)),
+        ("publisher", &pin.publisher, pack.publisher.as_ref().map(to_hex)),
+    ];
+    for (field, locked, found) in fields {
+        if let Some(locked) = locked
+            && found.as_ref() != Some(locked)
+        {
+            return Err(NodeError::Locked {
+                name: pin.name.clone(),
+                version: pin.version.clone(),
+                field,
+                locked: locked.clone(),
+                found: found.unwrap_or_default(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A page from the local index, or the name to look up in the DHT when the index has no
 /// match and the query is a valid pack name.
 fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, String> {
@@ -328,15 +364,20 @@ fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, St
     Ok(SearchPage { total: results.total, packs, from_network: false })
 }
 
-/// The resolution of an install on `index`, with the signed record of every pack it takes,
-/// each checked here. A record's name passed the name rule, so it is a plain folder name.
+/// The resolution of an install on `index`, with the record every pack it takes claims to
+/// be, checked here but for its signature (checked while its body is fetched). A record's
+/// name passed the name rule, so it is a plain folder name.
 fn resolve_install(
     index: &Index,
     name: &str,
     req: semver::VersionReq,
-) -> Result<(Resolution, Vec<PackRecord>), NodeError> {
+    locked: &[LockedPackage],
+) -> Result<(Resolution, Vec<Claimed>), NodeError> {
     let unreadable = |e: semver::Error| NodeError::Unreadable(e.to_string());
-    let registry = MemoryRegistry::reachable(index, name).map_err(unreadable)?;
+    let mut registry = MemoryRegistry::reachable(index, name).map_err(unreadable)?;
+    for pin in locked {
+        registry.pin(&pin.name, &pin.version.parse().map_err(unreadable)?);
+    }
     let resolution = install(&registry, name, req)?;
     let records = resolution
         .packages
@@ -346,11 +387,13 @@ fn resolve_install(
             let record = index.versions_of(&id.name).find(|&r| index.get(r).version() == version);
             let record =
                 record.ok_or_else(|| NodeError::Unreadable(format!("{id} is missing from the index")))?;
-            PackRecord::from_row(index, index.get(record)).map_err(|reason| NodeError::Unverified {
-                name: id.name.clone(),
-                version,
-                reason,
-            })
+            let claimed = Claimed::from_row(index, index.get(record)).map_err(|reason| {
+                NodeError::Unverified { name: id.name.clone(), version: version.clone(), reason }
+            })?;
+            match locked.iter().find(|p| p.name == id.name && p.version == version) {
+                Some(pin) => check_pin(pin, claimed.pack()).map(|()| claimed),
+                None => Ok(claimed),
+            }
         })
         .collect::<Result<_, _>>()?;
     Ok((resolution, records))

@@ -8,7 +8,7 @@ use futures::channel::oneshot;
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::catalog::{HeadError, chunk_matches};
-use souk_core::peer::{Cursor, Peer, Reason, SyncStart, Via};
+use souk_core::peer::{Peer, Reason, SyncStart, Via};
 
 use super::command::{Command, SyncStep};
 use super::handle::NodeHandle;
@@ -62,7 +62,9 @@ pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
             let refused = records.len() - accepted;
             let _ = reply.send((accepted, refused));
         }
-        SyncStep::Reached(peer, cursor) => core.handle_synced(peer, cursor),
+        SyncStep::Synced(peer, reply) => {
+            let _ = reply.send(core.handle_synced(peer).map_err(|e| SyncError::Head(e).into()));
+        }
         SyncStep::Broken(peer, reason, error) => core.refuse(peer, reason, &error),
     }
 }
@@ -74,7 +76,7 @@ impl NodeHandle {
         let SyncResponse::Head(signed) = self.sync_request(peer, SyncRequest::Head).await? else {
             return Err(self.broken(peer, SyncError::Unexpected { asked: "its head" }).await);
         };
-        let (epoch, head) = (signed.epoch, signed.head.clone());
+        let head_seq = signed.head.seq;
         let (start, stale_by) = self.step(|tx| SyncStep::Start(peer, signed, tx)).await??;
         let mut report = SyncReport { stale_by, ..SyncReport::default() };
         let mut seq = match start {
@@ -93,7 +95,7 @@ impl NodeHandle {
                     let (accepted, refused) = self.step(|tx| SyncStep::Records(peer, records, tx)).await?;
                     report.accepted += accepted;
                     report.refused += refused;
-                    if !more || seq >= head.seq {
+                    if !more || seq >= head_seq {
                         break;
                     }
                 }
@@ -102,7 +104,7 @@ impl NodeHandle {
             }
         }
         report.seq = seq;
-        self.send(Command::Sync(SyncStep::Reached(peer, Cursor { epoch, chunks: head.chunks, seq }))).await?;
+        self.step(|tx| SyncStep::Synced(peer, tx)).await??;
         Ok(report)
     }
 

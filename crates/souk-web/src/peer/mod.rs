@@ -214,7 +214,7 @@ impl SoukPeer {
                     &SoukEvent::Progress { name: &name, done: p.done, total: p.total, bytes: p.bytes },
                 );
             };
-            let installed = inner.handle.install(&name, &requirement, progress).await.map_err(error)?;
+            let installed = inner.handle.install(&name, &requirement, &[], progress).await.map_err(error)?;
             let root = installed.resolution.packages.keys().find(|id| id.name == name);
             let packs = installed.packs.iter().map(|(pack, body)| {
                 Ok(InstalledFiles {
