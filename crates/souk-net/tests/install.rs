@@ -45,6 +45,14 @@ async fn refusal(node: &souk_net::NodeHandle) -> NodeError {
     within("installing", node.install("rust-cli", "*", &[], |_| {})).await.unwrap_err()
 }
 
+/// Installing rust-cli is refused because `name`'s record fails as `expected` says.
+async fn refused_as(node: &souk_net::NodeHandle, name: &str, expected: impl Fn(&RecordError) -> bool) {
+    match refusal(node).await {
+        NodeError::Unverified { name: refused, reason, .. } if refused == name && expected(&reason) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn an_index_signed_by_its_publishers_installs() {
     let node = node_over(|demo, b| honest_but(demo, b, |_| true)).await;
@@ -60,10 +68,7 @@ async fn an_unsigned_row_is_never_installed() {
         b.push(version(demo, "rust-ci"));
     })
     .await;
-    match refusal(&node).await {
-        NodeError::Unverified { name, reason: RecordError::Unsigned, .. } => assert_eq!(name, "rust-ci"),
-        other => panic!("{other:?}"),
-    }
+    refused_as(&node, "rust-ci", |reason| matches!(reason, RecordError::Unsigned)).await;
 }
 
 #[tokio::test]
@@ -75,10 +80,7 @@ async fn a_row_pointed_at_other_bytes_fails_its_signature() {
         b.push_record(record);
     })
     .await;
-    match refusal(&node).await {
-        NodeError::Unverified { name, reason: RecordError::BadSignature, .. } => assert_eq!(name, "rust-ci"),
-        other => panic!("{other:?}"),
-    }
+    refused_as(&node, "rust-ci", |reason| matches!(reason, RecordError::BadSignature)).await;
 }
 
 #[tokio::test]
@@ -91,12 +93,12 @@ async fn a_version_the_relay_signed_beside_the_owners_is_contested() {
         b.push_record(signed(&forged, &RELAY));
     })
     .await;
-    match refusal(&node).await {
-        NodeError::Unverified { name, reason: RecordError::ContestedName { owners, .. }, .. } => {
-            assert_eq!((name.as_str(), owners.len()), ("rust-ci", 2));
-        }
-        other => panic!("{other:?}"),
-    }
+    refused_as(
+        &node,
+        "rust-ci",
+        |reason| matches!(reason, RecordError::ContestedName { owners, .. } if owners.len() == 2),
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -4,6 +4,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+/// The bytes of `path`, or `None` when there is no such file (any other failure is an error).
+pub fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, so readers see
 /// the old file or the new one, never half of one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {

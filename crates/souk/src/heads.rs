@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use souk_core::catalog::{HeadError, SignedHead, SyncResponse};
 use souk_net::NodeHandle;
 
-use souk::fsutil::write_atomically;
+use souk::fsutil::{read_if_present, write_atomically};
 
 /// The file's contents. Heads are kept in their wire form (a sync `head` answer).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -38,12 +38,11 @@ impl Heads {
     /// The file, or nothing yet. A file this version cannot read is an error, not a reset.
     pub fn load(home: &Path) -> Result<Heads> {
         let path = Heads::path(home);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
+        match read_if_present(&path)? {
+            Some(bytes) => {
                 serde_json::from_slice(&bytes).with_context(|| format!("{} is unreadable", path.display()))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Heads::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+            None => Ok(Heads::default()),
         }
     }
 

@@ -12,7 +12,7 @@ use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
-use souk::fsutil::write_atomically;
+use souk::fsutil::{read_if_present, write_atomically};
 use souk_core::PackVersion;
 use souk_core::body;
 use souk_core::pack::to_hex;
@@ -112,10 +112,12 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
     // An earlier install's lockfile pins what it took: the same versions, bodies and keys.
     let lock_path = out.join("souk.lock");
-    let locked = match std::fs::read_to_string(&lock_path) {
-        Ok(text) => from_toml(&text).with_context(|| format!("cannot read {}", lock_path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", lock_path.display())),
+    let locked = match read_if_present(&lock_path)? {
+        Some(bytes) => String::from_utf8(bytes)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| Ok(from_toml(&text)?))
+            .with_context(|| format!("cannot read {}", lock_path.display()))?,
+        None => Vec::new(),
     };
     let Joined { handle, relay, .. } = join(args).await?;
     let bar = ProgressBar::new(0).with_style(
@@ -350,11 +352,7 @@ fn home() -> Result<PathBuf> {
 /// This user's key, made on first use and readable by this user only.
 fn identity() -> Result<Keypair> {
     let path = home()?.join("identity.key");
-    let stored = match std::fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
+    let stored = read_if_present(&path)?;
     let (key, new) = client::identity(stored.as_deref()).with_context(|| path.display().to_string())?;
     if let Some(bytes) = new {
         write_private(&path, &bytes)?;

@@ -256,11 +256,7 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_relay_serves_an_imported_index_beside_the_demo_registry() {
     let scratch = tempfile::tempdir().unwrap();
-    let index = scratch.path().join("npm.idx");
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm-sample.tsv");
-    let out = souk(scratch.path(), &["index", "import", sample, "--out", index.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let relay = Relay::start(&scratch.path().join("relay"), None, &["--index".as_ref(), index.as_os_str()]);
+    let relay = npm_sample_relay(scratch.path());
 
     let client = peer().await;
     within("dialing", client.dial(relay.addr("tcp"))).await.unwrap();
@@ -429,6 +425,15 @@ fn folder_listing(dir: &Path) -> Vec<std::path::PathBuf> {
     found
 }
 
+/// A relay in `scratch` serving the npm sample, imported with `souk index import`.
+fn npm_sample_relay(scratch: &Path) -> Relay {
+    let index = scratch.join("npm.idx");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm-sample.tsv");
+    let out = souk(scratch, &["index", "import", sample, "--out", index.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Relay::start(&scratch.join("relay"), None, &["--index".as_ref(), index.as_os_str()])
+}
+
 fn souk(home: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_souk")).env("SOUK_HOME", home).args(args).output().expect("souk runs")
 }
@@ -438,11 +443,7 @@ fn souk(home: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn imported_names_are_reserved_and_lookalikes_need_saying_so() {
     let scratch = tempfile::tempdir().unwrap();
-    let index = scratch.path().join("npm.idx");
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/npm-sample.tsv");
-    let out = souk(scratch.path(), &["index", "import", sample, "--out", index.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let relay = Relay::start(&scratch.path().join("relay"), None, &["--index".as_ref(), index.as_os_str()]);
+    let relay = npm_sample_relay(scratch.path());
     let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
     let mallory = scratch.path().join("mallory");
     let pack_named = |name: &str| {

@@ -13,8 +13,7 @@ use souk_core::peer::{Peer, Reason, SyncStart, Via};
 use super::command::{Command, SyncStep};
 use super::handle::NodeHandle;
 use crate::error::{NodeError, SyncError};
-use crate::sync::{Sync, SyncRequest, SyncResponse};
-use web_time::{SystemTime, UNIX_EPOCH};
+use crate::sync::{Sync, SyncRequest, SyncResponse, unix_seconds};
 
 /// How many base chunks are fetched at once.
 const PARALLEL_CHUNKS: usize = 8;
@@ -47,10 +46,8 @@ pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
         SyncStep::Start(peer, head, reply) => {
             let key = ed25519_key(&peer).ok_or(HeadError::BadSignature);
             let start = key.and_then(|key| core.sync_start(&peer, &key, &head));
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            let _ = reply.send(
-                start.map(|s| (s, core.stale_by(head.time, now))).map_err(|e| SyncError::Head(e).into()),
-            );
+            let stale_by = core.stale_by(head.time, unix_seconds());
+            let _ = reply.send(start.map(|s| (s, stale_by)).map_err(|e| SyncError::Head(e).into()));
         }
         SyncStep::Base(peer, snapshot, seq, reply) => {
             let taken = core.handle_base(peer, snapshot, seq);

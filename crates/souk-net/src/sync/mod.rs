@@ -96,8 +96,7 @@ impl Sync {
         request: SyncRequest,
         epoch: u64,
     ) {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let response = catalog.answer(request, epoch, now, &self.state.key);
+        let response = catalog.answer(request, epoch, unix_seconds(), &self.state.key);
         self.respond(channel, response);
     }
 
@@ -110,6 +109,11 @@ impl Sync {
         // The requester may have gone; then there is no one to answer.
         let _ = self.inner.send_response(channel, response);
     }
+}
+
+/// Now, in Unix seconds: the clock signed heads are stamped and judged by.
+pub(crate) fn unix_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 impl Message for SyncRequest {
