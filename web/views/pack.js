@@ -12,7 +12,9 @@ export async function renderPack(root, app, name, wanted) {
   const picker = h(
     "select",
     { id: "version" },
-    ...versions.map((v) => h("option", { value: v.version, selected: v.version === pack.version }, v.version)),
+    ...versions.map((v) =>
+      h("option", { value: v.version, selected: v.version === pack.version }, v.yanked ? `${v.version} (yanked)` : v.version),
+    ),
   );
   picker.addEventListener("change", () => (location.hash = `#/pack/${encodeURIComponent(name)}/${picker.value}`));
 
@@ -40,6 +42,9 @@ export async function renderPack(root, app, name, wanted) {
       install,
     ),
     lookalike,
+    pack.yanked
+      ? h("p", { className: "warning", id: "yanked" }, `${pack.name} ${pack.version} is yanked by its owners: new installs skip it.`)
+      : "",
     h("p", { className: "lead" }, pack.description),
     installArea,
     h(

@@ -334,8 +334,8 @@ async fn gossip(rng: &mut Lcg) -> Percentiles {
         let heard_tx = heard_tx.clone();
         tokio::spawn(async move {
             while let Some(event) = events.next().await {
-                if let NodeEvent::Learned { record, via: Via::Gossip, .. } = event {
-                    let _ = heard_tx.unbounded_send((record.pack.name, Instant::now()));
+                if let NodeEvent::Learned { entry, via: Via::Gossip, .. } = event {
+                    let _ = heard_tx.unbounded_send((entry.name().to_owned(), Instant::now()));
                 }
             }
         });

@@ -1,12 +1,12 @@
 //! The catalog: every pack version a peer knows, in the form it syncs to other peers.
 //!
 //! A catalog is a *base* (an index snapshot holding sequence numbers `1..=base_seq`, served
-//! in content-addressed chunks) followed by a *log* of signed records accepted since, each
-//! taking the next sequence number. A new peer takes the base chunk by chunk, checking every
+//! in content-addressed chunks) followed by a *log* of signed entries (pack records and
+//! statements about names) accepted since, each taking the next sequence number. A new peer takes the base chunk by chunk, checking every
 //! chunk against the hash the [`Head`] lists, then the records since the base; a peer that
 //! synced before asks only for the records after the sequence number it reached. Gossip
 //! announcements and publishes enter through [`Catalog::accept`], which applies the
-//! registry rules ([`PackRecord::check_against`]).
+//! registry rules ([`Entry::check_against`]).
 //!
 //! The search [`Index`] over base and log is rebuilt lazily, once per batch of accepted
 //! records, not once per record.
@@ -26,7 +26,7 @@ use crate::body::content_hash;
 use crate::index::{Index, IndexBuilder, SnapshotError};
 use crate::name::eq_folded;
 use crate::pack::Digest;
-use crate::record::{PackRecord, RecordError};
+use crate::record::{Entry, PackRecord, RecordError};
 
 /// The size of a base chunk (the last may be shorter).
 pub const CHUNK_LEN: usize = 256 * 1024;
@@ -50,23 +50,23 @@ pub struct Head {
 /// The answer to "what came after `seq`?".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Since<'a> {
-    /// Records after `seq`, oldest first; `more` when a size limit cut the list short.
-    Records { records: Vec<&'a PackRecord>, more: bool },
+    /// Entries after `seq`, oldest first; `more` when a size limit cut the list short.
+    Records { records: Vec<&'a Entry>, more: bool },
     /// `seq` is before the base (or beyond the head): sync the base again.
     Rebase,
 }
 
-/// A base snapshot and the signed records accepted after it.
+/// A base snapshot and the signed entries accepted after it.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     base_seq: u64,
     base: Vec<u8>,
     chunks: Vec<Digest>,
-    log: Vec<PackRecord>,
-    /// The chain over the base and every log record.
+    log: Vec<Entry>,
+    /// The chain over the base and every log entry.
     chain: Digest,
     index: Index,
-    /// How many log records `index` holds; the rest wait for the next rebuild.
+    /// How many log entries `index` holds; the rest wait for the next rebuild.
     indexed: usize,
 }
 
@@ -98,9 +98,9 @@ impl Catalog {
         Head { seq: self.seq(), base_seq: self.base_seq, chunks: self.chunks.clone(), chain: self.chain }
     }
 
-    fn push(&mut self, record: PackRecord) {
-        self.chain = head::chain_link(&self.chain, &record.encode());
-        self.log.push(record);
+    fn push(&mut self, entry: Entry) {
+        self.chain = head::chain_link(&self.chain, &entry.encode());
+        self.log.push(entry);
     }
 
     /// The sequence number of the newest record.
@@ -119,7 +119,7 @@ impl Catalog {
         self.base.chunks(CHUNK_LEN).nth(at)
     }
 
-    /// The records after `seq`, as many as fit in `max_bytes` encoded (at least one).
+    /// The entries after `seq`, as many as fit in `max_bytes` encoded (at least one).
     pub fn since(&self, seq: u64, max_bytes: usize) -> Since<'_> {
         if seq < self.base_seq || seq > self.seq() {
             return Since::Rebase;
@@ -137,24 +137,30 @@ impl Catalog {
         Since::Records { records: after[..fit].iter().collect(), more: fit < after.len() }
     }
 
-    /// The signed records accepted since the base, oldest first.
-    pub fn log(&self) -> &[PackRecord] {
+    /// The signed entries accepted since the base, oldest first.
+    pub fn log(&self) -> &[Entry] {
         &self.log
     }
 
-    /// Takes a record that passed [`PackRecord::decode`] if the registry rules allow it:
-    /// answers whether it was new (`false`: this exact version is already here).
-    pub fn accept(&mut self, record: PackRecord) -> Result<bool, RecordError> {
-        // A record of a pack still waiting in the log is checked against an index holding it.
-        if self.log[self.indexed..].iter().any(|r| eq_folded(&r.pack.name, &record.pack.name)) {
+    /// Takes an entry that passed [`Entry::decode`] if the registry rules allow it: answers
+    /// whether it was new (`false`: this exact version or statement is already here).
+    pub fn accept(&mut self, entry: impl Into<Entry>) -> Result<bool, RecordError> {
+        let entry = entry.into();
+        // An entry about a pack still waiting in the log is checked against an index holding it.
+        if self.log[self.indexed..].iter().any(|e| eq_folded(e.name(), entry.name())) {
             self.index();
         }
-        record.check_against(&self.index)?;
-        let known = holds(&self.index, &record);
-        if !known {
-            self.push(record);
+        let held = match &entry {
+            // A statement held already would not apply again.
+            Entry::Statement(s) if self.index.statements_of(&s.name).contains(s) => return Ok(false),
+            Entry::Statement(_) => false,
+            Entry::Record(record) => holds(&self.index, record),
+        };
+        entry.check_against(&self.index)?;
+        if !held {
+            self.push(entry);
         }
-        Ok(!known)
+        Ok(!held)
     }
 
     /// The search index over every record, brought up to date first.
@@ -165,7 +171,13 @@ impl Catalog {
             for row in self.index.iter() {
                 let _ = builder.push_row(row);
             }
-            self.log[self.indexed..].iter().for_each(|r| builder.push_record(r.clone()));
+            builder.push_statements_of(&self.index);
+            for entry in &self.log[self.indexed..] {
+                match entry.clone() {
+                    Entry::Record(r) => builder.push_record(r),
+                    Entry::Statement(s) => builder.push_statement(s),
+                }
+            }
             // `accept` keeps versions unique, so the build cannot meet a duplicate.
             self.index = builder.build().expect("the catalog holds each version once");
             self.indexed = self.log.len();
@@ -180,28 +192,53 @@ impl Catalog {
         *self = Catalog::from_index(index, seq);
     }
 
-    /// Takes another peer's base (after a sync), with every signed record this catalog held
+    /// Takes another peer's base (after a sync), with every signed entry this catalog held
     /// that the base lacks (from its own base or its log), so nothing kept is lost. A base
-    /// that contradicts one of them (another owner for a name, other contents for a version)
-    /// is refused whole and this catalog stays as it was: a relay cannot rewrite what this
-    /// peer has seen by handing it a new base.
+    /// that contradicts one of them (another owner for a name, other contents for a version,
+    /// another importer) is refused whole and this catalog stays as it was: a relay cannot
+    /// rewrite what this peer has seen by handing it a new base.
     pub fn rebase(&mut self, snapshot: Vec<u8>, seq: u64) -> Result<(), RebaseError> {
         if seq > MAX_SEQ {
             return Err(RebaseError::Seq(seq));
         }
         let mut fresh = Catalog::from_snapshot(snapshot, seq)?;
-        let mut missing = Vec::new();
-        for row in self.index().iter() {
-            let (Some(signature), Ok(pack)) = (row.signature(), row.to_version()) else { continue };
-            let record = PackRecord { pack, signature: *signature };
-            record.check_against(&fresh.index).map_err(RebaseError::Contradicts)?;
-            if !holds(&fresh.index, &record) {
-                missing.push(record);
-            }
+        let held = self.index();
+        if let (Some(ours), Some(theirs)) = (held.importer(), fresh.index.importer())
+            && ours != theirs
+        {
+            return Err(RebaseError::Contradicts(RecordError::ImporterChanged));
         }
-        missing.into_iter().for_each(|r| fresh.push(r));
+        let mut entries: Vec<Entry> = held
+            .iter()
+            .filter_map(|row| Some(PackRecord { pack: row.to_version().ok()?, signature: *row.signature()? }))
+            .map(Entry::Record)
+            .collect();
+        entries.extend(held.statements().iter().cloned().map(Entry::Statement));
+        if let Some((_, e)) = fresh.accept_all(entries).into_iter().next() {
+            return Err(RebaseError::Contradicts(e));
+        }
         *self = fresh;
         Ok(())
+    }
+
+    /// Takes entries kept elsewhere (a store, an older base), oldest first and again while
+    /// any is taken, so a version follows the statement that made its publisher an owner
+    /// whatever their dates say. Answers those never taken, with why.
+    pub fn accept_all(&mut self, mut entries: Vec<Entry>) -> Vec<(Entry, RecordError)> {
+        entries.sort_by_key(Entry::time);
+        loop {
+            let before = entries.len();
+            let mut refused = Vec::new();
+            for entry in entries {
+                if let Err(e) = self.accept(entry.clone()) {
+                    refused.push((entry, e));
+                }
+            }
+            if refused.is_empty() || refused.len() == before {
+                return refused;
+            }
+            entries = refused.into_iter().map(|(entry, _)| entry).collect();
+        }
     }
 }
 
@@ -216,7 +253,7 @@ pub enum RebaseError {
     Seq(u64),
 }
 
-/// Whether `index` holds this exact version of the record's pack.
+/// Whether `index` holds this version of the record's pack.
 fn holds(index: &Index, record: &PackRecord) -> bool {
     let version = record.pack.version.to_string();
     index.versions_of(&record.pack.name).any(|r| {
@@ -240,6 +277,8 @@ impl Catalog {
                 }
                 Since::Rebase => SyncResponse::Rebase,
             },
+            // Taking an entry is a peer's decision ([`crate::peer::Peer::answer`]).
+            SyncRequest::Offer(_) => SyncResponse::Refused("this peer takes no offers".into()),
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum NodeError {
     Publish(#[from] PublishError),
     #[error("cannot publish: the DHT store refused the record: {0}")]
     DhtStore(String),
+    #[error("the registry rules refuse it: {0}")]
+    Rules(RecordError),
+    #[error("{peer} refused it: {reason}")]
+    Refused { peer: String, reason: String },
     #[error("no record of `{0}` found in the network")]
     NotFound(String),
     #[error("index sync failed: {0}")]

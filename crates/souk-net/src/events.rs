@@ -5,16 +5,17 @@ use std::time::Duration;
 use libp2p::{Multiaddr, PeerId};
 use souk_core::cache::CacheStats;
 use souk_core::peer::{Reason, Via};
-use souk_core::record::PackRecord;
+use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
 /// What a node tells its subscribers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeEvent {
-    /// A record new to this node passed every check and is now kept; `via` says how it came
-    /// (an announcement is `Via::Gossip`). Each record is told once, however often it comes.
+    /// A record or statement new to this node passed every check and is now kept; `via`
+    /// says how it came (an announcement is `Via::Gossip`). Each is told once, however often
+    /// it comes.
     Learned {
-        record: Box<PackRecord>,
+        entry: Box<Entry>,
         from: Option<PeerId>,
         via: Via,
     },

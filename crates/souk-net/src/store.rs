@@ -1,4 +1,4 @@
-//! What a peer keeps: pack bodies by content hash, every record it accepted, the base of
+//! What a peer keeps: pack bodies by content hash, every entry it accepted, the base of
 //! its catalog and what it learned of other peers. The node writes through on every change,
 //! so a peer that stops loses nothing; each shell brings its own [`Store`] (redb natively,
 //! IndexedDB in a tab), and [`MemoryStore`] serves tests and short-lived peers.
@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::body::content_hash;
-use souk_core::record::PackRecord;
+use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
 /// A store that could not read or write.
@@ -23,9 +23,10 @@ pub trait Store: Send + 'static {
     fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError>;
     /// Keeps `body`; answers its content hash.
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError>;
-    /// Every record kept, in any order.
-    fn records(&self) -> Result<Vec<PackRecord>, StoreError>;
-    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError>;
+    /// Every entry kept (records and statements), in any order.
+    fn entries(&self) -> Result<Vec<Entry>, StoreError>;
+    /// Keeps an entry under [`Entry::key`].
+    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError>;
     fn base(&self) -> Result<Option<Base>, StoreError>;
     fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError>;
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError>;
@@ -36,8 +37,8 @@ pub trait Store: Send + 'static {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     bodies: HashMap<Digest, Vec<u8>>,
-    /// By name and version, so a record kept twice is kept once.
-    records: BTreeMap<(String, String), PackRecord>,
+    /// By [`Entry::key`], so an entry kept twice is kept once.
+    entries: BTreeMap<String, Entry>,
     base: Option<Base>,
     reputation: HashMap<PeerId, PeerRecord>,
 }
@@ -53,13 +54,12 @@ impl Store for MemoryStore {
         Ok(hash)
     }
 
-    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
-        Ok(self.records.values().cloned().collect())
+    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        Ok(self.entries.values().cloned().collect())
     }
 
-    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
-        let key = (record.pack.name.clone(), record.pack.version.to_string());
-        self.records.insert(key, record.clone());
+    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
+        self.entries.insert(entry.key(), entry.clone());
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 
 use libp2p::PeerId;
 use souk_core::Digest;
-use souk_core::record::PackRecord;
+use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
 use crate::store::{Base, MemoryStore, Store, StoreError};
@@ -29,11 +29,11 @@ impl Store for LyingStore {
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
         self.honest.put_body(body)
     }
-    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
-        self.honest.records()
+    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        self.honest.entries()
     }
-    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
-        self.honest.put_record(record)
+    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
+        self.honest.put_entry(entry)
     }
     fn base(&self) -> Result<Option<Base>, StoreError> {
         self.honest.base()

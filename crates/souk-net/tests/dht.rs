@@ -106,7 +106,7 @@ async fn a_name_belongs_to_its_first_publisher() {
     let (squatted, body) = signed_demo_pack("rust-ci", &MALLORY);
     let refused = squatter.publish(squatted, body).await;
     assert!(
-        matches!(&refused, Err(NodeError::Publish(why)) if why.to_string().contains("belongs to another publisher"))
+        matches!(&refused, Err(NodeError::Publish(why)) if why.to_string().contains("belongs to other publishers"))
     );
 }
 
@@ -124,8 +124,8 @@ async fn a_published_pack_is_announced_to_the_other_peers() {
         loop {
             tokio::select! {
                 event = events.next() => match event {
-                    Some(NodeEvent::Learned { record: heard, via: Via::Gossip, .. }) => {
-                        assert_eq!(*heard, record);
+                    Some(NodeEvent::Learned { entry: heard, via: Via::Gossip, .. }) => {
+                        assert_eq!(*heard, record.clone().into());
                         return;
                     }
                     Some(_) => continue,

@@ -15,7 +15,7 @@ use js_sys::Uint8Array;
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::pack::to_hex;
-use souk_core::record::PackRecord;
+use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 use souk_net::store::{Base, MemoryStore, Store, StoreError};
 use wasm_bindgen::JsValue;
@@ -124,10 +124,10 @@ impl IdbStore {
         for body in all(db, BODIES).await? {
             memory.put_body(bytes(&body))?;
         }
-        for record in all(db, RECORDS).await? {
-            // Records were checked on the way in; one that no longer reads is left out.
-            if let Ok(record) = PackRecord::decode(&bytes(&record)) {
-                memory.put_record(&record)?;
+        for entry in all(db, RECORDS).await? {
+            // Entries were checked on the way in; one that no longer reads is left out.
+            if let Ok(entry) = Entry::decode(&bytes(&entry)) {
+                memory.put_entry(&entry)?;
             }
         }
         for entry in all(db, REPUTATION).await? {
@@ -181,13 +181,13 @@ impl Store for IdbStore {
         Ok(hash)
     }
 
-    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
-        self.memory.records()
+    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        self.memory.entries()
     }
 
-    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
-        self.save(RECORDS, format!("{}\0{}", record.pack.name, record.pack.version), record.encode())?;
-        self.memory.put_record(record)
+    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
+        self.save(RECORDS, entry.key(), entry.encode())?;
+        self.memory.put_entry(entry)
     }
 
     fn base(&self) -> Result<Option<Base>, StoreError> {

@@ -11,6 +11,7 @@ use libp2p::{Multiaddr, Swarm};
 
 use libp2p::swarm::SwarmEvent;
 use souk_core::catalog::{Catalog, SyncRequest, SyncResponse};
+use souk_core::peer::{Peer, PeerConfig};
 use souk_core::record::PackRecord;
 use souk_net::Node;
 use souk_net::behaviour::{Behaviour, BehaviourEvent};
@@ -277,9 +278,9 @@ async fn a_forged_record_in_a_synced_index_is_refused() {
     forged.pack.description = "changed after signing".into();
     let forged = forged.encode();
     wasm_bindgen_futures::spawn_local(async move {
-        let catalog = Catalog::default();
+        let (mut core, _) = Peer::start(Catalog::default(), Vec::new(), [], PeerConfig::default());
         loop {
-            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(SyncEvent::Asked { request, channel })) =
+            if let SwarmEvent::Behaviour(BehaviourEvent::Sync(SyncEvent::Asked { peer, request, channel })) =
                 swarm.select_next_some().await
             {
                 let sync = &mut swarm.behaviour_mut().sync;
@@ -289,7 +290,7 @@ async fn a_forged_record_in_a_synced_index_is_refused() {
                         SyncResponse::Records { records: vec![forged.clone()], more: false },
                     ),
                     // Its head is its own, signed with its key: only the record is forged.
-                    other => sync.answer(channel, &catalog, other, 1),
+                    other => sync.answer(channel, &mut core, peer, other, 1),
                 }
             }
         }

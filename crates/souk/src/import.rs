@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use semver::Version;
 use souk_core::resolve::{DependencyKind, MemoryRegistry};
-use souk_core::{IndexBuilder, PackVersion};
+use souk_core::{Digest, IndexBuilder, PackVersion};
 use souk_pack::cargo;
 
 const NPM_HEADER: &str = "name\tversion\tdownloads_a_month\tsummary";
@@ -82,10 +82,12 @@ impl Skipped {
 }
 
 /// Imports `file` and writes its snapshot to `out`: every valid row, the bad ones skipped
-/// (or, `strict`, the first bad row an error).
-pub fn import(file: &Path, format: Format, out: &Path, strict: bool) -> Result<Summary> {
+/// (or, `strict`, the first bad row an error). The imported names are `importer`'s to
+/// grant ([`souk_core::record::Owners`]).
+pub fn import(file: &Path, format: Format, out: &Path, strict: bool, importer: Digest) -> Result<Summary> {
     let started = Instant::now();
-    let (builder, skipped) = read_rows(file, format, strict)?;
+    let (mut builder, skipped) = read_rows(file, format, strict)?;
+    builder.importer(importer);
     let versions = builder.len();
     let snapshot = builder.build()?.to_snapshot();
     crate::fsutil::write_atomically(out, &snapshot)?;

@@ -6,6 +6,7 @@
 mod heads;
 mod metrics;
 mod output;
+mod owner;
 mod pack;
 mod peer;
 mod relay;
@@ -82,6 +83,21 @@ enum Command {
         #[command(flatten)]
         net: peer::NetArgs,
     },
+    /// Manage who may publish a pack: add or remove owners, or list them.
+    #[command(subcommand)]
+    Owner(owner::OwnerCommand),
+    /// Yank a version: new resolutions skip it, existing lockfiles still install it.
+    Yank {
+        /// The pack and version: `rust-cli@1.2.0`.
+        spec: String,
+        /// Offer the version again.
+        #[arg(long)]
+        undo: bool,
+        #[command(flatten)]
+        net: peer::NetArgs,
+    },
+    /// Print your public key: what signs your packs, and what `souk owner add` takes.
+    Key,
     /// Show a pack's details and versions, as the network knows them.
     Info {
         name: String,
@@ -152,7 +168,8 @@ enum SortArg {
 
 #[derive(Debug, Subcommand)]
 enum IndexCommand {
-    /// Import another registry's metadata into an index snapshot.
+    /// Import another registry's metadata into an index snapshot. Its names are reserved:
+    /// only your key (`souk key`) can grant one, with `souk owner add`.
     Import {
         /// The registry file: an npm-corpus TSV, or a crates.io index in JSON lines
         /// (optionally gzipped).
@@ -223,6 +240,12 @@ fn run(cli: Cli) -> Result<()> {
             networked("warn", peer::publish(&dir, allow_similar_name, &net))
         }
         Command::Info { name, net } => networked("warn", peer::info(&name, &net)),
+        Command::Owner(command) => networked("warn", owner::run(command)),
+        Command::Yank { spec, undo, net } => networked("warn", owner::yank(&spec, undo, &net)),
+        Command::Key => {
+            println!("{}", souk_core::pack::to_hex(&peer::public_key()?));
+            Ok(())
+        }
         Command::Peers { net } => networked("warn", peer::peers(&net)),
         Command::Relay(args) => networked("info", relay::run(args)),
         Command::Index(IndexCommand::Import { file, out, format, strict }) => {
@@ -231,7 +254,7 @@ fn run(cli: Cli) -> Result<()> {
                 Some(FormatArg::CratesIndex) => Format::CratesIndex,
                 None => Format::from_path(&file)?,
             };
-            let summary = import::import(&file, format, &out, strict)?;
+            let summary = import::import(&file, format, &out, strict, peer::public_key()?)?;
             if summary.skipped.total() > 0 {
                 let reasons: Vec<String> =
                     summary.skipped.reasons.iter().map(|(reason, n)| format!("{n} {reason}")).collect();

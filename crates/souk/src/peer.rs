@@ -13,10 +13,10 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use souk::fsutil::{read_if_present, write_atomically};
-use souk_core::PackVersion;
 use souk_core::body;
 use souk_core::pack::to_hex;
-use souk_core::record::PackRecord;
+use souk_core::record::{Owners, PackRecord};
+use souk_core::{Digest, PackVersion};
 use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{MemoryStore, Node, NodeError, NodeHandle, Role, SyncError};
@@ -37,17 +37,17 @@ pub struct NetArgs {
     bootstrap: Vec<String>,
     /// Print JSON for programs instead of text for people.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 /// A node joined to the network, its index synced from the first relay that answered.
-struct Joined {
-    handle: NodeHandle,
-    relay: PeerId,
-    key: Keypair,
+pub(crate) struct Joined {
+    pub handle: NodeHandle,
+    pub relay: PeerId,
+    pub key: Keypair,
 }
 
-async fn join(args: &NetArgs) -> Result<Joined> {
+pub(crate) async fn join(args: &NetArgs) -> Result<Joined> {
     let spinner = spinner("Connecting");
     let key = identity()?;
     let swarm = native_swarm(key.clone(), Role::Peer, new_certificate().map_err(|e| anyhow::anyhow!(e))?)
@@ -236,9 +236,10 @@ pub async fn publish(dir: &Path, allow_similar_name: bool, args: &NetArgs) -> Re
 pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
     let Joined { handle, .. } = join(args).await?;
     let wanted = name.to_owned();
-    let mut versions: Vec<PackVersion> = handle
+    let (mut versions, owners): (Vec<PackVersion>, Owners) = handle
         .read(move |index| {
-            index.versions_of(&wanted).filter_map(|r| index.get(r).to_version().ok()).collect()
+            let versions = index.versions_of(&wanted).filter_map(|r| index.get(r).to_version().ok());
+            (versions.collect(), Owners::of(index, &wanted))
         })
         .await?;
     if versions.is_empty() {
@@ -256,6 +257,10 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
             tags: &'a [String],
             dependencies: Vec<String>,
             publisher: Option<String>,
+            /// Who may publish it now.
+            owners: Vec<String>,
+            /// Versions new resolutions skip.
+            yanked: Vec<String>,
             /// The popular pack this name is one edit from, if any.
             looks_like: Option<String>,
         }
@@ -267,6 +272,8 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
             tags: &latest.tags,
             dependencies: latest.dependencies.iter().map(|d| format!("{} {}", d.name, d.req)).collect(),
             publisher: latest.publisher.as_ref().map(to_hex),
+            owners: owners.current.iter().map(to_hex).collect(),
+            yanked: owners.yanked.iter().map(ToString::to_string).collect(),
             looks_like,
         };
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -287,7 +294,16 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
     if let Some(key) = &latest.publisher {
         println!("publisher: {}", to_hex(key));
     }
-    let all: Vec<String> = versions.iter().map(|v| v.version.to_string()).collect();
+    if owners.current.len() > 1 || owners.current.first() != latest.publisher.as_ref() {
+        println!("owners: {}", owners.names());
+    }
+    let all: Vec<String> = versions
+        .iter()
+        .map(|v| match owners.is_yanked(&v.version) {
+            true => format!("{} (yanked)", v.version),
+            false => v.version.to_string(),
+        })
+        .collect();
     println!("versions: {}", all.join(", "));
     Ok(())
 }
@@ -347,6 +363,12 @@ fn home() -> Result<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))
         .context("set SOUK_HOME or HOME so souk has somewhere to keep its key")?;
     Ok(config.join("souk"))
+}
+
+/// This user's public key: what signs their packs and statements, and what owns names.
+pub(crate) fn public_key() -> Result<Digest> {
+    let key = identity()?.public().try_into_ed25519().context("this user's key is not ed25519")?;
+    Ok(key.to_bytes())
 }
 
 /// This user's key, made on first use and readable by this user only.

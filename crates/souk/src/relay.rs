@@ -20,7 +20,7 @@ use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use souk::store::RedbStore;
 use souk_core::Index;
-use souk_core::record::PackRecord;
+use souk_core::record::{Entry, PackRecord};
 use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
 use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
@@ -149,7 +149,8 @@ async fn join(handle: &NodeHandle, bootstrap: Vec<Multiaddr>) -> Result<()> {
 async fn pin(handle: NodeHandle) {
     let Ok(mut events) = handle.events().await else { return };
     while let Some(event) = events.next().await {
-        let NodeEvent::Learned { record, from, .. } = event else { continue };
+        let NodeEvent::Learned { entry, from, .. } = event else { continue };
+        let Entry::Record(record) = *entry else { continue };
         let Some(hash) = record.pack.content_hash else { continue };
         let fetched = match from {
             Some(peer) => match handle.fetch(peer, hash).await {

@@ -10,7 +10,7 @@ use libp2p::PeerId;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use souk_core::Digest;
 use souk_core::body::content_hash;
-use souk_core::record::PackRecord;
+use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 use souk_net::store::{Base, Store, StoreError};
 use tracing::warn;
@@ -23,7 +23,7 @@ const REPUTATION: TableDefinition<&[u8], &[u8]> = TableDefinition::new("reputati
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 /// A key and its value, as owned bytes.
-type Entry = (Vec<u8>, Vec<u8>);
+type Row = (Vec<u8>, Vec<u8>);
 
 /// A [`Store`] in one redb file. Clones share the one open database (redb allows one).
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ impl RedbStore {
     fn all<K: redb::Key + 'static>(
         &self,
         table: TableDefinition<K, &'static [u8]>,
-    ) -> Result<Vec<Entry>, StoreError>
+    ) -> Result<Vec<Row>, StoreError>
     where
         for<'a> K::SelfType<'a>: AsRef<[u8]>,
     {
@@ -115,24 +115,23 @@ impl Store for RedbStore {
         Ok(hash)
     }
 
-    fn records(&self) -> Result<Vec<PackRecord>, StoreError> {
-        let mut records = Vec::new();
+    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let mut entries = Vec::new();
         for (key, bytes) in self.all(RECORDS)? {
-            // Records were checked on the way in; one that no longer reads is reported and skipped.
-            match PackRecord::decode(&bytes) {
-                Ok(record) => records.push(record),
+            // Entries were checked on the way in; one that no longer reads is reported and skipped.
+            match Entry::decode(&bytes) {
+                Ok(entry) => entries.push(entry),
                 Err(e) => {
-                    warn!(key = %String::from_utf8_lossy(&key), error = %e, "a stored record is unreadable")
+                    warn!(key = %String::from_utf8_lossy(&key), error = %e, "a stored entry is unreadable")
                 }
             }
         }
-        Ok(records)
+        Ok(entries)
     }
 
-    fn put_record(&mut self, record: &PackRecord) -> Result<(), StoreError> {
-        let key = format!("{}\0{}", record.pack.name, record.pack.version);
+    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.open_table(RECORDS)?.insert(key.as_str(), record.encode().as_slice())?;
+            tx.open_table(RECORDS)?.insert(entry.key().as_str(), entry.encode().as_slice())?;
             Ok(())
         })
     }
@@ -183,13 +182,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("souk.redb");
         let pack = souk_pack::demo::packs().unwrap().remove(0);
-        let record = PackRecord::sign(pack.version, &[3; 32]).unwrap();
+        let record = souk_core::record::PackRecord::sign(pack.version, &[3; 32]).unwrap();
+        let statement = souk_core::record::Statement::sign(
+            &record.pack.name,
+            souk_core::record::Claim::Yank(record.pack.version.clone()),
+            9,
+            &[3; 32],
+        )
+        .unwrap();
         let peer = PeerId::random();
         let seen = PeerRecord { successes: 3, failures: 1, latency_ms: 12.5 };
         {
             let mut store = RedbStore::open(&path).unwrap();
             assert_eq!(store.put_body(pack.body.clone()).unwrap(), record.pack.content_hash.unwrap());
-            store.put_record(&record).unwrap();
+            store.put_entry(&record.clone().into()).unwrap();
+            store.put_entry(&statement.clone().into()).unwrap();
             store.put_base(b"snapshot", 7).unwrap();
             store.put_reputation(&peer, &seen).unwrap();
             store.put_meta("identity", b"key").unwrap();
@@ -197,7 +204,10 @@ mod tests {
         let store = RedbStore::open(&path).unwrap();
         assert_eq!(store.body(&record.pack.content_hash.unwrap()).unwrap(), Some(pack.body));
         assert_eq!(store.body(&[0; 32]).unwrap(), None);
-        assert_eq!(store.records().unwrap(), [record]);
+        let entries = store.entries().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(entries.contains(&Entry::Statement(statement)));
+        assert!(entries.contains(&Entry::Record(record.clone())));
         assert_eq!(store.base().unwrap(), Some((b"snapshot".to_vec(), 7)));
         assert_eq!(store.reputation().unwrap(), [(peer, seen)]);
         assert_eq!(store.meta("identity").unwrap().as_deref(), Some(b"key".as_slice()));

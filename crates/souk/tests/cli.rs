@@ -126,12 +126,19 @@ fn import_then_search() {
 fn sample_import_reproduces_the_core_fixture() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("sample.idx");
-    let out = souk(&["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)]);
+    // The snapshot names the importer's key: a fixed one, so the bytes are too.
+    let key = libp2p::identity::Keypair::ed25519_from_bytes([7; 32]).unwrap();
+    std::fs::write(dir.path().join("identity.key"), key.to_protobuf_encoding().unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_souk"))
+        .env("SOUK_HOME", dir.path())
+        .args(["index", "import", path_str(&fixture("npm-sample.tsv")), "--out", path_str(&index)])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let committed = manifest_dir().join("../souk-core/tests/fixtures/npm-sample.idx");
     assert!(
         std::fs::read(&index).unwrap() == std::fs::read(&committed).unwrap(),
-        "the snapshot format or importer changed: regenerate with `souk index import {} --out {}`",
+        "the snapshot format or importer changed: regenerate with `souk index import {} --out {}` (SOUK_HOME holding the test's key)",
         fixture("npm-sample.tsv").display(),
         committed.display()
     );

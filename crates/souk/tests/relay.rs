@@ -234,7 +234,7 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
             publisher.publish(record.clone(), pack.body.clone()).await.unwrap();
             let wait = tokio::time::timeout(Duration::from_millis(500), async {
                 while let Some(event) = events.next().await {
-                    if let NodeEvent::Learned { record: heard, via: Via::Gossip, .. } = event {
+                    if let NodeEvent::Learned { entry: heard, via: Via::Gossip, .. } = event {
                         return *heard;
                     }
                 }
@@ -246,7 +246,7 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
         }
     })
     .await;
-    assert_eq!(heard, record);
+    assert_eq!(heard, record.clone().into());
     assert_eq!(within("looking up", reader.lookup("fresh-pack")).await.unwrap(), record);
     let hash = record.pack.content_hash.unwrap();
     assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap().1, pack.body);
@@ -481,6 +481,100 @@ fn imported_names_are_reserved_and_lookalikes_need_saying_so() {
     let out = souk(&scratch.path().join("bob"), &["info", "raect", &bootstrap, "--json"]);
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["looks_like"], "react");
+
+    // Mallory cannot grant herself the name; the key that imported it (the operator's,
+    // `scratch`'s) can, and then her `react` is taken.
+    let mallory_key = key_of(&mallory);
+    let out = souk(&mallory, &["owner", "add", "react", &mallory_key, &bootstrap]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an owner of react"));
+    let out = souk(scratch.path(), &["owner", "add", "react", &mallory_key, &bootstrap]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = publish(&pack_named("react"), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    relay.stop();
+}
+
+/// `souk key`: the public key `souk owner add` takes.
+fn key_of(home: &Path) -> String {
+    let out = souk(home, &["key"]);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// crates.io's owners and yanks, without a crates.io: every statement signed by an owner,
+/// checked by the relay, and carried by sync to a relay that joins later.
+#[test]
+fn owners_decide_who_publishes_and_yanks_what_new_resolutions_take() {
+    let scratch = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&scratch.path().join("relay"), None, &[]);
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(|who| scratch.path().join(who));
+    let run = |home: &Path, args: &[&str]| {
+        let mut args = args.to_vec();
+        args.push(&bootstrap);
+        souk(home, &args)
+    };
+    let ok = |out: std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let refused = |out: std::process::Output, why: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(why), "expected {why:?} in {err}");
+    };
+    let version = |v: &str| {
+        let dir = scratch.path().join(format!("team-cli-{v}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let manifest = format!(
+            "[pack]\nname = \"team-cli\"\nversion = \"{v}\"\ndescription = \"A CLI\"\nlicense = \"MIT\"\n"
+        );
+        std::fs::write(dir.join("souk.toml"), manifest).unwrap();
+        std::fs::write(dir.join("VERSION"), v).unwrap();
+        dir.to_str().unwrap().to_owned()
+    };
+    let (alice_key, bob_key) = (key_of(&alice), key_of(&bob));
+
+    ok(run(&alice, &["publish", &version("0.1.0")]));
+    refused(run(&bob, &["publish", &version("0.2.0")]), "team-cli belongs to other publishers");
+    refused(run(&bob, &["yank", "team-cli@0.1.0"]), "is not an owner of team-cli");
+    refused(run(&bob, &["owner", "add", "team-cli", &bob_key]), "is not an owner of team-cli");
+
+    ok(run(&alice, &["owner", "add", "team-cli", &bob_key]));
+    ok(run(&bob, &["publish", &version("0.2.0")]));
+    let out = ok(run(&carol, &["owner", "list", "team-cli", "--json"]));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list["owners"], serde_json::json!([alice_key, bob_key]));
+
+    // Carol installs 0.2.0; then Bob yanks it. A new resolution skips it; Carol's lockfile
+    // still installs it.
+    let locked = scratch.path().join("locked");
+    let fresh = scratch.path().join("fresh");
+    let install = |out: &Path| run(&carol, &["install", "team-cli", "--out", out.to_str().unwrap()]);
+    ok(install(&locked));
+    ok(run(&bob, &["yank", "team-cli@0.2.0"]));
+    ok(install(&fresh));
+    assert_eq!(std::fs::read_to_string(fresh.join("team-cli/VERSION")).unwrap(), "0.1.0");
+    std::fs::remove_dir_all(locked.join("team-cli")).unwrap();
+    ok(install(&locked));
+    assert_eq!(std::fs::read_to_string(locked.join("team-cli/VERSION")).unwrap(), "0.2.0");
+    let info: serde_json::Value =
+        serde_json::from_slice(&ok(run(&carol, &["info", "team-cli", "--json"])).stdout).unwrap();
+    assert_eq!(info["yanked"], serde_json::json!(["0.2.0"]));
+
+    // Alice takes Bob off: his next version is refused, his published ones stay.
+    ok(run(&alice, &["owner", "remove", "team-cli", &bob_key]));
+    refused(run(&bob, &["publish", &version("0.3.0")]), "team-cli belongs to other publishers");
+
+    // A relay that joins later learns all of it by sync, and says the same.
+    let later = Relay::start(&scratch.path().join("later"), Some(&relay.addr("tcp")), &[]);
+    let out = souk(&carol, &["info", "team-cli", "--json", &format!("--bootstrap={}/bootstrap", later.http)]);
+    let info: serde_json::Value = serde_json::from_slice(&ok(out).stdout).unwrap();
+    assert_eq!(info["versions"], serde_json::json!(["0.1.0", "0.2.0"]));
+    assert_eq!(info["owners"], serde_json::json!([alice_key]));
+    assert_eq!(info["yanked"], serde_json::json!(["0.2.0"]));
+    later.stop();
     relay.stop();
 }
 
@@ -517,7 +611,7 @@ fn the_cli_publishes_and_another_installs_through_a_relay() {
     // The name is Alice's: Bob's key cannot publish it.
     let out = souk(&bob, &["publish", pack.to_str().unwrap(), &bootstrap]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to another publisher"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to other publishers"));
 
     // info, and an install of what does not exist: a clear error, exit 1.
     let out = souk(&bob, &["info", "my-cli", &bootstrap, "--json"]);

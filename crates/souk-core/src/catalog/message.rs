@@ -3,15 +3,18 @@
 //!
 //! ```text
 //! request:  0 (head) | 1 (chunk) [32] hash | 2 (since) u64 seq
+//!         | 3 (offer) bytes to the end: a signed entry its signer hands a peer
 //! response: 0 (head) u64 epoch, u64 seq, u64 base_seq, u32 n, n x [32] chunk hash,
 //!           [32] chain, u64 time, [64] signature (see [`super::head`])
 //!         | 1 (chunk) bytes to the end
 //!         | 2 (records) u8 more, u32 n, n x (u32 len, len bytes of a pack record)
 //!         | 3 (not found) | 4 (rebase)
+//!         | 5 (taken) u8 new | 6 (refused) UTF-8 reason to the end
 //! ```
-//! Integers are little-endian. Records travel as their signed bytes and are checked by
-//! [`crate::record::PackRecord::decode`] on arrival.
+//! Integers are little-endian. Entries travel as their signed bytes and are checked by
+//! [`crate::record::Entry::decode`] on arrival.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{CHUNK_LEN, Head, SignedHead};
@@ -19,18 +22,22 @@ use crate::pack::Digest;
 use crate::record::MAX_RECORD_LEN;
 use crate::wire::Reader;
 
-/// The largest request, in bytes.
-pub const MAX_REQUEST_LEN: usize = 64;
+/// The largest request, in bytes: an offer of the largest entry.
+pub const MAX_REQUEST_LEN: usize = MAX_RECORD_LEN + 1;
+/// The longest reason a refused offer carries.
+pub const MAX_REASON_LEN: usize = 1024;
 /// The most record bytes one `records` answer carries.
 pub const MAX_RECORDS_LEN: usize = 1024 * 1024;
 /// The largest response, in bytes: a full records answer and its framing.
 pub const MAX_RESPONSE_LEN: usize = MAX_RECORDS_LEN + MAX_RECORD_LEN + 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncRequest {
     Head,
     Chunk(Digest),
     Since(u64),
+    /// Take this entry (an owner's statement): answered `Taken` or `Refused`.
+    Offer(Vec<u8>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +52,12 @@ pub enum SyncResponse {
     },
     NotFound,
     Rebase,
+    /// The offered entry passed every check; `new` if it was not held yet.
+    Taken {
+        new: bool,
+    },
+    /// The offered entry was refused, and why.
+    Refused(String),
 }
 
 /// Why a sync message was refused.
@@ -72,6 +85,7 @@ impl SyncRequest {
             SyncRequest::Head => alloc::vec![0],
             SyncRequest::Chunk(hash) => [&[1], hash.as_slice()].concat(),
             SyncRequest::Since(seq) => [&[2], seq.to_le_bytes().as_slice()].concat(),
+            SyncRequest::Offer(entry) => [&[3], entry.as_slice()].concat(),
         }
     }
 
@@ -81,6 +95,8 @@ impl SyncRequest {
             0 => SyncRequest::Head,
             1 => SyncRequest::Chunk(r.array()?),
             2 => SyncRequest::Since(r.u64()?),
+            3 if bytes.len() > MAX_REQUEST_LEN => return Err(MessageError::TooLarge),
+            3 => SyncRequest::Offer(r.take(r.remaining())?.to_vec()),
             kind => return Err(MessageError::UnknownKind(kind)),
         };
         finished(&r)?;
@@ -117,6 +133,11 @@ impl SyncResponse {
             }
             SyncResponse::NotFound => out.push(3),
             SyncResponse::Rebase => out.push(4),
+            SyncResponse::Taken { new } => out.extend_from_slice(&[5, u8::from(*new)]),
+            SyncResponse::Refused(reason) => {
+                out.push(6);
+                out.extend_from_slice(reason.as_bytes());
+            }
         }
         out
     }
@@ -168,6 +189,14 @@ impl SyncResponse {
             }
             3 => SyncResponse::NotFound,
             4 => SyncResponse::Rebase,
+            5 => SyncResponse::Taken { new: r.array::<1>()?[0] != 0 },
+            6 => {
+                let reason = r.take(r.remaining())?;
+                if reason.len() > MAX_REASON_LEN {
+                    return Err(MessageError::TooLarge);
+                }
+                SyncResponse::Refused(String::from_utf8_lossy(reason).into_owned())
+            }
             kind => return Err(MessageError::UnknownKind(kind)),
         };
         finished(&r)?;

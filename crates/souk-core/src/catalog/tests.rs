@@ -5,6 +5,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
 use crate::pack::{Manifest, PackVersion};
+use crate::record::{Claim, Owners, Statement};
 use crate::search::{Query, search};
 
 const ALICE: [u8; 32] = [1; 32];
@@ -62,7 +63,8 @@ fn the_rules_hold_for_records_not_yet_indexed() {
 #[test]
 fn since_answers_the_records_after_a_sequence_number_within_a_size_limit() {
     let mut catalog = Catalog::default();
-    let records: Vec<_> = (0..5).map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i, &ALICE)).collect();
+    let records: Vec<Entry> =
+        (0..5).map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i, &ALICE).into()).collect();
     records.iter().for_each(|r| assert_eq!(catalog.accept(r.clone()), Ok(true)));
     let one = records[0].encode().len();
 
@@ -135,7 +137,11 @@ fn rebasing_keeps_every_signed_record_and_refuses_a_base_that_contradicts_one() 
     mine.accept(own.clone()).unwrap();
     let (snapshot, seq) = base(&theirs);
     mine.rebase(snapshot, seq).unwrap();
-    assert_eq!(mine.log(), [own, old], "records from the old base and the log are kept, in index order");
+    assert_eq!(
+        mine.log(),
+        [own.into(), old.into()],
+        "records from the old base and the log are kept, in index order"
+    );
     assert_eq!(mine.seq(), 3);
     assert_eq!(names(&mut mine, "pack"), ["my-pack", "old-pack"]);
 
@@ -180,9 +186,10 @@ fn sync_messages_round_trip() {
     let mut catalog = Catalog::default();
     catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
     let head = catalog.head();
-    let requests = [SyncRequest::Head, SyncRequest::Chunk(head.chunks[0]), SyncRequest::Since(0)];
+    let offer = SyncRequest::Offer(record("rust-ci", "1.0.0", 2, &ALICE).encode());
+    let requests = [SyncRequest::Head, SyncRequest::Chunk(head.chunks[0]), SyncRequest::Since(0), offer];
     for request in requests {
-        assert_eq!(SyncRequest::decode(&request.encode()), Ok(request));
+        assert_eq!(SyncRequest::decode(&request.encode()).as_ref(), Ok(&request));
         let response = catalog.answer(request, 7, 1_800_000_000, &relay());
         assert_eq!(SyncResponse::decode(&response.encode()).as_ref(), Ok(&response));
     }
@@ -193,7 +200,13 @@ fn sync_messages_round_trip() {
     assert!(signed.verify(&relay().verifying_key().to_bytes()));
     assert_eq!(catalog.answer(SyncRequest::Chunk([0; 32]), 7, 0, &relay()), SyncResponse::NotFound);
     assert_eq!(catalog.answer(SyncRequest::Since(9), 7, 0, &relay()), SyncResponse::Rebase);
-    for response in [SyncResponse::NotFound, SyncResponse::Rebase] {
+    let answers = [
+        SyncResponse::NotFound,
+        SyncResponse::Rebase,
+        SyncResponse::Taken { new: true },
+        SyncResponse::Refused("not an owner".into()),
+    ];
+    for response in answers {
         assert_eq!(SyncResponse::decode(&response.encode()), Ok(response));
     }
 }
@@ -226,4 +239,139 @@ fn hostile_sync_messages_are_refused() {
     assert_eq!(SyncRequest::decode(&[1, 0]), Err(MessageError::Truncated));
     assert_eq!(SyncRequest::decode(&[0, 0]), Err(MessageError::TrailingBytes(1)));
     assert_eq!(SyncRequest::decode(&[]), Err(MessageError::Truncated));
+    assert_eq!(SyncRequest::decode(&vec![3; message::MAX_REQUEST_LEN + 1]), Err(MessageError::TooLarge));
+    assert_eq!(SyncResponse::decode(&vec![6; message::MAX_REASON_LEN + 2]), Err(MessageError::TooLarge));
+}
+
+const BOB: [u8; 32] = [3; 32];
+
+fn public(secret: &[u8; 32]) -> Digest {
+    SigningKey::from_bytes(secret).verifying_key().to_bytes()
+}
+
+fn say(name: &str, claim: Claim, serial: u64, key: &[u8; 32]) -> Statement {
+    Statement::sign(name, claim, serial, key).unwrap()
+}
+
+fn version(v: &str) -> semver::Version {
+    v.parse().unwrap()
+}
+
+#[test]
+fn owners_add_and_remove_owners_and_only_owners_do() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    let mallory_adds_herself = say("rust-cli", Claim::AddOwner(public(&MALLORY)), 10, &MALLORY);
+    assert!(matches!(catalog.accept(mallory_adds_herself), Err(RecordError::NotOwner { .. })));
+    assert!(matches!(
+        catalog.accept(record("rust-cli", "1.1.0", 2, &BOB)),
+        Err(RecordError::NameOwned { .. })
+    ));
+
+    let add_bob = say("rust-cli", Claim::AddOwner(public(&BOB)), 10, &ALICE);
+    assert_eq!(catalog.accept(add_bob.clone()), Ok(true));
+    assert_eq!(catalog.accept(add_bob), Ok(false), "a statement held already is known");
+    assert_eq!(catalog.accept(record("rust-cli", "1.1.0", 2, &BOB)), Ok(true));
+
+    // Bob removes Alice: she can no longer publish, and her old statement cannot be replayed.
+    assert_eq!(catalog.accept(say("rust-cli", Claim::RemoveOwner(public(&ALICE)), 11, &BOB)), Ok(true));
+    assert!(matches!(
+        catalog.accept(record("rust-cli", "1.2.0", 3, &ALICE)),
+        Err(RecordError::NameOwned { .. })
+    ));
+    let replayed = say("rust-cli", Claim::AddOwner(public(&ALICE)), 11, &BOB);
+    assert!(matches!(catalog.accept(replayed), Err(RecordError::Stale { .. })));
+    let bob_leaves = say("rust-cli", Claim::RemoveOwner(public(&BOB)), 12, &BOB);
+    assert!(matches!(catalog.accept(bob_leaves), Err(RecordError::LastOwner { .. })));
+    let not_an_owner = say("rust-cli", Claim::RemoveOwner(public(&MALLORY)), 12, &BOB);
+    assert!(matches!(catalog.accept(not_an_owner), Err(RecordError::NotAnOwner { .. })));
+
+    // Through a compaction (a snapshot): the same owners, and every version still installable.
+    catalog.compact();
+    let index = catalog.index();
+    let owners = Owners::of(index, "rust-cli");
+    assert_eq!(owners.current, [public(&BOB)]);
+    assert_eq!(owners.ever, [public(&ALICE), public(&BOB)]);
+    for row in index.versions_of("rust-cli") {
+        crate::record::Claimed::from_row(index, index.get(row)).unwrap().verify().unwrap();
+    }
+}
+
+#[test]
+fn a_yank_is_an_owners_word_about_a_listed_version_and_can_be_undone() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    let yank = |v: &str, serial, key| say("rust-cli", Claim::Yank(version(v)), serial, key);
+    assert!(matches!(catalog.accept(yank("1.0.0", 5, &MALLORY)), Err(RecordError::NotOwner { .. })));
+    assert!(matches!(catalog.accept(yank("9.0.0", 5, &ALICE)), Err(RecordError::UnknownVersion { .. })));
+    let unknown = say("nobody", Claim::Yank(version("1.0.0")), 5, &ALICE);
+    assert!(matches!(catalog.accept(unknown), Err(RecordError::UnknownName { .. })));
+
+    assert_eq!(catalog.accept(yank("1.0.0", 5, &ALICE)), Ok(true));
+    assert_eq!(Owners::of(catalog.index(), "rust-cli").yanked, [version("1.0.0")]);
+    let undo = say("rust-cli", Claim::Unyank(version("1.0.0")), 6, &ALICE);
+    assert_eq!(catalog.accept(undo), Ok(true));
+    assert!(Owners::of(catalog.index(), "rust-cli").yanked.is_empty());
+}
+
+/// An index listing `requests` from another registry, imported by `importer`.
+fn imported(importer: &[u8; 32]) -> Catalog {
+    let mut builder = IndexBuilder::default();
+    let mut requests = record("requests", "2.31.0", 0, &ALICE).pack;
+    (requests.publisher, requests.content_hash) = (None, None);
+    builder.push(requests);
+    builder.importer(public(importer));
+    Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 1).unwrap()
+}
+
+#[test]
+fn an_imported_name_is_granted_only_by_the_key_that_imported_it() {
+    let mut catalog = imported(&ALICE);
+    assert!(matches!(
+        catalog.accept(record("requests", "3.0.0", 1, &BOB)),
+        Err(RecordError::Reserved { .. })
+    ));
+    let self_grant = say("requests", Claim::AddOwner(public(&BOB)), 5, &BOB);
+    assert!(matches!(catalog.accept(self_grant), Err(RecordError::NotOwner { .. })));
+    assert_eq!(catalog.accept(say("requests", Claim::AddOwner(public(&BOB)), 5, &ALICE)), Ok(true));
+    assert_eq!(catalog.accept(record("requests", "3.0.0", 1, &BOB)), Ok(true));
+
+    // A base that says another key imported the names is refused whole.
+    let (snapshot, seq) = (imported(&MALLORY).base().to_vec(), 1);
+    assert_eq!(catalog.rebase(snapshot, seq), Err(RebaseError::Contradicts(RecordError::ImporterChanged)));
+    // One from the same importer keeps the grant and Bob's version.
+    let (snapshot, seq) = (imported(&ALICE).base().to_vec(), 1);
+    catalog.rebase(snapshot, seq).unwrap();
+    assert_eq!(Owners::of(catalog.index(), "requests").current, [public(&ALICE), public(&BOB)]);
+    assert_eq!(catalog.index().versions_of("requests").len(), 2);
+}
+
+#[test]
+fn a_forged_index_cannot_make_anyone_an_owner() {
+    let alice = record("rust-cli", "1.0.0", 1, &ALICE);
+    let mut later = record("rust-cli", "2.0.0", 2, &MALLORY).pack;
+    later.published = 10;
+    // (Dated before Alice's, Mallory's row would make her the first owner; Alice's rows
+    // would then contest the name, and every install of it is refused all the same.)
+    let mallory = PackRecord::sign(later, &MALLORY).unwrap();
+    let mut builder = IndexBuilder::default();
+    builder.push_record(alice);
+    builder.push_record(mallory);
+    builder.push_statement(say("rust-cli", Claim::AddOwner(public(&MALLORY)), 5, &MALLORY));
+    let index = Index::from_snapshot(&builder.build().unwrap().to_snapshot()).unwrap();
+    assert_eq!(Owners::of(&index, "rust-cli").current, [public(&ALICE)], "her statement has no effect");
+    for row in index.versions_of("rust-cli") {
+        assert!(matches!(
+            crate::record::Claimed::from_row(&index, index.get(row)),
+            Err(RecordError::ContestedName { .. })
+        ));
+    }
+    // A statement whose signature does not hold does not load at all.
+    let mut builder = IndexBuilder::default();
+    builder.push_record(record("rust-cli", "1.0.0", 1, &ALICE));
+    let mut forged = say("rust-cli", Claim::Yank(version("1.0.0")), 5, &ALICE);
+    forged.serial = 6;
+    builder.push_statement(forged);
+    let snapshot = builder.build().unwrap().to_snapshot();
+    assert!(matches!(Index::from_snapshot(&snapshot), Err(SnapshotError::Corrupt(_))));
 }

@@ -18,7 +18,7 @@ pub use snapshot::{FORMAT_VERSION, SnapshotError};
 
 use crate::name::{cmp_folded, eq_folded, one_edit_apart};
 use crate::pack::{Dependency, Digest, PackVersion};
-use crate::record::PackRecord;
+use crate::record::{PackRecord, Statement};
 use search::SearchIndex;
 
 /// How many of the most downloaded packs a new name may not be one edit away from.
@@ -52,6 +52,10 @@ pub struct Index {
     /// lets a peer check a row it is about to install, whoever served the index.
     signed_rows: Vec<u32>,
     signatures: Vec<Signature>,
+    /// Signed statements about names (owners, yanks), by name then serial.
+    statements: Vec<Statement>,
+    /// The key that imported the rows no one signed: the first owner of their names.
+    importer: Option<Digest>,
     pub(crate) search: SearchIndex,
 }
 
@@ -106,6 +110,7 @@ impl Index {
             + lists(&self.dependencies)
             + size(&self.signed_rows[..])
             + size(&self.signatures[..])
+            + size(&self.statements[..])
             + self.search.memory_bytes()
     }
 
@@ -147,6 +152,26 @@ impl Index {
             return None;
         }
         popular().find(|p| one_edit_apart(p.name(), name))
+    }
+
+    /// The signed statements about `name`, oldest first (what [`crate::record::Owners`]
+    /// replays).
+    pub fn statements_of(&self, name: &str) -> &[Statement] {
+        let Some(listed) = self.latest(name) else { return &[] };
+        let listed = listed.name();
+        let start = self.statements.partition_point(|s| s.name.as_str() < listed);
+        let len = self.statements[start..].partition_point(|s| s.name == listed);
+        &self.statements[start..start + len]
+    }
+
+    /// Every statement, by name then serial.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+
+    /// The key that imported the rows no one signed, if one is known.
+    pub fn importer(&self) -> Option<&Digest> {
+        self.importer.as_ref()
     }
 
     /// The newest version of `name`, if the index knows the pack.
@@ -282,6 +307,8 @@ pub enum BuildError {
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
     packs: Vec<(PackVersion, Option<Signature>)>,
+    statements: Vec<Statement>,
+    importer: Option<Digest>,
 }
 
 impl IndexBuilder {
@@ -301,6 +328,23 @@ impl IndexBuilder {
         Ok(())
     }
 
+    /// Adds a statement about a name (kept whatever it says: [`crate::record::Owners`]
+    /// decides what it means).
+    pub fn push_statement(&mut self, statement: Statement) {
+        self.statements.push(statement);
+    }
+
+    /// Names the key that imported the unsigned rows (`souk index import` does).
+    pub fn importer(&mut self, key: Digest) {
+        self.importer = Some(key);
+    }
+
+    /// Everything of another index but its rows: its statements and its importer.
+    pub fn push_statements_of(&mut self, index: &Index) {
+        self.statements.extend_from_slice(&index.statements);
+        self.importer = self.importer.or(index.importer);
+    }
+
     pub fn len(&self) -> usize {
         self.packs.len()
     }
@@ -310,6 +354,8 @@ impl IndexBuilder {
     }
 
     pub fn build(mut self) -> Result<Index, BuildError> {
+        self.statements.sort_unstable_by(|a, b| (&a.name, a.serial, a).cmp(&(&b.name, b.serial, b)));
+        self.statements.dedup();
         self.packs.sort_unstable_by(|(a, _), (b, _)| {
             cmp_folded(&a.name, &b.name)
                 .then_with(|| a.name.cmp(&b.name))
@@ -374,6 +420,8 @@ impl IndexBuilder {
         }
         index.strings = strings.finish();
         index.digests = digests;
+        index.statements = self.statements;
+        index.importer = self.importer;
         index.search = search::build(&index);
         if u32::try_from(index.strings.text.len()).is_err() {
             return Err(BuildError::TooLarge("text"));

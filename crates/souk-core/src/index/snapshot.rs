@@ -13,7 +13,9 @@
 //! the string text, or the 32-byte digests. Loading is a bounds-checked bulk copy of each
 //! array (no per-record parsing), then a check of every invariant the accessors rely on,
 //! so a corrupt, truncated or hostile snapshot gives a [`SnapshotError`], never a panic.
-//! Readers ignore sections they do not know, so later formats can add columns.
+//! Readers ignore sections they do not know, so later formats can add columns. Besides the
+//! columns, a snapshot may carry the signed statements about its names (`OSTM`: each a
+//! `u32` length and its bytes) and the key that imported its unsigned rows (`OIMP`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -23,7 +25,9 @@ use super::search::{Postings, SearchIndex, TermIndex};
 use super::{Index, NO_DIGEST, Signature};
 use crate::name::{check_listed_name, cmp_folded};
 use crate::pack::Digest;
+use crate::record::Statement;
 use crate::tables::{Lists, Strings};
+use crate::wire::Reader;
 
 const MAGIC: &[u8; 8] = b"SOUKIDX\0";
 /// The snapshot format this build writes and reads.
@@ -55,6 +59,8 @@ const DEPENDENCY_ENDS: Tag = *b"DEPE";
 const DEPENDENCY_ITEMS: Tag = *b"DEPI";
 const SIGNED_ROWS: Tag = *b"SIGR";
 const SIGNATURES: Tag = *b"SIGS";
+const STATEMENTS: Tag = *b"OSTM";
+const IMPORTER: Tag = *b"OIMP";
 const SEARCH_DOCS: Tag = *b"SDOC";
 const SEARCH_POPULARITY: Tag = *b"SPOP";
 const SEARCH_NAME_TERMS: Tag = *b"SNTC";
@@ -143,6 +149,18 @@ impl Index {
             (SEARCH_POPULARITY, u16s(&search.popularity)),
             (SEARCH_NAME_TERMS, search.name_terms.clone()),
         ];
+        if !self.statements.is_empty() {
+            let mut body = Vec::new();
+            for statement in &self.statements {
+                let bytes = statement.encode();
+                body.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                body.extend_from_slice(&bytes);
+            }
+            sections.push((STATEMENTS, body));
+        }
+        if let Some(importer) = self.importer {
+            sections.push((IMPORTER, importer.to_vec()));
+        }
         for (tags, terms) in [(&WORDS, &search.words), (&NAMES, &search.names)] {
             sections.extend([
                 (tags.ends, u32s(&terms.terms.ends)),
@@ -267,8 +285,34 @@ impl Index {
             digests,
             signed_rows,
             signatures,
+            statements: statements(&sections)?,
+            importer: match sections.find(IMPORTER) {
+                None => None,
+                Some(key) => Some(key.try_into().map_err(|_| corrupt("the importer is not a 32-byte key"))?),
+            },
         })
     }
+}
+
+/// The statements, each checked as one from the network is (its signature too; what each
+/// means is for [`crate::record::Owners`]), in the order the builder keeps them. Optional:
+/// older snapshots have none.
+fn statements(sections: &Sections<'_>) -> Result<Vec<Statement>, SnapshotError> {
+    let mut r = Reader(sections.find(STATEMENTS).unwrap_or_default());
+    let mut statements: Vec<Statement> = Vec::new();
+    while r.remaining() > 0 {
+        let truncated = |_| corrupt("a statement is cut short");
+        let len = r.u32().map_err(truncated)? as usize;
+        let statement = Statement::decode(r.take(len).map_err(truncated)?)
+            .map_err(|e| corrupt(alloc::format!("a statement is refused: {e}")))?;
+        if statements.last().is_some_and(|last| {
+            (&last.name, last.serial, last) >= (&statement.name, statement.serial, &statement)
+        }) {
+            return Err(corrupt("statements are not in order"));
+        }
+        statements.push(statement);
+    }
+    Ok(statements)
 }
 
 /// The signed rows and their signatures. Snapshots written before signatures were kept lack

@@ -24,8 +24,9 @@ pub fn is_provider_key(key: &[u8]) -> bool {
     key.len() == 32
 }
 
-/// Whether `new` should replace `held` in the DHT store: a name is kept by the key that put
-/// it there first (first come keeps the name), and only a newer version replaces an older.
+/// Whether `new` should replace `held` in the DHT store: only a newer version replaces an
+/// older. Whose the name is was settled before: a record is offered to the store only once
+/// the catalog took it ([`super::Action::KeepInDht`]), holding the name to its owners.
 pub fn replaces(held: Option<&PackRecord>, new: &PackRecord) -> bool {
-    held.is_none_or(|held| held.pack.publisher == new.pack.publisher && held.pack.version < new.pack.version)
+    held.is_none_or(|held| held.pack.version < new.pack.version)
 }

@@ -19,6 +19,8 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+use ed25519_dalek::SigningKey;
+
 pub mod dht;
 mod fetch;
 mod refusal;
@@ -31,11 +33,11 @@ pub use sync::{Cursor, SyncStart};
 
 use crate::cache::{CacheConfig, CacheStats, TieredCache};
 use crate::catalog::head::{self, HeadError, SignedHead};
-use crate::catalog::{Catalog, Head, RebaseError};
+use crate::catalog::{Catalog, Head, RebaseError, SyncRequest, SyncResponse};
 use crate::index::Index;
 use crate::name::{eq_folded, fold_byte};
 use crate::pack::Digest;
-use crate::record::{PackRecord, RecordError};
+use crate::record::{Entry, PackRecord, RecordError};
 use crate::reputation::{PeerRecord, Reputation};
 use refusal::Refusals;
 
@@ -55,16 +57,19 @@ pub enum Via {
     Lookup,
     /// An index sync.
     Sync,
+    /// Offered by its signer, directly.
+    Offer,
 }
 
 /// What the shell carries out, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action<P> {
-    /// A record new to this peer: keep it in the store and tell subscribers.
-    Learned { record: PackRecord, from: Option<P>, via: Via },
+    /// A record or statement new to this peer: keep it in the store and tell subscribers.
+    Learned { entry: Entry, from: Option<P>, via: Via },
     /// Offer a record to the local DHT store, which keeps it if [`dht::replaces`] says so.
     KeepInDht(PackRecord),
-    /// Gossip these record bytes (a relay passing on what a publisher put in the DHT).
+    /// Gossip these entry bytes (a relay passing on what a publisher put in the DHT or
+    /// offered it).
     Announce(Vec<u8>),
     /// A peer's reputation changed: persist it.
     SaveReputation(P, PeerRecord),
@@ -92,6 +97,14 @@ impl Verdict {
 
     pub fn is_new(self) -> bool {
         self == Verdict::New
+    }
+
+    fn of(taken: &Result<bool, RecordError>) -> Verdict {
+        match taken {
+            Ok(true) => Verdict::New,
+            Ok(false) => Verdict::Known,
+            Err(_) => Verdict::Refused,
+        }
     }
 }
 
@@ -147,15 +160,16 @@ pub struct Peer<P: Ord> {
 }
 
 impl<P: Ord + Clone> Peer<P> {
-    /// A peer starting from what its store kept: the catalog's base, every record it
-    /// accepted (oldest first into the catalog, each offered to the DHT store) and the
-    /// reputation of other peers. A log grown past [`COMPACT_AFTER`] is folded into the base.
+    /// A peer starting from what its store kept: the catalog's base, every entry it
+    /// accepted (oldest first into the catalog, each record offered to the DHT store) and
+    /// the reputation of other peers. A log grown past [`COMPACT_AFTER`] is folded into the
+    /// base.
     pub fn start(
         catalog: Catalog,
-        mut records: Vec<PackRecord>,
+        entries: Vec<Entry>,
         reputation: impl IntoIterator<Item = (P, PeerRecord)>,
         config: PeerConfig,
-    ) -> (Peer<P>, Vec<(PackRecord, RecordError)>) {
+    ) -> (Peer<P>, Vec<(Entry, RecordError)>) {
         let mut peer = Peer {
             config,
             catalog,
@@ -168,15 +182,12 @@ impl<P: Ord + Clone> Peer<P> {
             refusals: Refusals::default(),
             actions: VecDeque::new(),
         };
-        // Oldest first, so a newer version never meets an index without its predecessor.
-        records.sort_by(|a, b| (a.pack.published, &a.pack.version).cmp(&(b.pack.published, &b.pack.version)));
-        let mut broken = Vec::new();
-        for record in records {
-            peer.actions.push_back(Action::KeepInDht(record.clone()));
-            if let Err(e) = peer.catalog.accept(record.clone()) {
-                broken.push((record, e));
+        for entry in &entries {
+            if let Entry::Record(record) = entry {
+                peer.actions.push_back(Action::KeepInDht(record.clone()));
             }
         }
+        let broken = peer.catalog.accept_all(entries);
         if peer.catalog.log().len() > COMPACT_AFTER {
             peer.catalog.compact();
             peer.actions.push_back(Action::SaveBase);
@@ -215,7 +226,7 @@ impl<P: Ord + Clone> Peer<P> {
         self.refusals.of(reason)
     }
 
-    /// Record bytes from `from` (gossip or sync): decoded, checked and taken if the rules
+    /// Entry bytes from `from` (gossip or sync): decoded, checked and taken if the rules
     /// allow; anything else is counted against the sender.
     pub fn handle_record(&mut self, from: P, via: Via, bytes: &[u8]) -> Verdict {
         if via == Via::Sync
@@ -223,11 +234,44 @@ impl<P: Ord + Clone> Peer<P> {
         {
             syncing.take(bytes);
         }
-        match PackRecord::decode(bytes) {
-            Ok(record) => self.take(Some(from), record, via),
+        Verdict::of(&self.handle_entry(from, via, bytes))
+    }
+
+    /// An entry `from` offers this peer directly (a publisher's statement): taken as one
+    /// from gossip is, and a relay announces it if it is new. The error is the answer.
+    pub fn handle_offer(&mut self, from: P, bytes: &[u8]) -> Result<bool, RecordError> {
+        let new = self.handle_entry(from, Via::Offer, bytes)?;
+        if new && self.config.relay {
+            self.actions.push_back(Action::Announce(bytes.to_vec()));
+        }
+        Ok(new)
+    }
+
+    /// The answer to a sync request from `from`: an offer is taken or refused here, the
+    /// rest answered from the catalog ([`Catalog::answer`]).
+    pub fn answer(
+        &mut self,
+        from: P,
+        request: SyncRequest,
+        epoch: u64,
+        time: u64,
+        key: &SigningKey,
+    ) -> SyncResponse {
+        match request {
+            SyncRequest::Offer(bytes) => match self.handle_offer(from, &bytes) {
+                Ok(new) => SyncResponse::Taken { new },
+                Err(e) => SyncResponse::Refused(e.to_string()),
+            },
+            request => self.catalog.answer(request, epoch, time, key),
+        }
+    }
+
+    fn handle_entry(&mut self, from: P, via: Via, bytes: &[u8]) -> Result<bool, RecordError> {
+        match Entry::decode(bytes) {
+            Ok(entry) => self.take(Some(from), entry, via),
             Err(e) => {
                 self.refuse(from, Reason::BadRecord, &e);
-                Verdict::Refused
+                Err(e)
             }
         }
     }
@@ -250,11 +294,11 @@ impl<P: Ord + Clone> Peer<P> {
             self.refuse(from, Reason::MisplacedRecord, &"a DHT record stored under another pack's key");
             return Verdict::Refused;
         }
-        let verdict = self.take(Some(from), record, Via::Dht);
-        if verdict == Verdict::New && self.config.relay {
+        let taken = self.take(Some(from), record.into(), Via::Dht);
+        if taken == Ok(true) && self.config.relay {
             self.actions.push_back(Action::Announce(bytes.to_vec()));
         }
-        verdict
+        Verdict::of(&taken)
     }
 
     /// A record this peer publishes: it must carry `body_hash` and pass every rule.
@@ -264,10 +308,20 @@ impl<P: Ord + Clone> Peer<P> {
         }
         record.verify()?;
         if self.catalog.accept(record.clone())? {
-            self.learned(record.clone(), None, Via::Publish);
+            self.learned(record.clone().into(), None, Via::Publish);
         }
         self.actions.push_back(Action::KeepInDht(record));
         Ok(())
+    }
+
+    /// A statement this peer's user signed (an owner added or removed, a version yanked):
+    /// taken if it applies; answers whether it was new here.
+    pub fn publish_statement(&mut self, statement: crate::record::Statement) -> Result<bool, RecordError> {
+        let new = self.catalog.accept(statement.clone())?;
+        if new {
+            self.learned(statement.into(), None, Via::Publish);
+        }
+        Ok(new)
     }
 
     /// A cached answer to a lookup of `name`.
@@ -296,7 +350,7 @@ impl<P: Ord + Clone> Peer<P> {
         }
         record.check_against(self.catalog.index()).ok()?;
         if self.catalog.accept(record.clone()) == Ok(true) {
-            self.learned(record.clone(), from, Via::Lookup);
+            self.learned(record.clone().into(), from, Via::Lookup);
         }
         // Cached after `learned`, which clears what the cache held for the name.
         self.cache.insert(
@@ -452,28 +506,30 @@ impl<P: Ord + Clone> Peer<P> {
         }
     }
 
-    /// Takes a decoded record if the registry rules allow it.
-    fn take(&mut self, from: Option<P>, record: PackRecord, via: Via) -> Verdict {
-        match self.catalog.accept(record.clone()) {
+    /// Takes a decoded entry if the registry rules allow it: answers whether it was new.
+    fn take(&mut self, from: Option<P>, entry: Entry, via: Via) -> Result<bool, RecordError> {
+        match self.catalog.accept(entry.clone()) {
             Ok(new) => {
                 if new {
-                    self.learned(record.clone(), from, via);
+                    self.learned(entry.clone(), from, via);
                 }
-                self.actions.push_back(Action::KeepInDht(record));
-                if new { Verdict::New } else { Verdict::Known }
+                if let Entry::Record(record) = entry {
+                    self.actions.push_back(Action::KeepInDht(record));
+                }
+                Ok(new)
             }
             Err(e) => {
                 if let Some(from) = from {
                     self.refuse(from, Reason::BrokenRules, &e);
                 }
-                Verdict::Refused
+                Err(e)
             }
         }
     }
 
-    fn learned(&mut self, record: PackRecord, from: Option<P>, via: Via) {
-        self.cache.remove(&Lookup::Record(folded(&record.pack.name)));
-        self.actions.push_back(Action::Learned { record, from, via });
+    fn learned(&mut self, entry: Entry, from: Option<P>, via: Via) {
+        self.cache.remove(&Lookup::Record(folded(entry.name())));
+        self.actions.push_back(Action::Learned { entry, from, via });
     }
 }
 

@@ -43,7 +43,7 @@ fn a_new_record_is_kept_offered_to_the_dht_and_told_once() {
     assert_eq!(
         actions(&mut peer),
         [
-            Action::Learned { record: r.clone(), from: Some(HONEST), via: Via::Gossip },
+            Action::Learned { entry: r.clone().into(), from: Some(HONEST), via: Via::Gossip },
             Action::KeepInDht(r.clone())
         ]
     );
@@ -75,10 +75,11 @@ fn a_name_stays_with_its_first_key() {
     actions(&mut peer);
     let squat = record("Rust_CLI", "2.0.0", 2, &MALLORY);
     assert_eq!(peer.handle_record(HOSTILE, Via::Gossip, &squat.encode()), Verdict::Refused);
-    assert_eq!(refusals(&actions(&mut peer)), [(HOSTILE, Reason::BrokenRules)]);
+    let done = actions(&mut peer);
+    assert_eq!(refusals(&done), [(HOSTILE, Reason::BrokenRules)]);
+    assert!(!done.iter().any(|a| matches!(a, Action::KeepInDht(_))), "never offered to the DHT store");
     assert!(dht::replaces(None, &squat));
     let held = record("rust-cli", "1.0.0", 1, &ALICE);
-    assert!(!dht::replaces(Some(&held), &squat), "another key never replaces a name");
     assert!(dht::replaces(Some(&held), &record("rust-cli", "1.1.0", 3, &ALICE)));
     assert!(!dht::replaces(Some(&record("rust-cli", "1.1.0", 3, &ALICE)), &held), "never an older one");
 }
@@ -239,8 +240,9 @@ fn a_broken_base_changes_nothing_and_costs_its_sender() {
 
 #[test]
 fn a_start_offers_every_stored_record_to_the_dht_and_compacts_a_long_log() {
-    let records: Vec<_> =
-        (0..=COMPACT_AFTER).map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i as u8, &ALICE)).collect();
+    let records: Vec<_> = (0..=COMPACT_AFTER)
+        .map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i as u8, &ALICE).into())
+        .collect();
     let (mut peer, broken) = Peer::<u8>::start(Catalog::default(), records, [], PeerConfig::default());
     assert!(broken.is_empty());
     let done = actions(&mut peer);
@@ -258,8 +260,37 @@ fn own_publishes_must_match_their_body_and_the_rules() {
     peer.publish(r.clone(), [1; 32]).unwrap();
     assert_eq!(
         actions(&mut peer),
-        [Action::Learned { record: r.clone(), from: None, via: Via::Publish }, Action::KeepInDht(r)]
+        [Action::Learned { entry: r.clone().into(), from: None, via: Via::Publish }, Action::KeepInDht(r)]
     );
     let squat = record("rust-cli", "2.0.0", 3, &MALLORY);
     assert!(matches!(peer.publish(squat, [3; 32]), Err(PublishError::Record(RecordError::NameOwned { .. }))));
+}
+
+#[test]
+fn an_offered_statement_is_taken_from_an_owner_and_announced_by_a_relay() {
+    use crate::record::{Claim, Statement};
+    let mut relay = peer(true);
+    relay.handle_record(HONEST, Via::Gossip, &record("rust-cli", "1.0.0", 1, &ALICE).encode());
+    actions(&mut relay);
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let ask = |claim: Claim, secret: &[u8; 32]| {
+        let statement = Statement::sign("rust-cli", claim, 100, secret).unwrap();
+        SyncRequest::Offer(statement.encode())
+    };
+    let grab = Claim::AddOwner([7; 32]);
+    let SyncResponse::Refused(why) = relay.answer(HOSTILE, ask(grab.clone(), &MALLORY), 1, 0, &key) else {
+        panic!("a statement by someone who is no owner is refused")
+    };
+    assert!(why.contains("is not an owner of rust-cli"), "{why}");
+    assert_eq!(refusals(&actions(&mut relay)), [(HOSTILE, Reason::BrokenRules)]);
+
+    let offer = ask(grab, &ALICE);
+    assert_eq!(relay.answer(HONEST, offer.clone(), 1, 0, &key), SyncResponse::Taken { new: true });
+    let SyncRequest::Offer(bytes) = &offer else { unreachable!() };
+    let done = actions(&mut relay);
+    assert!(done.contains(&Action::Announce(bytes.clone())), "a relay passes it on");
+    assert!(done.iter().any(|a| matches!(a, Action::Learned { entry: Entry::Statement(_), .. })));
+    assert_eq!(relay.answer(HONEST, offer, 1, 0, &key), SyncResponse::Taken { new: false });
+    let garbage = SyncRequest::Offer(b"SOUKSTM1 and then nothing".to_vec());
+    assert!(matches!(relay.answer(HOSTILE, garbage, 1, 0, &key), SyncResponse::Refused(_)));
 }

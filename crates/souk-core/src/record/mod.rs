@@ -23,8 +23,15 @@ use alloc::vec::Vec;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 use crate::index::{Index, PackRef};
+use crate::name::NameRule;
 use crate::pack::{Digest, Invalid, Manifest, PackVersion, to_hex};
 use crate::wire::{Reader, Truncated};
+
+mod owners;
+mod statement;
+
+pub use owners::Owners;
+pub use statement::{Claim, MAX_STATEMENT_LEN, Statement};
 
 const MAGIC: &[u8; 8] = b"SOUKREC1";
 /// The largest record accepted, in bytes.
@@ -63,16 +70,36 @@ pub enum RecordError {
     BadKey,
     #[error("the signature does not match the record and its publisher key")]
     BadSignature,
-    #[error("{name} belongs to another publisher ({owner})")]
-    NameOwned { name: String, owner: String },
+    #[error("{name} belongs to other publishers ({owners})")]
+    NameOwned { name: String, owners: String },
     #[error("{name} {version} is already published with different contents")]
     VersionExists { name: String, version: String },
     #[error("{name} is imported from another registry: its name is reserved there, not free to publish here")]
     Reserved { name: String },
     #[error("the index lists it without its publisher's signature")]
     Unsigned,
-    #[error("the index lists versions of {name} from {} publishers ({})", owners.len(), owners.join(", "))]
+    #[error("the index lists versions of {name} from {} publishers ({}), not all of them its owners", owners.len(), owners.join(", "))]
     ContestedName { name: String, owners: Vec<String> },
+    #[error("the name {0}")]
+    Name(NameRule),
+    #[error("unknown statement kind {0}")]
+    UnknownKind(u8),
+    #[error("{signer} is not an owner of {name}")]
+    NotOwner { name: String, signer: String },
+    #[error(
+        "a statement about {name} numbered {serial} came after number {last}: old statements cannot be replayed"
+    )]
+    Stale { name: String, serial: u64, last: u64 },
+    #[error("{name} would be left without an owner")]
+    LastOwner { name: String },
+    #[error("{key} is not an owner of {name}")]
+    NotAnOwner { name: String, key: String },
+    #[error("no pack named {name} is known here")]
+    UnknownName { name: String },
+    #[error("{name} has no version {version}")]
+    UnknownVersion { name: String, version: String },
+    #[error("the base says another key imported its names from another registry")]
+    ImporterChanged,
 }
 
 impl From<Truncated> for RecordError {
@@ -167,27 +194,29 @@ impl PackRecord {
     }
 
     /// The signed record an index row was made from, checked again on this peer: signature,
-    /// every manifest rule, and one publisher for every version of the name the index lists.
+    /// every manifest rule, and every version of the name the index lists published by one
+    /// of its owners (as the signed statements the index holds say).
     /// An install trusts a row only through this, so an index served by a hostile relay can
     /// hide versions but cannot point a name at bytes its publisher did not sign.
     pub fn from_row(index: &Index, row: PackRef<'_>) -> Result<PackRecord, RecordError> {
         Claimed::from_row(index, row)?.verify()
     }
 
-    /// The registry's rules: the name is free or this publisher's, and this version is new
-    /// or exactly what was published before. A name the index lists from another registry
-    /// (a row with no publisher) is reserved: the first key to publish `react` does not
-    /// take npm's `react`.
+    /// The registry's rules: the name is free or one of its owners' ([`Owners`]), and this
+    /// version is new or exactly what was published before. A name the index lists from
+    /// another registry (a row with no publisher) is reserved: the first key to publish
+    /// `react` does not take npm's `react`; only the key that imported it can grant it.
     pub fn check_against(&self, index: &Index) -> Result<(), RecordError> {
         let p = &self.pack;
         let versions = index.versions_of(&p.name);
-        if versions.clone().any(|r| index.get(r).publisher().is_none()) {
-            return Err(RecordError::Reserved { name: p.name.clone() });
-        }
-        if let Some(owner) = versions.clone().find_map(|r| index.get(r).publisher().copied())
-            && Some(owner) != p.publisher
-        {
-            return Err(RecordError::NameOwned { name: p.name.clone(), owner: to_hex(&owner) });
+        if !versions.is_empty() {
+            let owners = Owners::of(index, &p.name);
+            if !p.publisher.is_some_and(|key| owners.is_owner(&key)) {
+                return Err(match owners.imported {
+                    true => RecordError::Reserved { name: p.name.clone() },
+                    false => RecordError::NameOwned { name: p.name.clone(), owners: owners.names() },
+                });
+            }
         }
         let version = p.version.to_string();
         match versions.map(|r| index.get(r)).find(|r| r.version() == version) {
@@ -200,7 +229,7 @@ impl PackRecord {
 }
 
 /// A record rebuilt from an index row, with every check but its signature done (the rules,
-/// one publisher for the name). The signature, the costly part, can then be checked while
+/// every publisher of the name one of its owners). The signature, the costly part, can then be checked while
 /// the body is on its way; the record itself comes only out of [`Claimed::verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed(PackRecord);
@@ -211,13 +240,14 @@ impl Claimed {
         let mut pack = row.to_version().map_err(|_| RecordError::Version(row.version().into()))?;
         (pack.downloads, pack.stars) = (0, 0);
         check_rules(&pack)?;
-        let mut owners: Vec<Digest> =
+        let mut publishers: Vec<Digest> =
             index.versions_of(row.name()).filter_map(|r| index.get(r).publisher().copied()).collect();
-        owners.sort_unstable();
-        owners.dedup();
-        if owners.len() > 1 {
+        publishers.sort_unstable();
+        publishers.dedup();
+        let owners = Owners::of(index, row.name());
+        if publishers.iter().any(|key| !owners.ever.contains(key)) {
             let name = row.name().into();
-            return Err(RecordError::ContestedName { name, owners: owners.iter().map(to_hex).collect() });
+            return Err(RecordError::ContestedName { name, owners: publishers.iter().map(to_hex).collect() });
         }
         Ok(Claimed(PackRecord { pack, signature }))
     }
@@ -231,6 +261,78 @@ impl Claimed {
     pub fn verify(self) -> Result<PackRecord, RecordError> {
         self.0.verify()?;
         Ok(self.0)
+    }
+}
+
+/// One entry of a catalog's log: a pack version or a statement about a name, each signed.
+// Records are nearly every entry: boxing them to shrink the rare statement would cost an
+// allocation per record.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Record(PackRecord),
+    Statement(Statement),
+}
+
+impl Entry {
+    /// Reads and checks a record or a statement, by its magic.
+    pub fn decode(bytes: &[u8]) -> Result<Entry, RecordError> {
+        match bytes.get(..statement::MAGIC.len()) {
+            Some(magic) if magic == statement::MAGIC => Statement::decode(bytes).map(Entry::Statement),
+            _ => PackRecord::decode(bytes).map(Entry::Record),
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Entry::Record(r) => r.encode(),
+            Entry::Statement(s) => s.encode(),
+        }
+    }
+
+    /// The pack name it is about.
+    pub fn name(&self) -> &str {
+        match self {
+            Entry::Record(r) => &r.pack.name,
+            Entry::Statement(s) => &s.name,
+        }
+    }
+
+    /// When it was signed (Unix seconds; a statement's serial): the order a peer replays
+    /// what it stored in, so a version follows the statement that made its publisher an owner.
+    pub fn time(&self) -> u64 {
+        match self {
+            Entry::Record(r) => r.pack.published,
+            Entry::Statement(s) => s.serial,
+        }
+    }
+
+    /// Where a store keeps it: one key per version, one per serial of a name's statements.
+    pub fn key(&self) -> String {
+        match self {
+            Entry::Record(r) => alloc::format!("{}\0{}", r.pack.name, r.pack.version),
+            Entry::Statement(s) => alloc::format!("{}\0!{}", s.name, s.serial),
+        }
+    }
+
+    /// Whether an index takes it ([`PackRecord::check_against`], [`Statement::check_against`]).
+    pub fn check_against(&self, index: &Index) -> Result<(), RecordError> {
+        match self {
+            Entry::Record(r) => r.check_against(index),
+            Entry::Statement(s) => s.check_against(index),
+        }
+    }
+}
+
+impl From<PackRecord> for Entry {
+    fn from(record: PackRecord) -> Entry {
+        Entry::Record(record)
+    }
+}
+
+impl From<Statement> for Entry {
+    fn from(statement: Statement) -> Entry {
+        Entry::Statement(statement)
     }
 }
 

@@ -143,3 +143,36 @@ fn a_name_imported_from_another_registry_is_reserved() {
     let hijack = PackRecord::sign(other_spelling, &MALLORY).unwrap();
     assert!(matches!(hijack.check_against(&index), Err(RecordError::Reserved { .. })));
 }
+
+#[test]
+fn a_statement_round_trips_and_any_change_breaks_it() {
+    let bob = SigningKey::from_bytes(&MALLORY).verifying_key().to_bytes();
+    let claims = [
+        Claim::AddOwner(bob),
+        Claim::RemoveOwner(bob),
+        Claim::Yank("1.0.0".parse().unwrap()),
+        Claim::Unyank("2.0.0-rc.1".parse().unwrap()),
+    ];
+    for claim in claims {
+        let statement = Statement::sign("rust-cli", claim, 1_767_225_600, &ALICE).unwrap();
+        let bytes = statement.encode();
+        assert_eq!(Entry::decode(&bytes), Ok(Entry::Statement(statement)));
+        for at in 8..bytes.len() {
+            let mut tampered = bytes.clone();
+            tampered[at] ^= 1;
+            assert!(Statement::decode(&tampered).is_err(), "a flip at {at} was accepted");
+        }
+        for len in 0..bytes.len() {
+            assert!(Entry::decode(&bytes[..len]).is_err(), "cut at {len}");
+        }
+        assert_eq!(Statement::decode(&[bytes.as_slice(), &[0]].concat()), Err(RecordError::TrailingBytes(1)));
+    }
+    assert!(matches!(Statement::sign("../x", Claim::AddOwner(bob), 1, &ALICE), Err(RecordError::Name(_))));
+    assert_eq!(
+        Statement::decode(&vec![0; MAX_STATEMENT_LEN + 1]),
+        Err(RecordError::TooLarge(MAX_STATEMENT_LEN + 1))
+    );
+    let mut unknown = Statement::sign("rust-cli", Claim::AddOwner(bob), 1, &ALICE).unwrap().encode();
+    unknown[8 + 2 + "rust-cli".len()] = 9;
+    assert_eq!(Statement::decode(&unknown), Err(RecordError::UnknownKind(9)));
+}

@@ -7,10 +7,13 @@ use alloc::vec::Vec;
 
 use super::{Registry, Summary};
 use crate::index::Index;
+use crate::record::Owners;
 
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRegistry {
     packages: BTreeMap<String, Vec<Summary>>,
+    /// Yanked versions: offered only to a lockfile that pins one ([`MemoryRegistry::pin`]).
+    yanked: BTreeMap<String, Vec<Summary>>,
 }
 
 impl MemoryRegistry {
@@ -33,27 +36,41 @@ impl MemoryRegistry {
 
     /// The pack versions of a Souk index that a resolution of `root` can reach: `root`'s
     /// versions, then every version of each name their dependencies name, and so on. An
-    /// install reads these few in place instead of copying the whole index. It fails only for
-    /// a snapshot whose version or requirement text does not parse.
+    /// install reads these few in place instead of copying the whole index. Versions their
+    /// owners yanked are left aside, as cargo leaves them. It fails only for a snapshot
+    /// whose version or requirement text does not parse.
     pub fn reachable(index: &Index, root: &str) -> Result<Self, semver::Error> {
         let mut registry = MemoryRegistry::default();
         let mut seen = BTreeSet::new();
         let mut next = alloc::vec![root];
         while let Some(name) = next.pop() {
+            let owners = Owners::of(index, name);
             for record in index.versions_of(name) {
                 let pack = index.get(record);
                 if !seen.insert(record) {
                     continue;
                 }
                 next.extend(pack.dependencies().map(|(dependency, _)| dependency));
-                registry.insert(Summary::from_pack(&pack.to_version()?));
+                let summary = Summary::from_pack(&pack.to_version()?);
+                if owners.is_yanked(&summary.version) {
+                    registry.yanked.entry(summary.name.clone()).or_default().push(summary);
+                } else {
+                    registry.insert(summary);
+                }
             }
         }
         Ok(registry)
     }
 
-    /// Keeps only `version` of `name` (as a lockfile pins it); a name it lacks is left alone.
+    /// Keeps only `version` of `name` (as a lockfile pins it), yanked or not; a name it
+    /// lacks is left alone.
     pub fn pin(&mut self, name: &str, version: &semver::Version) {
+        if let Some(yanked) = self.yanked.get_mut(name)
+            && let Some(at) = yanked.iter().position(|v| v.version == *version)
+        {
+            let summary = yanked.swap_remove(at);
+            self.insert(summary);
+        }
         if let Some(versions) = self.packages.get_mut(name) {
             versions.retain(|v| v.version == *version);
         }

@@ -380,3 +380,31 @@ fn an_install_reads_only_what_its_root_can_reach() {
     let req = VersionReq::parse("*").unwrap();
     assert_eq!(install(&reachable, "app", req.clone()), install(&whole, "app", req));
 }
+
+#[test]
+fn a_new_resolution_skips_a_yanked_version_and_a_lockfile_still_takes_it() {
+    use crate::record::{Claim, PackRecord, Statement};
+    let key = [7; 32];
+    let mut builder = crate::IndexBuilder::default();
+    for version in ["1.0.0", "1.1.0"] {
+        let manifest = crate::Manifest {
+            name: "lib".into(),
+            version: version.into(),
+            description: "a pack".into(),
+            license: "MIT".into(),
+            ..crate::Manifest::default()
+        };
+        let mut pack = manifest.validate().unwrap();
+        pack.content_hash = Some([1; 32]);
+        builder.push_record(PackRecord::sign(pack, &key).unwrap());
+    }
+    builder.push_statement(Statement::sign("lib", Claim::Yank(Version::new(1, 1, 0)), 1, &key).unwrap());
+    let index = builder.build().unwrap();
+    let req = VersionReq::parse("^1").unwrap();
+
+    let fresh = MemoryRegistry::reachable(&index, "lib").unwrap();
+    assert_eq!(picked(&install(&fresh, "lib", req.clone()).unwrap()), ["lib 1.0.0"]);
+    let mut locked = MemoryRegistry::reachable(&index, "lib").unwrap();
+    locked.pin("lib", &Version::new(1, 1, 0));
+    assert_eq!(picked(&install(&locked, "lib", req).unwrap()), ["lib 1.1.0"]);
+}

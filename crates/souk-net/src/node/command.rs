@@ -5,7 +5,7 @@ use futures::channel::{mpsc, oneshot};
 use libp2p::{Multiaddr, PeerId};
 use souk_core::catalog::{HeadError, SignedHead};
 use souk_core::peer::{Reason, SyncStart};
-use souk_core::record::PackRecord;
+use souk_core::record::{PackRecord, Statement};
 use souk_core::reputation::PeerRecord;
 use souk_core::{Digest, Index};
 
@@ -28,6 +28,8 @@ pub(crate) enum Command {
     Reputation(PeerId, oneshot::Sender<PeerRecord>),
     PutBody(Vec<u8>, Reply<Digest>),
     Publish(Box<PackRecord>, Vec<u8>, Reply<usize>),
+    /// A statement of this node's user: answers whether it was new here.
+    State(Box<Statement>, Reply<bool>),
     Lookup(String, Reply<PackRecord>),
     Read(ReadIndex),
     Sync(SyncStep),

@@ -79,9 +79,9 @@ impl<S: Store> Node<S> {
             None => Catalog::default(),
         };
         let config = PeerConfig { relay: swarm.behaviour().relay.is_enabled(), ..PeerConfig::default() };
-        let (core, broken) = Peer::start(catalog, store.records()?, store.reputation()?, config);
-        for (record, error) in broken {
-            warn!(pack = %record.pack.name, %error, "a stored record breaks the registry rules; left out of the index");
+        let (core, broken) = Peer::start(catalog, store.entries()?, store.reputation()?, config);
+        for (entry, error) in broken {
+            warn!(pack = %entry.name(), %error, "a stored entry breaks the registry rules; left out of the index");
         }
         let epoch =
             SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
@@ -129,10 +129,10 @@ impl<S: Store> Node<S> {
     fn carry_out(&mut self) -> Result<(), StoreError> {
         while let Some(action) = self.core.poll_action() {
             match action {
-                Action::Learned { record, from, via } => {
-                    self.store.put_record(&record)?;
+                Action::Learned { entry, from, via } => {
+                    self.store.put_entry(&entry)?;
                     if via != Via::Publish {
-                        self.notify(NodeEvent::Learned { record: Box::new(record), from, via });
+                        self.notify(NodeEvent::Learned { entry: Box::new(entry), from, via });
                     }
                 }
                 Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
@@ -183,6 +183,10 @@ impl<S: Store> Node<S> {
             Command::Reputation(peer, reply) => drop(reply.send(self.core.reputation(&peer))),
             Command::PutBody(body, reply) => drop(reply.send(self.keep_body(body).map_err(Into::into))),
             Command::Publish(record, body, reply) => self.publish(*record, body, reply),
+            Command::State(statement, reply) => {
+                let taken = self.core.publish_statement(*statement);
+                let _ = reply.send(taken.map_err(NodeError::Rules));
+            }
             Command::Lookup(name, reply) => match self.core.cached_record(&name, now) {
                 Some(record) => drop(reply.send(Ok(record))),
                 None => self.swarm.behaviour_mut().dht.lookup(name, reply),
@@ -310,8 +314,8 @@ impl<S: Store> Node<S> {
             BehaviourEvent::Fetch(FetchEvent::Answered { fetching, result }) => {
                 behaviour.fetch.answered(&mut self.core, fetching, result, now)
             }
-            BehaviourEvent::Sync(SyncEvent::Asked { request, channel }) => {
-                behaviour.sync.answer(channel, self.core.catalog(), request, self.epoch)
+            BehaviourEvent::Sync(SyncEvent::Asked { peer, request, channel }) => {
+                behaviour.sync.answer(channel, &mut self.core, peer, request, self.epoch)
             }
             BehaviourEvent::Sync(SyncEvent::Broken { peer, error }) => {
                 self.core.refuse(peer, souk_core::peer::Reason::BadSyncAnswer, &error)

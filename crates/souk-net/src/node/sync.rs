@@ -9,6 +9,7 @@ use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::catalog::{HeadError, chunk_matches};
 use souk_core::peer::{Peer, Reason, SyncStart, Via};
+use souk_core::record::Statement;
 
 use super::command::{Command, SyncStep};
 use super::handle::NodeHandle;
@@ -103,6 +104,20 @@ impl NodeHandle {
         report.seq = seq;
         self.step(|tx| SyncStep::Synced(peer, tx)).await??;
         Ok(report)
+    }
+
+    /// A statement this node's user signed (an owner added or removed, a version yanked):
+    /// checked and kept here, then offered to `peer` (a relay), which checks it again, keeps
+    /// it and announces it to the network. Answers whether `peer` did not hold it yet; its
+    /// refusal comes back as [`NodeError::Refused`] with its reason.
+    pub async fn offer(&self, peer: PeerId, statement: Statement) -> Result<bool, NodeError> {
+        let bytes = statement.encode();
+        self.ask(|tx| Command::State(Box::new(statement), tx)).await??;
+        match self.sync_request(peer, SyncRequest::Offer(bytes)).await? {
+            SyncResponse::Taken { new } => Ok(new),
+            SyncResponse::Refused(reason) => Err(NodeError::Refused { peer: peer.to_string(), reason }),
+            _ => Err(self.broken(peer, SyncError::Unexpected { asked: "an offer" }).await),
+        }
     }
 
     /// The base snapshot, its chunks fetched a few at a time, each checked against its hash.

@@ -11,9 +11,9 @@ use ed25519_dalek::SigningKey;
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::{PeerId, StreamProtocol};
-use souk_core::catalog::Catalog;
 use souk_core::catalog::message::{MAX_REQUEST_LEN, MAX_RESPONSE_LEN};
 pub use souk_core::catalog::{SyncRequest, SyncResponse};
+use souk_core::peer::Peer;
 use tracing::debug;
 use web_time::{SystemTime, UNIX_EPOCH};
 
@@ -41,8 +41,8 @@ pub struct Requests {
 /// What the sync protocol tells the node.
 #[derive(Debug)]
 pub enum SyncEvent {
-    /// A peer asks: answer from the catalog with [`Sync::answer`].
-    Asked { request: SyncRequest, channel: ResponseChannel<SyncResponse> },
+    /// A peer asks: answer with [`Sync::answer`].
+    Asked { peer: PeerId, request: SyncRequest, channel: ResponseChannel<SyncResponse> },
     /// A peer sent an answer that does not decode or breaks the size limit.
     Broken { peer: PeerId, error: String },
 }
@@ -57,8 +57,8 @@ impl State<request_response::Behaviour<Codec>> for Requests {
     ) -> Option<SyncEvent> {
         use request_response::{Event, Message, OutboundFailure};
         match event {
-            Event::Message { message: Message::Request { request, channel, .. }, .. } => {
-                Some(SyncEvent::Asked { request, channel })
+            Event::Message { peer, message: Message::Request { request, channel, .. }, .. } => {
+                Some(SyncEvent::Asked { peer, request, channel })
             }
             Event::Message { message: Message::Response { request_id, response }, .. } => {
                 let _ = self.pending.remove(&request_id)?.send(Ok(response));
@@ -88,15 +88,17 @@ impl Sync {
         Protocol::wrap(codec::behaviour(PROTOCOL, timeout), Requests { pending: HashMap::new(), key })
     }
 
-    /// Answers `request` from `catalog`, a head signed now.
+    /// Answers `peer`'s `request` as the core decides (from its catalog; an offer taken or
+    /// refused), a head signed now.
     pub fn answer(
         &mut self,
         channel: ResponseChannel<SyncResponse>,
-        catalog: &Catalog,
+        core: &mut Peer<PeerId>,
+        peer: PeerId,
         request: SyncRequest,
         epoch: u64,
     ) {
-        let response = catalog.answer(request, epoch, unix_seconds(), &self.state.key);
+        let response = core.answer(peer, request, epoch, unix_seconds(), &self.state.key);
         self.respond(channel, response);
     }
 

@@ -7,6 +7,7 @@ use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use js_sys::Function;
 use serde::Serialize;
+use souk_core::record::Entry;
 use souk_net::NodeEvent;
 use wasm_bindgen::JsValue;
 
@@ -30,6 +31,11 @@ pub(crate) enum SoukEvent<'a> {
         name: &'a str,
         version: String,
     },
+    /// A statement new to this tab: an owner added or removed, a version yanked or offered
+    /// again.
+    Statement {
+        name: &'a str,
+    },
     Progress {
         name: &'a str,
         done: usize,
@@ -44,9 +50,12 @@ pub(crate) async fn forward(mut events: UnboundedReceiver<NodeEvent>, listeners:
         let event = match &event {
             NodeEvent::Connected(peer) => SoukEvent::Connected { peer: peer.to_string() },
             NodeEvent::Disconnected(peer) => SoukEvent::Disconnected { peer: peer.to_string() },
-            NodeEvent::Learned { record, .. } => {
-                SoukEvent::Announce { name: &record.pack.name, version: record.pack.version.to_string() }
-            }
+            NodeEvent::Learned { entry, .. } => match &**entry {
+                Entry::Record(record) => {
+                    SoukEvent::Announce { name: &record.pack.name, version: record.pack.version.to_string() }
+                }
+                Entry::Statement(statement) => SoukEvent::Statement { name: &statement.name },
+            },
         };
         emit(&listeners, &event);
     }

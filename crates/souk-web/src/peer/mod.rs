@@ -130,17 +130,22 @@ impl SoukPeer {
         })
     }
 
-    /// Every version of `name` this tab knows, newest first.
+    /// Every version of `name` this tab knows, newest first, each marked if yanked.
     #[wasm_bindgen(unchecked_return_type = "Promise<PackSummary[]>")]
     pub fn info(&self, name: String) -> js_sys::Promise {
         let handle = self.inner.handle.clone();
         future_to_promise(async move {
             let versions = handle
                 .read(move |index| {
+                    let owners = souk_core::record::Owners::of(index, &name);
                     let mut versions: Vec<_> = index
                         .versions_of(&name)
                         .filter_map(|r| index.get(r).to_version().ok())
-                        .map(|v| Summary::of(&v))
+                        .map(|v| {
+                            let mut summary = Summary::of(&v);
+                            summary.yanked = owners.is_yanked(&v.version);
+                            summary
+                        })
                         .collect();
                     versions.reverse();
                     versions

@@ -28,6 +28,8 @@ export interface PackSummary {
   dependencies: { name: string; req: string }[];
   downloads: number; stars: number; published: number;
   publisher: string | null; contentHash: string | null;
+  /** On a pack page: its owners yanked it (new installs skip it). */
+  yanked?: boolean;
 }
 export interface PackFile { path: string; contents: Uint8Array }
 export interface PeerReputation { successes: number; failures: number; latencyMs: number; score: number }
@@ -49,6 +51,7 @@ export interface PeerStats {
 export type SoukEvent =
   | { type: "connected"; peer: string } | { type: "disconnected"; peer: string }
   | { type: "announce"; name: string; version: string }
+  | { type: "statement"; name: string }
   | { type: "progress"; name: string; done: number; total: number; bytes: number };
 "#;
 
@@ -151,6 +154,8 @@ pub(crate) struct Summary {
     published: u64,
     publisher: Option<String>,
     content_hash: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub yanked: bool,
 }
 
 #[derive(Serialize)]
@@ -180,6 +185,7 @@ impl Summary {
             published: p.published,
             publisher: p.publisher.map(|k| to_hex(&k)),
             content_hash: p.content_hash.map(|h| to_hex(&h)),
+            yanked: false,
         }
     }
 }
