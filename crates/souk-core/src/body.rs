@@ -92,8 +92,22 @@ pub fn encode(files: &[PackFile]) -> Result<Vec<u8>, BodyError> {
     Ok(out)
 }
 
+/// One file of a body, borrowed from the body's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileRef<'a> {
+    pub path: &'a str,
+    pub contents: &'a [u8],
+}
+
 /// Decodes a body, checking everything [`encode`] guarantees.
 pub fn decode(bytes: &[u8]) -> Result<Vec<PackFile>, BodyError> {
+    let files = files(bytes)?;
+    Ok(files.into_iter().map(|f| PackFile { path: f.path.into(), contents: f.contents.to_vec() }).collect())
+}
+
+/// The files of a body, checked as [`decode`] checks them, in place: what reads one file
+/// of a large body without copying the others.
+pub fn files(bytes: &[u8]) -> Result<Vec<FileRef<'_>>, BodyError> {
     let mut r = Reader(bytes);
     if r.take(MAGIC.len())? != MAGIC {
         return Err(BodyError::BadMagic);
@@ -102,7 +116,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<PackFile>, BodyError> {
     if count > MAX_FILES {
         return Err(BodyError::TooManyFiles);
     }
-    let mut files: Vec<PackFile> = Vec::with_capacity(count);
+    let mut files: Vec<FileRef<'_>> = Vec::with_capacity(count);
     for _ in 0..count {
         let path_len = usize::from(r.u16()?);
         let path = core::str::from_utf8(r.take(path_len)?).map_err(|_| BodyError::PathNotUtf8)?;
@@ -110,15 +124,14 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<PackFile>, BodyError> {
             return Err(BodyError::UnsafePath(path.into()));
         }
         if let Some(prev) = files.last() {
-            match prev.path.as_str().cmp(path) {
+            match prev.path.cmp(path) {
                 core::cmp::Ordering::Less => {}
                 core::cmp::Ordering::Equal => return Err(BodyError::DuplicatePath(path.into())),
                 core::cmp::Ordering::Greater => return Err(BodyError::Unordered),
             }
         }
         let size = r.u32()? as usize;
-        let contents = r.take(size)?.to_vec();
-        files.push(PackFile { path: path.into(), contents });
+        files.push(FileRef { path, contents: r.take(size)? });
     }
     match r.remaining() {
         0 => Ok(files),

@@ -61,7 +61,11 @@ impl LocalPack {
 /// The version a set of files declares in its `souk.toml`.
 fn manifest_of(files: &[PackFile]) -> Result<PackVersion, PackError> {
     let manifest = files.iter().find(|f| f.path == MANIFEST_FILE).ok_or(PackError::NoManifest)?;
-    let text = std::str::from_utf8(&manifest.contents).map_err(|_| ManifestError::NotUtf8)?;
+    read_manifest(&manifest.contents)
+}
+
+fn read_manifest(contents: &[u8]) -> Result<PackVersion, PackError> {
+    let text = std::str::from_utf8(contents).map_err(|_| ManifestError::NotUtf8)?;
     Ok(parse_manifest(text)?)
 }
 
@@ -78,8 +82,10 @@ pub enum BodyMismatch {
 /// record describes: its own manifest names the same pack, version and dependencies, and
 /// says the same about itself. A publisher cannot sign one pack's name over another's files.
 pub fn check_body(record: &PackVersion, body: &[u8]) -> Result<(), BodyMismatch> {
-    let files = body::decode(body).map_err(PackError::Body)?;
-    let found = manifest_of(&files)?;
+    // In place: a body of megabytes is read for one small file.
+    let files = body::files(body).map_err(PackError::Body)?;
+    let manifest = files.iter().find(|f| f.path == MANIFEST_FILE).ok_or(PackError::NoManifest)?;
+    let found = read_manifest(manifest.contents)?;
     let fields: [(&'static str, String, String); 9] = [
         ("name", found.name, record.name.clone()),
         ("version", found.version.to_string(), record.version.to_string()),
