@@ -142,8 +142,9 @@ impl Catalog {
         &self.log
     }
 
-    /// Takes an entry that passed [`Entry::decode`] if the registry rules allow it: answers
-    /// whether it was new (`false`: this exact version or statement is already here).
+    /// Takes an entry that passed [`Entry::decode`] (or [`PackRecord::verify`]) if the
+    /// registry rules allow it: answers whether it was new (`false`: this exact version or
+    /// statement is already here). Its signature is not checked again, here or at install.
     pub fn accept(&mut self, entry: impl Into<Entry>) -> Result<bool, RecordError> {
         let entry = entry.into();
         // An entry about a pack still waiting in the log is checked against an index holding it.
@@ -173,8 +174,9 @@ impl Catalog {
             }
             builder.push_statements_of(&self.index);
             for entry in &self.log[self.indexed..] {
+                // Every log entry passed its decode (or `verify`) on this peer.
                 match entry.clone() {
-                    Entry::Record(r) => builder.push_record(r),
+                    Entry::Record(r) => builder.push_checked(r),
                     Entry::Statement(s) => builder.push_statement(s),
                 }
             }
@@ -208,10 +210,14 @@ impl Catalog {
         {
             return Err(RebaseError::Contradicts(RecordError::ImporterChanged));
         }
+        // Carried into the new log, where every record counts as checked here: a row of an
+        // older base is checked now, and one whose signature fails is no record at all.
         let mut entries: Vec<Entry> = held
             .iter()
-            .filter_map(|row| Some(PackRecord { pack: row.to_version().ok()?, signature: *row.signature()? }))
-            .map(Entry::Record)
+            .filter_map(|row| {
+                let record = PackRecord { pack: row.to_version().ok()?, signature: *row.signature()? };
+                (row.is_checked() || record.verify().is_ok()).then_some(Entry::Record(record))
+            })
             .collect();
         entries.extend(held.statements().iter().cloned().map(Entry::Statement));
         if let Some((_, e)) = fresh.accept_all(entries).into_iter().next() {

@@ -375,3 +375,22 @@ fn a_forged_index_cannot_make_anyone_an_owner() {
     let snapshot = builder.build().unwrap().to_snapshot();
     assert!(matches!(Index::from_snapshot(&snapshot), Err(SnapshotError::Corrupt(_))));
 }
+
+#[test]
+fn only_what_arrived_in_the_log_counts_as_checked() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    let index = catalog.index();
+    assert!(index.get(0).is_checked(), "decoded on arrival: an install need not check it again");
+    let loaded = Index::from_snapshot(&index.to_snapshot()).unwrap();
+    assert!(!loaded.get(0).is_checked(), "a snapshot never vouches for itself");
+
+    // A base row whose signature fails is no record: a rebase does not carry it into the log.
+    let mut forged = record("forged", "1.0.0", 2, &ALICE);
+    forged.pack.description = "changed after signing".into();
+    let mut builder = IndexBuilder::default();
+    builder.push_record(forged);
+    let mut mine = Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 1).unwrap();
+    mine.rebase(Catalog::default().base().to_vec(), 0).unwrap();
+    assert!(mine.index().versions_of("forged").is_empty());
+}

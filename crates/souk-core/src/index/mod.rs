@@ -52,12 +52,28 @@ pub struct Index {
     /// lets a peer check a row it is about to install, whoever served the index.
     signed_rows: Vec<u32>,
     signatures: Vec<Signature>,
+    /// The signed rows whose signature this process checked itself (records that arrived
+    /// in a catalog's log). Never written to a snapshot: a loaded index has none.
+    checked_rows: CheckedRows,
     /// Signed statements about names (owners, yanks), by name then serial.
     statements: Vec<Statement>,
     /// The key that imported the rows no one signed: the first owner of their names.
     importer: Option<Digest>,
     pub(crate) search: SearchIndex,
 }
+
+/// Rows, ascending, whose signature this process checked: what this process knows, not what
+/// the index says, so two indexes of the same rows are equal whatever each one checked.
+#[derive(Debug, Clone, Default)]
+struct CheckedRows(Vec<u32>);
+
+impl PartialEq for CheckedRows {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for CheckedRows {}
 
 /// An ed25519 signature, as a [`crate::record::PackRecord`] carries it.
 pub type Signature = [u8; 64];
@@ -241,6 +257,11 @@ impl<'a> PackRef<'a> {
         let at = self.index.signed_rows.binary_search(&(self.record as u32)).ok()?;
         self.index.signatures.get(at)
     }
+    /// Whether this process checked the row's signature itself (it came in a catalog's
+    /// log, decoded from the wire or the store), so checking it again would tell nothing.
+    pub fn is_checked(&self) -> bool {
+        self.index.checked_rows.0.binary_search(&(self.record as u32)).is_ok()
+    }
     pub fn tags(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
         self.list(&self.index.tags)
     }
@@ -306,7 +327,8 @@ pub enum BuildError {
 /// the same index, and so the same snapshot bytes, whatever order they were pushed in.
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
-    packs: Vec<(PackVersion, Option<Signature>)>,
+    /// Each version, its signature, and whether this process checked that signature.
+    packs: Vec<(PackVersion, Option<Signature>, bool)>,
     statements: Vec<Statement>,
     importer: Option<Digest>,
 }
@@ -314,17 +336,24 @@ pub struct IndexBuilder {
 impl IndexBuilder {
     /// Adds a version no one signed (imported metadata, a local pack): listed, never installed.
     pub fn push(&mut self, pack: PackVersion) {
-        self.packs.push((pack, None));
+        self.packs.push((pack, None, false));
     }
 
     /// Adds a signed record, keeping its signature so the row can be checked again later.
     pub fn push_record(&mut self, record: PackRecord) {
-        self.packs.push((record.pack, Some(record.signature)));
+        self.packs.push((record.pack, Some(record.signature), false));
     }
 
-    /// Adds a row of another index as it is, its signature included.
+    /// Adds a signed record whose signature this process checked (decoded from the wire or
+    /// the store, or verified): an install takes its row without checking it again.
+    pub(crate) fn push_checked(&mut self, record: PackRecord) {
+        self.packs.push((record.pack, Some(record.signature), true));
+    }
+
+    /// Adds a row of another index as it is, its signature (and whether it was checked)
+    /// included.
     pub fn push_row(&mut self, row: PackRef<'_>) -> Result<(), semver::Error> {
-        self.packs.push((row.to_version()?, row.signature().copied()));
+        self.packs.push((row.to_version()?, row.signature().copied(), row.is_checked()));
         Ok(())
     }
 
@@ -356,7 +385,7 @@ impl IndexBuilder {
     pub fn build(mut self) -> Result<Index, BuildError> {
         self.statements.sort_unstable_by(|a, b| (&a.name, a.serial, a).cmp(&(&b.name, b.serial, b)));
         self.statements.dedup();
-        self.packs.sort_unstable_by(|(a, _), (b, _)| {
+        self.packs.sort_unstable_by(|(a, ..), (b, ..)| {
             cmp_folded(&a.name, &b.name)
                 .then_with(|| a.name.cmp(&b.name))
                 .then_with(|| a.version.cmp(&b.version))
@@ -394,10 +423,13 @@ impl IndexBuilder {
             published: Vec::with_capacity(n),
             ..Index::default()
         };
-        for (row, (p, signature)) in self.packs.iter().enumerate() {
+        for (row, (p, signature, checked)) in self.packs.iter().enumerate() {
             if let Some(signature) = signature {
                 index.signed_rows.push(row as u32);
                 index.signatures.push(*signature);
+                if *checked {
+                    index.checked_rows.0.push(row as u32);
+                }
             }
             index.name.push(strings.intern(&p.name));
             index.version.push(strings.intern(&p.version.to_string()));

@@ -285,6 +285,7 @@ impl Index {
             digests,
             signed_rows,
             signatures,
+            checked_rows: Default::default(),
             statements: statements(&sections)?,
             importer: match sections.find(IMPORTER) {
                 None => None,
