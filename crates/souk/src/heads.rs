@@ -75,7 +75,7 @@ impl Heads {
         let heads = match error {
             HeadError::Rollback(e) | HeadError::Fork(e) => vec![e.earlier.clone(), e.later.clone()],
             HeadError::Unchained(head) => vec![(**head).clone()],
-            HeadError::BadSignature => return,
+            HeadError::BadSignature | HeadError::TooLarge { .. } => return,
         };
         let heads = heads.into_iter().map(wire).collect();
         self.evidence.push(Caught { peer: peer.to_string(), what: error.to_string(), heads });

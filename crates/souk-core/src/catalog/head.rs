@@ -92,6 +92,8 @@ pub enum HeadError {
     Fork(Box<Evidence>),
     #[error("the peer served records that do not lead to the chain it signed at sequence number {}", .0.head.seq)]
     Unchained(Box<SignedHead>),
+    #[error("the peer's base is {chunks} chunks, past this peer's limit of {limit}")]
+    TooLarge { chunks: usize, limit: usize },
 }
 
 /// Two heads signed by one key that cannot both be true.

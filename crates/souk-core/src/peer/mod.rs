@@ -131,11 +131,20 @@ pub struct PeerConfig {
     /// A head signed longer ago than this (seconds) is reported stale: its peer may be
     /// replaying an old view (TUF's timestamp role).
     pub max_head_age: u64,
+    /// The most base chunks ([`crate::catalog::CHUNK_LEN`] each) a sync takes from a peer:
+    /// a head announcing more is refused before anything is fetched.
+    pub max_base_chunks: usize,
 }
 
 impl Default for PeerConfig {
     fn default() -> Self {
-        PeerConfig { relay: false, cache: CacheConfig::default(), max_head_age: 24 * 60 * 60 }
+        PeerConfig {
+            relay: false,
+            cache: CacheConfig::default(),
+            max_head_age: 24 * 60 * 60,
+            // 512 MiB: twice a million records' base.
+            max_base_chunks: 2048,
+        }
     }
 }
 
@@ -404,9 +413,10 @@ impl<P: Ord + Clone> Peer<P> {
     }
 
     /// Where a sync with `from` starts, given the head it signed with `key` (its ed25519
-    /// public key). A head that is not `from`'s, or that contradicts the last head taken from
-    /// it (its log went back, or one point in its history has two chains), is refused: the
-    /// two heads are kept as evidence ([`Peer::evidence`]) and the sync goes no further.
+    /// public key). A head that is not `from`'s, or that announces a base past
+    /// [`PeerConfig::max_base_chunks`], is refused; one that contradicts the last head taken
+    /// from it (its log went back, or one point in its history has two chains) too, and the
+    /// two heads are kept as evidence ([`Peer::evidence`]). A refused sync goes no further.
     pub fn sync_start(
         &mut self,
         from: &P,
@@ -416,6 +426,12 @@ impl<P: Ord + Clone> Peer<P> {
         if !signed.verify(key) {
             self.refuse(from.clone(), Reason::BadSyncAnswer, &HeadError::BadSignature);
             return Err(HeadError::BadSignature);
+        }
+        let (chunks, limit) = (signed.head.chunks.len(), self.config.max_base_chunks);
+        if chunks > limit {
+            let e = HeadError::TooLarge { chunks, limit };
+            self.refuse(from.clone(), Reason::TooLarge, &e);
+            return Err(e);
         }
         if let Err(e) = head::check(self.heads.get(from), signed) {
             let reason = if matches!(e, HeadError::Rollback(_)) { Reason::Rollback } else { Reason::Fork };

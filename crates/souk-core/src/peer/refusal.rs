@@ -29,11 +29,13 @@ pub enum Reason {
     Rollback,
     /// A signed head with another chain at a point of history taken before.
     Fork,
+    /// Input past a limit of this peer's (a base of too many chunks).
+    TooLarge,
 }
 
 impl Reason {
     /// Every reason, for counters that list zeros too.
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 11] = [
         Reason::BadRecord,
         Reason::BrokenRules,
         Reason::MisplacedRecord,
@@ -44,6 +46,7 @@ impl Reason {
         Reason::ContradictingBase,
         Reason::Rollback,
         Reason::Fork,
+        Reason::TooLarge,
     ];
 
     /// A stable name, for logs and metric labels.
@@ -58,6 +61,7 @@ impl Reason {
             Reason::BadSnapshot => "bad_snapshot",
             Reason::ContradictingBase => "contradicting_base",
             Reason::Rollback => "rollback",
+            Reason::TooLarge => "too_large",
             Reason::Fork => "fork",
         }
     }

@@ -223,6 +223,16 @@ fn a_head_that_goes_back_or_rewrites_is_refused_and_kept_as_evidence() {
         reasons,
         [(HONEST, Reason::Rollback), (HONEST, Reason::Fork), (HONEST, Reason::BadSyncAnswer)]
     );
+
+    // A head announcing a base of 10 GB is refused before a chunk is asked for.
+    let chunks = vec![[9; 32]; 10 * 1024 * 4];
+    let (_, huge) = signed(1, 8, &Head { seq: 11, base_seq: 11, chunks, chain: [3; 32] });
+    assert!(matches!(
+        peer.sync_start(&HONEST, &key, &huge),
+        Err(HeadError::TooLarge { chunks: 40_960, limit: 2048 })
+    ));
+    assert_eq!(refusals(&actions(&mut peer)), [(HONEST, Reason::TooLarge)]);
+    assert_eq!(peer.last_head(&HONEST), Some(&seen), "the last head taken stays");
     assert_eq!(peer.stale_by(1_800_000_000, 1_800_000_000 + 24 * 3600), None);
     assert_eq!(peer.stale_by(1_800_000_000, 1_800_000_000 + 24 * 3600 + 5), Some(5));
 }
