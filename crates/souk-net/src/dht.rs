@@ -9,12 +9,12 @@
 
 use std::collections::HashMap;
 
-use libp2p::kad::store::{MemoryStore, RecordStore};
+use libp2p::kad::store::{MemoryStore, MemoryStoreConfig, RecordStore};
 use libp2p::kad::{self, QueryId};
 use libp2p::{PeerId, StreamProtocol};
 use souk_core::Digest;
 use souk_core::peer::dht::{is_provider_key, record_key, replaces};
-use souk_core::record::PackRecord;
+use souk_core::record::{MAX_RECORD_LEN, PackRecord};
 use web_time::Instant;
 
 use crate::error::{NodeError, Reply};
@@ -25,6 +25,22 @@ use crate::protocol::{Protocol, State};
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
 
 type Kad = kad::Behaviour<MemoryStore>;
+
+/// The most records (a pack's newest version each) a peer's DHT store holds: a relay of a
+/// million packs. libp2p's default, 1,024, stopped the network at about a thousand packs.
+pub const MAX_RECORDS: usize = 1_000_000;
+/// The most body hashes a peer provides itself (a relay provides every body it pins).
+pub const MAX_PROVIDED_KEYS: usize = 1_000_000;
+
+/// The DHT store's limits; it grows with what it holds, not with its limits.
+fn store_config() -> MemoryStoreConfig {
+    MemoryStoreConfig {
+        max_records: MAX_RECORDS,
+        max_provided_keys: MAX_PROVIDED_KEYS,
+        max_value_bytes: MAX_RECORD_LEN,
+        ..MemoryStoreConfig::default()
+    }
+}
 
 /// The DHT protocol.
 pub type Dht = Protocol<Kad, Queries>;
@@ -155,7 +171,8 @@ impl Dht {
     pub fn new(local: PeerId) -> Self {
         let queries =
             Queries { local, pending: HashMap::new(), lookups: Timing::default(), lookup_requests: 0 };
-        Protocol::wrap(Kad::with_config(local, MemoryStore::new(local), config()), queries)
+        let store = MemoryStore::with_config(local, store_config());
+        Protocol::wrap(Kad::with_config(local, store, config()), queries)
     }
 
     /// Keeps `record` in the local DHT store unless what it holds under the name stays
@@ -244,6 +261,23 @@ mod tests {
         dht.keep(&newer);
         dht.keep(&first);
         assert_eq!(held(&mut dht, "RUST-cli"), Some(newer), "newest kept, under any spelling");
+    }
+
+    /// libp2p's default store took 1,024 records and 1,024 provided keys, and refused the
+    /// rest: the network stopped at about a thousand packs.
+    #[test]
+    fn the_store_holds_thousands_of_packs_and_provides_thousands_of_bodies() {
+        let mut dht = Dht::new(PeerId::random());
+        let template = signed("pack", "1.0.0", &[1; 32]);
+        for i in 0..3000u32 {
+            let mut pack = template.pack.clone();
+            pack.name = format!("pack-{i}");
+            dht.keep(&PackRecord::sign(pack, &[1; 32]).unwrap());
+            dht.provide(souk_core::body::content_hash(&i.to_le_bytes())).unwrap();
+        }
+        assert_eq!(dht.inner.store_mut().records().count(), 3000);
+        assert_eq!(dht.inner.store_mut().provided().count(), 3000);
+        assert!(held(&mut dht, "pack-2999").is_some());
     }
 
     #[test]
