@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
-use libp2p::{identify, identity, kad, ping, relay};
+use libp2p::{allow_block_list, identify, identity, kad, ping, relay};
 
 use crate::announce::Announce;
 use crate::dht::Dht;
@@ -21,6 +21,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(NetworkBehaviour)]
 #[allow(missing_debug_implementations)] // libp2p's protocol behaviours are not Debug
 pub struct Behaviour {
+    /// Peers the core banned: disconnected, their connections refused until unblocked.
+    pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub dht: Dht,
     pub announce: Announce,
     pub fetch: Fetch,
@@ -46,6 +48,7 @@ impl Behaviour {
     pub fn new(key: &identity::Keypair, role: Role) -> Self {
         let peer_id = key.public().to_peer_id();
         Behaviour {
+            blocked: Default::default(),
             dht: Dht::new(peer_id),
             announce: Announce::new(key),
             fetch: Fetch::with_timeout(REQUEST_TIMEOUT),

@@ -19,18 +19,13 @@ use web_time::Instant;
 
 use crate::error::{NodeError, Reply};
 use crate::events::Timing;
+use crate::limits::{MAX_PROVIDED_KEYS, MAX_RECORDS};
 use crate::protocol::{Protocol, State};
 
 /// Souk's own Kademlia DHT: not the IPFS one.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
 
 type Kad = kad::Behaviour<MemoryStore>;
-
-/// The most records (a pack's newest version each) a peer's DHT store holds: a relay of a
-/// million packs. libp2p's default, 1,024, stopped the network at about a thousand packs.
-pub const MAX_RECORDS: usize = 1_000_000;
-/// The most body hashes a peer provides itself (a relay provides every body it pins).
-pub const MAX_PROVIDED_KEYS: usize = 1_000_000;
 
 /// The DHT store's limits; it grows with what it holds, not with its limits.
 fn store_config() -> MemoryStoreConfig {

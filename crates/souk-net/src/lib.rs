@@ -31,6 +31,7 @@ pub mod error;
 pub mod events;
 pub mod fetch;
 pub mod keep_alive;
+pub mod limits;
 pub mod node;
 pub mod protocol;
 pub mod store;

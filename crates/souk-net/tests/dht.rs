@@ -172,17 +172,7 @@ async fn a_new_peer_syncs_the_whole_index_then_only_what_is_new() {
 /// puts `record` to the peer at `to` and waits until the put is done; answers its peer id.
 async fn put_raw(to: libp2p::Multiaddr, record: kad::Record) -> libp2p::PeerId {
     use libp2p::swarm::SwarmEvent;
-    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(Default::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)
-        .unwrap()
-        .with_behaviour(|key| {
-            let id = key.public().to_peer_id();
-            let config = kad::Config::new(souk_net::dht::PROTOCOL);
-            kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config)
-        })
-        .unwrap()
-        .build();
+    let mut swarm = raw_kad_swarm();
     swarm.dial(to.clone()).unwrap();
     loop {
         match swarm.select_next_some().await {
@@ -198,4 +188,66 @@ async fn put_raw(to: libp2p::Multiaddr, record: kad::Record) -> libp2p::PeerId {
             _ => {}
         }
     }
+}
+
+/// A bare Kademlia node on Souk's DHT protocol: a peer that is not Souk's code.
+fn raw_kad_swarm() -> libp2p::Swarm<kad::Behaviour<kad::store::MemoryStore>> {
+    libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(Default::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|key| {
+            let id = key.public().to_peer_id();
+            let config = kad::Config::new(souk_net::dht::PROTOCOL);
+            kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config)
+        })
+        .unwrap()
+        .build()
+}
+
+/// A peer that puts forgery after forgery is banned: the node closes its connection and
+/// refuses the next one, while an honest peer goes on being served.
+#[tokio::test]
+async fn a_peer_that_keeps_forging_is_disconnected_and_refused() {
+    use libp2p::swarm::SwarmEvent;
+    let Network { _bootstrap: bootstrap, second: reader, .. } = network().await;
+    let to = bootstrap.addresses().await.unwrap().remove(0);
+    let (record, _) = signed_demo_pack("axum-service", &MALLORY);
+    let mut forged = record.encode();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forgery = kad::Record::new(kad::RecordKey::new(&record_key("axum-service")), forged);
+
+    let mut swarm = raw_kad_swarm();
+    swarm.dial(to.clone()).unwrap();
+    let closed = within("being banned", async {
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                    swarm.behaviour_mut().add_address(&peer_id, to.clone());
+                    for _ in 0..30 {
+                        swarm.behaviour_mut().put_record(forgery.clone(), kad::Quorum::One).unwrap();
+                    }
+                }
+                SwarmEvent::ConnectionClosed { num_established: 0, .. } => return true,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed);
+    // Dialing again: no connection lasts.
+    swarm.dial(to.clone()).unwrap();
+    within("being refused", async {
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::ConnectionClosed { num_established: 0, .. }
+                | SwarmEvent::OutgoingConnectionError { .. } => return,
+                _ => {}
+            }
+        }
+    })
+    .await;
+    assert!(bootstrap.stats().await.unwrap().refused_total() >= 19);
+    assert!(reader.sync_index(bootstrap.peer_id()).await.is_ok(), "honest peers are still served");
 }

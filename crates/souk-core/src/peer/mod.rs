@@ -77,6 +77,9 @@ pub enum Action<P> {
     SaveBase,
     /// The first refusal of this peer for this reason: report it.
     Refused(Refusal<P>),
+    /// This peer's reputation fell below [`PeerConfig::ban_below`]: disconnect it and
+    /// refuse its connections for a while (how long is the shell's setting).
+    Ban(P),
 }
 
 /// Whether a record was taken.
@@ -122,7 +125,7 @@ enum Answer<P> {
 }
 
 /// How a peer is set up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PeerConfig {
     /// Relays announce by gossip what publishers put in the DHT, so peers whose gossip
     /// never reached the publisher still hear of it.
@@ -134,6 +137,8 @@ pub struct PeerConfig {
     /// The most base chunks ([`crate::catalog::CHUNK_LEN`] each) a sync takes from a peer:
     /// a head announcing more is refused before anything is fetched.
     pub max_base_chunks: usize,
+    /// A peer whose reputation score falls below this is banned ([`Action::Ban`]).
+    pub ban_below: f64,
 }
 
 impl Default for PeerConfig {
@@ -144,6 +149,8 @@ impl Default for PeerConfig {
             max_head_age: 24 * 60 * 60,
             // 512 MiB: twice a million records' base.
             max_base_chunks: 2048,
+            // About 19 refusals with nothing served well in between.
+            ban_below: 0.05,
         }
     }
 }
@@ -512,13 +519,18 @@ impl<P: Ord + Clone> Peer<P> {
         self.evidence.push_back((from, e));
     }
 
-    /// Counts `reason` against `peer`: its reputation drops, and the first refusal of each
-    /// peer and reason is reported.
+    /// Counts `reason` against `peer`: its reputation drops, the first refusal of each peer
+    /// and reason is reported, and a peer whose reputation falls too low is banned.
     pub fn refuse(&mut self, peer: P, reason: Reason, detail: &dyn core::fmt::Display) {
         self.reputation.failed(&peer);
-        self.actions.push_back(Action::SaveReputation(peer.clone(), self.reputation.get(&peer)));
+        let record = self.reputation.get(&peer);
+        self.actions.push_back(Action::SaveReputation(peer.clone(), record));
         if self.refusals.count(&peer, reason) {
-            self.actions.push_back(Action::Refused(Refusal { peer, reason, detail: detail.to_string() }));
+            let detail = detail.to_string();
+            self.actions.push_back(Action::Refused(Refusal { peer: peer.clone(), reason, detail }));
+        }
+        if record.score() < self.config.ban_below {
+            self.actions.push_back(Action::Ban(peer));
         }
     }
 

@@ -304,3 +304,18 @@ fn an_offered_statement_is_taken_from_an_owner_and_announced_by_a_relay() {
     let garbage = SyncRequest::Offer(b"SOUKSTM1 and then nothing".to_vec());
     assert!(matches!(relay.answer(HOSTILE, garbage, 1, 0, &key), SyncResponse::Refused(_)));
 }
+
+#[test]
+fn a_peer_refused_again_and_again_is_banned_and_one_slip_is_not() {
+    let mut peer = peer(false);
+    let mut banned_at = None;
+    for i in 1..=25 {
+        peer.handle_record(HOSTILE, Via::Gossip, b"not a record");
+        if actions(&mut peer).contains(&Action::Ban(HOSTILE)) && banned_at.is_none() {
+            banned_at = Some(i);
+        }
+    }
+    assert_eq!(banned_at, Some(19), "banned once its score is below 0.05");
+    peer.refuse(HONEST, Reason::FailedFetch, &"a fetch that timed out");
+    assert!(!actions(&mut peer).iter().any(|a| matches!(a, Action::Ban(_))));
+}

@@ -32,6 +32,7 @@ use crate::error::NodeError;
 use crate::error::Reply;
 use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
 use crate::fetch::{FetchEvent, Fetching};
+use crate::limits::BAN_FOR;
 use crate::store::{Store, StoreError};
 use crate::sync::SyncEvent;
 
@@ -59,6 +60,8 @@ pub struct Node<S> {
     /// Where each connected peer is, as its first connection saw it, and its last ping.
     connected: HashMap<PeerId, (Multiaddr, Option<Duration>)>,
     subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
+    /// Peers banned, and until when.
+    banned: HashMap<PeerId, Instant>,
 }
 
 impl<S> std::fmt::Debug for Node<S> {
@@ -97,6 +100,7 @@ impl<S: Store> Node<S> {
             dialing: HashMap::new(),
             connected: HashMap::new(),
             subscribers: Vec::new(),
+            banned: HashMap::new(),
         };
         node.carry_out()?;
         Ok((node, handle))
@@ -117,7 +121,22 @@ impl<S: Store> Node<S> {
             if let Err(e) = self.carry_out() {
                 warn!(error = %e, "cannot store what the node decided to keep");
             }
+            self.lift_bans();
         }
+    }
+
+    /// Lets banned peers back once their time is up (checked as the node wakes, which pings
+    /// and every other event make it do often).
+    fn lift_bans(&mut self) {
+        let now = Instant::now();
+        let blocked = &mut self.swarm.behaviour_mut().blocked;
+        self.banned.retain(|peer, until| {
+            let banned = *until > now;
+            if !banned {
+                blocked.unblock_peer(*peer);
+            }
+            banned
+        });
     }
 
     /// Milliseconds since the node started: the core's `now`.
@@ -144,6 +163,12 @@ impl<S: Store> Node<S> {
                 }
                 Action::Refused(refusal) => {
                     warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
+                }
+                Action::Ban(peer) => {
+                    if self.banned.insert(peer, Instant::now() + BAN_FOR).is_none() {
+                        warn!(%peer, "banned for {} s: its reputation fell too low", BAN_FOR.as_secs());
+                        self.swarm.behaviour_mut().blocked.block_peer(peer);
+                    }
                 }
             }
         }

@@ -1,0 +1,15 @@
+//! What a node allows others, in one place: each limit a named setting with its default.
+//! (The core's own, on what it decodes and keeps, are in [`souk_core::peer::PeerConfig`].)
+
+use std::time::Duration;
+
+/// The most records (a pack's newest version each) a peer's DHT store holds: a relay of a
+/// million packs. libp2p's default, 1,024, stopped the network at about a thousand packs.
+pub const MAX_RECORDS: usize = 1_000_000;
+
+/// The most body hashes a peer provides itself (a relay provides every body it pins).
+pub const MAX_PROVIDED_KEYS: usize = 1_000_000;
+
+/// How long a peer the core banned (its reputation fell too low) stays disconnected, every
+/// connection from it refused.
+pub const BAN_FOR: Duration = Duration::from_secs(10 * 60);
