@@ -196,6 +196,16 @@ impl Dht {
         self.inner.start_providing(hash.to_vec().into()).map(drop)
     }
 
+    /// Records that this node provides `hash` (a body its store kept from an earlier run)
+    /// without announcing it now: Kademlia republishes provider records on its schedule.
+    pub fn provided(&mut self, hash: Digest) {
+        let local = self.state.local;
+        let record = kad::ProviderRecord::new(hash.to_vec(), local, Vec::new());
+        if let Err(e) = self.inner.store_mut().add_provider(record) {
+            tracing::warn!(error = %e, "cannot provide a stored body");
+        }
+    }
+
     pub(crate) fn lookup(&mut self, name: String, reply: Reply<PackRecord>) {
         let id = self.inner.get_record(kad::RecordKey::new(&record_key(&name)));
         self.state.pending.insert(id, Query::Lookup { name, started: Instant::now(), requests: 0, reply });

@@ -21,6 +21,8 @@ pub type Base = (Vec<u8>, u64);
 
 pub trait Store: Send + 'static {
     fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The hash of every body kept (without reading the bodies).
+    fn body_hashes(&self) -> Result<Vec<Digest>, StoreError>;
     /// Keeps `body`; answers its content hash.
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError>;
     /// Every entry kept (records and statements), in any order.
@@ -46,6 +48,10 @@ pub struct MemoryStore {
 impl Store for MemoryStore {
     fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.bodies.get(hash).cloned())
+    }
+
+    fn body_hashes(&self) -> Result<Vec<Digest>, StoreError> {
+        Ok(self.bodies.keys().copied().collect())
     }
 
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {

@@ -175,6 +175,10 @@ impl Store for IdbStore {
         self.memory.body(hash)
     }
 
+    fn body_hashes(&self) -> Result<Vec<Digest>, StoreError> {
+        self.memory.body_hashes()
+    }
+
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
         let hash = self.memory.put_body(body.clone())?;
         self.save(BODIES, to_hex(&hash), body)?;

@@ -106,6 +106,17 @@ impl Store for RedbStore {
         self.get(BODIES, hash.as_slice())
     }
 
+    fn body_hashes(&self) -> Result<Vec<Digest>, StoreError> {
+        let tx = self.db.begin_read().map_err(failed)?;
+        let table = tx.open_table(BODIES).map_err(failed)?;
+        let mut hashes = Vec::new();
+        for entry in table.iter().map_err(failed)? {
+            let (key, _) = entry.map_err(failed)?;
+            hashes.extend(Digest::try_from(key.value()).ok());
+        }
+        Ok(hashes)
+    }
+
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError> {
         let hash = content_hash(&body);
         self.write(|tx| {
@@ -204,6 +215,7 @@ mod tests {
         let store = RedbStore::open(&path).unwrap();
         assert_eq!(store.body(&record.pack.content_hash.unwrap()).unwrap(), Some(pack.body));
         assert_eq!(store.body(&[0; 32]).unwrap(), None);
+        assert_eq!(store.body_hashes().unwrap(), [record.pack.content_hash.unwrap()]);
         let entries = store.entries().unwrap();
         assert_eq!(entries.len(), 2);
         assert!(entries.contains(&Entry::Statement(statement)));

@@ -184,6 +184,27 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
     assert!(metrics.lines().any(|l| l == format!("marketplace_index_packs {}", demo.len())), "{metrics}");
     assert!(metrics.contains("marketplace_p2p_peer_count "), "{metrics}");
     let certhash = relay.addr("webrtc-direct").to_string();
+
+    // A pack of someone else's, which the relay pins: after the restart the DHT still names
+    // the relay as its provider.
+    let files = vec![
+        souk_core::body::PackFile { path: "notes.txt".into(), contents: b"kept across restarts".to_vec() },
+        souk_core::body::PackFile {
+            path: souk_pack::MANIFEST_FILE.into(),
+            contents: b"[pack]\nname = \"kept-pack\"\nversion = \"1.0.0\"\ndescription = \"Kept\"\nlicense = \"MIT\"\n"
+                .to_vec(),
+        },
+    ];
+    let kept = souk_pack::LocalPack::from_files(files, 0).unwrap();
+    let kept_hash = souk_core::body::content_hash(&kept.body);
+    let record = PackRecord::sign(kept.version, &[5; 32]).unwrap();
+    within("publishing", client.publish(record, kept.body.clone())).await.unwrap();
+    let pinned = async {
+        while client.providers(kept_hash).await.unwrap_or_default() != [relay_id] {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    within("the relay pinning it", pinned).await;
     drop(client);
     relay.stop();
 
@@ -195,11 +216,22 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
     let client = peer().await;
     within("dialing", client.dial(relay.addr("tcp"))).await.unwrap();
     let report = within("syncing", client.sync_index(relay_id)).await.unwrap();
-    assert_eq!(report.accepted, demo.len());
+    assert_eq!(report.accepted, demo.len() + 1, "the demo registry and the pinned pack");
     for pack in &demo {
         let hash = souk_core::body::content_hash(&pack.body);
         assert_eq!(within("fetching", client.fetch(relay_id, hash)).await.unwrap(), pack.body);
     }
+    let provided = async {
+        loop {
+            let providers = client.providers(kept_hash).await.unwrap_or_default();
+            if providers.contains(&relay_id) {
+                return providers;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    within("finding the relay as the pinned body's provider", provided).await;
+    assert_eq!(within("fetching", client.fetch_any(kept_hash)).await.unwrap().1, kept.body);
     relay.stop();
 }
 

@@ -62,6 +62,8 @@ pub struct Node<S> {
     subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
     /// Peers banned, and until when.
     banned: HashMap<PeerId, Instant>,
+    /// Whether the bodies the store kept from an earlier run are provided again.
+    provided_stored: bool,
 }
 
 impl<S> std::fmt::Debug for Node<S> {
@@ -101,6 +103,7 @@ impl<S: Store> Node<S> {
             connected: HashMap::new(),
             subscribers: Vec::new(),
             banned: HashMap::new(),
+            provided_stored: false,
         };
         node.carry_out()?;
         Ok((node, handle))
@@ -122,6 +125,17 @@ impl<S: Store> Node<S> {
                 warn!(error = %e, "cannot store what the node decided to keep");
             }
             self.lift_bans();
+        }
+    }
+
+    /// Provides every body the store kept, once the node can be dialed: a relay restarted on
+    /// its data is found as their provider again. Taken into the DHT store without a query
+    /// each; Kademlia republishes them on its own schedule.
+    fn provide_stored(&mut self) {
+        self.provided_stored = true;
+        match self.store.body_hashes() {
+            Ok(hashes) => hashes.into_iter().for_each(|hash| self.swarm.behaviour_mut().dht.provided(hash)),
+            Err(e) => warn!(error = %e, "cannot list the stored bodies to provide them"),
         }
     }
 
@@ -291,6 +305,9 @@ impl<S: Store> Node<S> {
                 // A peer that listens is reachable there: it serves the DHT (server mode)
                 // and, on a relay, circuits.
                 self.swarm.add_external_address(address.clone());
+                if !self.provided_stored {
+                    self.provide_stored();
+                }
                 if let Some(reply) = self.listening.remove(&listener_id) {
                     let _ = reply.send(Ok(address));
                 }
