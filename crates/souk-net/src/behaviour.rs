@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use libp2p::connection_limits::{self, ConnectionLimits};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{allow_block_list, identify, identity, kad, ping, relay};
@@ -9,6 +10,7 @@ use libp2p::{allow_block_list, identify, identity, kad, ping, relay};
 use crate::announce::Announce;
 use crate::dht::Dht;
 use crate::fetch::Fetch;
+use crate::limits::{MAX_CONNECTIONS_PER_PEER, MAX_INCOMING_ON_A_RELAY, MAX_PENDING_INCOMING};
 use crate::sync::Sync;
 
 /// How long a connection nothing uses stays open (mesh peers, relay reservations and
@@ -23,6 +25,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Behaviour {
     /// Peers the core banned: disconnected, their connections refused until unblocked.
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    /// Connections past [`crate::limits`]'s bounds are refused.
+    pub limits: connection_limits::Behaviour,
     pub dht: Dht,
     pub announce: Announce,
     pub fetch: Fetch,
@@ -49,6 +53,7 @@ impl Behaviour {
         let peer_id = key.public().to_peer_id();
         Behaviour {
             blocked: Default::default(),
+            limits: connection_limits::Behaviour::new(connection_limits(role)),
             dht: Dht::new(peer_id),
             announce: Announce::new(key),
             fetch: Fetch::with_timeout(REQUEST_TIMEOUT),
@@ -67,6 +72,14 @@ impl Behaviour {
         self.relay_client = Some(relay_client).into();
         self
     }
+}
+
+fn connection_limits(role: Role) -> ConnectionLimits {
+    let incoming = if role == Role::Relay { MAX_INCOMING_ON_A_RELAY } else { MAX_INCOMING_ON_A_RELAY / 10 };
+    ConnectionLimits::default()
+        .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+        .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+        .with_max_established_incoming(Some(incoming))
 }
 
 /// Room for many tabs, and circuits long and large enough to sync an index and fetch packs

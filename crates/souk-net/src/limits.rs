@@ -10,6 +10,17 @@ pub const MAX_RECORDS: usize = 1_000_000;
 /// The most body hashes a peer provides itself (a relay provides every body it pins).
 pub const MAX_PROVIDED_KEYS: usize = 1_000_000;
 
+/// The most connections to one peer: a tab may reach a relay over WebRTC-direct and
+/// WebSocket at once, and a dial raced over several transports briefly holds more.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 8;
+
+/// The most connections still handshaking from others: a flood of dials waits its turn.
+pub const MAX_PENDING_INCOMING: u32 = 256;
+
+/// The most connections others opened to a relay (a peer: a tenth of it): room for
+/// thousands of tabs and peers, and a bound on what one process holds.
+pub const MAX_INCOMING_ON_A_RELAY: u32 = 10_000;
+
 /// How long a peer the core banned (its reputation fell too low) stays disconnected, every
 /// connection from it refused.
 pub const BAN_FOR: Duration = Duration::from_secs(10 * 60);

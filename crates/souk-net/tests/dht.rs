@@ -251,3 +251,21 @@ async fn a_peer_that_keeps_forging_is_disconnected_and_refused() {
     assert!(bootstrap.stats().await.unwrap().refused_total() >= 19);
     assert!(reader.sync_index(bootstrap.peer_id()).await.is_ok(), "honest peers are still served");
 }
+
+/// Connections to one peer are bounded (`limits::MAX_CONNECTIONS_PER_PEER`): dial after dial
+/// to the same node, those past the bound are refused, and the peer goes on working.
+#[tokio::test]
+async fn connections_to_one_peer_are_bounded() {
+    let Network { _bootstrap: bootstrap, first, .. } = network().await;
+    let to = bootstrap.addresses().await.unwrap().remove(0);
+    let mut refused = Vec::new();
+    for _ in 0..12 {
+        if let Err(e) = within("dialing", first.dial(to.clone())).await {
+            refused.push(e.to_string());
+        }
+    }
+    let limit = souk_net::limits::MAX_CONNECTIONS_PER_PEER as usize;
+    assert!(refused.len() >= 12 + 1 - limit, "{} of 12 dials refused", refused.len());
+    assert!(refused.iter().all(|e| e.contains("limit")), "{refused:?}");
+    assert!(first.sync_index(bootstrap.peer_id()).await.is_ok(), "the connections held still work");
+}

@@ -16,7 +16,7 @@ use futures::future::Either;
 use futures::{FutureExt, StreamExt};
 use libp2p::core::transport::ListenerId;
 use libp2p::swarm::dial_opts::DialOpts;
-use libp2p::swarm::{ConnectionId, SwarmEvent};
+use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, ping};
 use souk_core::body::content_hash;
 use souk_core::catalog::Catalog;
@@ -335,7 +335,15 @@ impl<S: Store> Node<S> {
             }
             SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
-                    let _ = reply.send(Err(NodeError::Dial(error.to_string())));
+                    // libp2p words a denial "Dial error"; its cause's source says which limit.
+                    let why = match &error {
+                        DialError::Denied { cause } => match std::error::Error::source(cause) {
+                            Some(limit) => format!("denied: {limit}"),
+                            None => format!("denied: {cause}"),
+                        },
+                        other => other.to_string(),
+                    };
+                    let _ = reply.send(Err(NodeError::Dial(why)));
                 }
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour(event, now),
