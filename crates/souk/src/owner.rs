@@ -62,7 +62,7 @@ async fn state(name: &str, claim: Claim, args: &NetArgs) -> Result<()> {
     let listed = name.to_owned();
     let last = handle.read(move |index| Owners::of(index, &listed).serial).await?;
     // The time in seconds, and past the last statement about the name whatever the clock says.
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    let now = souk_net::sync::unix_seconds();
     let secret = client::signing_secret(&key)?;
     let statement = Statement::sign(name, claim.clone(), now.max(last + 1), &secret)?;
     let new = handle.offer(relay, statement).await?;

@@ -1,7 +1,6 @@
 //! `souk pack`: a folder of templates into a validated pack body.
 
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use souk_core::body::PackFile;
@@ -35,8 +34,8 @@ pub fn load(dir: &Path) -> Result<LocalPack> {
     }
     let mut files = Vec::new();
     read_files(dir, dir, &mut files)?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    LocalPack::from_files(files, now).with_context(|| format!("invalid pack {}", dir.display()))
+    LocalPack::from_files(files, souk_net::sync::unix_seconds())
+        .with_context(|| format!("invalid pack {}", dir.display()))
 }
 
 /// Every file below `dir`, with `/`-separated paths relative to `root`. Version-control

@@ -129,13 +129,7 @@ impl PackRecord {
 
     /// Reads and checks a record from the network or disk.
     pub fn decode(bytes: &[u8]) -> Result<PackRecord, RecordError> {
-        if bytes.len() > MAX_RECORD_LEN {
-            return Err(RecordError::TooLarge(bytes.len()));
-        }
-        let mut r = Reader(bytes);
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(RecordError::BadMagic);
-        }
+        let mut r = open(bytes, MAGIC, MAX_RECORD_LEN)?;
         let name = text(&mut r)?;
         let version = text(&mut r)?;
         let description = text(&mut r)?;
@@ -155,11 +149,7 @@ impl PackRecord {
         let published = r.u64()?;
         let publisher = r.array::<32>()?;
         let content_hash = r.array::<32>()?;
-        let signed_len = bytes.len() - r.remaining();
-        let signature = r.array::<64>()?;
-        if r.remaining() > 0 {
-            return Err(RecordError::TrailingBytes(r.remaining()));
-        }
+        let (signed, signature) = signature_at_end(bytes, r)?;
         let pack = PackVersion {
             version: version.parse().map_err(|_| RecordError::Version(version))?,
             name,
@@ -177,7 +167,7 @@ impl PackRecord {
             content_hash: Some(content_hash),
         };
         check_rules(&pack)?;
-        check_signature(&publisher, &bytes[..signed_len], &signature)?;
+        check_signature(&publisher, signed, &signature)?;
         Ok(PackRecord { pack, signature })
     }
 
@@ -339,6 +329,29 @@ impl From<PackRecord> for Entry {
 impl From<Statement> for Entry {
     fn from(statement: Statement) -> Entry {
         Entry::Statement(statement)
+    }
+}
+
+/// A signed message's reader, once its size and its magic are checked.
+fn open<'a>(bytes: &'a [u8], magic: &[u8], max_len: usize) -> Result<Reader<'a>, RecordError> {
+    if bytes.len() > max_len {
+        return Err(RecordError::TooLarge(bytes.len()));
+    }
+    let mut r = Reader(bytes);
+    if r.take(magic.len())? != magic {
+        return Err(RecordError::BadMagic);
+    }
+    Ok(r)
+}
+
+/// The signature that ends a signed message, which must be its last bytes, and the bytes
+/// it signs (everything before it).
+fn signature_at_end<'a>(bytes: &'a [u8], mut r: Reader<'_>) -> Result<(&'a [u8], [u8; 64]), RecordError> {
+    let signed = &bytes[..bytes.len() - r.remaining()];
+    let signature = r.array::<64>()?;
+    match r.remaining() {
+        0 => Ok((signed, signature)),
+        n => Err(RecordError::TrailingBytes(n)),
     }
 }
 

@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use ed25519_dalek::{Signer, SigningKey};
 use semver::Version;
 
-use super::{RecordError, check_signature, put_text, text};
+use super::{RecordError, check_signature, open, put_text, signature_at_end, text};
 use crate::name::check_name;
 use crate::pack::Digest;
 use crate::wire::Reader;
@@ -85,13 +85,7 @@ impl Statement {
     /// Reads and checks a statement from the network or disk: layout, size, name rule and
     /// signature. Whether its signer owns the name is for [`super::Owners`] to say.
     pub fn decode(bytes: &[u8]) -> Result<Statement, RecordError> {
-        if bytes.len() > MAX_STATEMENT_LEN {
-            return Err(RecordError::TooLarge(bytes.len()));
-        }
-        let mut r = Reader(bytes);
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(RecordError::BadMagic);
-        }
+        let mut r = open(bytes, MAGIC, MAX_STATEMENT_LEN)?;
         let name = text(&mut r)?;
         check_name(&name).map_err(RecordError::Name)?;
         let version = |r: &mut Reader<'_>| {
@@ -107,12 +101,8 @@ impl Statement {
         };
         let serial = r.u64()?;
         let signer = r.array::<32>()?;
-        let signed_len = bytes.len() - r.remaining();
-        let signature = r.array::<64>()?;
-        if r.remaining() > 0 {
-            return Err(RecordError::TrailingBytes(r.remaining()));
-        }
-        check_signature(&signer, &bytes[..signed_len], &signature)?;
+        let (signed, signature) = signature_at_end(bytes, r)?;
+        check_signature(&signer, signed, &signature)?;
         Ok(Statement { name, claim, serial, signer, signature })
     }
 

@@ -113,8 +113,9 @@ impl Sync {
     }
 }
 
-/// Now, in Unix seconds: the clock signed heads are stamped and judged by.
-pub(crate) fn unix_seconds() -> u64 {
+/// Now, in Unix seconds: the one clock signed heads, records and statements are stamped
+/// with, and heads judged by.
+pub fn unix_seconds() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
