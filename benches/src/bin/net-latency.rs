@@ -117,7 +117,7 @@ fn memory_swarm(key: Keypair, build: Build) -> Swarm<Behaviour> {
                 config.set_kbucket_inserts(kad::BucketInserts::Manual);
                 let id = key.public().to_peer_id();
                 *behaviour.dht.inner_mut() =
-                    kad::Behaviour::with_config(id, kad::store::MemoryStore::new(id), config);
+                    kad::Behaviour::with_config(id, souk_net::dht::DhtStore::in_memory(id), config);
             }
             behaviour
         })

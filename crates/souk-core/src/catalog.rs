@@ -147,21 +147,28 @@ impl Catalog {
     /// statement is already here). Its signature is not checked again, here or at install.
     pub fn accept(&mut self, entry: impl Into<Entry>) -> Result<bool, RecordError> {
         let entry = entry.into();
-        // An entry about a pack still waiting in the log is checked against an index holding it.
-        if self.log[self.indexed..].iter().any(|e| eq_folded(e.name(), entry.name())) {
-            self.index();
-        }
-        let held = match &entry {
+        let held = self.holds(&entry);
+        if held && matches!(entry, Entry::Statement(_)) {
             // A statement held already would not apply again.
-            Entry::Statement(s) if self.index.statements_of(&s.name).contains(s) => return Ok(false),
-            Entry::Statement(_) => false,
-            Entry::Record(record) => holds(&self.index, record),
-        };
+            return Ok(false);
+        }
         entry.check_against(&self.index)?;
         if !held {
             self.push(entry);
         }
         Ok(!held)
+    }
+
+    /// Whether this exact version or statement is here already.
+    pub fn holds(&mut self, entry: &Entry) -> bool {
+        // An entry about a pack still waiting in the log is checked against an index holding it.
+        if self.log[self.indexed..].iter().any(|e| eq_folded(e.name(), entry.name())) {
+            self.index();
+        }
+        match entry {
+            Entry::Statement(s) => self.index.statements_of(&s.name).contains(s),
+            Entry::Record(record) => holds(&self.index, record),
+        }
     }
 
     /// The search index over every record, brought up to date first.

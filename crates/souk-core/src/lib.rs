@@ -57,7 +57,7 @@ pub mod resolve;
 pub mod search;
 mod tables;
 pub mod text;
-mod wire;
+pub mod wire;
 
 pub use index::{Index, IndexBuilder, PackRef};
 pub use pack::{Dependency, Digest, Manifest, PackVersion};

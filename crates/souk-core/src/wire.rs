@@ -3,9 +3,10 @@
 
 /// The input ended before a field did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Truncated;
+pub struct Truncated;
 
-pub(crate) struct Reader<'a>(pub &'a [u8]);
+#[derive(Debug)]
+pub struct Reader<'a>(pub &'a [u8]);
 
 impl<'a> Reader<'a> {
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], Truncated> {

@@ -6,7 +6,9 @@
 //! sent it). Gossipsub's streams do not hold connections open
 //! ([`OwnKeepAlive`]): only mesh peers stay connected.
 
+use libp2p::gossipsub::{PeerScoreParams, PeerScoreThresholds, TopicScoreParams};
 use libp2p::{PeerId, gossipsub, identity};
+use souk_core::peer::Verdict;
 use souk_core::record::MAX_RECORD_LEN;
 
 use crate::keep_alive::OwnKeepAlive;
@@ -49,6 +51,33 @@ impl State<Gossipsub> for Announcements {
     }
 }
 
+/// Gossipsub's peer scoring on Souk's one topic: a peer whose announcements the node
+/// rejects (bad signatures, broken rules) loses score by the square of their count, and
+/// three quickly take it past every threshold: its gossip is no longer asked for, its
+/// messages no longer taken (graylisted). The score decays by a tenth a second, so a peer
+/// that stops recovers; one that goes on is soon banned by the node's own reputation.
+/// Only invalid messages and protocol misbehaviour count: announcements are rare, so
+/// delivery-rate scores would punish quiet honest peers, and many tabs share an address
+/// (a NAT, loopback), so colocation does not count either.
+fn scoring() -> (PeerScoreParams, PeerScoreThresholds) {
+    let on_topic = TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -10.0,
+        invalid_message_deliveries_decay: 0.9,
+        ..TopicScoreParams::default()
+    };
+    let params = PeerScoreParams {
+        topics: [(topic().hash(), on_topic)].into(),
+        ip_colocation_factor_weight: 0.0,
+        ..PeerScoreParams::default()
+    };
+    (params, PeerScoreThresholds::default())
+}
+
 impl Announce {
     /// Subscribed to [`TOPIC`], signing with `key`.
     pub fn new(key: &identity::Keypair) -> Self {
@@ -63,6 +92,8 @@ impl Announce {
         let mut gossipsub =
             gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
                 .expect("signing with the node's own key is always possible");
+        let (params, thresholds) = scoring();
+        gossipsub.with_peer_score(params, thresholds).expect("a constant, valid scoring");
         gossipsub.subscribe(&topic()).expect("a fresh behaviour can subscribe");
         Protocol::wrap(OwnKeepAlive::new(gossipsub), Announcements)
     }
@@ -73,11 +104,21 @@ impl Announce {
         let _ = self.inner.publish(topic(), record);
     }
 
-    /// The node's verdict on an announcement: forwarded if valid, else dropped.
-    pub fn report(&mut self, heard: &Heard, valid: bool) {
-        let verdict =
-            if valid { gossipsub::MessageAcceptance::Accept } else { gossipsub::MessageAcceptance::Reject };
-        self.inner.report_message_validation_result(&heard.id, &heard.from, verdict);
+    /// Gossipsub's score of `peer`, if it is known.
+    pub fn score(&self, peer: &PeerId) -> Option<f64> {
+        self.inner.peer_score(peer)
+    }
+
+    /// The node's verdict on an announcement: forwarded if valid; dropped if not, and held
+    /// against its sender in gossipsub's score unless no one is to blame (a publisher over
+    /// its quota).
+    pub fn report(&mut self, heard: &Heard, verdict: Verdict) {
+        let acceptance = match verdict {
+            Verdict::New | Verdict::Known => gossipsub::MessageAcceptance::Accept,
+            Verdict::Ignored => gossipsub::MessageAcceptance::Ignore,
+            Verdict::Refused => gossipsub::MessageAcceptance::Reject,
+        };
+        self.inner.report_message_validation_result(&heard.id, &heard.from, acceptance);
     }
 }
 
@@ -103,7 +144,7 @@ mod tests {
         let heard = announce.state.on_event(&mut announce.inner, message).expect("heard");
         assert_eq!((heard.from, heard.data.as_slice()), (from, &b"record"[..]));
         // An unknown message id is no error: gossipsub may have dropped it meanwhile.
-        announce.report(&heard, false);
+        announce.report(&heard, Verdict::Refused);
         let subscribed = gossipsub::Event::Subscribed { peer_id: from, topic: topic().hash() };
         assert!(announce.state.on_event(&mut announce.inner, subscribed).is_none());
     }

@@ -31,6 +31,8 @@ pub struct PeerInfo {
     pub reputation: PeerRecord,
     /// The last ping's round trip, once one has come back.
     pub rtt: Option<Duration>,
+    /// Gossipsub's score of it (below -80, its announcements are ignored).
+    pub gossip_score: Option<f64>,
 }
 
 /// What is timed, for `stats` and the relay's metrics.
@@ -71,6 +73,8 @@ pub struct Stats {
     pub installs: Timing,
     /// Records, messages and bodies refused from peers, by reason (every reason, zeros too).
     pub refused: Vec<(Reason, u64)>,
+    /// Events a subscriber fell too far behind to be sent.
+    pub events_dropped: u64,
 }
 
 impl Stats {

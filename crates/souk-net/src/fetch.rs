@@ -83,7 +83,7 @@ pub struct Fetches {
 #[derive(Debug)]
 pub enum FetchEvent {
     /// A peer asks for a body: answer with [`Fetch::respond`].
-    Asked { hash: Digest, channel: ResponseChannel<FetchResponse> },
+    Asked { peer: PeerId, hash: Digest, channel: ResponseChannel<FetchResponse> },
     /// The peer a fetch asked has answered, the answer checked against the hash.
     Answered { fetching: Fetching, result: Result<Vec<u8>, FetchError> },
 }
@@ -99,8 +99,10 @@ impl State<request_response::Behaviour<Codec>> for Fetches {
         use request_response::{Event, Message};
         match event {
             Event::Message {
-                message: Message::Request { request: FetchRequest(hash), channel, .. }, ..
-            } => Some(FetchEvent::Asked { hash, channel }),
+                peer,
+                message: Message::Request { request: FetchRequest(hash), channel, .. },
+                ..
+            } => Some(FetchEvent::Asked { peer, hash, channel }),
             Event::Message { message: Message::Response { request_id, response }, .. } => {
                 let fetching = self.pending.remove(&request_id)?;
                 let result = verify(&fetching.plan.hash(), response);

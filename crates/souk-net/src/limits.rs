@@ -21,6 +21,14 @@ pub const MAX_PENDING_INCOMING: u32 = 256;
 /// thousands of tabs and peers, and a bound on what one process holds.
 pub const MAX_INCOMING_ON_A_RELAY: u32 = 10_000;
 
+/// The most events a subscriber may fall behind by ([`crate::NodeHandle::events`]); past
+/// it, events are dropped for that subscriber and counted.
+pub const MAX_QUEUED_EVENTS: usize = 1024;
+
 /// How long a peer the core banned (its reputation fell too low) stays disconnected, every
 /// connection from it refused.
 pub const BAN_FOR: Duration = Duration::from_secs(10 * 60);
+
+/// The most records, and keys with providers, a peer without a database holds in its DHT
+/// store (a tab, one CLI run): room for a session's lookups and bodies.
+pub const MAX_RECORDS_IN_MEMORY: usize = 65_536;

@@ -11,6 +11,8 @@ use souk_core::body::content_hash;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
+use crate::dht::{DhtLimits, DhtTables};
+
 /// A store that could not read or write.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("storage failed: {0}")]
@@ -33,6 +35,11 @@ pub trait Store: Send + 'static {
     fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError>;
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError>;
     fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError>;
+    /// Where the DHT store lives beside this store, and how much it holds; `None` keeps it
+    /// in memory ([`DhtLimits::IN_MEMORY`]).
+    fn dht_tables(&self) -> Option<(Box<dyn DhtTables>, DhtLimits)> {
+        None
+    }
 }
 
 /// A [`Store`] in memory.

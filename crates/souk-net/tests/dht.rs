@@ -269,3 +269,40 @@ async fn connections_to_one_peer_are_bounded() {
     assert!(refused.iter().all(|e| e.contains("limit")), "{refused:?}");
     assert!(first.sync_index(bootstrap.peer_id()).await.is_ok(), "the connections held still work");
 }
+
+/// Gossipsub's scoring is wired to the node's checks: a peer whose announcements the node
+/// rejects falls below the graylist threshold within a few messages, and is ignored there.
+#[tokio::test]
+async fn a_peer_gossiping_garbage_is_graylisted() {
+    use libp2p::gossipsub::PeerScoreThresholds;
+    use libp2p::identity::Keypair;
+    use souk_net::Role;
+    use souk_net::transport::{native_swarm, new_certificate};
+
+    let (node, addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
+    let mut hostile =
+        native_swarm(Keypair::generate_ed25519(), Role::Peer, new_certificate().unwrap()).await.unwrap();
+    let hostile_id = *hostile.local_peer_id();
+    hostile.dial(addr).unwrap();
+    let graylisted = PeerScoreThresholds::default().graylist_threshold;
+    let sent = within("the hostile peer graylisted", async {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut sent = 0;
+        loop {
+            tokio::select! {
+                _ = hostile.select_next_some() => {}
+                _ = tick.tick() => {
+                    let peers = node.peers().await.unwrap();
+                    let score = peers.iter().find(|p| p.peer_id == hostile_id).and_then(|p| p.gossip_score);
+                    if score.is_some_and(|s| s < graylisted) {
+                        return sent;
+                    }
+                    hostile.behaviour_mut().announce.publish(format!("not a record {sent}").into_bytes());
+                    sent += 1;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(sent >= 3, "a slip or two is forgiven; {sent} messages sent");
+}

@@ -29,6 +29,12 @@ pub fn render(stats: &Stats) -> String {
     for (name, help, value) in gauges {
         let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
     }
+    let name = "marketplace_events_dropped_total";
+    let _ = write!(
+        out,
+        "# HELP {name} Events a subscriber fell too far behind to be sent.\n# TYPE {name} counter\n{name} {}\n",
+        stats.events_dropped
+    );
     let name = "marketplace_refused_total";
     let _ = write!(
         out,
@@ -51,7 +57,7 @@ mod tests {
     #[test]
     fn every_metric_has_its_type_and_value() {
         let refused = vec![(Reason::BadRecord, 2), (Reason::ContradictingBase, 0)];
-        let mut stats = Stats { peers: 3, packs: 28, refused, ..Stats::default() };
+        let mut stats = Stats { peers: 3, packs: 28, refused, events_dropped: 5, ..Stats::default() };
         stats.lookups = Timing { count: 4, total: Duration::from_millis(500) };
         stats.cache.hot_hits = 3;
         stats.cache.misses = 1;
@@ -65,6 +71,7 @@ mod tests {
             "marketplace_cache_hit_rate 0.75",
             "marketplace_p2p_peer_count 3",
             "marketplace_index_packs 28",
+            "marketplace_events_dropped_total 5",
             "marketplace_refused_total{reason=\"bad_record\"} 2",
             "marketplace_refused_total{reason=\"contradicting_base\"} 0",
         ] {

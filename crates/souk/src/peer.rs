@@ -328,6 +328,8 @@ pub async fn peers(args: &NetArgs) -> Result<()> {
             peer_id: String,
             address: String,
             score: f64,
+            /// Gossipsub's own score of the peer.
+            gossip_score: Option<f64>,
         }
         let peers: Vec<Peer> = peers
             .iter()
@@ -335,6 +337,7 @@ pub async fn peers(args: &NetArgs) -> Result<()> {
                 peer_id: p.peer_id.to_string(),
                 address: p.address.to_string(),
                 score: p.reputation.score(),
+                gossip_score: p.gossip_score,
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&peers)?);

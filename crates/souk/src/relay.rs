@@ -22,6 +22,7 @@ use souk::store::RedbStore;
 use souk_core::Index;
 use souk_core::record::{Entry, PackRecord};
 use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
+use souk_net::dht::DhtLimits;
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
 use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
 use tower_http::cors::{Any, CorsLayer};
@@ -61,6 +62,12 @@ pub struct RelayArgs {
     /// data folder held; published records stay on top of it.
     #[arg(long, value_name = "FILE")]
     index: Option<PathBuf>,
+    /// The most pack records the relay's DHT store holds.
+    #[arg(long, value_name = "N", default_value_t = DhtLimits::ON_DISK.records)]
+    dht_records: usize,
+    /// The most body hashes with providers the relay's DHT store holds.
+    #[arg(long, value_name = "N", default_value_t = DhtLimits::ON_DISK.provided_keys)]
+    dht_provided_keys: usize,
 }
 
 /// The meta key saying the demo registry was published from this data folder.
@@ -68,7 +75,8 @@ const SEEDED: &str = "seeded";
 
 pub async fn run(args: RelayArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create {}", args.data.display()))?;
-    let mut store = RedbStore::open(&args.data.join("souk.redb"))?;
+    let limits = DhtLimits { records: args.dht_records, provided_keys: args.dht_provided_keys };
+    let mut store = RedbStore::open(&args.data.join("souk.redb"))?.with_dht_limits(limits);
     let key = identity(&store)?;
     let certificate = certificate(&store)?;
 

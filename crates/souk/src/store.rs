@@ -1,17 +1,21 @@
 //! The native peer's [`Store`] in redb: one database file holding pack bodies, records,
-//! the catalog base, peer reputation and the node's own keys. Every write is its own
-//! committed transaction, so whatever the node was told is on disk when the call returns,
-//! and a relay stopped at any moment restarts with everything it had.
+//! the catalog base, peer reputation, the node's own keys and its DHT store. Every write is
+//! its own committed transaction, so whatever the node was told is on disk when the call
+//! returns, and a relay stopped at any moment restarts with everything it had. The DHT
+//! store's writes are the exception: they reach the disk with the next durable commit (a
+//! crash loses at most the last few, which Kademlia's republication brings back), so a
+//! publish costs one disk flush per entry and body, not four.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use libp2p::PeerId;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use souk_core::Digest;
 use souk_core::body::content_hash;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
+use souk_net::dht::{DhtLimits, DhtTable, DhtTables, Row};
 use souk_net::store::{Base, Store, StoreError};
 use tracing::warn;
 
@@ -21,14 +25,22 @@ const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const REPUTATION: TableDefinition<&[u8], &[u8]> = TableDefinition::new("reputation");
 /// The catalog base (`base`, `base-seq`) and the node's keys (`identity`, `webrtc-certificate`).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// The DHT store's tables ([`DhtTable`]).
+const DHT: [TableDefinition<&[u8], &[u8]>; 3] = [
+    TableDefinition::new("dht-records"),
+    TableDefinition::new("dht-providers"),
+    TableDefinition::new("dht-provided"),
+];
 
-/// A key and its value, as owned bytes.
-type Row = (Vec<u8>, Vec<u8>);
+fn dht(table: DhtTable) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
+    DHT[table as usize]
+}
 
 /// A [`Store`] in one redb file. Clones share the one open database (redb allows one).
 #[derive(Debug, Clone)]
 pub struct RedbStore {
     db: Arc<Database>,
+    dht_limits: DhtLimits,
 }
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
@@ -39,16 +51,24 @@ impl RedbStore {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<RedbStore, StoreError> {
         let db = Database::create(path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
-        let store = RedbStore { db: Arc::new(db) };
+        let store = RedbStore { db: Arc::new(db), dht_limits: DhtLimits::ON_DISK };
         // Every table exists from the start, so reads never meet a missing one.
         store.write(|tx| {
             tx.open_table(BODIES)?;
             tx.open_table(RECORDS)?;
             tx.open_table(REPUTATION)?;
             tx.open_table(META)?;
+            for table in DHT {
+                tx.open_table(table)?;
+            }
             Ok(())
         })?;
         Ok(store)
+    }
+
+    /// This store with a DHT store of `limits`.
+    pub fn with_dht_limits(self, limits: DhtLimits) -> RedbStore {
+        RedbStore { dht_limits: limits, ..self }
     }
 
     /// A value of the `meta` table.
@@ -67,7 +87,16 @@ impl RedbStore {
         &self,
         f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<(), StoreError> {
-        let tx = self.db.begin_write().map_err(failed)?;
+        self.write_with(Durability::Immediate, f)
+    }
+
+    fn write_with(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write().map_err(failed)?;
+        tx.set_durability(durability).map_err(failed)?;
         f(&tx).map_err(failed)?;
         tx.commit().map_err(failed)
     }
@@ -182,6 +211,40 @@ impl Store for RedbStore {
             Ok(())
         })
     }
+
+    fn dht_tables(&self) -> Option<(Box<dyn DhtTables>, DhtLimits)> {
+        Some((Box::new(self.clone()), self.dht_limits))
+    }
+}
+
+impl DhtTables for RedbStore {
+    fn get(&self, table: DhtTable, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        RedbStore::get(self, dht(table), key)
+    }
+
+    fn put(&mut self, table: DhtTable, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.write_with(Durability::None, |tx| {
+            tx.open_table(dht(table))?.insert(key, value)?;
+            Ok(())
+        })
+    }
+
+    fn remove(&mut self, table: DhtTable, key: &[u8]) -> Result<(), StoreError> {
+        self.write_with(Durability::None, |tx| {
+            tx.open_table(dht(table))?.remove(key)?;
+            Ok(())
+        })
+    }
+
+    fn rows(&self, table: DhtTable) -> Result<Vec<Row>, StoreError> {
+        self.all(dht(table))
+    }
+
+    fn len(&self, table: DhtTable) -> Result<usize, StoreError> {
+        let tx = self.db.begin_read().map_err(failed)?;
+        let len = tx.open_table(dht(table)).and_then(|t| Ok(t.len()?)).map_err(failed)?;
+        Ok(len as usize)
+    }
 }
 
 #[cfg(test)]
@@ -223,5 +286,40 @@ mod tests {
         assert_eq!(store.base().unwrap(), Some((b"snapshot".to_vec(), 7)));
         assert_eq!(store.reputation().unwrap(), [(peer, seen)]);
         assert_eq!(store.meta("identity").unwrap().as_deref(), Some(b"key".as_slice()));
+    }
+
+    /// The DHT store's rows are written without a flush of their own; the next durable
+    /// commit (or a clean close) takes them to disk.
+    #[test]
+    fn the_dht_store_survives_a_reopen() {
+        use libp2p::kad::store::RecordStore;
+        use libp2p::kad::{ProviderRecord, Record, RecordKey};
+        use souk_net::dht::DhtStore;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("souk.redb");
+        let (local, other) = (PeerId::random(), PeerId::random());
+        let hash = RecordKey::new(&[7; 32]);
+        let record = Record::new(b"/souk/pack/rust-cli".to_vec(), b"signed".to_vec());
+        {
+            let store = RedbStore::open(&path).unwrap();
+            let (tables, limits) = store.dht_tables().unwrap();
+            assert_eq!(limits, DhtLimits::ON_DISK);
+            let mut dht = DhtStore::new(local, tables, limits);
+            dht.put(record.clone()).unwrap();
+            for peer in [local, other] {
+                dht.add_provider(ProviderRecord::new(hash.clone(), peer, Vec::new())).unwrap();
+            }
+        }
+        let store = RedbStore::open(&path).unwrap();
+        let (tables, limits) = store.dht_tables().unwrap();
+        let dht = DhtStore::new(local, tables, limits);
+        assert_eq!(dht.get(&record.key).unwrap().value, record.value);
+        let mut providers: Vec<_> = dht.providers(&hash).into_iter().map(|p| p.provider).collect();
+        providers.sort();
+        let mut both = vec![local, other];
+        both.sort();
+        assert_eq!(providers, both);
+        assert_eq!(dht.provided().map(|p| p.provider).collect::<Vec<_>>(), [local]);
     }
 }

@@ -23,10 +23,13 @@ use ed25519_dalek::SigningKey;
 
 pub mod dht;
 mod fetch;
+mod rate;
 mod refusal;
 mod sync;
 
 pub use fetch::{FetchAnswer, FetchPlan, FetchStep};
+use rate::Buckets;
+pub use rate::{Rate, Rates, Request};
 pub use refusal::{Reason, Refusal};
 use sync::Syncing;
 pub use sync::{Cursor, SyncStart};
@@ -91,11 +94,13 @@ pub enum Verdict {
     Known,
     /// Refused (and counted against its sender).
     Refused,
+    /// Not taken now, and held against no one: its publisher's key is over its quota.
+    Ignored,
 }
 
 impl Verdict {
     pub fn is_valid(self) -> bool {
-        self != Verdict::Refused
+        matches!(self, Verdict::New | Verdict::Known)
     }
 
     pub fn is_new(self) -> bool {
@@ -106,6 +111,7 @@ impl Verdict {
         match taken {
             Ok(true) => Verdict::New,
             Ok(false) => Verdict::Known,
+            Err(RecordError::OverQuota) => Verdict::Ignored,
             Err(_) => Verdict::Refused,
         }
     }
@@ -139,6 +145,8 @@ pub struct PeerConfig {
     pub max_base_chunks: usize,
     /// A peer whose reputation score falls below this is banned ([`Action::Ban`]).
     pub ban_below: f64,
+    /// How often peers may ask, and publishers bring new entries.
+    pub rates: Rates,
 }
 
 impl Default for PeerConfig {
@@ -151,6 +159,7 @@ impl Default for PeerConfig {
             max_base_chunks: 2048,
             // About 19 refusals with nothing served well in between.
             ban_below: 0.05,
+            rates: Rates::default(),
         }
     }
 }
@@ -172,6 +181,11 @@ pub struct Peer<P: Ord> {
     syncing: BTreeMap<P, Syncing>,
     evidence: VecDeque<(P, HeadError)>,
     refusals: Refusals<P>,
+    /// A bucket per peer and kind of request, and per publisher's key.
+    requests: Buckets<(P, Request)>,
+    publishers: Buckets<Digest>,
+    /// The shell's clock, in milliseconds ([`Peer::tick`]).
+    now: u64,
     actions: VecDeque<Action<P>>,
 }
 
@@ -196,6 +210,9 @@ impl<P: Ord + Clone> Peer<P> {
             syncing: BTreeMap::new(),
             evidence: VecDeque::new(),
             refusals: Refusals::default(),
+            requests: Buckets::default(),
+            publishers: Buckets::default(),
+            now: 0,
             actions: VecDeque::new(),
         };
         for entry in &entries {
@@ -525,20 +542,58 @@ impl<P: Ord + Clone> Peer<P> {
         self.reputation.failed(&peer);
         let record = self.reputation.get(&peer);
         self.actions.push_back(Action::SaveReputation(peer.clone(), record));
-        if self.refusals.count(&peer, reason) {
-            let detail = detail.to_string();
-            self.actions.push_back(Action::Refused(Refusal { peer: peer.clone(), reason, detail }));
-        }
+        self.count_refusal(peer.clone(), reason, detail);
         if record.score() < self.config.ban_below {
             self.actions.push_back(Action::Ban(peer));
         }
     }
 
+    /// Counts a refusal, and reports the first of its peer and reason.
+    fn count_refusal(&mut self, peer: P, reason: Reason, detail: &dyn core::fmt::Display) {
+        if self.refusals.count(&peer, reason) {
+            let detail = detail.to_string();
+            self.actions.push_back(Action::Refused(Refusal { peer, reason, detail }));
+        }
+    }
+
+    /// Sets the shell's clock (milliseconds, from any origin; it never goes back): what
+    /// request rates and publish quotas refill by. A shell ticks before each event.
+    pub fn tick(&mut self, now: u64) {
+        self.now = self.now.max(now);
+    }
+
+    /// Whether `peer` may have `request` served now ([`Rates`]); one past its rate is
+    /// refused and counted against it, so a peer that floods is soon banned.
+    pub fn admit(&mut self, peer: P, request: Request) -> bool {
+        let rate = self.config.rates.of(request);
+        if self.requests.take(&(peer.clone(), request), rate, self.now) {
+            return true;
+        }
+        let detail = alloc::format!("more than {} {request:?} requests a second", rate.per_second);
+        self.refuse(peer, Reason::TooManyRequests, &detail);
+        false
+    }
+
     /// Takes a decoded entry if the registry rules allow it: answers whether it was new.
+    /// An entry new here that came straight from its publisher's side (not history from a
+    /// sync) spends a token of its signer's quota; with none left it waits, held against no one.
     fn take(&mut self, from: Option<P>, entry: Entry, via: Via) -> Result<bool, RecordError> {
+        let quota = matches!(via, Via::Gossip | Via::Dht | Via::Offer).then(|| entry.signer());
+        if let Some(signer) = quota
+            && !self.publishers.has_token(&signer, self.now)
+            && !self.catalog.holds(&entry)
+        {
+            if let Some(from) = from {
+                self.count_refusal(from, Reason::OverQuota, &RecordError::OverQuota);
+            }
+            return Err(RecordError::OverQuota);
+        }
         match self.catalog.accept(entry.clone()) {
             Ok(new) => {
                 if new {
+                    if let Some(signer) = quota {
+                        self.publishers.take(&signer, self.config.rates.publish, self.now);
+                    }
                     self.learned(entry.clone(), from, via);
                 }
                 if let Entry::Record(record) = entry {

@@ -31,11 +31,15 @@ pub enum Reason {
     Fork,
     /// Input past a limit of this peer's (a base of too many chunks).
     TooLarge,
+    /// Requests past a peer's rate ([`super::Rates`]).
+    TooManyRequests,
+    /// New entries past their publisher's quota: not taken now, held against no one.
+    OverQuota,
 }
 
 impl Reason {
     /// Every reason, for counters that list zeros too.
-    pub const ALL: [Reason; 11] = [
+    pub const ALL: [Reason; 13] = [
         Reason::BadRecord,
         Reason::BrokenRules,
         Reason::MisplacedRecord,
@@ -47,6 +51,8 @@ impl Reason {
         Reason::Rollback,
         Reason::Fork,
         Reason::TooLarge,
+        Reason::TooManyRequests,
+        Reason::OverQuota,
     ];
 
     /// A stable name, for logs and metric labels.
@@ -63,6 +69,8 @@ impl Reason {
             Reason::Rollback => "rollback",
             Reason::TooLarge => "too_large",
             Reason::Fork => "fork",
+            Reason::TooManyRequests => "too_many_requests",
+            Reason::OverQuota => "over_quota",
         }
     }
 }

@@ -319,3 +319,49 @@ fn a_peer_refused_again_and_again_is_banned_and_one_slip_is_not() {
     peer.refuse(HONEST, Reason::FailedFetch, &"a fetch that timed out");
     assert!(!actions(&mut peer).iter().any(|a| matches!(a, Action::Ban(_))));
 }
+
+#[test]
+fn a_peer_past_its_rate_is_refused_and_a_flood_is_soon_banned() {
+    let mut peer = peer(true);
+    let Rate { per_second, burst } = PeerConfig::default().rates.fetch;
+    peer.tick(1_000);
+    assert!((0..burst).all(|_| peer.admit(HONEST, Request::Fetch)), "a burst is served");
+    assert!(!peer.admit(HONEST, Request::Fetch), "and then no more");
+    assert!(peer.admit(HONEST, Request::Sync), "each kind of request has its own rate");
+    assert!(peer.admit(HOSTILE, Request::Fetch), "each peer too");
+    peer.tick(1_000 + 1_000u64.div_ceil(u64::from(per_second)));
+    assert!(peer.admit(HONEST, Request::Fetch), "refilled at the steady rate");
+    assert_eq!(refusals(&actions(&mut peer)), [(HONEST, Reason::TooManyRequests)]);
+
+    // A flood at one instant: a burst, then refusals until the peer is banned.
+    let sync = PeerConfig::default().rates.sync;
+    let flooded = (0..sync.burst + 100).filter(|_| !peer.admit(HOSTILE, Request::Sync)).count();
+    assert!(flooded >= 99);
+    assert!(actions(&mut peer).contains(&Action::Ban(HOSTILE)));
+    assert_eq!(peer.refused_for(Reason::TooManyRequests), 1 + flooded as u64);
+}
+
+#[test]
+fn a_publisher_past_its_quota_waits_and_no_one_is_blamed() {
+    let rates = Rates { publish: Rate { per_second: 1, burst: 2 }, ..Rates::default() };
+    let config = PeerConfig { rates, ..PeerConfig::default() };
+    let mut peer = Peer::start(Catalog::default(), Vec::new(), [], config).0;
+    let version = |v: u8| record("rust-cli", &alloc::format!("1.0.{v}"), v, &ALICE).encode();
+    assert_eq!(peer.handle_record(HONEST, Via::Gossip, &version(0)), Verdict::New);
+    assert_eq!(peer.handle_record(HONEST, Via::Dht, &version(1)), Verdict::New);
+    actions(&mut peer);
+    assert_eq!(peer.handle_record(HONEST, Via::Gossip, &version(2)), Verdict::Ignored, "over the quota");
+    assert_eq!(peer.handle_record(HONEST, Via::Gossip, &version(1)), Verdict::Known, "known: no quota");
+    assert_eq!(peer.handle_offer(HONEST, &version(2)), Err(RecordError::OverQuota));
+    let done = actions(&mut peer);
+    assert!(!done.iter().any(|a| matches!(a, Action::SaveReputation(..) | Action::Learned { .. })));
+    assert_eq!(peer.reputation(&HONEST).failures, 0, "the forwarder is not to blame");
+    assert_eq!(peer.refused_for(Reason::OverQuota), 2);
+
+    // History from a sync counts against no one; and a second later the quota has room.
+    assert_eq!(peer.handle_record(HONEST, Via::Sync, &version(3)), Verdict::New);
+    peer.tick(1_000);
+    assert_eq!(peer.handle_record(HONEST, Via::Gossip, &version(2)), Verdict::New);
+    let other = record("other-pack", "1.0.0", 9, &MALLORY).encode();
+    assert_eq!(peer.handle_record(HONEST, Via::Gossip, &other), Verdict::New, "other keys, other quotas");
+}

@@ -100,6 +100,8 @@ pub enum RecordError {
     UnknownVersion { name: String, version: String },
     #[error("the base says another key imported its names from another registry")]
     ImporterChanged,
+    #[error("its publisher's key brought more new entries than its quota allows; try again later")]
+    OverQuota,
 }
 
 impl From<Truncated> for RecordError {
@@ -291,6 +293,14 @@ impl Entry {
         match self {
             Entry::Record(r) => &r.pack.name,
             Entry::Statement(s) => &s.name,
+        }
+    }
+
+    /// The key that signed it.
+    pub fn signer(&self) -> Digest {
+        match self {
+            Entry::Record(r) => r.pack.publisher.unwrap_or_default(),
+            Entry::Statement(s) => s.signer,
         }
     }
 

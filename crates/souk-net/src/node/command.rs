@@ -39,7 +39,7 @@ pub(crate) enum Command {
     RememberHead(PeerId, Box<SignedHead>),
     Stats(oneshot::Sender<Stats>),
     Observe(Metric, std::time::Duration),
-    Subscribe(mpsc::UnboundedSender<NodeEvent>),
+    Subscribe(mpsc::Sender<NodeEvent>),
 }
 
 /// A step of an index sync that the node's task carries out on its core.

@@ -20,6 +20,7 @@ use web_time::Instant;
 use super::command::Command;
 use crate::error::NodeError;
 use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
+use crate::limits::MAX_QUEUED_EVENTS;
 
 /// How many pack bodies an install fetches at once.
 const PARALLEL_FETCHES: usize = 8;
@@ -292,9 +293,11 @@ impl NodeHandle {
         self.send(Command::Observe(metric, started.elapsed())).await
     }
 
-    /// Events from now on, until the receiver is dropped.
-    pub async fn events(&self) -> Result<mpsc::UnboundedReceiver<NodeEvent>, NodeError> {
-        let (tx, rx) = mpsc::unbounded();
+    /// Events from now on, until the receiver is dropped. A receiver that falls
+    /// [`MAX_QUEUED_EVENTS`] behind misses events (counted in [`Stats::events_dropped`]):
+    /// a slow subscriber never makes the node hold more.
+    pub async fn events(&self) -> Result<mpsc::Receiver<NodeEvent>, NodeError> {
+        let (tx, rx) = mpsc::channel(MAX_QUEUED_EVENTS);
         self.send(Command::Subscribe(tx)).await?;
         Ok(rx)
     }

@@ -20,7 +20,7 @@ use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, ping};
 use souk_core::body::content_hash;
 use souk_core::catalog::Catalog;
-use souk_core::peer::{Action, Peer, PeerConfig, Via};
+use souk_core::peer::{Action, Peer, PeerConfig, Request, Via};
 use souk_core::record::PackRecord;
 use tracing::warn;
 use web_time::{Instant, SystemTime};
@@ -59,7 +59,7 @@ pub struct Node<S> {
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
     /// Where each connected peer is, as its first connection saw it, and its last ping.
     connected: HashMap<PeerId, (Multiaddr, Option<Duration>)>,
-    subscribers: Vec<mpsc::UnboundedSender<NodeEvent>>,
+    subscribers: Vec<mpsc::Sender<NodeEvent>>,
     /// Peers banned, and until when.
     banned: HashMap<PeerId, Instant>,
     /// Whether the bodies the store kept from an earlier run are provided again.
@@ -75,7 +75,10 @@ impl<S> std::fmt::Debug for Node<S> {
 impl<S: Store> Node<S> {
     /// A node over `swarm`, starting from what `store` holds: the catalog (base and every
     /// record, which also go back into the DHT store) and the peers' reputation.
-    pub fn new(swarm: Swarm<Behaviour>, store: S) -> Result<(Node<S>, NodeHandle), NodeError> {
+    pub fn new(mut swarm: Swarm<Behaviour>, store: S) -> Result<(Node<S>, NodeHandle), NodeError> {
+        if let Some((tables, limits)) = store.dht_tables() {
+            swarm.behaviour_mut().dht.store_in(tables, limits);
+        }
         let (tx, rx) = mpsc::channel(64);
         let handle = NodeHandle { commands: tx, peer_id: *swarm.local_peer_id() };
         let catalog = match store.base()? {
@@ -116,6 +119,7 @@ impl<S: Store> Node<S> {
                 command = self.commands.next() => Either::Left(command),
                 event = self.swarm.select_next_some().fuse() => Either::Right(event),
             };
+            self.core.tick(self.now());
             match next {
                 Either::Left(Some(command)) => self.on_command(command),
                 Either::Left(None) => return,
@@ -245,6 +249,7 @@ impl<S: Store> Node<S> {
                     address: address.clone(),
                     reputation: self.core.reputation(peer),
                     rtt: *rtt,
+                    gossip_score: self.swarm.behaviour().announce.score(peer),
                 });
                 let _ = reply.send(peers.collect());
             }
@@ -354,7 +359,11 @@ impl<S: Store> Node<S> {
     fn on_behaviour(&mut self, event: BehaviourEvent, now: u64) {
         let behaviour = self.swarm.behaviour_mut();
         match event {
-            BehaviourEvent::Fetch(FetchEvent::Asked { hash, channel }) => {
+            // Requests are served while their peer is within its rate ([`Peer::admit`]); one
+            // past it is counted against the peer and dropped unanswered (its stream closes).
+            BehaviourEvent::Fetch(FetchEvent::Asked { peer, hash, channel })
+                if self.core.admit(peer, Request::Fetch) =>
+            {
                 let body = self.store.body(&hash).unwrap_or_else(|e| {
                     warn!(error = %e, "cannot read a body to serve it");
                     None
@@ -364,15 +373,24 @@ impl<S: Store> Node<S> {
             BehaviourEvent::Fetch(FetchEvent::Answered { fetching, result }) => {
                 behaviour.fetch.answered(&mut self.core, fetching, result, now)
             }
-            BehaviourEvent::Sync(SyncEvent::Asked { peer, request, channel }) => {
+            BehaviourEvent::Sync(SyncEvent::Asked { peer, request, channel })
+                if self.core.admit(peer, Request::Sync) =>
+            {
                 behaviour.sync.answer(channel, &mut self.core, peer, request, self.epoch)
             }
             BehaviourEvent::Sync(SyncEvent::Broken { peer, error }) => {
                 self.core.refuse(peer, souk_core::peer::Reason::BadSyncAnswer, &error)
             }
             BehaviourEvent::Announce(heard) => self.on_announcement(heard),
-            BehaviourEvent::Dht(DhtEvent::Put { from, key, value }) => {
+            BehaviourEvent::Dht(DhtEvent::Put { from, key, value })
+                if self.core.admit(from, Request::DhtWrite) =>
+            {
                 self.core.handle_dht_put(from, &key, &value);
+            }
+            BehaviourEvent::Dht(DhtEvent::Provide(record))
+                if self.core.admit(record.provider, Request::DhtWrite) =>
+            {
+                behaviour.dht.add_provider(record);
             }
             BehaviourEvent::Dht(DhtEvent::Found { query, name, key, value, from }) => {
                 if let Some(record) = self.core.handle_found(&name, &key, &value, from, now) {
@@ -410,10 +428,19 @@ impl<S: Store> Node<S> {
     /// and told once; anything else is dropped and counted against its sender.
     fn on_announcement(&mut self, heard: Heard) {
         let verdict = self.core.handle_record(heard.from, Via::Gossip, &heard.data);
-        self.swarm.behaviour_mut().announce.report(&heard, verdict.is_valid());
+        self.swarm.behaviour_mut().announce.report(&heard, verdict);
     }
 
+    /// Tells every subscriber; a full one misses the event (counted), a gone one is dropped.
     fn notify(&mut self, event: NodeEvent) {
-        self.subscribers.retain(|s| s.unbounded_send(event.clone()).is_ok());
+        let dropped = &mut self.stats.events_dropped;
+        self.subscribers.retain_mut(|s| match s.try_send(event.clone()) {
+            Ok(()) => true,
+            Err(e) if e.is_full() => {
+                *dropped += 1;
+                true
+            }
+            Err(_) => false,
+        });
     }
 }

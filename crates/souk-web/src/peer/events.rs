@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::StreamExt;
-use futures::channel::mpsc::UnboundedReceiver;
+use futures::channel::mpsc::Receiver;
 use js_sys::Function;
 use serde::Serialize;
 use souk_core::record::Entry;
@@ -45,7 +45,7 @@ pub(crate) enum SoukEvent<'a> {
 }
 
 /// Tells the listeners each node event, until the node stops.
-pub(crate) async fn forward(mut events: UnboundedReceiver<NodeEvent>, listeners: Listeners) {
+pub(crate) async fn forward(mut events: Receiver<NodeEvent>, listeners: Listeners) {
     while let Some(event) = events.next().await {
         let event = match &event {
             NodeEvent::Connected(peer) => SoukEvent::Connected { peer: peer.to_string() },

@@ -9,33 +9,26 @@
 
 use std::collections::HashMap;
 
-use libp2p::kad::store::{MemoryStore, MemoryStoreConfig, RecordStore};
+use libp2p::kad::store::RecordStore;
 use libp2p::kad::{self, QueryId};
 use libp2p::{PeerId, StreamProtocol};
 use souk_core::Digest;
 use souk_core::peer::dht::{is_provider_key, record_key, replaces};
-use souk_core::record::{MAX_RECORD_LEN, PackRecord};
+use souk_core::record::PackRecord;
 use web_time::Instant;
 
 use crate::error::{NodeError, Reply};
 use crate::events::Timing;
-use crate::limits::{MAX_PROVIDED_KEYS, MAX_RECORDS};
 use crate::protocol::{Protocol, State};
 
 /// Souk's own Kademlia DHT: not the IPFS one.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/souk/kad/1.0.0");
 
-type Kad = kad::Behaviour<MemoryStore>;
+mod store;
 
-/// The DHT store's limits; it grows with what it holds, not with its limits.
-fn store_config() -> MemoryStoreConfig {
-    MemoryStoreConfig {
-        max_records: MAX_RECORDS,
-        max_provided_keys: MAX_PROVIDED_KEYS,
-        max_value_bytes: MAX_RECORD_LEN,
-        ..MemoryStoreConfig::default()
-    }
-}
+pub use store::{DhtLimits, DhtStore, DhtTable, DhtTables, MemoryTables, Row};
+
+type Kad = kad::Behaviour<DhtStore>;
 
 /// The DHT protocol.
 pub type Dht = Protocol<Kad, Queries>;
@@ -74,6 +67,9 @@ pub struct Queries {
 pub enum DhtEvent {
     /// A peer puts a record here: keep it with [`Dht::keep`] once the core took it.
     Put { from: PeerId, key: Vec<u8>, value: Vec<u8> },
+    /// A peer says it provides a body (libp2p checked the provider is the sender): keep it
+    /// with [`Dht::add_provider`] if the peer is within its rate.
+    Provide(kad::ProviderRecord),
     /// A lookup found a record: answer with [`Dht::found`] once the core checked it.
     Found { query: QueryId, name: String, key: Vec<u8>, value: Vec<u8>, from: Option<PeerId> },
     /// A providers query found peers: answer with [`Dht::providers_found`].
@@ -99,7 +95,7 @@ impl Queries {
 impl State<Kad> for Queries {
     type Event = DhtEvent;
 
-    fn on_event(&mut self, kad: &mut Kad, event: kad::Event) -> Option<DhtEvent> {
+    fn on_event(&mut self, _: &mut Kad, event: kad::Event) -> Option<DhtEvent> {
         use kad::{Event, GetProvidersOk, GetRecordOk, InboundRequest, QueryResult};
         match event {
             Event::InboundRequest {
@@ -109,8 +105,7 @@ impl State<Kad> for Queries {
             Event::InboundRequest { request: InboundRequest::AddProvider { record: Some(record) } }
                 if is_provider_key(record.key.as_ref()) =>
             {
-                let _ = kad.store_mut().add_provider(record);
-                None
+                Some(DhtEvent::Provide(record))
             }
             Event::OutboundQueryProgressed { id, result, step, stats } => {
                 if let Some(Query::Lookup { requests, .. }) = self.pending.get_mut(&id) {
@@ -166,8 +161,12 @@ impl Dht {
     pub fn new(local: PeerId) -> Self {
         let queries =
             Queries { local, pending: HashMap::new(), lookups: Timing::default(), lookup_requests: 0 };
-        let store = MemoryStore::with_config(local, store_config());
-        Protocol::wrap(Kad::with_config(local, store, config()), queries)
+        Protocol::wrap(Kad::with_config(local, DhtStore::in_memory(local), config()), queries)
+    }
+
+    /// Keeps the DHT store in `tables` from now on (a relay's database), holding up to `limits`.
+    pub fn store_in(&mut self, tables: Box<dyn DhtTables>, limits: DhtLimits) {
+        *self.inner.store_mut() = DhtStore::new(self.state.local, tables, limits);
     }
 
     /// Keeps `record` in the local DHT store unless what it holds under the name stays
@@ -194,6 +193,13 @@ impl Dht {
     /// Tells the DHT this peer provides the body with `hash`.
     pub fn provide(&mut self, hash: Digest) -> Result<(), kad::store::Error> {
         self.inner.start_providing(hash.to_vec().into()).map(drop)
+    }
+
+    /// Keeps another peer's provider entry.
+    pub fn add_provider(&mut self, record: kad::ProviderRecord) {
+        if let Err(e) = self.inner.store_mut().add_provider(record) {
+            tracing::debug!(error = %e, "a provider entry not kept");
+        }
     }
 
     /// Records that this node provides `hash` (a body its store kept from an earlier run)
@@ -307,7 +313,10 @@ mod tests {
             let add = kad::Event::InboundRequest {
                 request: kad::InboundRequest::AddProvider { record: Some(record) },
             };
-            assert!(dht.state.on_event(&mut dht.inner, add).is_none());
+            match dht.state.on_event(&mut dht.inner, add) {
+                Some(DhtEvent::Provide(record)) => dht.add_provider(record),
+                other => assert!(other.is_none()),
+            }
             let providers = dht.inner.store_mut().providers(&kad::RecordKey::new(&key));
             assert_eq!(!providers.is_empty(), kept);
         }
