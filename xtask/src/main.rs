@@ -10,6 +10,7 @@
 //!   Chromium, side by side with MiniSearch, FlexSearch and cargo.
 
 mod bench;
+mod fuzz;
 mod relay;
 mod setup;
 mod shell;
@@ -38,6 +39,15 @@ enum Task {
     BuildWasm,
     /// Set up, then run every check and test (what CI runs).
     Test,
+    /// Fuzz every decoder (or the targets named) under libFuzzer, each for `--seconds`,
+    /// and print the executions and corpus size of each; a crash fails the run and leaves
+    /// its input in fuzz/artifacts/TARGET/.
+    Fuzz {
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Targets to run (default: all).
+        targets: Vec<String>,
+    },
     /// Compare search and resolution natively, in wasm (Node and headless Chromium), with
     /// MiniSearch, FlexSearch and cargo, on the shared data (SOUK_SHARED, default
     /// ../shared); writes one table and a plot under target/bench/.
@@ -67,6 +77,7 @@ fn main() -> Result<()> {
         }
         Task::Test => test()?,
         Task::Compare => bench::compare()?,
+        Task::Fuzz { seconds, targets } => fuzz::run(seconds, &targets)?,
         Task::Run { http, data, release } => run(&http, data, release)?,
     }
     eprintln!("xtask: done in {:.0?}", started.elapsed());
@@ -142,6 +153,8 @@ fn test() -> Result<()> {
     // tests have built already (release with LTO would build the world a second time).
     // `--workspace` keeps the features the native tests were built with, so nothing rebuilds.
     step("bench smoke run", &|| cargo(["test", "--workspace", "--benches"]).run())?;
+    // Each decoder briefly: the committed seeds replayed, then a few seconds of search.
+    step("fuzz (each target 5 s)", &|| fuzz::run(5, &[]))?;
     shell::report(&steps);
     Ok(())
 }

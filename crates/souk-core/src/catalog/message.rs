@@ -71,6 +71,8 @@ pub enum MessageError {
     TrailingBytes(usize),
     #[error("sync message is over the size limit")]
     TooLarge,
+    #[error("sync message text is not UTF-8")]
+    NotText,
 }
 
 impl From<crate::wire::Truncated> for MessageError {
@@ -136,7 +138,9 @@ impl SyncResponse {
             SyncResponse::Taken { new } => out.extend_from_slice(&[5, u8::from(*new)]),
             SyncResponse::Refused(reason) => {
                 out.push(6);
-                out.extend_from_slice(reason.as_bytes());
+                // Cut at a character boundary within the limit, so what is sent decodes.
+                let end = (0..=reason.len().min(MAX_REASON_LEN)).rev().find(|&i| reason.is_char_boundary(i));
+                out.extend_from_slice(&reason.as_bytes()[..end.unwrap_or(0)]);
             }
         }
         out
@@ -195,7 +199,9 @@ impl SyncResponse {
                 if reason.len() > MAX_REASON_LEN {
                     return Err(MessageError::TooLarge);
                 }
-                SyncResponse::Refused(String::from_utf8_lossy(reason).into_owned())
+                // Strict, not lossy: a lossy reading grows each bad byte to three.
+                let reason = core::str::from_utf8(reason).map_err(|_| MessageError::NotText)?;
+                SyncResponse::Refused(reason.into())
             }
             kind => return Err(MessageError::UnknownKind(kind)),
         };

@@ -241,6 +241,11 @@ fn hostile_sync_messages_are_refused() {
     assert_eq!(SyncRequest::decode(&[]), Err(MessageError::Truncated));
     assert_eq!(SyncRequest::decode(&vec![3; message::MAX_REQUEST_LEN + 1]), Err(MessageError::TooLarge));
     assert_eq!(SyncResponse::decode(&vec![6; message::MAX_REASON_LEN + 2]), Err(MessageError::TooLarge));
+    // Found by fuzzing: a reason of bad UTF-8 read lossily grew past the limit on the way out.
+    assert_eq!(SyncResponse::decode(&[6, 0xff, 0xfe]), Err(MessageError::NotText));
+    let long = SyncResponse::Refused("é".repeat(message::MAX_REASON_LEN));
+    let SyncResponse::Refused(cut) = SyncResponse::decode(&long.encode()).unwrap() else { panic!() };
+    assert_eq!(cut, "é".repeat(message::MAX_REASON_LEN / 2), "cut within the limit, between characters");
 }
 
 const BOB: [u8; 32] = [3; 32];
@@ -312,6 +317,29 @@ fn a_yank_is_an_owners_word_about_a_listed_version_and_can_be_undone() {
     let undo = say("rust-cli", Claim::Unyank(version("1.0.0")), 6, &ALICE);
     assert_eq!(catalog.accept(undo), Ok(true));
     assert!(Owners::of(catalog.index(), "rust-cli").yanked.is_empty());
+}
+
+/// Found by fuzzing: a statement spelling the name another way was taken but never seen
+/// again, so an owner's word under `Rust_CLI` changed nothing about `rust-cli`.
+#[test]
+fn a_statement_counts_under_every_spelling_of_its_name() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    let add_bob = say("Rust_CLI", Claim::AddOwner(public(&BOB)), 10, &ALICE);
+    assert_eq!(catalog.accept(add_bob.clone()), Ok(true));
+    assert!(catalog.holds(&add_bob.clone().into()));
+    assert_eq!(catalog.accept(say("rust-cli", Claim::Yank(version("1.0.0")), 11, &BOB)), Ok(true));
+    let replayed = say("RUST-CLI", Claim::RemoveOwner(public(&BOB)), 10, &ALICE);
+    assert!(matches!(catalog.accept(replayed), Err(RecordError::Stale { .. })));
+    for catalog in [catalog.clone(), {
+        catalog.compact();
+        catalog
+    }] {
+        let mut catalog = catalog;
+        let owners = Owners::of(catalog.index(), "rust_cli");
+        assert_eq!(owners.current, [public(&ALICE), public(&BOB)]);
+        assert_eq!(owners.yanked, [version("1.0.0")]);
+    }
 }
 
 /// An index listing `requests` from another registry, imported by `importer`.

@@ -172,11 +172,13 @@ impl Index {
 
     /// The signed statements about `name`, oldest first (what [`crate::record::Owners`]
     /// replays).
+    /// A statement counts under every spelling of its name, as a record does.
     pub fn statements_of(&self, name: &str) -> &[Statement] {
-        let Some(listed) = self.latest(name) else { return &[] };
-        let listed = listed.name();
-        let start = self.statements.partition_point(|s| s.name.as_str() < listed);
-        let len = self.statements[start..].partition_point(|s| s.name == listed);
+        if self.versions_of(name).is_empty() {
+            return &[];
+        }
+        let start = self.statements.partition_point(|s| cmp_folded(&s.name, name) == Ordering::Less);
+        let len = self.statements[start..].partition_point(|s| eq_folded(&s.name, name));
         &self.statements[start..start + len]
     }
 
@@ -383,7 +385,7 @@ impl IndexBuilder {
     }
 
     pub fn build(mut self) -> Result<Index, BuildError> {
-        self.statements.sort_unstable_by(|a, b| (&a.name, a.serial, a).cmp(&(&b.name, b.serial, b)));
+        self.statements.sort_unstable_by(statement_order);
         self.statements.dedup();
         self.packs.sort_unstable_by(|(a, ..), (b, ..)| {
             cmp_folded(&a.name, &b.name)
@@ -463,6 +465,12 @@ impl IndexBuilder {
         }
         Ok(index)
     }
+}
+
+/// The order statements are kept in: by folded name, so every spelling of a name finds
+/// them together ([`Index::statements_of`]), then by serial.
+pub(crate) fn statement_order(a: &Statement, b: &Statement) -> Ordering {
+    cmp_folded(&a.name, &b.name).then(a.serial.cmp(&b.serial)).then_with(|| a.cmp(b))
 }
 
 #[cfg(test)]

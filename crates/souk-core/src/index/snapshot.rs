@@ -306,9 +306,10 @@ fn statements(sections: &Sections<'_>) -> Result<Vec<Statement>, SnapshotError> 
         let len = r.u32().map_err(truncated)? as usize;
         let statement = Statement::decode(r.take(len).map_err(truncated)?)
             .map_err(|e| corrupt(alloc::format!("a statement is refused: {e}")))?;
-        if statements.last().is_some_and(|last| {
-            (&last.name, last.serial, last) >= (&statement.name, statement.serial, &statement)
-        }) {
+        if statements
+            .last()
+            .is_some_and(|last| super::statement_order(last, &statement) != core::cmp::Ordering::Less)
+        {
             return Err(corrupt("statements are not in order"));
         }
         statements.push(statement);
