@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::body::content_hash;
+use souk_core::catalog::Catalog;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
@@ -39,6 +40,17 @@ pub trait Store: Send + 'static {
     /// in memory ([`DhtLimits::IN_MEMORY`]).
     fn dht_tables(&self) -> Option<(Box<dyn DhtTables>, DhtLimits)> {
         None
+    }
+}
+
+/// The catalog as `store` left it: its base (what it synced or compacted last), without
+/// the entries on top, which [`souk_core::peer::Peer::start`] or
+/// [`Catalog::accept_all`] take.
+pub fn base_catalog(store: &impl Store) -> Result<Catalog, StoreError> {
+    match store.base()? {
+        Some((snapshot, seq)) => Catalog::from_snapshot(snapshot, seq)
+            .map_err(|e| StoreError(format!("the stored index is unreadable: {e}"))),
+        None => Ok(Catalog::default()),
     }
 }
 

@@ -58,6 +58,10 @@ enum Command {
         /// Where to write it (default: standard output). Written atomically.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Resolve against the network's index as last synced into the cache, without the
+        /// network.
+        #[arg(long, conflicts_with = "registry")]
+        offline: bool,
     },
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
@@ -132,6 +136,9 @@ struct SearchArgs {
     /// The index snapshot to search (default: the embedded demo registry).
     #[arg(long, value_name = "INDEX")]
     index: Option<PathBuf>,
+    /// Search the network's index as last synced into the cache, without the network.
+    #[arg(long, conflicts_with = "index")]
+    offline: bool,
     /// Only packs with this tag.
     #[arg(long)]
     tag: Option<String>,
@@ -205,7 +212,10 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Search(args) => {
-            let index = load_index(args.index.as_deref())?;
+            let index = match args.offline {
+                true => peer::cached_index()?,
+                false => load_index(args.index.as_deref())?,
+            };
             let query = Query {
                 text: &args.query,
                 filters: Filters {
@@ -232,8 +242,12 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Pack { dir, out } => pack::pack(&dir, out.as_deref()),
-        Command::Resolve { registry, manifest, format, out } => {
-            resolve::run(registry.as_deref(), &manifest, format, out.as_deref())
+        Command::Resolve { registry, manifest, format, out, offline } => {
+            let registry = match offline {
+                true => resolve::Registry::Cached,
+                false => resolve::Registry::File(registry),
+            };
+            resolve::run(registry, &manifest, format, out.as_deref())
         }
         Command::Install { spec, out, net } => networked("warn", peer::install(&spec, &out, &net)),
         Command::Publish { dir, allow_similar_name, net } => {

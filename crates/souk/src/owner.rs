@@ -9,7 +9,7 @@ use souk_core::pack::{from_hex, to_hex};
 use souk_core::record::{Claim, Owners, Statement};
 use souk_net::client;
 
-use crate::peer::{Joined, NetArgs, join, public_key};
+use crate::peer::{Joined, NetArgs, join, open, public_key};
 
 /// What `souk owner` does.
 #[derive(Debug, clap::Subcommand)]
@@ -87,7 +87,7 @@ async fn state(name: &str, claim: Claim, args: &NetArgs) -> Result<()> {
 }
 
 async fn list(name: &str, args: &NetArgs) -> Result<()> {
-    let Joined { handle, .. } = join(args).await?;
+    let (handle, _) = open(args).await?;
     let listed = name.to_owned();
     let (known, owners) = handle
         .read(move |index| (!index.versions_of(&listed).is_empty(), Owners::of(index, &listed)))

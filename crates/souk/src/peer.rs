@@ -2,7 +2,11 @@
 //! join the network through a relay, sync the index, do their work and stop.
 //!
 //! The node's key lives in `$SOUK_HOME/identity.key` (default `~/.config/souk`, mode 0600):
-//! it signs what this user publishes, so it is also what owns their pack names.
+//! it signs what this user publishes, so it is also what owns their pack names. What the
+//! node learns stays in one database between runs (`$SOUK_HOME/cache/souk.redb`, default
+//! `~/.cache/souk/souk.redb`): the synced catalog, so a run syncs only what changed, and
+//! every body fetched, by hash, so two projects installing a pack fetch it once. With
+//! `--offline`, `install`, `info` and `owner list` answer from it without the network.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,13 +17,15 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use souk::fsutil::{read_if_present, write_atomically};
+use souk::store::RedbStore;
 use souk_core::body;
 use souk_core::pack::to_hex;
 use souk_core::record::{Owners, PackRecord};
-use souk_core::{Digest, PackVersion};
+use souk_core::{Digest, Index, PackVersion};
 use souk_net::client::{self, BootstrapInfo, Dialer};
+use souk_net::store::{Store, base_catalog};
 use souk_net::transport::{native_swarm, new_certificate};
-use souk_net::{MemoryStore, Node, NodeError, NodeHandle, Role, SyncError};
+use souk_net::{Node, NodeError, NodeHandle, Role, SyncError};
 
 use crate::heads::Heads;
 use souk_pack::lockfile::{from_toml, to_toml};
@@ -38,6 +44,10 @@ pub struct NetArgs {
     /// Print JSON for programs instead of text for people.
     #[arg(long)]
     pub json: bool,
+    /// Use only what the cache holds (the index as last synced, the bodies fetched before):
+    /// no network at all.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// A node joined to the network, its index synced from the first relay that answered.
@@ -47,14 +57,61 @@ pub(crate) struct Joined {
     pub key: Keypair,
 }
 
-pub(crate) async fn join(args: &NetArgs) -> Result<Joined> {
-    let spinner = spinner("Connecting");
-    let key = identity()?;
+/// A node over the cache, joined to the network (and the relay whose index it synced)
+/// unless `--offline`.
+pub(crate) async fn open(args: &NetArgs) -> Result<(NodeHandle, Option<PeerId>)> {
+    match args.offline {
+        true => Ok((start(&identity()?).await?, None)),
+        false => join(args).await.map(|joined| (joined.handle, Some(joined.relay))),
+    }
+}
+
+/// A node over the cache, with nothing dialed.
+async fn start(key: &Keypair) -> Result<NodeHandle> {
+    let cache = cache_path()?;
+    let store = open_cache(&cache)?;
     let swarm = native_swarm(key.clone(), Role::Peer, new_certificate().map_err(|e| anyhow::anyhow!(e))?)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    let (node, handle) = Node::new(swarm, MemoryStore::default())?;
+    let (node, handle) = Node::new(swarm, store).with_context(|| {
+        format!("cannot start from the cache {} (remove it to start afresh)", cache.display())
+    })?;
     tokio::spawn(node.run());
+    Ok(handle)
+}
+
+/// The index as the network last served it, from the cache alone (`--offline`).
+pub(crate) fn cached_index() -> Result<Index> {
+    let cache = cache_path()?;
+    let store = open_cache(&cache)?;
+    let mut catalog = base_catalog(&store)?;
+    catalog.accept_all(store.entries()?);
+    if catalog.index().is_empty() {
+        bail!(
+            "the cache ({}) holds no index yet: run `souk info` or `souk install` with the network first",
+            cache.display()
+        );
+    }
+    Ok(catalog.index().clone())
+}
+
+fn open_cache(cache: &Path) -> Result<RedbStore> {
+    Ok(RedbStore::open_waiting(cache, CACHE_WAIT, || {
+        eprintln!("{:>12} for another souk to finish with {}", "Waiting", cache.display())
+    })?)
+}
+
+/// How long a command waits for another holding the cache (a long install, say).
+const CACHE_WAIT: Duration = Duration::from_secs(300);
+
+/// A node joined to the network, for commands that need it.
+pub(crate) async fn join(args: &NetArgs) -> Result<Joined> {
+    if args.offline {
+        bail!("this command needs the network; run it without --offline");
+    }
+    let key = identity()?;
+    let handle = start(&key).await?;
+    let spinner = spinner("Connecting");
     let mut addrs = Vec::new();
     for source in &args.bootstrap {
         addrs.extend(bootstrap_addrs(source).await?);
@@ -119,7 +176,7 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
             .with_context(|| format!("cannot read {}", lock_path.display()))?,
         None => Vec::new(),
     };
-    let Joined { handle, relay, .. } = join(args).await?;
+    let (handle, relay) = open(args).await?;
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs {msg}")
             .expect("a valid template")
@@ -133,7 +190,10 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
             bar.set_message(HumanBytes(p.bytes as u64).to_string());
         })
         .await
-        .with_context(|| format!("cannot install {spec} from the index relay {relay} served"))?;
+        .with_context(|| match relay {
+            Some(relay) => format!("cannot install {spec} from the index relay {relay} served"),
+            None => format!("cannot install {spec} from the cache alone"),
+        })?;
     bar.finish_and_clear();
     for (pack, body) in &installed.packs {
         unpack(out, pack, body)?;
@@ -234,7 +294,7 @@ pub async fn publish(dir: &Path, allow_similar_name: bool, args: &NetArgs) -> Re
 
 /// `souk info NAME`: every version the network knows, newest last.
 pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
-    let Joined { handle, .. } = join(args).await?;
+    let (handle, _) = open(args).await?;
     let wanted = name.to_owned();
     let (mut versions, owners): (Vec<PackVersion>, Owners) = handle
         .read(move |index| {
@@ -243,6 +303,9 @@ pub async fn info(name: &str, args: &NetArgs) -> Result<()> {
         })
         .await?;
     if versions.is_empty() {
+        if args.offline {
+            bail!("{name} is not in the cached index (run without --offline to ask the network)");
+        }
         versions.push(handle.lookup(name).await?.pack);
     }
     let latest = versions.last().expect("at least one version");
@@ -357,6 +420,18 @@ fn spinner(message: &'static str) -> ProgressBar {
 }
 
 /// `$SOUK_HOME`, or `$XDG_CONFIG_HOME/souk`, or `~/.config/souk`.
+/// The cache database: under `$SOUK_HOME` if set, else the user's cache folder.
+fn cache_path() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("SOUK_HOME") {
+        return Ok(Path::new(&home).join("cache/souk.redb"));
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .context("set SOUK_HOME or HOME so souk has somewhere to keep its cache")?;
+    Ok(cache.join("souk/souk.redb"))
+}
+
 fn home() -> Result<PathBuf> {
     if let Some(home) = std::env::var_os("SOUK_HOME") {
         return Ok(home.into());

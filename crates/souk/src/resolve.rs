@@ -1,6 +1,6 @@
 //! `souk resolve`: a manifest's dependency graph, as a lockfile.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -12,9 +12,21 @@ use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, resolve};
 
 use crate::LockFormat;
 
-pub fn run(registry: Option<&Path>, manifest: &Path, format: LockFormat, out: Option<&Path>) -> Result<()> {
+/// Where the packs to resolve against come from.
+#[derive(Debug)]
+pub enum Registry {
+    /// A file (or, without one, the demo registry).
+    File(Option<PathBuf>),
+    /// The network's index as the cache holds it.
+    Cached,
+}
+
+pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<&Path>) -> Result<()> {
     let started = Instant::now();
-    let registry = load_registry(registry)?;
+    let registry = match registry {
+        Registry::File(path) => load_registry(path.as_deref())?,
+        Registry::Cached => MemoryRegistry::from_index(&crate::peer::cached_index()?)?,
+    };
     let loaded = started.elapsed();
     let text =
         std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;

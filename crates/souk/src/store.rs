@@ -8,9 +8,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use libp2p::PeerId;
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{
+    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
+};
 use souk_core::Digest;
 use souk_core::body::content_hash;
 use souk_core::record::Entry;
@@ -50,7 +54,33 @@ fn failed(e: impl std::fmt::Display) -> StoreError {
 impl RedbStore {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<RedbStore, StoreError> {
-        let db = Database::create(path).map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
+        RedbStore::open_waiting(path, Duration::ZERO, || {})
+    }
+
+    /// Opens (or creates) the database at `path`, waiting up to `wait` while another
+    /// process holds it (redb allows one at a time); `waiting` is called once if it must.
+    pub fn open_waiting(
+        path: &Path,
+        wait: Duration,
+        waiting: impl FnOnce(),
+    ) -> Result<RedbStore, StoreError> {
+        let failed = |e: &dyn std::fmt::Display| StoreError(format!("{}: {e}", path.display()));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| failed(&e))?;
+        }
+        let started = Instant::now();
+        let mut waiting = Some(waiting);
+        let db = loop {
+            match Database::create(path) {
+                Err(DatabaseError::DatabaseAlreadyOpen) if started.elapsed() < wait => {
+                    if let Some(waiting) = waiting.take() {
+                        waiting();
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                opened => break opened.map_err(|e| failed(&e))?,
+            }
+        };
         let store = RedbStore { db: Arc::new(db), dht_limits: DhtLimits::ON_DISK };
         // Every table exists from the start, so reads never meet a missing one.
         store.write(|tx| {

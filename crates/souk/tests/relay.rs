@@ -425,7 +425,14 @@ fn a_lockfile_holds_an_install_to_the_keys_it_was_made_with() {
     let forged = scratch.path().join("forged.idx");
     std::fs::write(&forged, builder.build().unwrap().to_snapshot()).unwrap();
     let other = Relay::start(&scratch.path().join("other"), None, &["--index".as_ref(), forged.as_os_str()]);
+    // The same user's cache remembers the honest network's rust-lib, so it refuses the other
+    // relay's base whole; a user who never met the honest one has only the lockfile.
     let out = install(&other);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let home = scratch.path().join("elsewhere");
+    let bootstrap = format!("--bootstrap={}/bootstrap", other.http);
+    let out = souk(&home, &["install", "rust-lib", "--out", project.to_str().unwrap(), &bootstrap]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("souk.lock pins its publisher to"), "{err}");
@@ -435,6 +442,63 @@ fn a_lockfile_holds_an_install_to_the_keys_it_was_made_with() {
         "the lockfile is untouched"
     );
     other.stop();
+}
+
+/// The CLI keeps what it synced and fetched in its cache: a second project installs the
+/// same packs with the relay gone (`--offline`), and `info`, `search` and `resolve` answer
+/// from the cache without any network; commands that need one say so.
+#[test]
+fn the_cli_keeps_its_index_and_bodies_and_answers_offline() {
+    let scratch = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&scratch.path().join("relay"), None, &[]);
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let home = scratch.path().join("home");
+    let run = |args: &[&str]| {
+        let out = souk(&home, args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let first = scratch.path().join("first");
+    run(&["install", "rust-cli", "--out", first.to_str().unwrap(), &bootstrap]);
+    assert!(home.join("cache/souk.redb").is_file());
+    relay.stop();
+
+    // No relay now: what the cache holds is enough, and nothing tries the network.
+    let second = scratch.path().join("second");
+    run(&["install", "rust-cli", "--out", second.to_str().unwrap(), "--offline"]);
+    for file in ["rust-cli/souk.toml", "rust-ci/souk.toml", "souk.lock"] {
+        assert_eq!(std::fs::read(first.join(file)).unwrap(), std::fs::read(second.join(file)).unwrap());
+    }
+    let info: serde_json::Value =
+        serde_json::from_slice(&run(&["info", "rust-cli", "--offline", "--json"]).stdout).unwrap();
+    assert_eq!(info["name"], "rust-cli");
+    let found: serde_json::Value =
+        serde_json::from_slice(&run(&["search", "rust", "--offline", "--json"]).stdout).unwrap();
+    assert!(found.to_string().contains("rust-cli"), "{found}");
+    let manifest = scratch.path().join("souk.toml");
+    std::fs::write(
+        &manifest,
+        "[pack]\nname = \"mine\"\nversion = \"0.1.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n\n\
+         [dependencies]\nrust-cli = \"*\"\n",
+    )
+    .unwrap();
+    let lock = run(&["resolve", "--offline", "--manifest", manifest.to_str().unwrap()]).stdout;
+    assert!(String::from_utf8_lossy(&lock).contains("name = \"rust-cli\""));
+
+    for (args, said) in [
+        (&["info", "no-such-pack", "--offline"][..], "not in the cached index"),
+        (
+            &["install", "python-ci", "--out", second.to_str().unwrap(), "--offline"][..],
+            "from the cache alone",
+        ),
+        (&["peers", "--offline"][..], "needs the network"),
+        (&["info", "rust-cli", &bootstrap][..], "cannot"),
+    ] {
+        let out = souk(&home, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(said), "{args:?}: {err}");
+    }
 }
 
 /// Every path below `dir` but the relay's own data and the CLI's home.

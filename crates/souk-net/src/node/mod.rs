@@ -19,7 +19,6 @@ use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, ping};
 use souk_core::body::content_hash;
-use souk_core::catalog::Catalog;
 use souk_core::peer::{Action, Peer, PeerConfig, Request, Via};
 use souk_core::record::PackRecord;
 use tracing::warn;
@@ -33,7 +32,7 @@ use crate::error::Reply;
 use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
 use crate::fetch::{FetchEvent, Fetching};
 use crate::limits::BAN_FOR;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, base_catalog};
 use crate::sync::SyncEvent;
 
 mod command;
@@ -81,11 +80,7 @@ impl<S: Store> Node<S> {
         }
         let (tx, rx) = mpsc::channel(64);
         let handle = NodeHandle { commands: tx, peer_id: *swarm.local_peer_id() };
-        let catalog = match store.base()? {
-            Some((snapshot, seq)) => Catalog::from_snapshot(snapshot, seq)
-                .map_err(|e| StoreError(format!("the stored index is unreadable: {e}")))?,
-            None => Catalog::default(),
-        };
+        let catalog = base_catalog(&store)?;
         let config = PeerConfig { relay: swarm.behaviour().relay.is_enabled(), ..PeerConfig::default() };
         let (core, broken) = Peer::start(catalog, store.entries()?, store.reputation()?, config);
         for (entry, error) in broken {
