@@ -32,3 +32,7 @@ pub const BAN_FOR: Duration = Duration::from_secs(10 * 60);
 /// The most records, and keys with providers, a peer without a database holds in its DHT
 /// store (a tab, one CLI run): room for a session's lookups and bodies.
 pub const MAX_RECORDS_IN_MEMORY: usize = 65_536;
+
+/// The most bytes of bodies a relay keeps for one publisher's key (every relay pins every
+/// published body, up to 8 MiB each): one key cannot fill a relay's disk.
+pub const PIN_QUOTA: u64 = 1 << 30;

@@ -9,6 +9,7 @@ mod output;
 mod owner;
 mod pack;
 mod peer;
+mod pin;
 mod relay;
 mod resolve;
 

@@ -15,16 +15,16 @@ use anyhow::{Context, Result};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use futures::StreamExt;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use souk::store::RedbStore;
 use souk_core::Index;
-use souk_core::record::{Entry, PackRecord};
+use souk_core::record::PackRecord;
 use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
 use souk_net::dht::DhtLimits;
+use souk_net::limits::PIN_QUOTA;
 use souk_net::transport::{Certificate, native_swarm, new_certificate};
-use souk_net::{Node, NodeEvent, NodeHandle, Role, Store};
+use souk_net::{Node, NodeHandle, Role, Store};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 use tracing::{info, warn};
@@ -68,6 +68,9 @@ pub struct RelayArgs {
     /// The most body hashes with providers the relay's DHT store holds.
     #[arg(long, value_name = "N", default_value_t = DhtLimits::ON_DISK.provided_keys)]
     dht_provided_keys: usize,
+    /// The most bytes of bodies the relay keeps for one publisher's key.
+    #[arg(long, value_name = "BYTES", default_value_t = PIN_QUOTA)]
+    pin_quota: u64,
 }
 
 /// The meta key saying the demo registry was published from this data folder.
@@ -92,6 +95,7 @@ pub async fn run(args: RelayArgs) -> Result<()> {
 
     let swarm = native_swarm(key.clone(), Role::Relay, certificate).await.map_err(|e| anyhow::anyhow!(e))?;
     let seeded = store.clone();
+    let ledger = store.clone();
     let (node, handle) = Node::new(swarm, store)?;
     let node = tokio::spawn(node.run());
 
@@ -109,7 +113,7 @@ pub async fn run(args: RelayArgs) -> Result<()> {
         seed(&handle, &key).await?;
         seeded.put_meta(SEEDED, b"")?;
     }
-    let pinning = tokio::spawn(pin(handle.clone()));
+    let pinning = tokio::spawn(crate::pin::run(handle.clone(), ledger, args.pin_quota));
 
     let http = tokio::net::TcpListener::bind(args.http)
         .await
@@ -149,29 +153,6 @@ async fn join(handle: &NodeHandle, bootstrap: Vec<Multiaddr>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Keeps and provides the body of every pack the relay learns of, fetched from the peer
-/// that sent the record (a CLI that published and is about to exit) or any provider: a
-/// published pack stays available when its publisher goes.
-async fn pin(handle: NodeHandle) {
-    let Ok(mut events) = handle.events().await else { return };
-    while let Some(event) = events.next().await {
-        let NodeEvent::Learned { entry, from, .. } = event else { continue };
-        let Entry::Record(record) = *entry else { continue };
-        let Some(hash) = record.pack.content_hash else { continue };
-        let fetched = match from {
-            Some(peer) => match handle.fetch(peer, hash).await {
-                Ok(body) => handle.put_body(body).await.map(drop),
-                Err(_) => handle.fetch_any(hash).await.map(drop),
-            },
-            None => handle.fetch_any(hash).await.map(drop),
-        };
-        match fetched {
-            Ok(()) => info!(pack = %record.pack.name, version = %record.pack.version, "pinned"),
-            Err(e) => warn!(pack = %record.pack.name, error = %e, "cannot pin"),
-        }
-    }
 }
 
 /// Publishes the embedded demo registry under this relay's key, except packs whose names

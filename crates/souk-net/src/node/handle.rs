@@ -139,6 +139,14 @@ impl NodeHandle {
         if let Some(body) = self.ask(|tx| Command::Body(hash, tx)).await?? {
             return Ok((None, body));
         }
+        let (peer, body) = self.fetch_provided(hash).await?;
+        self.put_body(body.clone()).await?;
+        Ok((Some(peer), body))
+    }
+
+    /// Fetches the body with `hash` from the DHT's providers, or else the connected peers,
+    /// without keeping it.
+    pub async fn fetch_provided(&self, hash: Digest) -> Result<(PeerId, Vec<u8>), NodeError> {
         let mut providers = self.providers(hash).await?;
         if providers.is_empty() {
             // The DHT named no one (or could not be asked yet: just after joining, before
@@ -146,9 +154,12 @@ impl NodeHandle {
             // relay above all, may hold the body; a peer that does not says so, unblamed.
             providers = self.peers().await?.into_iter().map(|p| p.peer_id).collect();
         }
-        let (peer, body) = self.fetch_best(providers, hash).await?;
-        self.put_body(body.clone()).await?;
-        Ok((Some(peer), body))
+        self.fetch_best(providers, hash).await
+    }
+
+    /// Whether this node keeps the body with `hash`.
+    pub async fn has_body(&self, hash: Digest) -> Result<bool, NodeError> {
+        Ok(self.ask(|tx| Command::Body(hash, tx)).await??.is_some())
     }
 
     /// The peers the DHT lists as holding the body with `hash` (through the lookup cache).
