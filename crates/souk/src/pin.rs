@@ -123,7 +123,8 @@ mod tests {
     fn a_publishers_quota_holds_across_restarts_and_others_have_their_own() {
         let dir = tempfile::tempdir().unwrap();
         let store = RedbStore::open(&dir.path().join("souk.redb")).unwrap();
-        let ledger = |store: &RedbStore| Ledger { store: store.clone(), quota: 1000, pinned: Mutex::default() };
+        let ledger =
+            |store: &RedbStore| Ledger { store: store.clone(), quota: 1000, pinned: Mutex::default() };
         let (alice, bob) = ([1; 32], [2; 32]);
         let first = ledger(&store);
         first.reserve(&alice, 600).unwrap();
