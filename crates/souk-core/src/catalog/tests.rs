@@ -319,6 +319,27 @@ fn a_yank_is_an_owners_word_about_a_listed_version_and_can_be_undone() {
     assert!(Owners::of(catalog.index(), "rust-cli").yanked.is_empty());
 }
 
+/// Publication times are the publishers' word: an owner's key that backdates a version
+/// (or publishes in the same second as the first) does not unseat the owner who added it.
+#[test]
+fn a_backdated_version_does_not_change_who_was_first() {
+    let mut catalog = Catalog::default();
+    let mut first = record("rust-cli", "1.0.0", 1, &ALICE).pack;
+    first.published = 1_000;
+    catalog.accept(PackRecord::sign(first, &ALICE).unwrap()).unwrap();
+    catalog.accept(say("rust-cli", Claim::AddOwner(public(&BOB)), 10, &ALICE)).unwrap();
+    for published in [1_000, 5] {
+        let mut backdated = record("rust-cli", &alloc::format!("0.0.{published}"), 2, &BOB).pack;
+        backdated.published = published;
+        assert_eq!(catalog.accept(PackRecord::sign(backdated, &BOB).unwrap()), Ok(true));
+        let owners = Owners::of(catalog.index(), "rust-cli");
+        assert_eq!(owners.current, [public(&ALICE), public(&BOB)], "published at {published}");
+    }
+    // Alice can still remove Bob.
+    assert_eq!(catalog.accept(say("rust-cli", Claim::RemoveOwner(public(&BOB)), 11, &ALICE)), Ok(true));
+    assert_eq!(Owners::of(catalog.index(), "rust-cli").current, [public(&ALICE)]);
+}
+
 /// Found by fuzzing: a statement spelling the name another way was taken but never seen
 /// again, so an owner's word under `Rust_CLI` changed nothing about `rust-cli`.
 #[test]

@@ -1,6 +1,7 @@
 //! Who holds a name, and which of its versions are yanked, as signed entries alone say.
 //!
-//! A name's first owner is the key of its earliest signed version, or, for a name imported
+//! A name's first owner is the key of its earliest signed version (see [`Owners::of`] for
+//! why not simply that), or, for a name imported
 //! from another registry, the key that imported it ([`Index::importer`]): that key grants
 //! the name by adding an owner. Each statement about the name is then replayed in serial
 //! order, taken only if its signer was an owner at that point and its serial is past the
@@ -34,19 +35,41 @@ pub struct Owners {
 
 impl Owners {
     /// What `index` says of `name` (empty for a name it does not list).
+    ///
+    /// Publication times are the publishers' own word, so the earliest version alone cannot
+    /// name the first owner: a key an owner added could backdate a version (or share the
+    /// first one's second) and so unseat the owner who added it. The first owner is the
+    /// earliest publisher under whom every version's publisher was an owner at some point;
+    /// only when none is, the earliest.
     pub fn of(index: &Index, name: &str) -> Owners {
         let rows = index.versions_of(name);
         let imported = rows.clone().any(|r| index.get(r).publisher().is_none());
-        let first = if imported {
-            index.importer().copied()
-        } else {
-            rows.filter_map(|r| {
+        if imported {
+            return Owners::replayed(index, name, index.importer().copied(), true);
+        }
+        let mut publishers: Vec<(u64, Digest)> = rows
+            .filter_map(|r| {
                 let row = index.get(r);
                 row.publisher().map(|key| (row.published(), *key))
             })
-            .min()
-            .map(|(_, key)| key)
-        };
+            .collect();
+        publishers.sort_unstable();
+        let mut candidates: Vec<Digest> = Vec::new();
+        for (_, key) in &publishers {
+            if !candidates.contains(key) {
+                candidates.push(*key);
+            }
+        }
+        let replay = |first: &Digest| Owners::replayed(index, name, Some(*first), false);
+        let consistent = candidates
+            .iter()
+            .map(replay)
+            .find(|owners| publishers.iter().all(|(_, key)| owners.ever.contains(key)));
+        consistent.unwrap_or_else(|| Owners::replayed(index, name, candidates.first().copied(), false))
+    }
+
+    /// The owners `name`'s statements make, from `first`.
+    fn replayed(index: &Index, name: &str, first: Option<Digest>, imported: bool) -> Owners {
         let mut owners = Owners { imported, ..Owners::default() };
         owners.current.extend(first);
         owners.ever.extend(first);
