@@ -15,7 +15,7 @@
 //!
 //! `cargo build --release -p souk && cargo run --release -p souk-benches --bin relay-load
 //! [-- CLIENTS [SECONDS]]` (default 500 and 20). The relay is `target/release/souk`, or
-//! `SOUK_BIN`.
+//! `SOUK_BIN`; its logs are kept beside its data folder, in `SOUK_LOAD_DIR` if set.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,7 +56,7 @@ impl Relay {
             .arg(data)
             .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/tcp/0/ws"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(data.with_extension("log")).expect("a relay log"))
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start {} (build it: cargo build --release -p souk): {e}", bin.display())
@@ -109,8 +109,10 @@ impl Drop for Relay {
     }
 }
 
+/// `souk` in the release folder of `CARGO_TARGET_DIR`, or of the workspace's `target/`.
 fn default_bin() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let workspace = || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(workspace, PathBuf::from);
     target.join("release/souk")
 }
 
@@ -165,11 +167,17 @@ async fn concurrency(relay: &Relay, publishers: usize, each: usize) -> (Concurre
             let publisher = client(&addr).await;
             let key = [p as u8 + 1; 32];
             let mut done = Vec::new();
+            // Until identify has told the DHT of the relay, a put reaches no one: wait for
+            // that as a CLI's `publish` waits for a relay to hold the body.
+            while publisher.peers().await.unwrap().is_empty() || publisher.lookup("rust-cli").await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             for i in 0..each {
                 let (record, body) = pack(&format!("load-{p}-{i}"), &key);
                 let hash = record.pack.content_hash.unwrap();
                 let at = Instant::now();
-                let ok = publisher.publish(record.clone(), body).await.is_ok();
+                // A publish counts only if the relay took the record.
+                let ok = publisher.publish(record.clone(), body).await.is_ok_and(|reached| reached > 0);
                 done.push((record.pack.name, hash, ok, ms(at)));
             }
             (publisher, done)
@@ -187,9 +195,8 @@ async fn concurrency(relay: &Relay, publishers: usize, each: usize) -> (Concurre
     // The relay pins as it learns; give it up to a minute to hold every body, asking it.
     let checker = client(&relay.tcp).await;
     let mut held = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
     for (_, hash, ..) in published.iter().filter(|p| p.2) {
-        while Instant::now() < deadline {
+        for _ in 0..25 {
             if checker.fetch(relay.peer, *hash).await.is_ok() {
                 held += 1;
                 break;
@@ -224,7 +231,8 @@ struct Load {
     attackers: bool,
     sync_ms: Percentiles,
     requests: usize,
-    failed: usize,
+    /// Requests that failed: lookups, fetches, searches.
+    failed: [usize; 3],
     requests_per_second: f64,
     lookup_ms: Percentiles,
     fetch_ms: Percentiles,
@@ -268,7 +276,7 @@ async fn load(relay: &Relay, clients: usize, seconds: u64, packs: &[(String, Dig
         let (packs, relay_peer) = (packs.clone(), relay.peer);
         tasks.push(tokio::spawn(async move {
             let mut samples: [Vec<f64>; 3] = Default::default();
-            let mut failed = 0;
+            let mut failed = [0; 3];
             let mut i = c * 7919;
             while Instant::now() < until {
                 i += 1;
@@ -284,7 +292,7 @@ async fn load(relay: &Relay, clients: usize, seconds: u64, packs: &[(String, Dig
                 };
                 match ok {
                     true => samples[i % 3].push(ms(at)),
-                    false => failed += 1,
+                    false => failed[i % 3] += 1,
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -292,13 +300,15 @@ async fn load(relay: &Relay, clients: usize, seconds: u64, packs: &[(String, Dig
         }));
     }
     let mut samples: [Vec<f64>; 3] = Default::default();
-    let mut failed = 0;
+    let mut failed = [0; 3];
     for task in tasks {
         let (s, f) = task.await.unwrap();
         for (all, some) in samples.iter_mut().zip(s) {
             all.extend(some);
         }
-        failed += f;
+        for (all, some) in failed.iter_mut().zip(f) {
+            *all += some;
+        }
     }
     stop.store(true, Ordering::Relaxed);
     for attacker in attackers {
@@ -465,15 +475,16 @@ async fn main() {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().expect("numbers"));
     let clients = args.next().unwrap_or(500) as usize;
     let seconds = args.next().unwrap_or(20);
-    let data = tempfile::tempdir().unwrap();
-    let relay = Relay::start(&data.path().join("relay"));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("SOUK_LOAD_DIR").map_or_else(|| scratch.path().to_owned(), PathBuf::from);
+    let relay = Relay::start(&dir.join("relay"));
     eprintln!("relay-load: concurrency ({PUBLISHERS} publishers x {PACKS_EACH} packs)");
     let (concurrency, packs) = concurrency(&relay, PUBLISHERS, PACKS_EACH).await;
     eprintln!("relay-load: load ({clients} clients, {seconds} s)");
     let load_report = load(&relay, clients, seconds, &packs, false).await;
     // The attack phase on a fresh relay, so its figures are its own.
     drop(relay);
-    let relay = Relay::start(&data.path().join("attacked"));
+    let relay = Relay::start(&dir.join("attacked"));
     let (_, packs) = self::concurrency(&relay, 4, 25).await;
     let honest = (clients / 10).max(10);
     eprintln!("relay-load: {honest} clients alone, then beside the attackers");

@@ -5,20 +5,21 @@
 //! Bodies are pinned a few at a time, each retried while its publisher may still be
 //! reachable (a publisher's next process, under the same peer id, may answer first without
 //! the body), and each publisher's key may pin only so many bytes here: one key cannot
-//! fill a relay's disk. What each key has pinned is kept in the database.
+//! fill a relay's disk. What each key has pinned is kept in the database. Events are the
+//! fast path; a sweep at start and every few minutes pins whatever they missed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use libp2p::PeerId;
 use souk::store::RedbStore;
 use souk_core::Digest;
 use souk_core::pack::to_hex;
 use souk_core::record::{Entry, PackRecord};
-use souk_net::{NodeError, NodeEvent, NodeHandle};
-use tokio::sync::Semaphore;
+use souk_net::{NodeError, NodeEvent, NodeHandle, Store};
 use tracing::{info, warn};
 
 /// Bodies fetched at once.
@@ -59,45 +60,96 @@ impl Ledger {
     }
 }
 
-/// Pins what the node learns until it stops; each publisher's key up to `quota` bytes.
-pub async fn run(handle: NodeHandle, store: RedbStore, quota: u64) {
-    let Ok(mut events) = handle.events().await else { return };
-    let ledger = Arc::new(Ledger { store, quota, pinned: Mutex::default() });
-    let slots = Arc::new(Semaphore::new(AT_ONCE));
-    while let Some(event) = events.next().await {
-        let NodeEvent::Learned { entry, from, .. } = event else { continue };
-        let Entry::Record(record) = *entry else { continue };
-        let Ok(slot) = slots.clone().acquire_owned().await else { return };
-        let (handle, ledger) = (handle.clone(), ledger.clone());
-        tokio::spawn(async move {
-            match pin(&handle, &ledger, &record, from).await {
-                Ok(()) => info!(pack = %record.pack.name, version = %record.pack.version, "pinned"),
-                Err(e) => warn!(pack = %record.pack.name, version = %record.pack.version, "cannot pin: {e}"),
-            }
-            drop(slot);
-        });
+/// A body to pin: whose, and where it may be.
+#[derive(Debug, Clone)]
+struct Wanted {
+    pack: String,
+    hash: Digest,
+    publisher: Digest,
+    /// The peer that sent the record, if it came from one.
+    from: Option<PeerId>,
+}
+
+impl Wanted {
+    fn of(record: &PackRecord, from: Option<PeerId>) -> Option<Wanted> {
+        let pack = format!("{} {}", record.pack.name, record.pack.version);
+        Some(Wanted { pack, hash: record.pack.content_hash?, publisher: record.pack.publisher?, from })
     }
 }
 
-async fn pin(
-    handle: &NodeHandle,
-    ledger: &Ledger,
-    record: &PackRecord,
-    from: Option<PeerId>,
-) -> Result<(), String> {
-    let (Some(hash), Some(publisher)) = (record.pack.content_hash, record.pack.publisher) else {
-        return Ok(());
+/// How often every listed body is checked for, so one whose event was missed (a full
+/// event queue), whose fetch failed or that was listed before a restart is pinned yet.
+const SWEEP_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Pins what the node learns until it stops; each publisher's key up to `quota` bytes.
+/// Events only queue work, so the loop keeps up with any burst of them.
+pub async fn run(handle: NodeHandle, store: RedbStore, quota: u64) {
+    let Ok(mut events) = handle.events().await else { return };
+    let ledger = Arc::new(Ledger { store, quota, pinned: Mutex::default() });
+    let mut queue: VecDeque<Wanted> = VecDeque::new();
+    let mut running = FuturesUnordered::new();
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        while running.len() < AT_ONCE
+            && let Some(wanted) = queue.pop_front()
+        {
+            let (handle, ledger) = (handle.clone(), ledger.clone());
+            running.push(async move {
+                match pin(&handle, &ledger, &wanted).await {
+                    Ok(true) => info!(pack = %wanted.pack, "pinned"),
+                    Ok(false) => {}
+                    Err(e) => warn!(pack = %wanted.pack, "cannot pin: {e}"),
+                }
+            });
+        }
+        tokio::select! {
+            event = events.next() => match event {
+                Some(NodeEvent::Learned { entry, from, .. }) => {
+                    if let Entry::Record(record) = *entry {
+                        queue.extend(Wanted::of(&record, from));
+                    }
+                }
+                Some(_) => {}
+                None => return,
+            },
+            Some(()) = running.next(), if !running.is_empty() => {}
+            _ = sweep.tick() => queue.extend(unpinned(&handle, &ledger.store).await),
+        }
+    }
+}
+
+/// Every listed body the store does not keep.
+async fn unpinned(handle: &NodeHandle, store: &RedbStore) -> Vec<Wanted> {
+    let kept: std::collections::HashSet<Digest> = match store.body_hashes() {
+        Ok(hashes) => hashes.into_iter().collect(),
+        Err(e) => {
+            warn!(error = %e, "cannot list the stored bodies");
+            return Vec::new();
+        }
     };
-    if handle.has_body(hash).await.map_err(|e| e.to_string())? {
-        return Ok(());
+    let listed = handle.read(|index| {
+        let rows = index.iter().filter_map(|row| {
+            let pack = format!("{} {}", row.name(), row.version());
+            Some(Wanted { pack, hash: *row.content_hash()?, publisher: *row.publisher()?, from: None })
+        });
+        rows.collect::<Vec<_>>()
+    });
+    let listed = listed.await.unwrap_or_default();
+    listed.into_iter().filter(|w| !kept.contains(&w.hash)).collect()
+}
+
+/// Pins one body; answers whether it was new here.
+async fn pin(handle: &NodeHandle, ledger: &Ledger, wanted: &Wanted) -> Result<bool, String> {
+    if handle.has_body(wanted.hash).await.map_err(|e| e.to_string())? {
+        return Ok(false);
     }
     let mut last = String::new();
     for wait in std::iter::once(Duration::ZERO).chain(RETRIES) {
         tokio::time::sleep(wait).await;
-        match fetch(handle, hash, from).await {
+        match fetch(handle, wanted.hash, wanted.from).await {
             Ok(body) => {
-                ledger.reserve(&publisher, body.len() as u64)?;
-                return handle.put_body(body).await.map(drop).map_err(|e| e.to_string());
+                ledger.reserve(&wanted.publisher, body.len() as u64)?;
+                return handle.put_body(body).await.map(|_| true).map_err(|e| e.to_string());
             }
             Err(e) => last = e.to_string(),
         }

@@ -563,14 +563,20 @@ impl<P: Ord + Clone> Peer<P> {
     }
 
     /// Whether `peer` may have `request` served now ([`Rates`]); one past its rate is
-    /// refused and counted against it, so a peer that floods is soon banned.
+    /// refused and counted. A peer's own asking (fetch, sync) past its rate also counts
+    /// against it, so one that floods is soon banned; DHT writes are made for the network
+    /// too (Kademlia replicates every record hourly), so past the rate they are dropped,
+    /// blaming no one.
     pub fn admit(&mut self, peer: P, request: Request) -> bool {
         let rate = self.config.rates.of(request);
         if self.requests.take(&(peer.clone(), request), rate, self.now) {
             return true;
         }
         let detail = alloc::format!("more than {} {request:?} requests a second", rate.per_second);
-        self.refuse(peer, Reason::TooManyRequests, &detail);
+        match request {
+            Request::Fetch | Request::Sync => self.refuse(peer, Reason::TooManyRequests, &detail),
+            Request::DhtWrite => self.count_refusal(peer, Reason::TooManyRequests, &detail),
+        }
         false
     }
 

@@ -35,12 +35,13 @@ pub struct Rates {
 
 impl Default for Rates {
     /// Far above what an honest peer asks: a first sync of a million packs' base is 220
-    /// chunks, a burst of installs a few dozen fetches; a publisher's script, a few a second.
+    /// chunks, a burst of installs a few dozen fetches; a publisher's script, a few a second
+    /// (two DHT writes each: its record and its body's provider).
     fn default() -> Self {
         Rates {
             fetch: Rate { per_second: 64, burst: 256 },
             sync: Rate { per_second: 64, burst: 512 },
-            dht_write: Rate { per_second: 32, burst: 256 },
+            dht_write: Rate { per_second: 128, burst: 2048 },
             publish: Rate { per_second: 10, burst: 600 },
         }
     }

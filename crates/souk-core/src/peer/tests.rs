@@ -339,6 +339,14 @@ fn a_peer_past_its_rate_is_refused_and_a_flood_is_soon_banned() {
     assert!(flooded >= 99);
     assert!(actions(&mut peer).contains(&Action::Ban(HOSTILE)));
     assert_eq!(peer.refused_for(Reason::TooManyRequests), 1 + flooded as u64);
+
+    // DHT writes past the rate are dropped, blaming no one: replication is for the network.
+    let dht = PeerConfig::default().rates.dht_write;
+    let dropped = (0..dht.burst + 100).filter(|_| !peer.admit(HONEST, Request::DhtWrite)).count();
+    assert!(dropped >= 99);
+    assert!(
+        !actions(&mut peer).iter().any(|a| matches!(a, Action::Ban(HONEST) | Action::SaveReputation(..)))
+    );
 }
 
 #[test]
