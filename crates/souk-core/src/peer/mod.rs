@@ -563,20 +563,17 @@ impl<P: Ord + Clone> Peer<P> {
     }
 
     /// Whether `peer` may have `request` served now ([`Rates`]); one past its rate is
-    /// refused and counted. A peer's own asking (fetch, sync) past its rate also counts
-    /// against it, so one that floods is soon banned; DHT writes are made for the network
-    /// too (Kademlia replicates every record hourly), so past the rate they are dropped,
-    /// blaming no one.
+    /// dropped and counted, and costs the peer nothing more: a flood is cut off at the cost
+    /// of a token check, while an honest peer that runs ahead of its rate (a large install,
+    /// Kademlia's hourly replication) only waits. Bans are for what a peer sends, not how
+    /// often it asks.
     pub fn admit(&mut self, peer: P, request: Request) -> bool {
         let rate = self.config.rates.of(request);
         if self.requests.take(&(peer.clone(), request), rate, self.now) {
             return true;
         }
         let detail = alloc::format!("more than {} {request:?} requests a second", rate.per_second);
-        match request {
-            Request::Fetch | Request::Sync => self.refuse(peer, Reason::TooManyRequests, &detail),
-            Request::DhtWrite => self.count_refusal(peer, Reason::TooManyRequests, &detail),
-        }
+        self.count_refusal(peer, Reason::TooManyRequests, &detail);
         false
     }
 
