@@ -127,15 +127,16 @@ async fn unpinned(handle: &NodeHandle, store: &RedbStore) -> Vec<Wanted> {
             return Vec::new();
         }
     };
-    let listed = handle.read(|index| {
+    // Filtered where the rows are read: only a missing body's row is copied out.
+    let missing = handle.read(move |index| {
         let rows = index.iter().filter_map(|row| {
-            let pack = format!("{} {}", row.name(), row.version());
-            Some(Wanted { pack, hash: *row.content_hash()?, publisher: *row.publisher()?, from: None })
+            let (hash, publisher) = (*row.content_hash()?, *row.publisher()?);
+            let pack = (!kept.contains(&hash)).then(|| format!("{} {}", row.name(), row.version()))?;
+            Some(Wanted { pack, hash, publisher, from: None })
         });
         rows.collect::<Vec<_>>()
     });
-    let listed = listed.await.unwrap_or_default();
-    listed.into_iter().filter(|w| !kept.contains(&w.hash)).collect()
+    missing.await.unwrap_or_default()
 }
 
 /// Pins one body; answers whether it was new here.
