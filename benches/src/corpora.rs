@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use souk::import::{self, Format};
+use souk_core::body::PackFile;
+use souk_core::record::PackRecord;
 use souk_core::{Index, IndexBuilder, PackVersion};
+use souk_pack::LocalPack;
 
 /// The committed 300-package slice of the npm corpus.
 pub fn npm_sample() -> IndexBuilder {
@@ -30,6 +33,19 @@ pub fn demo() -> IndexBuilder {
         builder.push(pack.version);
     }
     builder
+}
+
+/// A small pack of its own, signed by `key`: a manifest and a README, no dependencies.
+pub fn small_pack(name: &str, key: &[u8; 32]) -> (PackRecord, Vec<u8>) {
+    let manifest = format!(
+        "[pack]\nname = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"Load pack {name}\"\nlicense = \"MIT\"\n"
+    );
+    let files = vec![
+        PackFile { path: "souk.toml".into(), contents: manifest.into_bytes() },
+        PackFile { path: "README.md".into(), contents: format!("# {name}\n").into_bytes() },
+    ];
+    let pack = LocalPack::from_files(files, 1_800_000_000).expect("a valid pack");
+    (PackRecord::sign(pack.version, key).expect("signs"), pack.body)
 }
 
 /// About `size` packages of `index`: every n-th, so a slice keeps the corpus's mix of

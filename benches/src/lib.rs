@@ -13,4 +13,6 @@ mod wasm;
 #[cfg(not(target_arch = "wasm32"))]
 mod corpora;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod network;
+#[cfg(not(target_arch = "wasm32"))]
 pub use corpora::*;

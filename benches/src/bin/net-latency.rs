@@ -17,42 +17,22 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use libp2p::core::transport::{MemoryTransport, Transport, upgrade};
 use libp2p::identity::Keypair;
-use libp2p::{Multiaddr, PeerId, Swarm, kad, noise, yamux};
+use libp2p::{Multiaddr, PeerId, kad};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
+use souk_benches::network::{Build, JOIN_PEERS, Lcg, MEMORY_IDLE_TIMEOUT, Net, memory_swarm, network, node};
 use souk_core::peer::Via;
 use souk_core::record::PackRecord;
 use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
-use souk_net::transport::{native_swarm, new_certificate};
-use souk_net::{Behaviour, MemoryStore, Node, NodeEvent, NodeHandle, Role};
+use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle};
 
 /// Lookups (and puts) measured per network.
 const SAMPLES: usize = 50;
 /// Fresh peers that join each network to look names up.
 const READERS: usize = 5;
-/// Peers each new node dials when it joins a network.
-const JOIN_PEERS: usize = 3;
 /// Kademlia's bucket size (and replication factor).
 const K: usize = 20;
-/// How long an unused connection stays open in the memory-transport networks.
-const MEMORY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Net {
-    Memory,
-    Tcp,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-enum Build {
-    Joined,
-    Converged,
-}
-
 #[derive(Serialize)]
 struct Dht {
     nodes: usize,
@@ -79,96 +59,6 @@ struct Report {
     dht: Vec<Dht>,
     gossip_to_100_ms: Percentiles,
     bootstrap_ms: Vec<(usize, Percentiles)>,
-}
-
-/// A tiny deterministic generator: the same networks every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
-fn memory_swarm(key: Keypair, build: Build) -> Swarm<Behaviour> {
-    libp2p::SwarmBuilder::with_existing_identity(key)
-        .with_tokio()
-        .with_other_transport(|key| {
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
-                MemoryTransport::default()
-                    .upgrade(upgrade::Version::V1)
-                    .authenticate(noise::Config::new(key)?)
-                    .multiplex(yamux::Config::default())
-                    .boxed(),
-            )
-        })
-        .expect("the memory transport builds")
-        .with_behaviour(|key| {
-            let mut behaviour = Behaviour::new(key, Role::Peer);
-            if build == Build::Converged {
-                // The routing tables are given, as a long-running network's would be. Left
-                // to itself, each node would walk the DHT every 5 minutes, and test every
-                // new peer against a full bucket by dialing the bucket's oldest entry, whose
-                // own full bucket dials on: at 1,000 nodes sharing two cores, such chains of
-                // dials never let the network settle.
-                let mut config = souk_net::dht::config();
-                config.set_periodic_bootstrap_interval(None);
-                config.set_kbucket_inserts(kad::BucketInserts::Manual);
-                let id = key.public().to_peer_id();
-                *behaviour.dht.inner_mut() =
-                    kad::Behaviour::with_config(id, souk_net::dht::DhtStore::in_memory(id), config);
-            }
-            behaviour
-        })
-        .expect("the behaviour builds")
-        // The connections each join's DHT walk opens would pile up for the product's 60 s,
-        // so they idle out sooner.
-        .with_swarm_config(|c| c.with_idle_connection_timeout(MEMORY_IDLE_TIMEOUT))
-        .build()
-}
-
-async fn node(net: Net) -> (NodeHandle, Multiaddr) {
-    let key = Keypair::generate_ed25519();
-    let (swarm, listen) = match net {
-        Net::Memory => (memory_swarm(key, Build::Joined), "/memory/0"),
-        Net::Tcp => {
-            let certificate = new_certificate().expect("a certificate");
-            (
-                native_swarm(key, Role::Peer, certificate).await.expect("the swarm builds"),
-                "/ip4/127.0.0.1/tcp/0",
-            )
-        }
-    };
-    let (node, handle) = Node::new(swarm, MemoryStore::default()).expect("a fresh node");
-    tokio::spawn(node.run());
-    let addr = handle.listen(listen.parse().unwrap()).await.expect("listens");
-    (handle, addr)
-}
-
-/// `n` nodes, each joined to up to three earlier ones, with a moment for identify and the
-/// DHT walks to fill the routing tables.
-async fn network(n: usize, net: Net, rng: &mut Lcg) -> Vec<NodeHandle> {
-    let mut nodes: Vec<(NodeHandle, Multiaddr)> = Vec::with_capacity(n);
-    for i in 0..n {
-        let (handle, addr) = node(net).await;
-        // A join can time out when every node is busy; then it tries other peers.
-        for attempt in (0..).take_while(|_| i > 0) {
-            let peers: Vec<Multiaddr> =
-                (0..JOIN_PEERS.min(i)).map(|_| nodes[rng.below(i)].1.clone()).collect();
-            match handle.bootstrap(peers).await {
-                Ok(_) => break,
-                Err(e) if attempt < 3 => eprintln!("  node {i} could not join ({e}); trying other peers"),
-                Err(e) => panic!("node {i} could not join: {e}"),
-            }
-        }
-        nodes.push((handle, addr));
-        if (i + 1) % 100 == 0 && n >= 1000 {
-            eprintln!("  {} nodes joined, {:.0} MB of heap", i + 1, heap_mb());
-        }
-    }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    nodes.into_iter().map(|(h, _)| h).collect()
 }
 
 /// `n` nodes on the memory transport, each holding a converged network's routing table:
@@ -252,7 +142,7 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
     let before = quiet_heap_mb().await;
     let started = Instant::now();
     let nodes = match build {
-        Build::Joined => network(n, net, rng).await,
+        Build::Joined => network(n, net, rng).await.into_iter().map(|m| m.handle).collect(),
         Build::Converged => converged_network(n, rng).await,
     };
     let build_s = started.elapsed().as_secs_f64();
@@ -284,7 +174,7 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
     // what the DHT does shows on peers that join afterwards and look names up.
     let (mut lookups, mut requests) = (Vec::new(), 0);
     for reader in 0..READERS {
-        let (fresh, _) = node(net).await;
+        let fresh = node(net).await.handle;
         let peers = (0..JOIN_PEERS).map(|_| nodes[rng.below(n)].clone());
         let mut addrs = Vec::new();
         for peer in peers {
@@ -326,7 +216,7 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
 
 /// One publisher, 99 listeners over TCP: the time from publishing to each listener's event.
 async fn gossip(rng: &mut Lcg) -> Percentiles {
-    let nodes = network(100, Net::Tcp, rng).await;
+    let nodes: Vec<_> = network(100, Net::Tcp, rng).await.into_iter().map(|m| m.handle).collect();
     // Each listener notes when it hears each announcement, as it hears it.
     let (heard_tx, mut heard) = futures::channel::mpsc::unbounded();
     for node in &nodes[1..] {
@@ -366,7 +256,7 @@ async fn gossip(rng: &mut Lcg) -> Percentiles {
 
 /// A fresh node dialing `k` peers at once and starting its DHT walk, over TCP.
 async fn bootstrap(rng: &mut Lcg) -> Vec<(usize, Percentiles)> {
-    let nodes = network(20, Net::Tcp, rng).await;
+    let nodes: Vec<_> = network(20, Net::Tcp, rng).await.into_iter().map(|m| m.handle).collect();
     let mut addrs = Vec::new();
     for node in &nodes {
         addrs.push(node.addresses().await.unwrap()[0].clone());
@@ -375,7 +265,7 @@ async fn bootstrap(rng: &mut Lcg) -> Vec<(usize, Percentiles)> {
     for k in [5, 10, 20] {
         let mut samples = Vec::new();
         for _ in 0..10 {
-            let (fresh, _) = node(Net::Tcp).await;
+            let fresh = node(Net::Tcp).await.handle;
             let t = Instant::now();
             let dialed = fresh.bootstrap(addrs[..k].to_vec()).await.expect("bootstraps");
             samples.push(ms(t));

@@ -8,7 +8,8 @@
 //! - *Load*: CLIENTS clients (half over WebSocket) sync the index, then each looks up,
 //!   fetches and searches in a closed loop for SECONDS: requests served, latency, refusals,
 //!   the relay's peak memory.
-//! - *Attack*: a tenth of the clients, measured alone and then beside five attackers: one
+//! - *Attack*: a tenth of the clients, measured alone and then beside five attackers (in a
+//!   process of their own, [`Attackers`]): one
 //!   floods fetch and sync requests, one publishes as fast as it can under one key, one
 //!   opens TCP connections in a loop, one holds hundreds of half-open connections, one sends
 //!   malformed and oversized frames.
@@ -28,12 +29,10 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
+use souk_benches::small_pack;
 use souk_core::Digest;
-use souk_core::body::PackFile;
-use souk_core::record::PackRecord;
 use souk_net::transport::{native_swarm, new_certificate};
 use souk_net::{MemoryStore, Node, NodeHandle, Role, SearchRequest};
-use souk_pack::LocalPack;
 use tokio::io::AsyncWriteExt;
 
 const PUBLISHERS: usize = 8;
@@ -72,10 +71,7 @@ impl Relay {
         let is_ws = |a: &Multiaddr| a.to_string().contains("/ws");
         let tcp = addrs.iter().find(|a| !is_ws(a)).expect("a TCP address").clone();
         let ws = addrs.iter().find(|a| is_ws(a)).expect("a WebSocket address").clone();
-        let peer = match tcp.iter().last() {
-            Some(libp2p::multiaddr::Protocol::P2p(peer)) => peer,
-            _ => panic!("the relay's address names it"),
-        };
+        let peer = peer_of(&tcp);
         Relay { child, tcp, ws, http, peer }
     }
 
@@ -109,6 +105,14 @@ impl Drop for Relay {
     }
 }
 
+/// The peer an address names.
+fn peer_of(addr: &Multiaddr) -> PeerId {
+    match addr.iter().last() {
+        Some(libp2p::multiaddr::Protocol::P2p(peer)) => peer,
+        _ => panic!("the relay's address names it"),
+    }
+}
+
 /// `souk` in the release folder of `CARGO_TARGET_DIR`, or of the workspace's `target/`.
 fn default_bin() -> PathBuf {
     let workspace = || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target");
@@ -124,19 +128,6 @@ async fn client(addr: &Multiaddr) -> NodeHandle {
     tokio::spawn(node.run());
     handle.dial(addr.clone()).await.expect("the relay takes a client");
     handle
-}
-
-/// A small pack of its own: a manifest and one file.
-fn pack(name: &str, key: &[u8; 32]) -> (PackRecord, Vec<u8>) {
-    let manifest = format!(
-        "[pack]\nname = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"Load pack {name}\"\nlicense = \"MIT\"\n"
-    );
-    let files = vec![
-        PackFile { path: "souk.toml".into(), contents: manifest.into_bytes() },
-        PackFile { path: "README.md".into(), contents: format!("# {name}\n").into_bytes() },
-    ];
-    let pack = LocalPack::from_files(files, 1_800_000_000).unwrap();
-    (PackRecord::sign(pack.version, key).unwrap(), pack.body)
 }
 
 fn ms(since: Instant) -> f64 {
@@ -173,7 +164,7 @@ async fn concurrency(relay: &Relay, publishers: usize, each: usize) -> (Concurre
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             for i in 0..each {
-                let (record, body) = pack(&format!("load-{p}-{i}"), &key);
+                let (record, body) = small_pack(&format!("load-{p}-{i}"), &key);
                 let hash = record.pack.content_hash.unwrap();
                 let at = Instant::now();
                 // A publish counts only if the relay took the record.
@@ -240,7 +231,34 @@ struct Load {
     relay_peak_mb: f64,
     /// The relay's refusals by reason, so far in its life.
     refused: Vec<(String, u64)>,
-    attacks: Option<Attacks>,
+    attacks: Option<serde_json::Value>,
+}
+
+/// The attackers: this program again, in a process of its own (`relay-load attack`) at
+/// the lowest CPU priority, so that on a machine of two cores the attack's own work (its
+/// nodes, its handshakes, its garbage) does not take the cores from the relay and the
+/// honest clients it is measured against, as an attacker's machine elsewhere would not.
+/// The relay still receives and handles all the attack sends.
+struct Attackers(Child);
+
+impl Attackers {
+    fn start(relay: &Multiaddr, seconds: u64) -> Attackers {
+        let me = std::env::current_exe().expect("this program's path");
+        let child = Command::new("nice")
+            .args(["-n", "19"])
+            .arg(me)
+            .args(["attack", &relay.to_string(), &seconds.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the attackers start");
+        Attackers(child)
+    }
+
+    /// What the attackers did, as they report it when their time is up.
+    fn report(self) -> serde_json::Value {
+        let output = self.0.wait_with_output().expect("the attackers finish");
+        serde_json::from_slice(&output.stdout).expect("the attackers report as JSON")
+    }
 }
 
 #[derive(Serialize, Default)]
@@ -265,9 +283,7 @@ async fn load(relay: &Relay, clients: usize, seconds: u64, packs: &[(String, Dig
         sync_ms.push(ms(at));
         handles.push(handle);
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let counters = Arc::new(AttackCounters::default());
-    let attackers = if attack { spawn_attackers(relay, &stop, &counters) } else { Vec::new() };
+    let attackers = attack.then(|| Attackers::start(&relay.tcp, seconds));
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let packs = Arc::new(packs.to_vec());
@@ -310,10 +326,6 @@ async fn load(relay: &Relay, clients: usize, seconds: u64, packs: &[(String, Dig
             *all += some;
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    for attacker in attackers {
-        let _ = attacker.await;
-    }
     let requests = samples.iter().map(Vec::len).sum::<usize>();
     let [lookups, fetches, searches] = samples;
     Load {
@@ -329,7 +341,7 @@ async fn load(relay: &Relay, clients: usize, seconds: u64, packs: &[(String, Dig
         search_ms: Percentiles::of(searches),
         relay_peak_mb: relay.peak_mb(),
         refused: relay.refused(),
-        attacks: attack.then(|| counters.report()),
+        attacks: attackers.map(Attackers::report),
     }
 }
 
@@ -359,13 +371,27 @@ impl AttackCounters {
     }
 }
 
+/// `relay-load attack RELAY SECONDS`: five attackers on the relay at once, for SECONDS;
+/// then what each did, as JSON.
+async fn attack(relay: Multiaddr, seconds: u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let counters = Arc::new(AttackCounters::default());
+    let tasks = spawn_attackers(&relay, &stop, &counters);
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in tasks {
+        let _ = task.await;
+    }
+    println!("{}", serde_json::to_string(&counters.report()).unwrap());
+}
+
 fn spawn_attackers(
-    relay: &Relay,
+    relay: &Multiaddr,
     stop: &Arc<AtomicBool>,
     counters: &Arc<AttackCounters>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let socket: std::net::SocketAddr = {
-        let mut parts = relay.tcp.iter();
+        let mut parts = relay.iter();
         let (Some(libp2p::multiaddr::Protocol::Ip4(ip)), Some(libp2p::multiaddr::Protocol::Tcp(port))) =
             (parts.next(), parts.next())
         else {
@@ -378,7 +404,7 @@ fn spawn_attackers(
 
     // Fetch and sync requests as fast as they are answered, 32 at a time (on a thread of its
     // own: a sync's future is not Send).
-    let (addr, peer, s, c) = (relay.tcp.clone(), relay.peer, stop.clone(), counters.clone());
+    let (addr, peer, s, c) = (relay.clone(), peer_of(relay), stop.clone(), counters.clone());
     tasks.push(tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
@@ -404,12 +430,12 @@ fn spawn_attackers(
     }));
 
     // One key publishing new packs as fast as it can.
-    let (addr, s, c) = (relay.tcp.clone(), stop.clone(), counters.clone());
+    let (addr, s, c) = (relay.clone(), stop.clone(), counters.clone());
     tasks.push(tokio::spawn(async move {
         let publisher = client(&addr).await;
         let mut i = 0;
         while running(&s) {
-            let (record, body) = pack(&format!("flood-{i}"), &[99; 32]);
+            let (record, body) = small_pack(&format!("flood-{i}"), &[99; 32]);
             i += 1;
             c.flood_publishes.fetch_add(1, Ordering::Relaxed);
             if publisher.publish(record, body).await.is_ok_and(|reached| reached > 0) {
@@ -472,6 +498,10 @@ struct Report {
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("attack") {
+        let arg = |i| std::env::args().nth(i).expect("relay-load attack RELAY SECONDS");
+        return attack(arg(2).parse().expect("a multiaddr"), arg(3).parse().expect("seconds")).await;
+    }
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().expect("numbers"));
     let clients = args.next().unwrap_or(500) as usize;
     let seconds = args.next().unwrap_or(20);

@@ -306,3 +306,20 @@ async fn a_peer_gossiping_garbage_is_graylisted() {
     .await;
     assert!(sent >= 3, "a slip or two is forgiven; {sent} messages sent");
 }
+
+#[tokio::test]
+async fn a_peer_looks_up_and_publishes_as_soon_as_it_has_joined() {
+    // A holder of a record, and a fresh peer that asks it first thing after joining: no
+    // wait for identify, no retry.
+    let (holder, addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
+    let (record, body) = signed_demo_pack("rust-cli", &ALICE);
+    within("publishing alone", holder.publish(record.clone(), body)).await.unwrap();
+    let reader = start(MemoryStore::default()).await;
+    within("joining", reader.bootstrap(vec![addr.clone()])).await.unwrap();
+    assert_eq!(within("looking up", reader.lookup("rust-cli")).await.unwrap(), record);
+
+    let publisher = start(MemoryStore::default()).await;
+    within("joining", publisher.bootstrap(vec![addr])).await.unwrap();
+    let (record, body) = signed_demo_pack("axum-service", &ALICE);
+    assert_eq!(within("publishing", publisher.publish(record, body)).await.unwrap(), 1);
+}

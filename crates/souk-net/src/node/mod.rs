@@ -322,6 +322,11 @@ impl<S: Store> Node<S> {
                 peer_id, connection_id, num_established, endpoint, ..
             } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
+                    // A peer this node was asked to dial (a relay, a bootstrap peer) joins
+                    // the routing table at once: waiting for identify to say it speaks the
+                    // DHT left a first lookup, put or walk with no one to ask.
+                    let dht = self.swarm.behaviour_mut().dht.inner_mut();
+                    dht.add_address(&peer_id, endpoint.get_remote_address().clone());
                     let _ = reply.send(Ok(peer_id));
                 }
                 if num_established.get() == 1 {
