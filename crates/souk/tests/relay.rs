@@ -1,7 +1,8 @@
 //! `souk relay` as real processes on 127.0.0.1, reached by real souk-net peers over TCP,
 //! WebSocket and WebRTC-direct: it serves its addresses and metrics over HTTP, hands its
-//! index and bodies to new peers, keeps everything across a restart, and relays bootstrapped
-//! to each other form one network.
+//! index and bodies to new peers, keeps everything across a restart (and across a SIGKILL:
+//! every record it acknowledged), holds 2,000 packs published at once, and relays
+//! bootstrapped to each other form one network.
 #![cfg(unix)]
 
 use std::ffi::OsStr;
@@ -9,7 +10,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -132,6 +134,63 @@ async fn peer() -> NodeHandle {
     handle
 }
 
+/// A pack of `key`'s own, a manifest and a note, and its body.
+fn small_pack(name: &str, key: &[u8; 32]) -> (PackRecord, Vec<u8>) {
+    let manifest =
+        format!("[pack]\nname = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n");
+    let files = vec![
+        souk_core::body::PackFile { path: "notes.txt".into(), contents: format!("{name}\n").into_bytes() },
+        souk_core::body::PackFile { path: souk_pack::MANIFEST_FILE.into(), contents: manifest.into_bytes() },
+    ];
+    let pack = souk_pack::LocalPack::from_files(files, 0).unwrap();
+    (PackRecord::sign(pack.version, key).unwrap(), pack.body)
+}
+
+/// What publishers have had acknowledged so far, and a flag that stops them.
+#[derive(Clone, Default)]
+struct Burst {
+    acked: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+/// `publishers` peers, each joined to the relay at `addr`, publishing `each` packs of its
+/// own key one after another, all at once, until `burst` says stop. Answers each publish's
+/// pack, body hash and whether the relay took it, and the publishers (still online, to
+/// serve bodies).
+async fn publish_at_once(
+    addr: &Multiaddr,
+    publishers: usize,
+    each: usize,
+    burst: &Burst,
+) -> (Vec<(String, souk_core::Digest, bool)>, Vec<NodeHandle>) {
+    let tasks = (0..publishers).map(|p| {
+        let (addr, burst) = (addr.clone(), burst.clone());
+        tokio::spawn(async move {
+            let publisher = peer().await;
+            within("dialing", publisher.dial(addr)).await.unwrap();
+            let mut done = Vec::new();
+            for i in 0..each {
+                if burst.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let (record, body) = small_pack(&format!("burst-{p}-{i}"), &[p as u8 + 40; 32]);
+                let hash = record.pack.content_hash.unwrap();
+                let taken = within("publishing", publisher.publish(record, body)).await.is_ok_and(|n| n > 0);
+                burst.acked.fetch_add(usize::from(taken), Ordering::Relaxed);
+                done.push((format!("burst-{p}-{i}"), hash, taken));
+            }
+            (done, publisher)
+        })
+    });
+    let mut all = (Vec::new(), Vec::new());
+    for task in futures::future::join_all(tasks).await {
+        let (done, publisher) = task.unwrap();
+        all.0.extend(done);
+        all.1.push(publisher);
+    }
+    all
+}
+
 fn relay_peer_id(relay: &Relay) -> libp2p::PeerId {
     match relay.addrs[0].iter().last() {
         Some(Protocol::P2p(peer)) => peer,
@@ -187,18 +246,9 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
 
     // A pack of someone else's, which the relay pins: after the restart the DHT still names
     // the relay as its provider.
-    let files = vec![
-        souk_core::body::PackFile { path: "notes.txt".into(), contents: b"kept across restarts".to_vec() },
-        souk_core::body::PackFile {
-            path: souk_pack::MANIFEST_FILE.into(),
-            contents: b"[pack]\nname = \"kept-pack\"\nversion = \"1.0.0\"\ndescription = \"Kept\"\nlicense = \"MIT\"\n"
-                .to_vec(),
-        },
-    ];
-    let kept = souk_pack::LocalPack::from_files(files, 0).unwrap();
-    let kept_hash = souk_core::body::content_hash(&kept.body);
-    let record = PackRecord::sign(kept.version, &[5; 32]).unwrap();
-    within("publishing", client.publish(record, kept.body.clone())).await.unwrap();
+    let (record, kept) = small_pack("kept-pack", &[5; 32]);
+    let kept_hash = souk_core::body::content_hash(&kept);
+    within("publishing", client.publish(record, kept.clone())).await.unwrap();
     let pinned = async {
         while client.providers(kept_hash).await.unwrap_or_default() != [relay_id] {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -231,7 +281,7 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
         }
     };
     within("finding the relay as the pinned body's provider", provided).await;
-    assert_eq!(within("fetching", client.fetch_any(kept_hash)).await.unwrap().1, kept.body);
+    assert_eq!(within("fetching", client.fetch_any(kept_hash)).await.unwrap().1, kept);
     relay.stop();
 }
 
@@ -716,5 +766,144 @@ fn the_cli_publishes_and_another_installs_through_a_relay() {
     let out = souk(&bob, &["install", "no-such-pack", &bootstrap]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no package named `no-such-pack`"));
+    relay.stop();
+}
+
+/// 8 publishers publish 2,000 packs to one relay at once: the relay takes every record and
+/// pins every body, and once the publishers are gone a fresh peer installs the last one.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_thousand_packs_published_at_once_are_all_held_by_the_relay() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), None, &[]);
+    let relay_id = relay_peer_id(&relay);
+    let (published, publishers) = publish_at_once(&relay.addr("tcp"), 8, 250, &Burst::default()).await;
+    assert_eq!(published.len(), 2000);
+    let refused: Vec<_> = published.iter().filter(|p| !p.2).map(|p| &p.0).collect();
+    assert!(refused.is_empty(), "the relay did not take {refused:?}");
+
+    // Every body is pinned: asked of the relay alone, by 8 checkers (a peer's rate allows
+    // a burst of 256 fetches), each waiting up to a minute for the pins to come in.
+    let tcp = relay.addr("tcp");
+    let checks = published.chunks(250).map(|some| {
+        let tcp = tcp.clone();
+        async move {
+            let checker = peer().await;
+            within("dialing", checker.dial(tcp)).await.unwrap();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            for (name, hash, _) in some {
+                while checker.fetch(relay_id, *hash).await.is_err() {
+                    assert!(tokio::time::Instant::now() < deadline, "the relay never pinned {name}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        }
+    });
+    futures::future::join_all(checks).await;
+    drop(publishers);
+
+    let fresh = peer().await;
+    within("dialing", fresh.dial(relay.addr("ws"))).await.unwrap();
+    let synced = within("syncing", fresh.sync_index(relay_id)).await.unwrap();
+    assert_eq!(synced.accepted, souk_pack::demo::packs().unwrap().len() + 2000);
+    let last = &published.last().unwrap().0;
+    let installed = within("installing", fresh.install(last, "*", &[], |_| {})).await.unwrap();
+    assert_eq!(installed.packs[0].0.name, *last);
+    relay.stop();
+}
+
+/// A relay killed (SIGKILL) in the middle of a burst of publishes: restarted on the same
+/// folder, it opens its database, holds every record it acknowledged, and installs go on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_killed_mid_burst_keeps_every_record_it_acknowledged() {
+    let data = tempfile::tempdir().unwrap();
+    let mut relay = Relay::start(data.path(), None, &[]);
+    let relay_id = relay_peer_id(&relay);
+    let pid = relay.child.id();
+    let early = peer().await;
+    within("dialing", early.dial(relay.addr("tcp"))).await.unwrap();
+    let (record, body) = small_pack("pinned-early", &[39; 32]);
+    let hash = record.pack.content_hash.unwrap();
+    within("publishing", early.publish(record, body)).await.unwrap();
+    while early.fetch(relay_id, hash).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(early);
+    // At the relay's 150th acknowledgement, it is killed; the publishers stop soon after.
+    let burst = Burst::default();
+    let watch = burst.clone();
+    let killer = std::thread::spawn(move || {
+        while watch.acked.load(Ordering::Relaxed) < 150 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+        std::thread::sleep(Duration::from_millis(500));
+        watch.stop.store(true, Ordering::Relaxed);
+    });
+    let (published, publishers) = publish_at_once(&relay.addr("tcp"), 4, 200, &burst).await;
+    killer.join().unwrap();
+    let _ = relay.child.wait();
+    let taken: Vec<&str> = published.iter().filter(|p| p.2).map(|p| p.0.as_str()).collect();
+    assert!(taken.len() >= 150, "{} acknowledged", taken.len());
+    assert!(published.iter().any(|p| !p.2), "the kill came before the burst ended");
+
+    let relay = Relay::start(data.path(), None, &[]);
+    let fresh = peer().await;
+    within("dialing", fresh.dial(relay.addr("tcp"))).await.unwrap();
+    within("syncing", fresh.sync_index(relay_id)).await.unwrap();
+    let wanted: Vec<String> = taken.iter().map(|n| n.to_string()).collect();
+    let missing = fresh.read(move |index| {
+        wanted.into_iter().filter(|n| index.versions_of(n).is_empty()).collect::<Vec<_>>()
+    });
+    let missing = within("reading", missing).await.unwrap();
+    assert!(missing.is_empty(), "acknowledged, then lost: {missing:?}");
+    // Installs go on: of a pack with dependencies, and of one pinned before the kill.
+    for (name, packs) in [("rust-cli", 7), ("pinned-early", 1)] {
+        let installed = within("installing", fresh.install(name, "*", &[], |_| {})).await.unwrap();
+        assert_eq!(installed.packs.len(), packs, "{name}");
+    }
+    drop(publishers);
+    relay.stop();
+}
+
+/// `souk install` killed (SIGKILL) at moments through its run: each next run opens the
+/// cache, completes, and leaves the same files as an install never interrupted.
+#[test]
+fn an_install_killed_midway_completes_on_the_next_run() {
+    let scratch = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&scratch.path().join("relay"), None, &[]);
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let (home, whole) = (scratch.path().join("home"), scratch.path().join("whole"));
+    let out = souk(
+        &scratch.path().join("other-home"),
+        &["install", "rust-cli", "--out", whole.to_str().unwrap(), &bootstrap],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (n, after_ms) in [10, 50, 100, 200, 400, 800].into_iter().enumerate() {
+        let project = scratch.path().join(format!("project-{n}"));
+        let args = ["install", "rust-cli", "--out", project.to_str().unwrap(), &bootstrap];
+        let mut child = Command::new(env!("CARGO_BIN_EXE_souk"))
+            .env("SOUK_HOME", &home)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = souk(&home, &args);
+        assert!(
+            out.status.success(),
+            "after a kill at {after_ms} ms: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for file in ["rust-cli/souk.toml", "rust-ci/souk.toml", "souk.lock"] {
+            assert_eq!(
+                std::fs::read(whole.join(file)).unwrap(),
+                std::fs::read(project.join(file)).unwrap(),
+                "{file}"
+            );
+        }
+    }
     relay.stop();
 }
