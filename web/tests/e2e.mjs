@@ -4,7 +4,8 @@
 // arrives and the pack is listed), and a pack published in one page appearing in the other
 // and installed there. Screenshots land in SOUK_SCREENSHOTS.
 import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { unzipSync } from "fflate";
@@ -14,7 +15,8 @@ const shots = process.env.SOUK_SCREENSHOTS ?? "target/screenshots";
 assert.ok(url, "SOUK_PAGE names the relay's page (run through `cargo xtask test`)");
 mkdirSync(shots, { recursive: true });
 
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+const launch = { executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] };
+const browser = await chromium.launch(launch);
 const steps = [];
 // Any page error or console error fails the step it happened in: the test passing while
 // the page throws would hide a broken page.
@@ -30,9 +32,10 @@ async function step(name, f) {
   console.log(`ok ${steps.length} ${name} (${Date.now() - started} ms)`);
 }
 
-async function openPeer() {
-  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
-  const page = await context.newPage();
+// A page as a new peer: in a fresh context, or in `context` (a persistent profile).
+async function openPeer(context) {
+  context ??= await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
+  const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (err) => problems.push(`page error: ${err.stack ?? err.message}`));
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console error: ${message.text()} (${message.location().url})`);
@@ -101,6 +104,35 @@ try {
   await step("a conflict is explained in words", async () => {
     const message = await a.evaluate(() => window.souk.install("open-source-starter", "^9").catch((e) => e.message));
     assert.match(message, /no version of open-source-starter matches \^9/);
+  });
+
+  await step("a tab closed while it starts and syncs reopens with a consistent IndexedDB", async () => {
+    const { packs } = await a.evaluate(() => window.souk.stats());
+    // One browser profile, closed at moments through the page's start: loading the module,
+    // opening IndexedDB, joining the relay, syncing and storing the index.
+    const profile = mkdtempSync(join(tmpdir(), "souk-tab-"));
+    for (const after of [50, 200, 500, 1000, 2000]) {
+      const context = await chromium.launchPersistentContext(profile, launch);
+      const page = context.pages()[0] ?? (await context.newPage());
+      page.goto(url).catch(() => {}); // cut short by the close
+      await page.waitForTimeout(after);
+      await context.close();
+    }
+    // Reopened: it comes online without an error, holds every pack once, and installs.
+    const context = await chromium.launchPersistentContext(profile, launch);
+    try {
+      const page = await openPeer(context);
+      let held;
+      for (let i = 0; i < 100 && held !== packs; i++) {
+        held = (await page.evaluate(() => window.souk.stats())).packs;
+        if (held !== packs) await page.waitForTimeout(100);
+      }
+      assert.equal(held, packs, "the reopened tab holds what a tab that never closed does");
+      const installed = await page.evaluate(() => window.souk.install("rust-cli").then((i) => i.packs.map((p) => p.name)));
+      assert.ok(installed.includes("rust-cli"), `installed ${installed}`);
+    } finally {
+      await context.close();
+    }
   });
 
   const b = await openPeer();

@@ -14,6 +14,12 @@
 //!   opens TCP connections in a loop, one holds hundreds of half-open connections, one sends
 //!   malformed and oversized frames.
 //!
+//! - *Scale* (`relay-load scale [RECORDS]`, default 1,000,000): a relay whose DHT store
+//!   holds RECORDS signed pack records and provides as many body hashes, filled through the
+//!   store Kademlia uses before the relay starts (publishing them one by one over the network
+//!   would take most of an hour): its start, memory and disk, lookups and provider queries
+//!   of random names from fresh peers, and publishes on top of it.
+//!
 //! `cargo build --release -p souk && cargo run --release -p souk-benches --bin relay-load
 //! [-- CLIENTS [SECONDS]]` (default 500 and 20). The relay is `target/release/souk`, or
 //! `SOUK_BIN`; its logs are kept beside its data folder, in `SOUK_LOAD_DIR` if set.
@@ -77,10 +83,21 @@ impl Relay {
 
     /// The relay's peak resident memory so far, in MB.
     fn peak_mb(&self) -> f64 {
+        self.memory_mb("VmHWM:")
+    }
+
+    /// A memory figure of the relay's (`VmHWM:`, `VmRSS:`), in MB.
+    fn memory_mb(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kb =
-            status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next());
+        let kb = status.lines().find_map(|l| l.strip_prefix(field)).and_then(|v| v.split_whitespace().next());
         kb.and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    }
+
+    /// SIGTERM, and waits for the relay to exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let _ = self.child.wait();
     }
 
     /// Its refusals by reason, from `/metrics` (the nonzero ones).
@@ -489,6 +506,112 @@ fn spawn_attackers(
 }
 
 #[derive(Serialize)]
+struct Scale {
+    records: usize,
+    provided_keys: usize,
+    fill_s: f64,
+    /// From starting the process to its `ready` line, on the filled database.
+    start_s: f64,
+    relay_rss_mb: f64,
+    disk_mb: f64,
+    lookup_ms: Percentiles,
+    lookups_failed: usize,
+    providers_ms: Percentiles,
+    providers_failed: usize,
+    publish: Concurrency,
+    relay_peak_mb: f64,
+}
+
+/// Fills the DHT store of the relay whose data folder is `data` (stopped) with `n`
+/// records and `n` provided keys, as Kademlia would have put them.
+fn fill(data: &Path, relay: PeerId, n: usize) -> f64 {
+    use libp2p::kad::store::RecordStore;
+    use libp2p::kad::{ProviderRecord, Record, RecordKey};
+    let started = Instant::now();
+    let store = souk::store::RedbStore::open(&data.join("souk.redb")).expect("the relay's database");
+    let (tables, limits) = souk_net::Store::dht_tables(&store).expect("a relay keeps its DHT on disk");
+    let mut dht = souk_net::dht::DhtStore::new(relay, tables, limits);
+    let expires = Some(std::time::Instant::now() + Duration::from_secs(36 * 3600));
+    for i in 0..n {
+        let (record, _) = small_pack(&scale_name(i), &[(i % 251) as u8 + 1; 32]);
+        let key = RecordKey::new(&souk_core::peer::dht::record_key(&record.pack.name));
+        let value = record.encode();
+        dht.put(Record { key, value, publisher: Some(relay), expires }).expect("room for the record");
+        let hash = record.pack.content_hash.unwrap();
+        let provider =
+            ProviderRecord { key: RecordKey::new(&hash), provider: relay, expires, addresses: vec![] };
+        dht.add_provider(provider).expect("room for the provider");
+        if (i + 1) % 100_000 == 0 {
+            eprintln!("  {} records, {:.0} s", i + 1, started.elapsed().as_secs_f64());
+        }
+    }
+    started.elapsed().as_secs_f64()
+}
+
+fn scale_name(i: usize) -> String {
+    format!("scale-{i}")
+}
+
+/// Lookups of `samples` random names of the `n` filled, and provider queries of their
+/// bodies, from fresh peers (a new one every 50 names, so few answers come from a cache).
+async fn scale_queries(relay: &Relay, n: usize, samples: usize) -> [(Percentiles, usize); 2] {
+    let mut rng = souk_benches::network::Lcg(11);
+    let (mut lookups, mut providers) = (Vec::new(), Vec::new());
+    let (mut lookups_failed, mut providers_failed) = (0, 0);
+    let mut peer = client(&relay.tcp).await;
+    for s in 0..samples {
+        if s % 50 == 49 {
+            peer = client(&relay.tcp).await;
+        }
+        let i = rng.below(n);
+        let at = Instant::now();
+        match peer.lookup(&scale_name(i)).await {
+            Ok(_) => lookups.push(ms(at)),
+            Err(_) => lookups_failed += 1,
+        }
+        let hash = small_pack(&scale_name(i), &[(i % 251) as u8 + 1; 32]).0.pack.content_hash.unwrap();
+        let at = Instant::now();
+        match peer.providers(hash).await {
+            Ok(found) if found == [relay.peer] => providers.push(ms(at)),
+            _ => providers_failed += 1,
+        }
+    }
+    [(Percentiles::of(lookups), lookups_failed), (Percentiles::of(providers), providers_failed)]
+}
+
+async fn scale(dir: &Path, n: usize) -> Scale {
+    let data = dir.join("scale");
+    let relay = Relay::start(&data);
+    let peer = relay.peer;
+    relay.stop();
+    eprintln!("relay-load: filling the DHT store with {n} records and provided keys");
+    let fill_s = fill(&data, peer, n);
+    let at = Instant::now();
+    let relay = Relay::start(&data);
+    let start_s = at.elapsed().as_secs_f64();
+    let relay_rss_mb = relay.memory_mb("VmRSS:");
+    eprintln!("relay-load: started in {start_s:.1} s; lookups and provider queries");
+    let [(lookup_ms, lookups_failed), (providers_ms, providers_failed)] = scale_queries(&relay, n, 500).await;
+    eprintln!("relay-load: publishing on top");
+    let (publish, _) = concurrency(&relay, PUBLISHERS, PACKS_EACH).await;
+    let disk = std::fs::metadata(data.join("souk.redb")).map_or(0, |m| m.len());
+    Scale {
+        records: n,
+        provided_keys: n,
+        fill_s,
+        start_s,
+        relay_rss_mb,
+        disk_mb: disk as f64 / (1024.0 * 1024.0),
+        lookup_ms,
+        lookups_failed,
+        providers_ms,
+        providers_failed,
+        publish,
+        relay_peak_mb: relay.peak_mb(),
+    }
+}
+
+#[derive(Serialize)]
 struct Report {
     concurrency: Concurrency,
     load: Load,
@@ -502,11 +625,16 @@ async fn main() {
         let arg = |i| std::env::args().nth(i).expect("relay-load attack RELAY SECONDS");
         return attack(arg(2).parse().expect("a multiaddr"), arg(3).parse().expect("seconds")).await;
     }
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("SOUK_LOAD_DIR").map_or_else(|| scratch.path().to_owned(), PathBuf::from);
+    if std::env::args().nth(1).as_deref() == Some("scale") {
+        let n = std::env::args().nth(2).map_or(1_000_000, |n| n.parse().expect("a number of records"));
+        let report = scale(&dir, n).await;
+        return println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    }
     let mut args = std::env::args().skip(1).map(|a| a.parse::<u64>().expect("numbers"));
     let clients = args.next().unwrap_or(500) as usize;
     let seconds = args.next().unwrap_or(20);
-    let scratch = tempfile::tempdir().unwrap();
-    let dir = std::env::var_os("SOUK_LOAD_DIR").map_or_else(|| scratch.path().to_owned(), PathBuf::from);
     let relay = Relay::start(&dir.join("relay"));
     eprintln!("relay-load: concurrency ({PUBLISHERS} publishers x {PACKS_EACH} packs)");
     let (concurrency, packs) = concurrency(&relay, PUBLISHERS, PACKS_EACH).await;

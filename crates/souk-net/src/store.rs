@@ -30,8 +30,9 @@ pub trait Store: Send + 'static {
     fn put_body(&mut self, body: Vec<u8>) -> Result<Digest, StoreError>;
     /// Every entry kept (records and statements), in any order.
     fn entries(&self) -> Result<Vec<Entry>, StoreError>;
-    /// Keeps an entry under [`Entry::key`].
-    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError>;
+    /// Keeps entries, each under [`Entry::key`], all or none: a sync's entries are kept in
+    /// one write, not one write each.
+    fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError>;
     fn base(&self) -> Result<Option<Base>, StoreError>;
     fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError>;
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError>;
@@ -83,8 +84,8 @@ impl Store for MemoryStore {
         Ok(self.entries.values().cloned().collect())
     }
 
-    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
-        self.entries.insert(entry.key(), entry.clone());
+    fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
+        self.entries.extend(entries.iter().map(|entry| (entry.key(), entry.clone())));
         Ok(())
     }
 

@@ -35,8 +35,8 @@ impl Store for LyingStore {
     fn entries(&self) -> Result<Vec<Entry>, StoreError> {
         self.honest.entries()
     }
-    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
-        self.honest.put_entry(entry)
+    fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
+        self.honest.put_entries(entries)
     }
     fn base(&self) -> Result<Option<Base>, StoreError> {
         self.honest.base()

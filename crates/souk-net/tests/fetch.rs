@@ -95,3 +95,33 @@ async fn the_best_peer_serves_and_a_liar_is_passed_over() {
     );
     assert_eq!(client.reputation(honest_peer).await.unwrap().failures, 0);
 }
+
+/// A peer that asks for bodies as fast as it is answered, 32 at a time, with no regard for
+/// the refusals: a burst is served, then its requests are dropped, then it is disconnected
+/// and its next dial refused; another peer is served throughout.
+#[tokio::test]
+async fn a_peer_flooding_fetches_is_cut_off() {
+    let (server, addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
+    let flooder = start(MemoryStore::default()).await;
+    let peer = connect(&flooder, &server, addr.clone()).await;
+    let mut answered = 0;
+    for _ in 0..100 {
+        let batch = (0..32).map(|_| flooder.fetch(peer, [9; 32]));
+        let results = futures::future::join_all(batch).await;
+        answered += results.iter().filter(|r| **r == Err(NodeError::Fetch(FetchError::NotFound))).count();
+        if !flooder.peers().await.unwrap().iter().any(|p| p.peer_id == peer) {
+            break;
+        }
+    }
+    // Its burst was answered (NotFound, the hash is no body's), then it was dropped.
+    let burst = souk_core::peer::PeerConfig::default().rates.fetch.burst as usize;
+    assert!((burst..2 * burst).contains(&answered), "{answered} answered");
+    assert!(!flooder.peers().await.unwrap().iter().any(|p| p.peer_id == peer), "still connected");
+    assert!(within("dialing again", flooder.dial(addr.clone())).await.is_err(), "let back in at once");
+    let honest = start(MemoryStore::default()).await;
+    let peer = connect(&honest, &server, addr).await;
+    assert_eq!(
+        within("fetching", honest.fetch(peer, [9; 32])).await,
+        Err(NodeError::Fetch(FetchError::NotFound))
+    );
+}

@@ -124,12 +124,10 @@ impl IdbStore {
         for body in all(db, BODIES).await? {
             memory.put_body(bytes(&body))?;
         }
-        for entry in all(db, RECORDS).await? {
-            // Entries were checked on the way in; one that no longer reads is left out.
-            if let Ok(entry) = Entry::decode(&bytes(&entry)) {
-                memory.put_entry(&entry)?;
-            }
-        }
+        // Entries were checked on the way in; one that no longer reads is left out.
+        let entries = all(db, RECORDS).await?;
+        let entries: Vec<Entry> = entries.iter().filter_map(|e| Entry::decode(&bytes(e)).ok()).collect();
+        memory.put_entries(&entries)?;
         for entry in all(db, REPUTATION).await? {
             let entry = bytes(&entry);
             if let Some((record, peer)) = entry.split_at_checked(PeerRecord::ENCODED_LEN)
@@ -189,9 +187,11 @@ impl Store for IdbStore {
         self.memory.entries()
     }
 
-    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
-        self.save(RECORDS, entry.key(), entry.encode())?;
-        self.memory.put_entry(entry)
+    fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
+        for entry in entries {
+            self.save(RECORDS, entry.key(), entry.encode())?;
+        }
+        self.memory.put_entries(entries)
     }
 
     fn base(&self) -> Result<Option<Base>, StoreError> {

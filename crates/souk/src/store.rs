@@ -199,9 +199,12 @@ impl Store for RedbStore {
         Ok(entries)
     }
 
-    fn put_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
+    fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
         self.write(|tx| {
-            tx.open_table(RECORDS)?.insert(entry.key().as_str(), entry.encode().as_slice())?;
+            let mut table = tx.open_table(RECORDS)?;
+            for entry in entries {
+                table.insert(entry.key().as_str(), entry.encode().as_slice())?;
+            }
             Ok(())
         })
     }
@@ -299,8 +302,7 @@ mod tests {
         {
             let mut store = RedbStore::open(&path).unwrap();
             assert_eq!(store.put_body(pack.body.clone()).unwrap(), record.pack.content_hash.unwrap());
-            store.put_entry(&record.clone().into()).unwrap();
-            store.put_entry(&statement.clone().into()).unwrap();
+            store.put_entries(&[record.clone().into(), statement.clone().into()]).unwrap();
             store.put_base(b"snapshot", 7).unwrap();
             store.put_reputation(&peer, &seen).unwrap();
             store.put_meta("identity", b"key").unwrap();

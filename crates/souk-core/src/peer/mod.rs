@@ -29,7 +29,7 @@ mod sync;
 
 pub use fetch::{FetchAnswer, FetchPlan, FetchStep};
 use rate::Buckets;
-pub use rate::{Rate, Rates, Request};
+pub use rate::{Rate, Rates, Request, Took};
 pub use refusal::{Reason, Refusal};
 use sync::Syncing;
 pub use sync::{Cursor, SyncStart};
@@ -563,17 +563,23 @@ impl<P: Ord + Clone> Peer<P> {
     }
 
     /// Whether `peer` may have `request` served now ([`Rates`]); one past its rate is
-    /// dropped and counted, and costs the peer nothing more: a flood is cut off at the cost
-    /// of a token check, while an honest peer that runs ahead of its rate (a large install,
-    /// Kademlia's hourly replication) only waits. Bans are for what a peer sends, not how
-    /// often it asks.
+    /// dropped and counted, and costs the peer's reputation nothing: an honest peer that
+    /// runs ahead of its rate (a large install, Kademlia's hourly replication) only waits.
+    /// One that keeps asking fetches or syncs regardless ([`Took::Flood`]) is banned:
+    /// dropping its requests one by one still costs a stream each, tens of thousands a second.
     pub fn admit(&mut self, peer: P, request: Request) -> bool {
         let rate = self.config.rates.of(request);
-        if self.requests.take(&(peer.clone(), request), rate, self.now) {
+        let took = self.requests.take(&(peer.clone(), request), rate, self.now);
+        if took == Took::Token {
             return true;
         }
         let detail = alloc::format!("more than {} {request:?} requests a second", rate.per_second);
-        self.count_refusal(peer, Reason::TooManyRequests, &detail);
+        self.count_refusal(peer.clone(), Reason::TooManyRequests, &detail);
+        // Kademlia's replication puts a node's records without waiting on each (a hundred
+        // queries at once, each failing fast when dropped): DHT writes are only dropped.
+        if took == Took::Flood && request != Request::DhtWrite {
+            self.actions.push_back(Action::Ban(peer));
+        }
         false
     }
 

@@ -1,6 +1,10 @@
 //! Token buckets: how often a peer may ask this one for work, and how many new entries one
 //! publisher's key may bring, before the rest is refused. Each bucket refills at a steady
 //! rate up to a burst; the clock is the shell's (milliseconds, [`super::Peer::tick`]).
+//!
+//! Refusals are counted in the bucket too, draining at the same rate: a peer that waits for
+//! its answers stays within a burst of them however far it runs ahead, while one that keeps
+//! asking regardless passes a burst of refusals within moments, and is [`Took::Flood`].
 
 use alloc::collections::BTreeMap;
 
@@ -64,10 +68,23 @@ const MAX_BUCKETS: usize = 16_384;
 /// One token, in the thousandths buckets count in.
 const TOKEN: u64 = 1000;
 
+/// What asking a bucket for a token came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Took {
+    Token,
+    /// None left: the request waits or is dropped.
+    Nothing,
+    /// None left, and the asker has been refused more than a burst's worth of requests
+    /// beyond what its rate drains: it keeps asking without waiting.
+    Flood,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     /// Thousandths of a token.
     left: u64,
+    /// Thousandths of refusals, draining at the rate.
+    refused: u64,
     at: u64,
     rate: Rate,
 }
@@ -77,9 +94,12 @@ impl Bucket {
         u64::from(rate.burst) * TOKEN
     }
 
+    fn refill(self, now: u64) -> u64 {
+        now.saturating_sub(self.at).saturating_mul(u64::from(self.rate.per_second))
+    }
+
     fn refilled(self, now: u64) -> u64 {
-        let refill = now.saturating_sub(self.at).saturating_mul(u64::from(self.rate.per_second));
-        self.left.saturating_add(refill).min(Bucket::full(self.rate))
+        self.left.saturating_add(self.refill(now)).min(Bucket::full(self.rate))
     }
 }
 
@@ -101,23 +121,28 @@ impl<K: Ord + Clone> Buckets<K> {
         self.buckets.get(key).is_none_or(|b| b.refilled(now) >= TOKEN)
     }
 
-    /// Takes a token of `key`'s, whose bucket fills at `rate`: answers whether there was one.
-    pub fn take(&mut self, key: &K, rate: Rate, now: u64) -> bool {
+    /// Takes a token of `key`'s, whose bucket fills at `rate`.
+    pub fn take(&mut self, key: &K, rate: Rate, now: u64) -> Took {
         if !self.buckets.contains_key(key) && self.buckets.len() >= MAX_BUCKETS {
             self.buckets.retain(|_, b| b.refilled(now) < Bucket::full(b.rate));
             if self.buckets.len() >= MAX_BUCKETS {
-                return true;
+                return Took::Token;
             }
         }
-        let bucket =
-            self.buckets.entry(key.clone()).or_insert(Bucket { left: Bucket::full(rate), at: now, rate });
+        let full = Bucket { left: Bucket::full(rate), refused: 0, at: now, rate };
+        let bucket = self.buckets.entry(key.clone()).or_insert(full);
+        bucket.refused = bucket.refused.saturating_sub(bucket.refill(now));
         bucket.left = bucket.refilled(now);
         bucket.at = now.max(bucket.at);
-        let taken = bucket.left >= TOKEN;
-        if taken {
+        if bucket.left >= TOKEN {
             bucket.left -= TOKEN;
+            return Took::Token;
         }
-        taken
+        bucket.refused = bucket.refused.saturating_add(TOKEN);
+        match bucket.refused > Bucket::full(rate) {
+            true => Took::Flood,
+            false => Took::Nothing,
+        }
     }
 }
 
@@ -130,7 +155,7 @@ mod tests {
     #[test]
     fn a_burst_then_the_steady_rate() {
         let mut buckets = Buckets::default();
-        let take = |b: &mut Buckets<u8>, now| b.take(&1, RATE, now);
+        let take = |b: &mut Buckets<u8>, now| b.take(&1, RATE, now) == Took::Token;
         assert!((0..3).all(|_| take(&mut buckets, 0)), "the burst");
         assert!(!take(&mut buckets, 0), "then nothing");
         assert!(!buckets.has_token(&1, 99));
@@ -138,7 +163,21 @@ mod tests {
         assert!(!take(&mut buckets, 150));
         assert!((0..3).all(|_| take(&mut buckets, 60_000)), "refilled to the burst, no more");
         assert!(!take(&mut buckets, 60_000));
-        assert!(buckets.take(&2, RATE, 60_000), "others have their own");
+        assert_eq!(buckets.take(&2, RATE, 60_000), Took::Token, "others have their own");
+    }
+
+    #[test]
+    fn asking_on_regardless_is_a_flood_and_waiting_never_is() {
+        let mut buckets = Buckets::default();
+        // One that asks again as soon as it is refused, at one instant: its burst, then a
+        // burst of refusals, then a flood.
+        let took: alloc::vec::Vec<Took> = (0..7).map(|_| buckets.take(&1, RATE, 0)).collect();
+        assert_eq!(took[3..], [Took::Nothing, Took::Nothing, Took::Nothing, Took::Flood]);
+        // One that runs ahead, then asks only as often as it is answered (every 50 ms, at
+        // 10 a second): refused half the time, for a minute, never a flood.
+        let took: alloc::vec::Vec<Took> = (0..1200).map(|i| buckets.take(&2, RATE, i * 50)).collect();
+        assert!(took.contains(&Took::Nothing));
+        assert!(!took.contains(&Took::Flood));
     }
 
     #[test]
@@ -147,10 +186,10 @@ mod tests {
         for key in 0..MAX_BUCKETS as u32 {
             buckets.take(&key, RATE, 0);
         }
-        assert!(buckets.take(&u32::MAX, RATE, 0), "no room: let through, untracked");
+        assert_eq!(buckets.take(&u32::MAX, RATE, 0), Took::Token, "no room: let through, untracked");
         assert_eq!(buckets.buckets.len(), MAX_BUCKETS);
         // A second later every bucket has refilled, and the idle ones go.
-        assert!(buckets.take(&u32::MAX, RATE, 1000));
+        assert_eq!(buckets.take(&u32::MAX, RATE, 1000), Took::Token);
         assert_eq!(buckets.buckets.len(), 1);
     }
 }

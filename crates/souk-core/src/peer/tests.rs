@@ -321,7 +321,7 @@ fn a_peer_refused_again_and_again_is_banned_and_one_slip_is_not() {
 }
 
 #[test]
-fn a_peer_past_its_rate_is_refused_and_a_flood_is_cut_off() {
+fn a_peer_past_its_rate_is_refused_and_one_asking_on_regardless_is_banned() {
     let mut peer = peer(true);
     let Rate { per_second, burst } = PeerConfig::default().rates.fetch;
     peer.tick(1_000);
@@ -333,13 +333,26 @@ fn a_peer_past_its_rate_is_refused_and_a_flood_is_cut_off() {
     assert!(peer.admit(HONEST, Request::Fetch), "refilled at the steady rate");
     assert_eq!(refusals(&actions(&mut peer)), [(HONEST, Reason::TooManyRequests)]);
 
-    // A flood at one instant: a burst, then every request dropped, each counted; the
-    // peer's reputation is untouched (bans are for what a peer sends).
+    // A flood at one instant: a burst, then every request dropped, each counted, the
+    // peer's reputation untouched; until it has been refused a burst's worth and asks on
+    // regardless, and is banned.
     let sync = PeerConfig::default().rates.sync;
     let flooded = (0..sync.burst + 100).filter(|_| !peer.admit(HOSTILE, Request::Sync)).count();
     assert_eq!(flooded, 100);
     assert!(!actions(&mut peer).iter().any(|a| matches!(a, Action::Ban(_) | Action::SaveReputation(..))));
     assert_eq!(peer.refused_for(Reason::TooManyRequests), 1 + flooded as u64);
+    let banned_after = (1..=sync.burst).find(|_| {
+        peer.admit(HOSTILE, Request::Sync);
+        actions(&mut peer).contains(&Action::Ban(HOSTILE))
+    });
+    assert_eq!(banned_after, Some(sync.burst - 100 + 1), "banned past a burst of refusals");
+    assert_eq!(peer.reputation(&HOSTILE).failures, 0, "a flood is not a lie");
+    // DHT writes asked for regardless are dropped, never banned: Kademlia's replication
+    // sends them that way.
+    for _ in 0..4 * PeerConfig::default().rates.dht_write.burst {
+        peer.admit(HONEST, Request::DhtWrite);
+    }
+    assert!(!actions(&mut peer).contains(&Action::Ban(HONEST)));
 }
 
 #[test]

@@ -20,6 +20,7 @@ use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, ping};
 use souk_core::body::content_hash;
 use souk_core::peer::{Action, Peer, PeerConfig, Request, Via};
+use souk_core::record::Entry;
 use souk_core::record::PackRecord;
 use tracing::warn;
 use web_time::{Instant, SystemTime};
@@ -157,31 +158,55 @@ impl<S: Store> Node<S> {
         self.started.elapsed().as_millis() as u64
     }
 
-    /// Carries out the core's actions, in order.
+    /// Carries out the core's actions, in order, but for the entries learned: those are
+    /// kept in one write (a sync's thousands of them, a write each, took seconds), before
+    /// anything else is stored, and before this node answers anyone again (an entry a peer
+    /// sees acknowledged is on disk). Subscribers hear of them once they are kept.
     fn carry_out(&mut self) -> Result<(), StoreError> {
+        let mut learned = Vec::new();
         while let Some(action) = self.core.poll_action() {
             match action {
-                Action::Learned { entry, from, via } => {
-                    self.store.put_entry(&entry)?;
-                    if via != Via::Publish {
-                        self.notify(NodeEvent::Learned { entry: Box::new(entry), from, via });
-                    }
+                Action::Learned { entry, from, via } => learned.push((entry, from, via)),
+                Action::SaveReputation(..) | Action::SaveBase if !learned.is_empty() => {
+                    self.keep_learned(std::mem::take(&mut learned))?;
+                    self.carry_out_one(action)?;
                 }
-                Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
-                Action::Announce(bytes) => self.swarm.behaviour_mut().announce.publish(bytes),
-                Action::SaveReputation(peer, record) => self.store.put_reputation(&peer, &record)?,
-                Action::SaveBase => {
-                    let catalog = self.core.catalog();
-                    self.store.put_base(catalog.base(), catalog.head().base_seq)?;
-                }
-                Action::Refused(refusal) => {
-                    warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
-                }
-                Action::Ban(peer) => {
-                    if self.banned.insert(peer, Instant::now() + BAN_FOR).is_none() {
-                        warn!(%peer, "banned for {} s: its reputation fell too low", BAN_FOR.as_secs());
-                        self.swarm.behaviour_mut().blocked.block_peer(peer);
-                    }
+                action => self.carry_out_one(action)?,
+            }
+        }
+        self.keep_learned(learned)
+    }
+
+    fn keep_learned(&mut self, learned: Vec<(Entry, Option<PeerId>, Via)>) -> Result<(), StoreError> {
+        if learned.is_empty() {
+            return Ok(());
+        }
+        self.store.put_entries(&learned.iter().map(|(entry, ..)| entry.clone()).collect::<Vec<_>>())?;
+        for (entry, from, via) in learned {
+            if via != Via::Publish {
+                self.notify(NodeEvent::Learned { entry: Box::new(entry), from, via });
+            }
+        }
+        Ok(())
+    }
+
+    fn carry_out_one(&mut self, action: Action<PeerId>) -> Result<(), StoreError> {
+        match action {
+            Action::Learned { entry, from, via } => self.keep_learned(vec![(entry, from, via)])?,
+            Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
+            Action::Announce(bytes) => self.swarm.behaviour_mut().announce.publish(bytes),
+            Action::SaveReputation(peer, record) => self.store.put_reputation(&peer, &record)?,
+            Action::SaveBase => {
+                let catalog = self.core.catalog();
+                self.store.put_base(catalog.base(), catalog.head().base_seq)?;
+            }
+            Action::Refused(refusal) => {
+                warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
+            }
+            Action::Ban(peer) => {
+                if self.banned.insert(peer, Instant::now() + BAN_FOR).is_none() {
+                    warn!(%peer, "banned for {} s: its reputation fell too low", BAN_FOR.as_secs());
+                    self.swarm.behaviour_mut().blocked.block_peer(peer);
                 }
             }
         }
