@@ -27,6 +27,9 @@ pub struct Behaviour {
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     /// Connections past [`crate::limits`]'s bounds are refused.
     pub limits: connection_limits::Behaviour,
+    /// New connections are refused while this process holds more than
+    /// [`crate::limits::MAX_MEMORY_SHARE`] of the machine's memory.
+    pub memory: MemoryLimits,
     pub dht: Dht,
     pub announce: Announce,
     pub fetch: Fetch,
@@ -54,6 +57,7 @@ impl Behaviour {
         Behaviour {
             blocked: Default::default(),
             limits: connection_limits::Behaviour::new(connection_limits(role)),
+            memory: memory_limits(),
             dht: Dht::new(peer_id),
             announce: Announce::new(key),
             fetch: Fetch::with_timeout(REQUEST_TIMEOUT),
@@ -72,6 +76,19 @@ impl Behaviour {
         self.relay_client = Some(relay_client).into();
         self
     }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+type MemoryLimits = libp2p::memory_connection_limits::Behaviour;
+/// A tab cannot read its own memory use; its browser bounds it.
+#[cfg(target_arch = "wasm32")]
+type MemoryLimits = libp2p::swarm::dummy::Behaviour;
+
+fn memory_limits() -> MemoryLimits {
+    #[cfg(not(target_arch = "wasm32"))]
+    return MemoryLimits::with_max_percentage(crate::limits::MAX_MEMORY_SHARE);
+    #[cfg(target_arch = "wasm32")]
+    MemoryLimits {}
 }
 
 fn connection_limits(role: Role) -> ConnectionLimits {

@@ -21,6 +21,10 @@ pub const MAX_PENDING_INCOMING: u32 = 256;
 /// thousands of tabs and peers, and a bound on what one process holds.
 pub const MAX_INCOMING_ON_A_RELAY: u32 = 10_000;
 
+/// The share of the machine's memory past which a native node refuses new connections
+/// (libp2p's memory-based limit), before the machine runs out under a flood of them.
+pub const MAX_MEMORY_SHARE: f64 = 0.8;
+
 /// The most events a subscriber may fall behind by ([`crate::NodeHandle::events`]); past
 /// it, events are dropped for that subscriber and counted.
 pub const MAX_QUEUED_EVENTS: usize = 1024;

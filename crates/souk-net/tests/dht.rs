@@ -323,3 +323,25 @@ async fn a_peer_looks_up_and_publishes_as_soon_as_it_has_joined() {
     let (record, body) = signed_demo_pack("axum-service", &ALICE);
     assert_eq!(within("publishing", publisher.publish(record, body)).await.unwrap(), 1);
 }
+
+/// A node whose process holds more memory than its limit refuses new connections, in and
+/// out (`limits::MAX_MEMORY_SHARE` of the machine's by default; here a byte).
+#[tokio::test]
+async fn a_node_short_of_memory_refuses_new_connections() {
+    use libp2p::identity::Keypair;
+    use souk_net::transport::{native_swarm, new_certificate};
+    let mut swarm =
+        native_swarm(Keypair::generate_ed25519(), souk_net::Role::Peer, new_certificate().unwrap())
+            .await
+            .unwrap();
+    swarm.behaviour_mut().memory = libp2p::memory_connection_limits::Behaviour::with_max_bytes(1);
+    let (node, full) = souk_net::Node::new(swarm, MemoryStore::default()).unwrap();
+    tokio::spawn(node.run());
+    let addr = within("listening", full.listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())).await.unwrap();
+    let (other, other_addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
+    // The limit is checked against a sample of the process's memory taken once a second or so.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let dialed = within("dialing out", full.dial(other_addr)).await;
+    assert!(matches!(&dialed, Err(NodeError::Dial(why)) if why.contains("memory")), "{dialed:?}");
+    assert!(within("dialing in", other.dial(addr)).await.is_err());
+}

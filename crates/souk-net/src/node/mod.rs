@@ -226,7 +226,7 @@ impl<S: Store> Node<S> {
                 let id = opts.connection_id();
                 match self.swarm.dial(opts) {
                     Ok(()) => drop(self.dialing.insert(id, reply)),
-                    Err(e) => drop(reply.send(Err(NodeError::Dial(e.to_string())))),
+                    Err(e) => drop(reply.send(Err(NodeError::Dial(dial_error(&e))))),
                 }
             }
             Command::Bootstrap(reply) => {
@@ -365,15 +365,7 @@ impl<S: Store> Node<S> {
             }
             SwarmEvent::OutgoingConnectionError { connection_id, error, .. } => {
                 if let Some(reply) = self.dialing.remove(&connection_id) {
-                    // libp2p words a denial "Dial error"; its cause's source says which limit.
-                    let why = match &error {
-                        DialError::Denied { cause } => match std::error::Error::source(cause) {
-                            Some(limit) => format!("denied: {limit}"),
-                            None => format!("denied: {cause}"),
-                        },
-                        other => other.to_string(),
-                    };
-                    let _ = reply.send(Err(NodeError::Dial(why)));
+                    let _ = reply.send(Err(NodeError::Dial(dial_error(&error))));
                 }
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour(event, now),
@@ -467,5 +459,17 @@ impl<S: Store> Node<S> {
             }
             Err(_) => false,
         });
+    }
+}
+
+/// Why a dial failed, in words: libp2p words a denial "Dial error", and its cause's source
+/// says which limit (connections, memory) denied it.
+fn dial_error(error: &DialError) -> String {
+    match error {
+        DialError::Denied { cause } => match std::error::Error::source(cause) {
+            Some(limit) => format!("denied: {limit}"),
+            None => format!("denied: {cause}"),
+        },
+        other => other.to_string(),
     }
 }
