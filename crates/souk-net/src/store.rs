@@ -9,6 +9,7 @@ use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::body::content_hash;
 use souk_core::catalog::Catalog;
+use souk_core::peer::Cursor;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
@@ -37,6 +38,9 @@ pub trait Store: Send + 'static {
     fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError>;
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError>;
     fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError>;
+    /// Where each peer's last sync reached, to resume from.
+    fn cursors(&self) -> Result<Vec<(PeerId, Cursor)>, StoreError>;
+    fn put_cursor(&mut self, peer: &PeerId, cursor: &Cursor) -> Result<(), StoreError>;
     /// Where the DHT store lives beside this store, and how much it holds; `None` keeps it
     /// in memory ([`DhtLimits::IN_MEMORY`]).
     fn dht_tables(&self) -> Option<(Box<dyn DhtTables>, DhtLimits)> {
@@ -63,6 +67,7 @@ pub struct MemoryStore {
     entries: BTreeMap<String, Entry>,
     base: Option<Base>,
     reputation: HashMap<PeerId, PeerRecord>,
+    cursors: HashMap<PeerId, Cursor>,
 }
 
 impl Store for MemoryStore {
@@ -100,6 +105,15 @@ impl Store for MemoryStore {
 
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
         Ok(self.reputation.iter().map(|(p, r)| (*p, *r)).collect())
+    }
+
+    fn cursors(&self) -> Result<Vec<(PeerId, Cursor)>, StoreError> {
+        Ok(self.cursors.iter().map(|(p, c)| (*p, c.clone())).collect())
+    }
+
+    fn put_cursor(&mut self, peer: &PeerId, cursor: &Cursor) -> Result<(), StoreError> {
+        self.cursors.insert(*peer, cursor.clone());
+        Ok(())
     }
 
     fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {

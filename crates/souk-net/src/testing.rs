@@ -3,6 +3,7 @@
 
 use libp2p::PeerId;
 use souk_core::Digest;
+use souk_core::peer::Cursor;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 
@@ -37,6 +38,12 @@ impl Store for LyingStore {
     }
     fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
         self.honest.put_entries(entries)
+    }
+    fn cursors(&self) -> Result<Vec<(PeerId, Cursor)>, StoreError> {
+        self.honest.cursors()
+    }
+    fn put_cursor(&mut self, peer: &PeerId, cursor: &Cursor) -> Result<(), StoreError> {
+        self.honest.put_cursor(peer, cursor)
     }
     fn base(&self) -> Result<Option<Base>, StoreError> {
         self.honest.base()

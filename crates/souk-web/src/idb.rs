@@ -15,6 +15,7 @@ use js_sys::Uint8Array;
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::pack::to_hex;
+use souk_core::peer::Cursor;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 use souk_net::store::{Base, MemoryStore, Store, StoreError};
@@ -22,15 +23,17 @@ use wasm_bindgen::JsValue;
 
 /// The schema version. Opening a database of an older version creates what it lacks; a
 /// change of an existing store's format adds a step to [`upgrade`].
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const BODIES: &str = "bodies";
 const RECORDS: &str = "records";
 const REPUTATION: &str = "reputation";
+/// Where each peer's last sync reached: the peer id's length, the id, then the cursor.
+const CURSORS: &str = "cursors";
 /// `identity` (the key, protobuf) and `base` (sequence number, then the snapshot).
 pub const META: &str = "meta";
 /// Installed packs by name: what `SoukPeer.install` answered, as JavaScript stored it.
 pub const INSTALLED: &str = "installed";
-const STORES: [&str; 5] = [BODIES, RECORDS, REPUTATION, META, INSTALLED];
+const STORES: [&str; 6] = [BODIES, RECORDS, REPUTATION, CURSORS, META, INSTALLED];
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError(format!("IndexedDB: {e}"))
@@ -136,6 +139,15 @@ impl IdbStore {
                 memory.put_reputation(&peer, &record)?;
             }
         }
+        for cursor in all(db, CURSORS).await? {
+            let cursor = bytes(&cursor);
+            if let Some((&len, rest)) = cursor.split_first()
+                && let Some((peer, cursor)) = rest.split_at_checked(usize::from(len))
+                && let (Ok(peer), Some(cursor)) = (PeerId::from_bytes(peer), Cursor::decode(cursor))
+            {
+                memory.put_cursor(&peer, &cursor)?;
+            }
+        }
         if let Some(base) = get(db, META, "base").await? {
             let base = bytes(&base);
             if let Some((seq, snapshot)) = base.split_first_chunk::<8>() {
@@ -205,6 +217,17 @@ impl Store for IdbStore {
 
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
         self.memory.reputation()
+    }
+
+    fn cursors(&self) -> Result<Vec<(PeerId, Cursor)>, StoreError> {
+        self.memory.cursors()
+    }
+
+    fn put_cursor(&mut self, peer: &PeerId, cursor: &Cursor) -> Result<(), StoreError> {
+        let id = peer.to_bytes();
+        let len = u8::try_from(id.len()).map_err(|_| failed("a peer id longer than 255 bytes"))?;
+        self.save(CURSORS, peer.to_base58(), [&[len][..], &id, &cursor.encode()].concat())?;
+        self.memory.put_cursor(peer, cursor)
     }
 
     fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError> {

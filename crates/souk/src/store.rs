@@ -17,6 +17,7 @@ use redb::{
 };
 use souk_core::Digest;
 use souk_core::body::content_hash;
+use souk_core::peer::Cursor;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
 use souk_net::dht::{DhtLimits, DhtTable, DhtTables, Row};
@@ -29,6 +30,8 @@ const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const REPUTATION: TableDefinition<&[u8], &[u8]> = TableDefinition::new("reputation");
 /// The catalog base (`base`, `base-seq`) and the node's keys (`identity`, `webrtc-certificate`).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Where each peer's last sync reached ([`souk_core::peer::Cursor`]), by peer id.
+const CURSORS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cursors");
 /// The DHT store's tables ([`DhtTable`]).
 const DHT: [TableDefinition<&[u8], &[u8]>; 3] = [
     TableDefinition::new("dht-records"),
@@ -87,6 +90,7 @@ impl RedbStore {
             tx.open_table(BODIES)?;
             tx.open_table(RECORDS)?;
             tx.open_table(REPUTATION)?;
+            tx.open_table(CURSORS)?;
             tx.open_table(META)?;
             for table in DHT {
                 tx.open_table(table)?;
@@ -245,6 +249,20 @@ impl Store for RedbStore {
         })
     }
 
+    fn cursors(&self) -> Result<Vec<(PeerId, Cursor)>, StoreError> {
+        let cursors = self.all(CURSORS)?.into_iter();
+        Ok(cursors
+            .filter_map(|(peer, cursor)| Some((PeerId::from_bytes(&peer).ok()?, Cursor::decode(&cursor)?)))
+            .collect())
+    }
+
+    fn put_cursor(&mut self, peer: &PeerId, cursor: &Cursor) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.open_table(CURSORS)?.insert(peer.to_bytes().as_slice(), cursor.encode().as_slice())?;
+            Ok(())
+        })
+    }
+
     fn dht_tables(&self) -> Option<(Box<dyn DhtTables>, DhtLimits)> {
         Some((Box::new(self.clone()), self.dht_limits))
     }
@@ -299,12 +317,14 @@ mod tests {
         .unwrap();
         let peer = PeerId::random();
         let seen = PeerRecord { successes: 3, failures: 1, latency_ms: 12.5 };
+        let cursor = Cursor { epoch: 2, chunks: vec![[4; 32]], seq: 30, chain: [5; 32] };
         {
             let mut store = RedbStore::open(&path).unwrap();
             assert_eq!(store.put_body(pack.body.clone()).unwrap(), record.pack.content_hash.unwrap());
             store.put_entries(&[record.clone().into(), statement.clone().into()]).unwrap();
             store.put_base(b"snapshot", 7).unwrap();
             store.put_reputation(&peer, &seen).unwrap();
+            store.put_cursor(&peer, &cursor).unwrap();
             store.put_meta("identity", b"key").unwrap();
         }
         let store = RedbStore::open(&path).unwrap();
@@ -317,6 +337,7 @@ mod tests {
         assert!(entries.contains(&Entry::Record(record.clone())));
         assert_eq!(store.base().unwrap(), Some((b"snapshot".to_vec(), 7)));
         assert_eq!(store.reputation().unwrap(), [(peer, seen)]);
+        assert_eq!(store.cursors().unwrap(), [(peer, cursor)]);
         assert_eq!(store.meta("identity").unwrap().as_deref(), Some(b"key".as_slice()));
     }
 

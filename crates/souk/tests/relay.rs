@@ -907,3 +907,34 @@ fn an_install_killed_midway_completes_on_the_next_run() {
     }
     relay.stop();
 }
+
+/// The CLI resumes each sync where the last one reached (its cursor kept in the cache): a
+/// second run against a relay serving a base fetches none of it and nothing already held,
+/// though the CLI folded what it synced into a base of its own; and no record held is
+/// reported refused.
+#[test]
+fn a_second_run_resumes_its_sync_and_fetches_no_base() {
+    let scratch = tempfile::tempdir().unwrap();
+    let relay = npm_sample_relay(scratch.path());
+    let bootstrap = format!("--bootstrap={}/bootstrap", relay.http);
+    let home = scratch.path().join("home");
+    let synced = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_souk"))
+            .env("SOUK_HOME", &home)
+            .env("RUST_LOG", "souk=debug")
+            .args(["info", "rust-cli", &bootstrap])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err.lines()
+            .find(|l| l.contains("synced"))
+            .unwrap_or_else(|| panic!("no sync report: {err}"))
+            .to_owned()
+    };
+    let first = synced();
+    assert!(!first.contains("base_bytes: 0,"), "the first run fetches the base: {first}");
+    let second = synced();
+    assert!(second.contains("base_bytes: 0, accepted: 0, refused: 0,"), "{second}");
+    relay.stop();
+}

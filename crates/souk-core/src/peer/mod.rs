@@ -44,7 +44,11 @@ use crate::record::{Entry, PackRecord, RecordError};
 use crate::reputation::{PeerRecord, Reputation};
 use refusal::Refusals;
 
-/// A catalog log longer than this is folded into a new base when a peer starts.
+/// A relay's catalog log longer than this is folded into a new base when it starts (its
+/// base is what new peers sync). Any other peer folds any log it starts with: its index
+/// over a large base is rebuilt whenever entries sit on top of it (two seconds on the npm
+/// index, every CLI run), and a folded base is read in one piece the next time; its sync
+/// cursors ([`Action::SaveCursor`]) say where to resume, whatever its base.
 pub const COMPACT_AFTER: usize = 64;
 
 /// How a record reached this peer.
@@ -78,6 +82,9 @@ pub enum Action<P> {
     SaveReputation(P, PeerRecord),
     /// The catalog's base changed: persist it.
     SaveBase,
+    /// A sync with this peer reached here: persist it, after what the sync brought (the
+    /// actions before it), so a later run resumes from it ([`Peer::resume`]).
+    SaveCursor(P, Cursor),
     /// The first refusal of this peer for this reason: report it.
     Refused(Refusal<P>),
     /// This peer's reputation fell below [`PeerConfig::ban_below`]: disconnect it and
@@ -192,8 +199,7 @@ pub struct Peer<P: Ord> {
 impl<P: Ord + Clone> Peer<P> {
     /// A peer starting from what its store kept: the catalog's base, every entry it
     /// accepted (oldest first into the catalog, each record offered to the DHT store) and
-    /// the reputation of other peers. A log grown past [`COMPACT_AFTER`] is folded into the
-    /// base.
+    /// the reputation of other peers. A log is folded into the base ([`COMPACT_AFTER`]).
     pub fn start(
         catalog: Catalog,
         entries: Vec<Entry>,
@@ -221,7 +227,8 @@ impl<P: Ord + Clone> Peer<P> {
             }
         }
         let broken = peer.catalog.accept_all(entries);
-        if peer.catalog.log().len() > COMPACT_AFTER {
+        let keep = if peer.config.relay { COMPACT_AFTER } else { 0 };
+        if peer.catalog.log().len() > keep {
             peer.catalog.compact();
             peer.actions.push_back(Action::SaveBase);
         }
@@ -491,6 +498,12 @@ impl<P: Ord + Clone> Peer<P> {
         self.heads.insert(peer, head);
     }
 
+    /// Where the last sync with `peer` reached, in an earlier run (from this peer's own
+    /// storage, [`Action::SaveCursor`]): the next sync with it starts there.
+    pub fn resume(&mut self, peer: P, cursor: Cursor) {
+        self.cursors.insert(peer, cursor);
+    }
+
     /// The contradictions caught, each with its two signed heads, oldest first.
     pub fn evidence(&self) -> impl Iterator<Item = &(P, HeadError)> {
         self.evidence.iter()
@@ -524,8 +537,9 @@ impl<P: Ord + Clone> Peer<P> {
             return Err(e);
         }
         let head = s.head;
-        self.cursors
-            .insert(from, Cursor { epoch: head.epoch, chunks: head.head.chunks, seq: s.seq, chain: s.chain });
+        let cursor = Cursor { epoch: head.epoch, chunks: head.head.chunks, seq: s.seq, chain: s.chain };
+        self.cursors.insert(from.clone(), cursor.clone());
+        self.actions.push_back(Action::SaveCursor(from, cursor));
         Ok(())
     }
 

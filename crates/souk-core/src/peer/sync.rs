@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use crate::catalog::head::{chain_link, chain_root};
 use crate::catalog::{Head, SignedHead};
 use crate::pack::Digest;
+use crate::wire::Reader;
 
 /// What a sync with one peer reached: valid while the peer keeps its epoch and base.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +17,27 @@ pub struct Cursor {
     pub seq: u64,
     /// The peer's chain at `seq`, as this peer folded it from what it was served.
     pub chain: Digest,
+}
+
+impl Cursor {
+    /// Epoch, sequence number, chain, then the chunks, for a peer's own storage.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48 + 32 * self.chunks.len());
+        out.extend_from_slice(&self.epoch.to_le_bytes());
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.chain);
+        self.chunks.iter().for_each(|chunk| out.extend_from_slice(chunk));
+        out
+    }
+
+    /// Reads [`Cursor::encode`]'s output; `None` for anything else.
+    pub fn decode(bytes: &[u8]) -> Option<Cursor> {
+        let mut r = Reader(bytes);
+        let (epoch, seq, chain) = (r.u64().ok()?, r.u64().ok()?, r.array().ok()?);
+        let chunks = bytes.get(48..)?;
+        let chunks = chunks.as_chunks::<32>();
+        chunks.1.is_empty().then(|| Cursor { epoch, chunks: chunks.0.to_vec(), seq, chain })
+    }
 }
 
 /// A sync under way: the head it follows, and how far the records served have come.

@@ -253,13 +253,37 @@ fn a_start_offers_every_stored_record_to_the_dht_and_compacts_a_long_log() {
     let records: Vec<_> = (0..=COMPACT_AFTER)
         .map(|i| record(&alloc::format!("pack-{i}"), "1.0.0", i as u8, &ALICE).into())
         .collect();
-    let (mut peer, broken) = Peer::<u8>::start(Catalog::default(), records, [], PeerConfig::default());
+    let relay = PeerConfig { relay: true, ..PeerConfig::default() };
+    let (mut peer, broken) = Peer::<u8>::start(Catalog::default(), records.clone(), [], relay);
     assert!(broken.is_empty());
     let done = actions(&mut peer);
     assert_eq!(done.iter().filter(|a| matches!(a, Action::KeepInDht(_))).count(), COMPACT_AFTER + 1);
     assert_eq!(done.last(), Some(&Action::SaveBase));
     assert!(peer.catalog().log().is_empty());
     assert_eq!(peer.head().base_seq, COMPACT_AFTER as u64 + 1);
+    // A relay keeps a short log as it is: new peers sync the same base as before.
+    let (mut peer, _) = Peer::<u8>::start(Catalog::default(), records[..2].to_vec(), [], relay);
+    assert!(!actions(&mut peer).contains(&Action::SaveBase));
+    assert_eq!(peer.catalog().log().len(), 2);
+    // Any other peer folds even one entry, and started again on that base with the same
+    // entries, has nothing left to fold.
+    let (mut peer, _) =
+        Peer::<u8>::start(Catalog::default(), records[..1].to_vec(), [], PeerConfig::default());
+    assert!(actions(&mut peer).contains(&Action::SaveBase));
+    let base = Catalog::from_snapshot(peer.catalog().base().to_vec(), peer.head().base_seq).unwrap();
+    let (mut again, _) = Peer::<u8>::start(base, records[..1].to_vec(), [], PeerConfig::default());
+    assert!(!actions(&mut again).contains(&Action::SaveBase));
+    assert!(again.catalog().log().is_empty());
+    assert_eq!(again.index().len(), 1);
+}
+
+#[test]
+fn a_cursor_survives_its_encoding_and_nothing_else_reads_as_one() {
+    let cursor = Cursor { epoch: 7, chunks: vec![[1; 32], [2; 32]], seq: 40, chain: [3; 32] };
+    assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor.clone()));
+    let bytes = cursor.encode();
+    assert_eq!(Cursor::decode(&bytes[..bytes.len() - 1]), None);
+    assert_eq!(Cursor::decode(&bytes[..47]), None);
 }
 
 #[test]

@@ -83,7 +83,10 @@ impl<S: Store> Node<S> {
         let handle = NodeHandle { commands: tx, peer_id: *swarm.local_peer_id() };
         let catalog = base_catalog(&store)?;
         let config = PeerConfig { relay: swarm.behaviour().relay.is_enabled(), ..PeerConfig::default() };
-        let (core, broken) = Peer::start(catalog, store.entries()?, store.reputation()?, config);
+        let (mut core, broken) = Peer::start(catalog, store.entries()?, store.reputation()?, config);
+        for (peer, cursor) in store.cursors()? {
+            core.resume(peer, cursor);
+        }
         for (entry, error) in broken {
             warn!(pack = %entry.name(), %error, "a stored entry breaks the registry rules; left out of the index");
         }
@@ -167,7 +170,9 @@ impl<S: Store> Node<S> {
         while let Some(action) = self.core.poll_action() {
             match action {
                 Action::Learned { entry, from, via } => learned.push((entry, from, via)),
-                Action::SaveReputation(..) | Action::SaveBase if !learned.is_empty() => {
+                Action::SaveReputation(..) | Action::SaveBase | Action::SaveCursor(..)
+                    if !learned.is_empty() =>
+                {
                     self.keep_learned(std::mem::take(&mut learned))?;
                     self.carry_out_one(action)?;
                 }
@@ -196,6 +201,7 @@ impl<S: Store> Node<S> {
             Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
             Action::Announce(bytes) => self.swarm.behaviour_mut().announce.publish(bytes),
             Action::SaveReputation(peer, record) => self.store.put_reputation(&peer, &record)?,
+            Action::SaveCursor(peer, cursor) => self.store.put_cursor(&peer, &cursor)?,
             Action::SaveBase => {
                 let catalog = self.core.catalog();
                 self.store.put_base(catalog.base(), catalog.head().base_seq)?;

@@ -8,7 +8,7 @@ use futures::channel::oneshot;
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::catalog::{HeadError, chunk_matches};
-use souk_core::peer::{Peer, Reason, SyncStart, Via};
+use souk_core::peer::{Peer, Reason, SyncStart, Verdict, Via};
 use souk_core::record::Statement;
 
 use super::command::{Command, SyncStep};
@@ -55,10 +55,11 @@ pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
             let _ = reply.send(taken.map_err(|e| SyncError::Base(e).into()));
         }
         SyncStep::Records(peer, records, reply) => {
-            let accepted =
-                records.iter().filter(|bytes| core.handle_record(peer, Via::Sync, bytes).is_new()).count();
-            let refused = records.len() - accepted;
-            let _ = reply.send((accepted, refused));
+            // Records this peer held already are neither; only refusals count against the peer.
+            let verdicts: Vec<Verdict> =
+                records.iter().map(|bytes| core.handle_record(peer, Via::Sync, bytes)).collect();
+            let count = |v: Verdict| verdicts.iter().filter(|&&verdict| verdict == v).count();
+            let _ = reply.send((count(Verdict::New), count(Verdict::Refused)));
         }
         SyncStep::Synced(peer, reply) => {
             let _ = reply.send(core.handle_synced(peer).map_err(|e| SyncError::Head(e).into()));
