@@ -70,6 +70,12 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
+/// The members that have not left.
+fn up<'a>(members: &'a [Member], gone: &Mutex<HashSet<usize>>) -> Vec<&'a Member> {
+    let gone = gone.lock().unwrap();
+    members.iter().enumerate().filter(|(i, _)| !gone.contains(i)).map(|(_, m)| m).collect()
+}
+
 /// A fresh node joined to up to three of `peers`.
 async fn join(peers: &[&Member], rng: &mut Lcg) -> Option<Member> {
     let fresh = node(Net::Memory).await;
@@ -147,13 +153,7 @@ async fn main() {
         // This round's readers join the network as it stands, then read while it churns.
         let mut reads = Vec::new();
         for _ in 0..READERS {
-            let up: Vec<&Member> = members
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !gone.lock().unwrap().contains(i))
-                .map(|(_, m)| m)
-                .collect();
-            let Some(reader) = join(&up, &mut rng).await else { continue };
+            let Some(reader) = join(&up(&members, &gone), &mut rng).await else { continue };
             let task = read(
                 reader.handle.clone(),
                 Lcg(rng.below(1 << 30) as u64),
@@ -171,18 +171,12 @@ async fn main() {
             let (mut left, mut joined) = (0, 0);
             for _ in 0..per_round {
                 tokio::time::sleep(ROUND / per_round as u32).await;
-                let up: Vec<usize> = (0..nodes).filter(|i| !gone.lock().unwrap().contains(i)).collect();
-                let leaving = up[rng.below(up.len())];
+                let first_up: Vec<usize> = (0..nodes).filter(|i| !gone.lock().unwrap().contains(i)).collect();
+                let leaving = first_up[rng.below(first_up.len())];
                 members[leaving].task.abort();
                 gone.lock().unwrap().insert(leaving);
                 left += 1;
-                let up: Vec<&Member> = members
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !gone.lock().unwrap().contains(i))
-                    .map(|(_, m)| m)
-                    .collect();
-                if let Some(new) = join(&up, &mut rng).await {
+                if let Some(new) = join(&up(&members, &gone), &mut rng).await {
                     members.push(new);
                     joined += 1;
                 }

@@ -524,8 +524,8 @@ struct Scale {
 
 /// Fills the DHT store of the relay whose data folder is `data` (stopped) up to `n`
 /// records and `n` provided keys, as Kademlia would have put them: answers the seconds it
-/// took and the records it put (`scale-0` on).
-fn fill(data: &Path, relay: PeerId, n: usize) -> (f64, usize) {
+/// took and the body hash of each record it put (`scale-0` on).
+fn fill(data: &Path, relay: PeerId, n: usize) -> (f64, Vec<Digest>) {
     use libp2p::kad::store::RecordStore;
     use libp2p::kad::{ProviderRecord, Record, RecordKey};
     use souk_net::dht::DhtTable;
@@ -536,6 +536,7 @@ fn fill(data: &Path, relay: PeerId, n: usize) -> (f64, usize) {
     let held = tables.len(DhtTable::Records).expect("a readable table");
     let mut dht = souk_net::dht::DhtStore::new(relay, tables, limits);
     let expires = Some(std::time::Instant::now() + Duration::from_secs(36 * 3600));
+    let mut hashes = Vec::with_capacity(n - held);
     for i in 0..n - held {
         let (record, _) = small_pack(&scale_name(i), &[(i % 251) as u8 + 1; 32]);
         let key = RecordKey::new(&souk_core::peer::dht::record_key(&record.pack.name));
@@ -545,20 +546,22 @@ fn fill(data: &Path, relay: PeerId, n: usize) -> (f64, usize) {
         let provider =
             ProviderRecord { key: RecordKey::new(&hash), provider: relay, expires, addresses: vec![] };
         dht.add_provider(provider).expect("room for the provider");
+        hashes.push(hash);
         if (i + 1) % 100_000 == 0 {
             eprintln!("  {} records, {:.0} s", i + 1, started.elapsed().as_secs_f64());
         }
     }
-    (started.elapsed().as_secs_f64(), n - held)
+    (started.elapsed().as_secs_f64(), hashes)
 }
 
 fn scale_name(i: usize) -> String {
     format!("scale-{i}")
 }
 
-/// Lookups of `samples` random names of the `n` put, and provider queries of their
-/// bodies, from fresh peers (a new one every 50 names, so few answers come from a cache).
-async fn scale_queries(relay: &Relay, n: usize, samples: usize) -> [(Percentiles, usize); 2] {
+/// Lookups of `samples` random names of those put (`hashes`, their bodies), and provider
+/// queries of their bodies, from fresh peers (a new one every 50 names, so few answers
+/// come from a cache).
+async fn scale_queries(relay: &Relay, hashes: &[Digest], samples: usize) -> [(Percentiles, usize); 2] {
     let mut rng = souk_benches::network::Lcg(11);
     let (mut lookups, mut providers) = (Vec::new(), Vec::new());
     let (mut lookups_failed, mut providers_failed) = (0, 0);
@@ -567,15 +570,14 @@ async fn scale_queries(relay: &Relay, n: usize, samples: usize) -> [(Percentiles
         if s % 50 == 49 {
             peer = client(&relay.tcp).await;
         }
-        let i = rng.below(n);
+        let i = rng.below(hashes.len());
         let at = Instant::now();
         match peer.lookup(&scale_name(i)).await {
             Ok(_) => lookups.push(ms(at)),
             Err(_) => lookups_failed += 1,
         }
-        let hash = small_pack(&scale_name(i), &[(i % 251) as u8 + 1; 32]).0.pack.content_hash.unwrap();
         let at = Instant::now();
-        match peer.providers(hash).await {
+        match peer.providers(hashes[i]).await {
             Ok(found) if found == [relay.peer] => providers.push(ms(at)),
             _ => providers_failed += 1,
         }
@@ -589,14 +591,14 @@ async fn scale(dir: &Path, n: usize) -> Scale {
     let peer = relay.peer;
     relay.stop();
     eprintln!("relay-load: filling the DHT store with {n} records and provided keys");
-    let (fill_s, put) = fill(&data, peer, n);
+    let (fill_s, hashes) = fill(&data, peer, n);
     let at = Instant::now();
     let relay = Relay::start(&data);
     let start_s = at.elapsed().as_secs_f64();
     let relay_rss_mb = relay.memory_mb("VmRSS:");
     eprintln!("relay-load: started in {start_s:.1} s; lookups and provider queries");
     let [(lookup_ms, lookups_failed), (providers_ms, providers_failed)] =
-        scale_queries(&relay, put, 500).await;
+        scale_queries(&relay, &hashes, 500).await;
     eprintln!("relay-load: publishing on top");
     let (publish, _) = concurrency(&relay, PUBLISHERS, PACKS_EACH).await;
     let disk = std::fs::metadata(data.join("souk.redb")).map_or(0, |m| m.len());

@@ -170,13 +170,30 @@ impl<S: Store> Node<S> {
         while let Some(action) = self.core.poll_action() {
             match action {
                 Action::Learned { entry, from, via } => learned.push((entry, from, via)),
-                Action::SaveReputation(..) | Action::SaveBase | Action::SaveCursor(..)
-                    if !learned.is_empty() =>
-                {
+                Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
+                Action::Announce(bytes) => self.swarm.behaviour_mut().announce.publish(bytes),
+                Action::SaveReputation(peer, record) => {
                     self.keep_learned(std::mem::take(&mut learned))?;
-                    self.carry_out_one(action)?;
+                    self.store.put_reputation(&peer, &record)?;
                 }
-                action => self.carry_out_one(action)?,
+                Action::SaveCursor(peer, cursor) => {
+                    self.keep_learned(std::mem::take(&mut learned))?;
+                    self.store.put_cursor(&peer, &cursor)?;
+                }
+                Action::SaveBase => {
+                    self.keep_learned(std::mem::take(&mut learned))?;
+                    let catalog = self.core.catalog();
+                    self.store.put_base(catalog.base(), catalog.head().base_seq)?;
+                }
+                Action::Refused(refusal) => {
+                    warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
+                }
+                Action::Ban(peer) => {
+                    if self.banned.insert(peer, Instant::now() + BAN_FOR).is_none() {
+                        warn!(%peer, "banned for {} s: its reputation fell too low", BAN_FOR.as_secs());
+                        self.swarm.behaviour_mut().blocked.block_peer(peer);
+                    }
+                }
             }
         }
         self.keep_learned(learned)
@@ -190,30 +207,6 @@ impl<S: Store> Node<S> {
         for (entry, from, via) in learned {
             if via != Via::Publish {
                 self.notify(NodeEvent::Learned { entry: Box::new(entry), from, via });
-            }
-        }
-        Ok(())
-    }
-
-    fn carry_out_one(&mut self, action: Action<PeerId>) -> Result<(), StoreError> {
-        match action {
-            Action::Learned { entry, from, via } => self.keep_learned(vec![(entry, from, via)])?,
-            Action::KeepInDht(record) => self.swarm.behaviour_mut().dht.keep(&record),
-            Action::Announce(bytes) => self.swarm.behaviour_mut().announce.publish(bytes),
-            Action::SaveReputation(peer, record) => self.store.put_reputation(&peer, &record)?,
-            Action::SaveCursor(peer, cursor) => self.store.put_cursor(&peer, &cursor)?,
-            Action::SaveBase => {
-                let catalog = self.core.catalog();
-                self.store.put_base(catalog.base(), catalog.head().base_seq)?;
-            }
-            Action::Refused(refusal) => {
-                warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
-            }
-            Action::Ban(peer) => {
-                if self.banned.insert(peer, Instant::now() + BAN_FOR).is_none() {
-                    warn!(%peer, "banned for {} s: its reputation fell too low", BAN_FOR.as_secs());
-                    self.swarm.behaviour_mut().blocked.block_peer(peer);
-                }
             }
         }
         Ok(())
