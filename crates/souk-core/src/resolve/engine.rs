@@ -1,419 +1,554 @@
-//! The search: activate packages newest first, following dependencies in the order they
-//! are found, and back up to the last choice with alternatives when one fails.
+//! The search, as cargo's resolver walks it, so that its answer is cargo's: depth first,
+//! the most constrained dependency next, each dependency's newest valid candidate first.
+//! A dependency that cannot be met leaves what the search learned (the activated packages
+//! in its way, [`ConflictMap`]) in a cache, and the search jumps back past every choice
+//! that played no part, to the newest one that did; a later branch that holds a learned
+//! conflict is not walked again.
 
-use alloc::borrow::ToOwned;
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cmp::Reverse;
 
-use semver::Version;
-
+use super::conflict::{ConflictCache, ConflictMap, Reason};
+use super::context::{Activation, Age, Context, Pid};
+use super::deps::{DepId, DepInfo, DepsFrame, Features, RemainingCandidates, RemainingDeps, Tables};
+use super::features::{FeatureError, Requirements, considered};
 use super::report::ResolveError;
-use super::{DependencyKind, PackageId, Registry, Resolution, ResolvedPackage, Summary};
+use super::{PackageId, Registry, Resolution, ResolvedPackage, Summary};
 
-/// The most candidate activations one resolution may try before giving up, so a hostile
-/// or pathological registry cannot make it search forever.
-pub const MAX_STEPS: usize = 200_000;
+/// The most activations one resolution may make before it gives up: a budget against a
+/// hostile registry, far beyond any real graph (the largest measured, sqlx with postgres
+/// and sqlite on a 25,504-version slice of crates.io, makes a few hundred).
+pub const MAX_ACTIVATIONS: usize = 1_000_000;
 
-/// A package's semver-compatible range: versions that share it are one slot in a graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Compat(u64, u64, u64);
-
-fn compat(v: &Version) -> Compat {
-    match (v.major, v.minor) {
-        (0, 0) => Compat(0, 0, v.patch),
-        (0, minor) => Compat(0, minor, 0),
-        (major, _) => Compat(major, 0, 0),
-    }
+/// What a package is activated with.
+enum Request<'r> {
+    /// The root: every feature, and its development dependencies.
+    Root,
+    Dep {
+        features: Features<'r>,
+        uses_default: bool,
+    },
 }
 
-/// A slot in the graph: a package name and one of its compatible ranges.
-type Key = (String, Compat);
-
-fn key_of(s: &Summary) -> Key {
-    (s.name.clone(), compat(&s.version))
+enum ActivateError<'r> {
+    /// This parent's request cannot be met in this branch.
+    Conflict(Pid, Reason<'r>),
+    /// No branch can help.
+    Fatal(ResolveError),
 }
 
-/// A package version in the graph, and what its features turned on.
-#[derive(Debug, Clone)]
-struct Active<'r> {
-    summary: &'r Summary,
-    features: BTreeSet<String>,
-    /// Dependencies turned on (indices into `summary.dependencies`).
-    enabled: BTreeSet<usize>,
-    /// Features this package's own features ask of each dependency (`dep/feature`).
-    dep_features: BTreeMap<usize, BTreeSet<String>>,
-    /// Where each enabled dependency resolved to.
-    targets: BTreeMap<usize, Key>,
+/// A choice with candidates left, and everything the search must return to with it.
+struct BacktrackFrame<'r> {
+    cx: Context<'r>,
+    remaining: RemainingDeps<'r>,
+    candidates: RemainingCandidates,
+    parent: Pid,
+    dep: DepInfo<'r>,
+    conflicts: ConflictMap<'r>,
 }
 
-/// Everything a choice point must be able to return to.
-#[derive(Debug, Clone)]
-struct State<'r> {
-    /// Shared between a choice point's saved state and the live one until either changes
-    /// it, so saving a state copies only the map's nodes.
-    active: BTreeMap<Key, Rc<Active<'r>>>,
-    links: BTreeMap<String, Key>,
-    /// Dependency edges still to resolve (or whose features to pass on): (dependent, index).
-    pending: VecDeque<(Key, usize)>,
+struct Search<'r, R: ?Sized> {
+    tables: Tables<'r, R>,
+    cache: ConflictCache<'r>,
+    activations: usize,
+    /// The first failure met that [`Search::explain`] could put in words: the explanation
+    /// when the last failure is one the search generalized.
+    first: Option<ResolveError>,
 }
 
-/// A choice with alternatives left: the state before it, the edge, and the candidates.
-struct Frame<'r> {
-    state: State<'r>,
-    edge: (Key, usize),
-    candidates: Vec<&'r Summary>,
-    next: usize,
+/// Resolves `root`'s dependencies from `registry`, to the graph cargo would lock.
+pub fn resolve<'r, R: Registry + ?Sized>(
+    registry: &'r R,
+    root: &'r Summary,
+) -> Result<Resolution, ResolveError> {
+    let mut search = Search {
+        tables: Tables::new(registry),
+        cache: ConflictCache::default(),
+        activations: 0,
+        first: None,
+    };
+    let root = search.tables.root(root);
+    let cx = search.run(root)?;
+    Ok(search.resolution(&cx))
 }
 
-/// Resolves `root`'s dependencies from `registry`.
-pub fn resolve<R: Registry + ?Sized>(registry: &R, root: &Summary) -> Result<Resolution, ResolveError> {
-    let root_key = key_of(root);
-    let mut state = State { active: BTreeMap::new(), links: BTreeMap::new(), pending: VecDeque::new() };
-    state.activate(root, &root_key, &root_key);
-    if root.features.contains_key("default") {
-        state.enable_feature(&root_key, "default", &root_key).map_err(|c| c.explain(&state))?;
-    }
-
-    let mut frames: Vec<Frame<'_>> = Vec::new();
-    let mut first_conflict: Option<ResolveError> = None;
-    let mut steps = 0;
-    loop {
-        let Some(edge) = state.pending.pop_front() else {
-            return Ok(state.resolution());
-        };
-        let outcome = match state.target_of(&edge) {
-            Some(target) => state.pass_features(&edge, &target, &root_key),
-            None => match state.candidates(registry, &edge) {
-                Ok(candidates) => {
-                    let newest = candidates[0];
-                    if candidates.len() > 1 {
-                        frames.push(Frame { state: state.clone(), edge: edge.clone(), candidates, next: 1 });
+impl<'r, R: Registry + ?Sized> Search<'r, R> {
+    fn run(&mut self, root: Pid) -> Result<Context<'r>, ResolveError> {
+        let mut cx = Context::default();
+        let mut remaining = RemainingDeps::default();
+        let mut stack: Vec<BacktrackFrame<'r>> = Vec::new();
+        match self.activate(&mut cx, None, root, &Request::Root) {
+            Ok(Some(frame)) => remaining.push(frame),
+            Ok(None) => {}
+            Err(ActivateError::Fatal(e)) => return Err(e),
+            Err(ActivateError::Conflict(..)) => unreachable!("the root has no parent to blame"),
+        }
+        while let Some((for_errors, mut parent, mut dep)) = remaining.pop_most_constrained() {
+            let for_errors = for_errors && self.cache.find_active(&cx, dep.dep, None).is_some();
+            let mut candidates = RemainingCandidates::new(dep.candidates.clone());
+            let mut conflicts = ConflictMap::new();
+            // Once back at a saved frame, `conflicts` no longer tells the whole reason.
+            let mut backtracked = false;
+            loop {
+                let (candidate, has_another) = match candidates.next(&mut conflicts, &cx, &self.tables) {
+                    Some(next) => next,
+                    None => {
+                        // `dep` cannot be met: learn why, and go back to the newest choice
+                        // that could change that.
+                        if self.first.is_none() {
+                            self.first = self.explain(&cx, parent, &dep, &conflicts);
+                        }
+                        let mut generalized = None;
+                        if !for_errors && !backtracked {
+                            self.cache.insert(dep.dep, &conflicts);
+                            generalized = self.generalize(&cx, parent, dep.dep, &conflicts);
+                        }
+                        let why = generalized.as_ref().unwrap_or(&conflicts);
+                        let Some((next, frame)) = self.backtrack(&cx, &mut stack, parent, backtracked, why)
+                        else {
+                            let d = self.tables.dep(dep.dep);
+                            let no_fit = || ResolveError::NoFit {
+                                name: d.package.clone(),
+                                req: d.req.to_string(),
+                                required_by: self.tables.id(parent),
+                            };
+                            let why = self.explain(&cx, parent, &dep, &conflicts);
+                            return Err(why.or(self.first.take()).unwrap_or_else(no_fit));
+                        };
+                        cx = frame.cx;
+                        remaining = frame.remaining;
+                        candidates = frame.candidates;
+                        parent = frame.parent;
+                        dep = frame.dep;
+                        conflicts = frame.conflicts;
+                        backtracked = true;
+                        next
                     }
-                    state.choose(newest, &edge, &root_key)
+                };
+                if for_errors && !backtracked && has_another {
+                    continue;
                 }
-                Err(conflict) => Err(conflict),
-            },
-        };
-        steps += 1;
-        let Err(conflict) = outcome else { continue };
-        first_conflict.get_or_insert_with(|| conflict.explain(&state));
-        // Back up to the newest choice with an alternative left, and take it.
-        loop {
-            if steps > MAX_STEPS {
-                return Err(ResolveError::TooManySteps(MAX_STEPS));
-            }
-            let Some(frame) = frames.last_mut() else {
-                return Err(first_conflict.expect("a conflict was recorded"));
-            };
-            let Some(&candidate) = frame.candidates.get(frame.next) else {
-                frames.pop();
-                continue;
-            };
-            frame.next += 1;
-            steps += 1;
-            state = frame.state.clone();
-            let edge = frame.edge.clone();
-            if state.choose(candidate, &edge, &root_key).is_ok() {
-                break;
-            }
-        }
-    }
-}
-
-impl<'r> State<'r> {
-    fn active_mut(&mut self, key: &Key) -> &mut Active<'r> {
-        Rc::make_mut(self.active.get_mut(key).expect("the package is active"))
-    }
-
-    fn summary(&self, key: &Key) -> &'r Summary {
-        self.active[key].summary
-    }
-
-    fn target_of(&self, (key, dep): &(Key, usize)) -> Option<Key> {
-        self.active[key].targets.get(dep).cloned()
-    }
-
-    /// The versions `edge` may resolve to, newest first.
-    fn candidates<R: Registry + ?Sized>(
-        &self,
-        registry: &'r R,
-        edge: &(Key, usize),
-    ) -> Result<Vec<&'r Summary>, Conflict<'r>> {
-        let dependent = self.summary(&edge.0);
-        let dep = &dependent.dependencies[edge.1];
-        let published = registry.versions(&dep.package);
-        if published.is_empty() {
-            return Err(Conflict::Missing { edge: edge.clone() });
-        }
-        let mut matching: Vec<&Summary> =
-            published.iter().filter(|s| !s.yanked && dep.req.matches(&s.version)).collect();
-        if matching.is_empty() {
-            let yanked = published.iter().any(|s| s.yanked && dep.req.matches(&s.version));
-            return Err(Conflict::NoMatch { edge: edge.clone(), yanked, newest: newest(published) });
-        }
-        matching.sort_unstable_by_key(|s| Reverse(&s.version));
-        // The versions of this package already in the graph, one per compatible range.
-        let first = (dep.package.clone(), Compat(0, 0, 0));
-        let selected: Vec<(Compat, &Version)> = self
-            .active
-            .range(first..)
-            .take_while(|((name, _), _)| *name == dep.package)
-            .map(|((_, compat), active)| (*compat, &active.summary.version))
-            .collect();
-        let mut clash = None;
-        let valid: Vec<&Summary> = matching
-            .into_iter()
-            .filter(|s| {
-                let range = compat(&s.version);
-                if let Some((_, version)) = selected.iter().find(|(c, _)| *c == range) {
-                    let same = **version == s.version;
-                    if !same {
-                        clash.get_or_insert(Conflict::Clash { edge: edge.clone(), selected: key_of(s) });
+                let saved = has_another.then(|| BacktrackFrame {
+                    cx: cx.clone(),
+                    remaining: remaining.clone(),
+                    candidates: candidates.clone(),
+                    parent,
+                    dep: dep.clone(),
+                    conflicts: conflicts.clone(),
+                });
+                let request = Request::Dep {
+                    features: dep.features.clone(),
+                    uses_default: self.tables.dep(dep.dep).default_features,
+                };
+                let activated = match self.activate(&mut cx, Some((parent, dep.dep)), candidate, &request) {
+                    Ok(Some(mut frame)) => {
+                        let doomed =
+                            for_errors || self.doomed(&cx, &remaining, candidate, &frame, &mut conflicts);
+                        // The last candidate, known to fail, with nowhere to go back to:
+                        // resolve on only to explain the failure.
+                        let last = doomed
+                            && !has_another
+                            && (for_errors
+                                || !Self::can_backtrack(&cx, &stack, parent, backtracked, &conflicts));
+                        if last {
+                            stack.clear();
+                        }
+                        frame.for_errors = doomed;
+                        if !doomed || last {
+                            remaining.push(frame);
+                        }
+                        !doomed || last
                     }
-                    return same;
-                }
-                match s.links.as_ref().and_then(|l| self.links.get(l)) {
-                    Some(holder) if *holder != key_of(s) => {
-                        clash.get_or_insert(Conflict::Links { candidate: s, holder: holder.clone() });
+                    Ok(None) => true,
+                    Err(ActivateError::Fatal(e)) => return Err(e),
+                    Err(ActivateError::Conflict(pid, reason)) => {
+                        conflicts.insert(pid, reason);
                         false
                     }
-                    _ => true,
+                };
+                if activated {
+                    stack.extend(saved);
+                    break;
                 }
-            })
-            .collect();
-        if valid.is_empty() {
-            return Err(clash.expect("every candidate was refused for a reason"));
-        }
-        Ok(valid)
-    }
-
-    /// Resolves `edge` to `candidate`, activating it unless its slot already holds it.
-    fn choose(
-        &mut self,
-        candidate: &'r Summary,
-        edge: &(Key, usize),
-        root: &Key,
-    ) -> Result<(), Conflict<'r>> {
-        let key = key_of(candidate);
-        if !self.active.contains_key(&key) {
-            self.activate(candidate, &key, root);
-        }
-        self.active_mut(&edge.0).targets.insert(edge.1, key.clone());
-        self.pass_features(edge, &key, root)
-    }
-
-    fn activate(&mut self, summary: &'r Summary, key: &Key, root: &Key) {
-        if let Some(links) = &summary.links {
-            self.links.insert(links.clone(), key.clone());
-        }
-        self.active.insert(
-            key.clone(),
-            Rc::new(Active {
-                summary,
-                features: BTreeSet::new(),
-                enabled: BTreeSet::new(),
-                dep_features: BTreeMap::new(),
-                targets: BTreeMap::new(),
-            }),
-        );
-        for (i, dep) in summary.dependencies.iter().enumerate() {
-            if !dep.optional && considered(dep.kind, key, root) {
-                self.enable_dependency(key, i);
+                if let Some(saved) = saved {
+                    cx = saved.cx;
+                }
             }
         }
+        Ok(cx)
     }
 
-    /// Passes the features `edge` asks for on to its target.
-    fn pass_features(&mut self, edge: &(Key, usize), target: &Key, root: &Key) -> Result<(), Conflict<'r>> {
-        let active = &self.active[&edge.0];
-        let dep = &active.summary.dependencies[edge.1];
-        let mut wanted: Vec<String> = dep.features.clone();
-        wanted.extend(active.dep_features.get(&edge.1).into_iter().flatten().cloned());
-        if dep.default_features {
-            wanted.push("default".to_owned());
-        }
-        for feature in wanted {
-            self.enable_feature(target, &feature, root)?;
-        }
-        Ok(())
-    }
-
-    fn enable_dependency(&mut self, key: &Key, dep: usize) {
-        let active = self.active_mut(key);
-        if active.enabled.insert(dep) || active.targets.contains_key(&dep) {
-            self.pending.push_back((key.clone(), dep));
-        }
-    }
-
-    /// Turns on `feature` of the package in `key`, and whatever it implies.
-    fn enable_feature(&mut self, key: &Key, feature: &str, root: &Key) -> Result<(), Conflict<'r>> {
-        let summary = self.summary(key);
-        let deps_named = |name: &str| -> Vec<usize> {
-            summary
-                .dependencies
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.name == name && considered(d.kind, key, root))
-                .map(|(i, _)| i)
-                .collect()
+    /// Whether `candidate`, just activated, is known to fail: one of its own dependencies
+    /// (`frame`), or one still pending elsewhere, has a learned conflict wholly active
+    /// with it. The conflict joins `conflicts`, less the candidate.
+    fn doomed(
+        &self,
+        cx: &Context<'r>,
+        remaining: &RemainingDeps<'r>,
+        candidate: Pid,
+        frame: &DepsFrame<'r>,
+        conflicts: &mut ConflictMap<'r>,
+    ) -> bool {
+        let others = |c: &ConflictMap<'r>| -> ConflictMap<'r> {
+            c.iter().filter(|(p, _)| **p != candidate).map(|(p, r)| (*p, *r)).collect()
         };
-        if let Some((dep, dep_feature)) = feature.split_once('/') {
-            // A weak `dep?/feature` brings the dependency in too: like cargo's, this is the
-            // lockfile's resolution, which holds everything any build might use; only the
-            // later per-build feature pass leaves weak dependencies out.
-            let dep = dep.strip_suffix('?').unwrap_or(dep);
-            let deps = deps_named(dep);
-            if deps.is_empty() {
-                // Naming a development dependency is fine, and means nothing outside the root.
-                if summary.dependencies.iter().any(|d| d.name == dep) {
-                    return Ok(());
-                }
-                return Err(Conflict::UnknownFeature { package: key.clone(), feature: feature.to_owned() });
-            }
-            for i in deps {
-                let active = self.active_mut(key);
-                active.dep_features.entry(i).or_default().insert(dep_feature.to_owned());
-                self.enable_dependency(key, i);
-            }
-            return Ok(());
+        if let Some(known) = frame.siblings.iter().find_map(|s| self.cache.find_active(cx, s.dep, None)) {
+            conflicts.extend(others(known));
+            return true;
         }
-        if let Some(dep) = feature.strip_prefix("dep:") {
-            for i in deps_named(dep) {
-                self.enable_dependency(key, i);
-            }
-            return Ok(());
+        let Some(related) = self.cache.deps_conflicting_with(candidate) else { return false };
+        let found = remaining
+            .iter()
+            .filter(|(_, dep)| related.contains(dep))
+            .find_map(|(other, dep)| self.cache.find_active(cx, dep, Some(candidate)).map(|c| (other, c)));
+        let Some((other_parent, known)) = found else { return false };
+        // "That pending dependency fails with this candidate": so this candidate fails
+        // while that dependency's parent is active.
+        conflicts.extend(others(known));
+        conflicts.insert(other_parent, known[&candidate]);
+        true
+    }
+
+    /// Activates `candidate` for `parent`'s dependency (the root has none): takes its slot
+    /// and `links` value if new, and answers the frame of dependencies this request turns
+    /// on, or `None` when an earlier request turned on all of them already.
+    fn activate(
+        &mut self,
+        cx: &mut Context<'r>,
+        parent: Option<(Pid, DepId)>,
+        candidate: Pid,
+        request: &Request<'r>,
+    ) -> Result<Option<DepsFrame<'r>>, ActivateError<'r>> {
+        self.activations += 1;
+        if self.activations > MAX_ACTIVATIONS {
+            return Err(ActivateError::Fatal(ResolveError::Budget(MAX_ACTIVATIONS)));
         }
-        if !self.active_mut(key).features.insert(feature.to_owned()) {
-            return Ok(());
-        }
-        if let Some(implied) = summary.features.get(feature) {
-            for f in implied {
-                self.enable_feature(key, f, root)?;
+        cx.age += 1;
+        let fresh = cx.holder(candidate.slot).is_none();
+        if fresh {
+            if let Some(links) = self.tables.links(candidate) {
+                cx.links.insert(links, candidate);
             }
-            return Ok(());
+            let activation =
+                Activation { pid: candidate, age: cx.age, features: Rc::default(), parents: Rc::default() };
+            cx.hold(candidate.slot, activation);
         }
-        // An optional dependency is a feature of its own name, unless `dep:` hides it.
-        let hidden = summary.features.values().flatten().any(|f| f.strip_prefix("dep:") == Some(feature));
-        let deps: Vec<usize> =
-            deps_named(feature).into_iter().filter(|&i| summary.dependencies[i].optional).collect();
-        if !deps.is_empty() && !hidden {
-            for i in deps {
-                self.enable_dependency(key, i);
+        let Some(map) = self.tables.features(candidate) else {
+            let package = self.tables.id(candidate);
+            return Err(ActivateError::Fatal(ResolveError::InvalidFeatures { package }));
+        };
+        let holder = cx.holder_mut(candidate.slot).expect("held above");
+        if let Some(link) = parent
+            && !holder.parents.contains(&link)
+        {
+            Rc::make_mut(&mut holder.parents).push(link);
+        }
+        let known = match request {
+            Request::Root => false,
+            Request::Dep { features, uses_default } => {
+                let had = &holder.features;
+                !fresh
+                    && features.is_subset(had)
+                    && (!uses_default || had.contains("default") || !map.contains_key("default"))
             }
-            Ok(())
-        } else if feature == "default" {
-            Ok(())
-        } else {
-            Err(Conflict::UnknownFeature { package: key.clone(), feature: feature.to_owned() })
+        };
+        if known {
+            return Ok(None);
+        }
+        let (used, deps) = self.build_deps(parent.map(|p| p.0), candidate, &map, request)?;
+        if !used.is_empty() {
+            let holder = cx.holder_mut(candidate.slot).expect("held above");
+            Rc::make_mut(&mut holder.features).extend(used);
+        }
+        Ok(Some(DepsFrame::new(candidate, deps)))
+    }
+
+    /// The features `request` turns on in `pid`, and the dependencies it enables, each with
+    /// its candidates and the features asked of it, fewest candidates first.
+    fn build_deps(
+        &mut self,
+        parent: Option<Pid>,
+        pid: Pid,
+        map: &super::features::FeatureMap<'r>,
+        request: &Request<'r>,
+    ) -> Result<(Vec<&'r str>, Rc<[DepInfo<'r>]>), ActivateError<'r>> {
+        let summary = self.tables.summary(pid);
+        let reqs = match request {
+            Request::Root => Requirements::of(summary, map, map.keys().copied(), true),
+            Request::Dep { features, uses_default } => {
+                Requirements::of(summary, map, features.iter().copied(), *uses_default)
+            }
+        };
+        let reqs = reqs.map_err(|e| self.feature_error(e, parent, pid))?;
+        let root = matches!(request, Request::Root);
+        let mut deps = Vec::new();
+        let mut enabled = alloc::collections::BTreeSet::new();
+        for dep in summary.dependencies.iter().filter(|d| considered(d.kind, root)) {
+            if dep.optional && !reqs.deps.contains_key(dep.name.as_str()) {
+                continue;
+            }
+            enabled.insert(dep.name.as_str());
+            let mut features = reqs.deps.get(dep.name.as_str()).cloned().unwrap_or_default();
+            features.extend(dep.features.iter().map(String::as_str));
+            let id = self.tables.intern_dep(dep);
+            deps.push(DepInfo {
+                dep: id,
+                candidates: self.tables.candidates(id),
+                features: Rc::new(features),
+            });
+        }
+        if parent.is_none()
+            && let Some(name) = reqs.deps.keys().find(|name| !enabled.contains(*name))
+        {
+            return Err(self.feature_error(FeatureError::MissingDependency(name), parent, pid));
+        }
+        deps.sort_by_key(|d| d.candidates.len());
+        Ok((reqs.features.into_iter().collect(), deps.into()))
+    }
+
+    /// A request `pid` cannot meet: the parent that asked is to blame in this branch; for
+    /// the root, nothing can help.
+    fn feature_error(&self, error: FeatureError<'r>, parent: Option<Pid>, pid: Pid) -> ActivateError<'r> {
+        let package = self.tables.id(pid);
+        let (feature, reason) = match error {
+            FeatureError::Cycle(feature) => {
+                return ActivateError::Fatal(ResolveError::FeatureCycle { package, feature: feature.into() });
+            }
+            FeatureError::MissingDependency(feature) => {
+                (feature, Reason::MissingFeature { feature, of: pid })
+            }
+            FeatureError::Missing(feature) => {
+                let named: Vec<bool> = self
+                    .tables
+                    .summary(pid)
+                    .dependencies
+                    .iter()
+                    .filter(|d| d.name == feature)
+                    .map(|d| d.optional)
+                    .collect();
+                let reason = match named.as_slice() {
+                    [] => Reason::MissingFeature { feature, of: pid },
+                    _ if named.contains(&true) => Reason::NonImplicitDependencyAsFeature { feature, of: pid },
+                    _ => Reason::RequiredDependencyAsFeature { feature, of: pid },
+                };
+                (feature, reason)
+            }
+        };
+        match parent {
+            Some(parent) => ActivateError::Conflict(parent, reason),
+            None => ActivateError::Fatal(ResolveError::UnknownFeature { package, feature: feature.into() }),
         }
     }
 
-    fn resolution(&self) -> Resolution {
-        let id = |s: &Summary| PackageId { name: s.name.clone(), version: s.version.clone() };
+    /// Whether a saved frame would take the search back for this failure.
+    fn can_backtrack(
+        cx: &Context<'r>,
+        stack: &[BacktrackFrame<'r>],
+        parent: Pid,
+        backtracked: bool,
+        conflicts: &ConflictMap<'r>,
+    ) -> bool {
+        match Self::jump_limit(cx, parent, backtracked, conflicts) {
+            Some(age) => stack.iter().any(|frame| frame.cx.age < age),
+            None => !stack.is_empty(),
+        }
+    }
+
+    /// The age a saved frame must predate to undo this failure: that of the newest package
+    /// among `parent` and the conflict. `None` (go back one frame) after a backtrack, or
+    /// when the conflict does not hold in `cx`.
+    fn jump_limit(
+        cx: &Context<'r>,
+        parent: Pid,
+        backtracked: bool,
+        conflicts: &ConflictMap<'r>,
+    ) -> Option<Age> {
+        if backtracked { None } else { cx.is_conflicting(Some(parent), conflicts) }
+    }
+
+    /// Goes back to the newest saved frame that predates every package of the failure,
+    /// and takes its next candidate.
+    fn backtrack(
+        &self,
+        cx: &Context<'r>,
+        stack: &mut Vec<BacktrackFrame<'r>>,
+        parent: Pid,
+        backtracked: bool,
+        conflicts: &ConflictMap<'r>,
+    ) -> Option<((Pid, bool), BacktrackFrame<'r>)> {
+        let limit = Self::jump_limit(cx, parent, backtracked, conflicts);
+        while let Some(mut frame) = stack.pop() {
+            if limit.is_some_and(|age| frame.cx.age >= age) {
+                continue;
+            }
+            // A frame is saved only with a candidate left, valid in its own context.
+            if let Some(next) = frame.candidates.next(&mut frame.conflicts, &frame.cx, &self.tables) {
+                return Some((next, frame));
+            }
+        }
+        None
+    }
+
+    /// Makes a failure of `dep` more general, so it jumps further: when the newest package
+    /// of the conflict (X) was brought in by an older package (Y) through a dependency (E),
+    /// and every candidate of E would fail `dep` by a conflict already learned, then `dep`
+    /// fails whenever Y is active; Y takes X's place. The result is learned too.
+    fn generalize(
+        &mut self,
+        cx: &Context<'r>,
+        parent: Pid,
+        dep: DepId,
+        conflicts: &ConflictMap<'r>,
+    ) -> Option<ConflictMap<'r>> {
+        let mut newest: Option<(Age, Pid)> = None;
+        for &pid in conflicts.keys() {
+            newest = newest.max(Some((cx.age_of(pid)?, pid)));
+        }
+        let (critical_age, critical) = newest?;
+        let reason = conflicts[&critical];
+        if is_ancestor(cx, critical, parent) {
+            return None;
+        }
+        let parents: Vec<(Pid, DepId)> = cx.holder(critical.slot)?.parents.iter().copied().collect();
+        for (older, through) in parents {
+            if cx.age_of(older).is_none_or(|age| age >= critical_age) {
+                continue;
+            }
+            let candidates = self.tables.candidates(through);
+            let mut found = Vec::new();
+            for &other in candidates.iter().rev() {
+                let age_of = |pid: Pid| if pid == other { Some(critical_age) } else { cx.age_of(pid) };
+                match self.cache.find(dep, &age_of, Some(other), critical_age) {
+                    Some(conflict) => found.push((other, conflict.clone())),
+                    None => break,
+                }
+            }
+            if found.len() < candidates.len() {
+                continue;
+            }
+            let mut general = conflicts.clone();
+            for (_, conflict) in &found {
+                general.extend(conflict.iter().map(|(p, r)| (*p, *r)));
+            }
+            for (other, _) in &found {
+                general.remove(other);
+            }
+            general.insert(older, reason);
+            self.cache.insert(dep, &general);
+            return Some(general);
+        }
+        None
+    }
+
+    /// Why `dep` of `parent` cannot be met, in words, when `conflicts` says it first hand:
+    /// no such package or version, a version of it already selected, its `links` value
+    /// held, a feature it lacks. A conflict the search generalized (an ancestor standing
+    /// in for the package in the way) does not.
+    fn explain(
+        &self,
+        cx: &Context<'r>,
+        parent: Pid,
+        dep: &DepInfo<'r>,
+        conflicts: &ConflictMap<'r>,
+    ) -> Option<ResolveError> {
+        let d = self.tables.dep(dep.dep);
+        let (name, req, required_by) = (d.package.clone(), d.req.to_string(), self.tables.id(parent));
+        let published = self.tables.registry().versions(&d.package);
+        if dep.candidates.is_empty() {
+            if published.is_empty() {
+                return Some(ResolveError::Missing { name, required_by });
+            }
+            let only_yanked = published.iter().any(|s| s.yanked && d.req.matches(&s.version));
+            let newest =
+                published.iter().filter(|s| !s.yanked).map(|s| &s.version).max().map(ToString::to_string);
+            return Some(ResolveError::NoMatch { name, req, required_by, only_yanked, newest });
+        }
+        for (&holder, reason) in conflicts {
+            match *reason {
+                Reason::Semver if self.tables.summary(holder).name == d.package => {
+                    let parents = cx.holder(holder.slot).map(|a| a.parents.clone()).unwrap_or_default();
+                    let holders: Vec<String> = parents
+                        .iter()
+                        .map(|&(who, through)| {
+                            let t = self.tables.dep(through);
+                            alloc::format!("{} (which requires {} {})", self.tables.id(who), t.package, t.req)
+                        })
+                        .collect();
+                    let selected = self.tables.summary(holder).version.to_string();
+                    return Some(ResolveError::Clash {
+                        name,
+                        req,
+                        required_by,
+                        selected,
+                        selected_for: holders.join(" and "),
+                    });
+                }
+                Reason::Links(links) if self.tables.links(holder) == Some(links) => {
+                    let candidate = dep.candidates.iter().find(|&&c| self.tables.links(c) == Some(links));
+                    return Some(ResolveError::Links {
+                        links: links.into(),
+                        candidate: candidate.map_or_else(|| name.clone(), |&c| self.tables.id(c)),
+                        holder: self.tables.id(holder),
+                    });
+                }
+                Reason::MissingFeature { feature, of }
+                | Reason::RequiredDependencyAsFeature { feature, of }
+                | Reason::NonImplicitDependencyAsFeature { feature, of } => {
+                    return Some(ResolveError::UnknownFeature {
+                        package: self.tables.id(of),
+                        feature: feature.into(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The graph of a finished branch: every active package with what it depends on.
+    fn resolution(&self, cx: &Context<'r>) -> Resolution {
+        let mut children: BTreeMap<Pid, Vec<PackageId>> = BTreeMap::new();
+        for activation in cx.activations() {
+            let id = self.package_id(activation.pid);
+            for (parent, _) in activation.parents.iter() {
+                children.entry(*parent).or_default().push(id.clone());
+            }
+        }
         let mut resolution = Resolution::default();
-        for active in self.active.values() {
-            let mut dependencies: Vec<PackageId> =
-                active.targets.values().map(|key| id(self.active[key].summary)).collect();
+        for activation in cx.activations() {
+            let mut dependencies = children.remove(&activation.pid).unwrap_or_default();
             dependencies.sort();
             dependencies.dedup();
-            resolution.packages.insert(
-                id(active.summary),
-                ResolvedPackage { dependencies, checksum: active.summary.checksum },
-            );
+            let checksum = self.tables.summary(activation.pid).checksum;
+            resolution
+                .packages
+                .insert(self.package_id(activation.pid), ResolvedPackage { dependencies, checksum });
         }
         resolution
     }
 
-    /// Who depends on the package in `key`, and with what requirement.
-    fn dependents(&self, key: &Key) -> Vec<(&'r Summary, &'r super::Dependency)> {
-        let mut out = Vec::new();
-        for active in self.active.values() {
-            for (&i, target) in &active.targets {
-                if target == key {
-                    out.push((active.summary, &active.summary.dependencies[i]));
-                }
+    fn package_id(&self, pid: Pid) -> PackageId {
+        let s = self.tables.summary(pid);
+        PackageId { name: s.name.clone(), version: s.version.clone() }
+    }
+}
+
+/// Whether `ancestor` is among those `pid` was brought in by, at any depth.
+fn is_ancestor(cx: &Context<'_>, ancestor: Pid, pid: Pid) -> bool {
+    let mut seen = alloc::collections::BTreeSet::from([pid]);
+    let mut stack = alloc::vec![pid];
+    while let Some(next) = stack.pop() {
+        let Some(activation) = cx.holder(next.slot).filter(|a| a.pid == next) else { continue };
+        for &(parent, _) in activation.parents.iter() {
+            if parent == ancestor {
+                return true;
+            }
+            if seen.insert(parent) {
+                stack.push(parent);
             }
         }
-        out
     }
-
-    fn edge(&self, (key, dep): &(Key, usize)) -> (&'r Summary, &'r super::Dependency) {
-        let summary = self.summary(key);
-        (summary, &summary.dependencies[*dep])
-    }
-
-    fn selected(&self, key: &Key) -> &'r Summary {
-        self.summary(key)
-    }
-}
-
-/// Development dependencies count for the root only.
-fn considered(kind: DependencyKind, key: &Key, root: &Key) -> bool {
-    kind != DependencyKind::Development || key == root
-}
-
-fn newest(published: &[Summary]) -> Option<Version> {
-    published.iter().filter(|s| !s.yanked).map(|s| s.version.clone()).max()
-}
-
-/// A conflict as the search meets it, explained against the state it arose in.
-#[derive(Debug, Clone)]
-enum Conflict<'r> {
-    Missing { edge: (Key, usize) },
-    NoMatch { edge: (Key, usize), yanked: bool, newest: Option<Version> },
-    Clash { edge: (Key, usize), selected: Key },
-    Links { candidate: &'r Summary, holder: Key },
-    UnknownFeature { package: Key, feature: String },
-}
-
-fn id(s: &Summary) -> String {
-    alloc::format!("{} {}", s.name, s.version)
-}
-
-impl<'r> Conflict<'r> {
-    fn explain(&self, state: &State<'r>) -> ResolveError {
-        match self {
-            Conflict::Missing { edge } => {
-                let (dependent, dep) = state.edge(edge);
-                ResolveError::Missing { name: dep.package.clone(), required_by: id(dependent) }
-            }
-            Conflict::NoMatch { edge, yanked, newest } => {
-                let (dependent, dep) = state.edge(edge);
-                ResolveError::NoMatch {
-                    name: dep.package.clone(),
-                    req: dep.req.to_string(),
-                    required_by: id(dependent),
-                    only_yanked: *yanked,
-                    newest: newest.as_ref().map(ToString::to_string),
-                }
-            }
-            Conflict::Clash { edge, selected } => {
-                let (dependent, dep) = state.edge(edge);
-                let holders: Vec<String> = state
-                    .dependents(selected)
-                    .iter()
-                    .map(|(who, d)| alloc::format!("{} (which requires {} {})", id(who), d.package, d.req))
-                    .collect();
-                ResolveError::Clash {
-                    name: dep.package.clone(),
-                    req: dep.req.to_string(),
-                    required_by: id(dependent),
-                    selected: state.selected(selected).version.to_string(),
-                    selected_for: holders.join(" and "),
-                }
-            }
-            Conflict::Links { candidate, holder } => ResolveError::Links {
-                links: candidate.links.clone().unwrap_or_default(),
-                candidate: id(candidate),
-                holder: id(state.selected(holder)),
-            },
-            Conflict::UnknownFeature { package, feature } => ResolveError::UnknownFeature {
-                package: id(state.selected(package)),
-                feature: feature.clone(),
-            },
-        }
-    }
+    false
 }

@@ -15,12 +15,19 @@
 //!   dependent asks for;
 //! - normal and build dependencies everywhere, development dependencies of the root only,
 //!   dependencies for every target platform (as Cargo.lock has them);
-//! - backtracking when a choice leads to a conflict, within a bounded number of steps.
+//! - the search is cargo's, so the answer is cargo's: the most constrained dependency
+//!   next, a failure learned as the set of activated packages in its way, and a jump back
+//!   past every choice that played no part (see [`engine`]); a budget of activations
+//!   ([`MAX_ACTIVATIONS`]) far beyond any real graph stops a hostile registry.
 //!
 //! A failure is a [`ResolveError`] whose message names the packages and requirements that
 //! clash. Souk's own packs use the same engine through [`Summary::from_pack`] (no features).
 
+mod conflict;
+mod context;
+mod deps;
 mod engine;
+mod features;
 mod registry;
 mod report;
 
@@ -30,7 +37,7 @@ use alloc::vec::Vec;
 
 use semver::{Version, VersionReq};
 
-pub use engine::{MAX_STEPS, resolve};
+pub use engine::{MAX_ACTIVATIONS, resolve};
 pub use registry::MemoryRegistry;
 pub use report::ResolveError;
 
@@ -59,7 +66,7 @@ pub struct Summary {
 }
 
 /// A dependency of a [`Summary`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Dependency {
     /// The name the dependent uses for it (differs from `package` when renamed).
     pub name: String,
@@ -72,7 +79,7 @@ pub struct Dependency {
     pub features: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DependencyKind {
     Normal,
     Build,

@@ -21,8 +21,17 @@ pub enum ResolveError {
     Links { links: String, candidate: String, holder: String },
     #[error("{package} has no feature `{feature}`")]
     UnknownFeature { package: String, feature: String },
-    #[error("gave up after {0} steps without finding a resolution")]
-    TooManySteps(usize),
+    #[error("{package} declares invalid features, so it cannot be resolved")]
+    InvalidFeatures { package: String },
+    #[error("{package} has a cyclic feature: `{feature}` enables itself")]
+    FeatureCycle { package: String, feature: String },
+    #[error("{required_by} requires {name} {req}, but no matching version fits with the rest of the graph")]
+    NoFit { name: String, req: String, required_by: String },
+    #[error(
+        "gave up after {0} activations without a resolution: a safety budget far beyond any real graph \
+         (crates.io's largest measured take a few hundred), so this registry is likely hostile"
+    )]
+    Budget(usize),
 }
 
 fn no_match(name: &str, req: &str, required_by: &str, only_yanked: bool, newest: Option<&String>) -> String {

@@ -1,0 +1,170 @@
+//! Features as cargo reads them: a package's feature map (with the implicit feature of each
+//! optional dependency that no `dep:` hides), checked as cargo checks it when it loads an
+//! index line, and what one request of features turns on.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+
+use super::{DependencyKind, Summary};
+
+/// One value of a feature's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FeatureValue<'r> {
+    /// Another feature of the same package (or an optional dependency's implicit one).
+    Feature(&'r str),
+    /// `dep:name`: the optional dependency, without a feature of its name.
+    Dep(&'r str),
+    /// `name/feature`, or weak `name?/feature`.
+    DepFeature { dep: &'r str, feature: &'r str, weak: bool },
+}
+
+impl<'r> FeatureValue<'r> {
+    fn parse(value: &'r str) -> Self {
+        match value.split_once('/') {
+            Some((dep, feature)) => match dep.strip_suffix('?') {
+                Some(dep) => FeatureValue::DepFeature { dep, feature, weak: true },
+                None => FeatureValue::DepFeature { dep, feature, weak: false },
+            },
+            None => match value.strip_prefix("dep:") {
+                Some(dep) => FeatureValue::Dep(dep),
+                None => FeatureValue::Feature(value),
+            },
+        }
+    }
+}
+
+pub(crate) type FeatureMap<'r> = BTreeMap<&'r str, Vec<FeatureValue<'r>>>;
+
+/// `summary`'s features with the implicit ones, or `None` where cargo would refuse the
+/// package (a feature naming nothing, `dep:` on a required dependency, an optional
+/// dependency no feature names, ...): cargo skips such an index line, and so does Souk.
+pub(crate) fn feature_map(summary: &Summary) -> Option<FeatureMap<'_>> {
+    // Each dependency name, and whether any dependency of that name is optional.
+    let mut optional: BTreeMap<&str, bool> = BTreeMap::new();
+    for dep in &summary.dependencies {
+        *optional.entry(dep.name.as_str()).or_default() |= dep.optional;
+    }
+    let mut map: FeatureMap<'_> = summary
+        .features
+        .iter()
+        .map(|(name, values)| (name.as_str(), values.iter().map(|v| FeatureValue::parse(v)).collect()))
+        .collect();
+    let hidden: BTreeSet<&str> = map
+        .values()
+        .flatten()
+        .filter_map(|v| match v {
+            FeatureValue::Dep(dep) => Some(*dep),
+            _ => None,
+        })
+        .collect();
+    for dep in summary.dependencies.iter().filter(|d| d.optional) {
+        let name = dep.name.as_str();
+        if !summary.features.contains_key(name) && !hidden.contains(name) {
+            map.insert(name, alloc::vec![FeatureValue::Dep(name)]);
+        }
+    }
+    for values in map.values() {
+        for value in values {
+            let valid = match *value {
+                FeatureValue::Feature(f) => match optional.get(f) {
+                    _ if summary.features.contains_key(f) => true,
+                    Some(true) => map.contains_key(f),
+                    _ => false,
+                },
+                FeatureValue::Dep(dep) => optional.get(dep) == Some(&true),
+                FeatureValue::DepFeature { dep, feature, weak } => {
+                    !feature.contains('/')
+                        && !dep.starts_with("dep:")
+                        && optional.get(dep).is_some_and(|&opt| opt || !weak)
+                }
+            };
+            if !valid {
+                return None;
+            }
+        }
+    }
+    let named: BTreeSet<&str> = map
+        .values()
+        .flatten()
+        .filter_map(|v| match v {
+            FeatureValue::Dep(dep) | FeatureValue::DepFeature { dep, .. } => Some(*dep),
+            FeatureValue::Feature(_) => None,
+        })
+        .collect();
+    optional.iter().all(|(name, &opt)| !opt || named.contains(name)).then_some(map)
+}
+
+/// A request of features that a package cannot meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FeatureError<'r> {
+    /// No such feature (nor an optional dependency's implicit one).
+    Missing(&'r str),
+    /// A `dep/feature` of the root names no dependency.
+    MissingDependency(&'r str),
+    /// A feature that lists itself.
+    Cycle(&'r str),
+}
+
+/// What a request turns on in a package: its features, and each dependency it enables
+/// with the features asked of it (`dep/feature`).
+#[derive(Debug, Default)]
+pub(crate) struct Requirements<'r> {
+    pub features: BTreeSet<&'r str>,
+    pub deps: BTreeMap<&'r str, BTreeSet<&'r str>>,
+}
+
+impl<'r> Requirements<'r> {
+    /// `features` of `summary` (every feature for the root), then `default` when asked
+    /// for and present.
+    pub fn of(
+        summary: &'r Summary,
+        map: &FeatureMap<'r>,
+        features: impl IntoIterator<Item = &'r str>,
+        uses_default: bool,
+    ) -> Result<Self, FeatureError<'r>> {
+        let mut reqs = Requirements::default();
+        for feature in features {
+            reqs.feature(summary, map, feature)?;
+        }
+        if uses_default && map.contains_key("default") {
+            reqs.feature(summary, map, "default")?;
+        }
+        Ok(reqs)
+    }
+
+    fn feature(
+        &mut self,
+        summary: &'r Summary,
+        map: &FeatureMap<'r>,
+        feature: &'r str,
+    ) -> Result<(), FeatureError<'r>> {
+        if !self.features.insert(feature) {
+            return Ok(());
+        }
+        let values = map.get(feature).ok_or(FeatureError::Missing(feature))?;
+        for value in values {
+            match *value {
+                FeatureValue::Feature(f) if f == feature => return Err(FeatureError::Cycle(feature)),
+                FeatureValue::Feature(f) => self.feature(summary, map, f)?,
+                FeatureValue::Dep(dep) => drop(self.deps.entry(dep).or_default()),
+                FeatureValue::DepFeature { dep, feature: f, weak } => {
+                    // A strong `dep/feature` on an optional dependency also turns on the
+                    // dependency's implicit feature, where `dep:` did not hide it. A weak
+                    // one brings the dependency in too: this is the lockfile's resolution,
+                    // which holds everything any build might use.
+                    let optional = summary.dependencies.iter().any(|d| d.name == dep && d.optional);
+                    if !weak && optional && map.contains_key(dep) {
+                        self.feature(summary, map, dep)?;
+                    }
+                    self.deps.entry(dep).or_default().insert(f);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Development dependencies count for the root only.
+pub(crate) fn considered(kind: DependencyKind, root: bool) -> bool {
+    kind != DependencyKind::Development || root
+}
