@@ -20,7 +20,7 @@ fn benches(c: &mut Criterion) {
     let dir = Path::new(&shared).join("resolve");
     let index = dir.join("crates-index.jsonl.gz");
     group.sample_size(20);
-    group.bench_function("index-parse", |b| b.iter(|| souk::import::crates_registry(&index).unwrap()));
+    group.bench_function("index-load", |b| b.iter(|| souk::import::crates_registry(&index).unwrap()));
     let registry = souk::import::crates_registry(&index).unwrap();
     let mut cases: Vec<_> =
         std::fs::read_dir(dir.join("roots")).unwrap().map(|e| e.unwrap().path()).collect();

@@ -102,23 +102,27 @@ pub fn measure(
     Percentiles::of(samples)
 }
 
-/// Every workload: the synthetic ones and, given a crates.io index and manifests (name,
-/// `Cargo.toml` text), the real ones; with the time the index took to parse.
+/// The workloads on one crates.io index: given it (a label and its text) and manifests
+/// (name, `Cargo.toml` text), the real ones, with the time the index took to parse (under
+/// `{label}-parse`); and with `synthetic`, the synthetic ones too.
 pub fn report(
-    index: Option<&str>,
+    index: Option<(&str, &str)>,
     manifests: &[(String, String)],
+    synthetic_too: bool,
     rounds: usize,
     now: impl Fn() -> f64,
 ) -> serde_json::Value {
     let mut out = serde_json::Map::new();
-    for (label, (registry, root)) in synthetic() {
-        out.insert(label.into(), serde_json::json!(measure(&registry, &root, rounds, &now)));
+    if synthetic_too {
+        for (label, (registry, root)) in synthetic() {
+            out.insert(label.into(), serde_json::json!(measure(&registry, &root, rounds, &now)));
+        }
     }
-    if let Some(index) = index {
+    if let Some((label, index)) = index {
         let start = now();
         let registry = souk_pack::cargo::index(index).expect("the index parses");
         out.insert(
-            "index-parse".into(),
+            format!("{label}-parse"),
             serde_json::json!({ "ms": now() - start, "versions": registry.len() }),
         );
         for (name, manifest) in manifests {

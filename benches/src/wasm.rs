@@ -28,12 +28,20 @@ pub fn memory_bytes() -> usize {
     core::arch::wasm32::memory_size(0) * 65536
 }
 
-/// Resolution latency: the synthetic workloads and, given a crates.io index (JSON lines)
-/// and manifests (a JSON object of name to `Cargo.toml` text), the real ones.
+/// Resolution latency ([`crate::resolution::report`]): given a crates.io index (its label
+/// and JSON lines) and manifests (a JSON object of name to `Cargo.toml` text), the real
+/// workloads on it; with `synthetic`, the synthetic ones too.
 #[wasm_bindgen(js_name = resolveLatency)]
-pub fn resolve_latency(index: Option<String>, manifests: &str, rounds: usize) -> Result<String, JsError> {
+pub fn resolve_latency(
+    label: &str,
+    index: Option<String>,
+    manifests: &str,
+    synthetic: bool,
+    rounds: usize,
+) -> Result<String, JsError> {
     let manifests: Vec<(String, String)> =
         serde_json::from_str::<std::collections::BTreeMap<String, String>>(manifests)?.into_iter().collect();
-    let report = crate::resolution::report(index.as_deref(), &manifests, rounds, now);
+    let index = index.as_deref().map(|text| (label, text));
+    let report = crate::resolution::report(index, &manifests, synthetic, rounds, now);
     Ok(serde_json::to_string(&report)?)
 }

@@ -77,15 +77,25 @@ fn search(shared: &Path) -> Result<()> {
 /// Resolution natively and in wasm under Node and in Chromium, beside cargo's own time.
 fn resolution(shared: &Path) -> Result<()> {
     let out = harness("resolve-latency", "resolve", shared)?;
-    let cargo_seconds = cargo_lockfile_seconds(shared, &out.join("cargo"))?;
-    compare_in_node(&["benches/js/compare-resolve.mjs"], &out, &[cargo_seconds.to_string()])
+    let dir = shared.join("resolve");
+    let cargo_seconds = [
+        ("crates-index.jsonl.gz", "roots/libp2p-native"),
+        ("crates-index-large.jsonl.gz", "roots-large/sqlx-pg-sqlite"),
+    ]
+    .iter()
+    .map(|(index, case)| {
+        Ok(cargo_lockfile_seconds(&dir.join(index), &dir.join(case), &out.join("cargo"))?.to_string())
+    })
+    .collect::<Result<Vec<_>>>()?;
+    compare_in_node(&["benches/js/compare-resolve.mjs"], &out, &cargo_seconds)
 }
 
-/// How long cargo itself takes, as a whole process, to lock `libp2p-native` from the same
-/// frozen index (laid out as a local registry): the best of three runs.
-fn cargo_lockfile_seconds(shared: &Path, dir: &Path) -> Result<f64> {
+/// How long cargo itself takes, as a whole process, to lock the case in folder `case` from
+/// the same frozen index (laid out as a local registry): the best of three runs.
+fn cargo_lockfile_seconds(index_file: &Path, case: &Path, dir: &Path) -> Result<f64> {
+    let _ = std::fs::remove_dir_all(dir);
     let index = dir.join("registry/index");
-    let data = std::fs::read(shared.join("resolve/crates-index.jsonl.gz"))?;
+    let data = std::fs::read(index_file)?;
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&data[..]), &mut text)?;
     let mut files: std::collections::BTreeMap<PathBuf, String> = Default::default();
@@ -108,11 +118,11 @@ fn cargo_lockfile_seconds(shared: &Path, dir: &Path) -> Result<f64> {
         std::fs::create_dir_all(path.parent().context("a folder")?)?;
         std::fs::write(path, lines)?;
     }
-    let project = dir.join("libp2p-native");
+    let project = dir.join("case");
     std::fs::create_dir_all(project.join("src"))?;
     std::fs::create_dir_all(project.join(".cargo"))?;
     // Its own workspace, wherever the target folder sits.
-    let manifest = std::fs::read_to_string(shared.join("resolve/roots/libp2p-native/Cargo.toml"))?;
+    let manifest = std::fs::read_to_string(case.join("Cargo.toml"))?;
     std::fs::write(project.join("Cargo.toml"), manifest + "\n[workspace]\n")?;
     std::fs::write(project.join("src/lib.rs"), "")?;
     let config = format!(

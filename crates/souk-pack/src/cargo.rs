@@ -3,12 +3,14 @@
 //! Both become the core's [`Summary`]: a registry from the index (one JSON object a line,
 //! as the crates.io index stores them), the root of a resolution from the manifest.
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use semver::{Version, VersionReq};
 use serde::Deserialize;
 use souk_core::pack::from_hex;
-use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Summary};
+use souk_core::resolve::{Dependency, DependencyKind, MemoryRegistry, Registry, Summary};
 use toml::Value;
 
 /// What is wrong with an index line or a manifest.
@@ -126,6 +128,78 @@ pub fn index(text: &str) -> Result<MemoryRegistry, LineError> {
     Ok(registry)
 }
 
+/// A crates.io index read as cargo reads one: each crate's lines found at load, parsed
+/// only when the resolver first asks for that crate, so a resolution reads the few crates
+/// it reaches, not the whole index. A line that does not parse is left out, as cargo
+/// leaves out an index line it cannot read.
+#[derive(Debug)]
+pub struct CratesIndex {
+    text: String,
+    crates: HashMap<String, Crate>,
+    lines: usize,
+}
+
+/// One crate's lines in the index text, and their versions once parsed.
+#[derive(Debug, Default)]
+struct Crate {
+    lines: Vec<Range<usize>>,
+    versions: OnceCell<Vec<Summary>>,
+}
+
+impl CratesIndex {
+    pub fn new(text: String) -> Self {
+        let mut crates: HashMap<String, Crate> = HashMap::new();
+        let mut at = 0;
+        let mut lines = 0;
+        for line in text.split_inclusive('\n') {
+            let range = at..at + line.trim_end().len();
+            at += line.len();
+            if let Some(name) = line_name(&text[range.clone()]) {
+                crates.entry(name.to_owned()).or_default().lines.push(range);
+                lines += 1;
+            }
+        }
+        CratesIndex { text, crates, lines }
+    }
+
+    /// How many version lines it holds.
+    pub fn len(&self) -> usize {
+        self.lines
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+}
+
+/// The crate an index line is for: read from the line's start, where crates.io writes
+/// the name, or by parsing the line when it is written otherwise.
+fn line_name(line: &str) -> Option<&str> {
+    #[derive(Deserialize)]
+    struct Name<'a> {
+        #[serde(borrow)]
+        name: std::borrow::Cow<'a, str>,
+    }
+    if let Some(rest) = line.strip_prefix("{\"name\":\"")
+        && let Some(end) = rest.find('"')
+        && !rest[..end].contains('\\')
+    {
+        return Some(&rest[..end]);
+    }
+    let parsed: Name<'_> = serde_json::from_str(line).ok()?;
+    // A name spelled with escapes is found at its own place in the line, or not at all.
+    line.find(parsed.name.as_ref()).map(|at| &line[at..at + parsed.name.len()])
+}
+
+impl Registry for CratesIndex {
+    fn versions(&self, name: &str) -> &[Summary] {
+        let Some(krate) = self.crates.get(name) else { return &[] };
+        krate.versions.get_or_init(|| {
+            krate.lines.iter().filter_map(|r| index_line(&self.text[r.clone()]).ok()).collect()
+        })
+    }
+}
+
 /// The root of a resolution from a `Cargo.toml`: its dependencies of every kind and
 /// target, and its features.
 pub fn manifest(text: &str) -> Result<Summary, CargoError> {
@@ -230,6 +304,23 @@ mod tests {
                 .to_string(),
             "a 1.0.0: bad requirement \">>1\" on b"
         );
+    }
+
+    #[test]
+    fn a_lazy_index_reads_each_crate_when_asked_and_leaves_out_what_cargo_cannot_read() {
+        let text = concat!(
+            "{\"name\":\"a\",\"vers\":\"1.0.0\"}\n",
+            "{\"vers\":\"1.1.0\",\"name\":\"a\"}\r\n",
+            "{\"name\":\"a\",\"vers\":\"not a version\"}\n",
+            "{\"name\":\"b\",\"vers\":\"0.1.0\",\"deps\":[{\"name\":\"a\",\"req\":\"^1\"}]}\n",
+            "[1,2]\n\n",
+        );
+        let index = CratesIndex::new(text.into());
+        assert_eq!(index.len(), 4, "the line without a name is not a version");
+        let versions = |name| index.versions(name).iter().map(|s| s.version.to_string()).collect::<Vec<_>>();
+        assert_eq!(versions("a"), ["1.0.0", "1.1.0"]);
+        assert_eq!(versions("b"), ["0.1.0"]);
+        assert!(versions("c").is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use semver::Version;
-use souk_core::resolve::{DependencyKind, MemoryRegistry};
+use souk_core::resolve::DependencyKind;
 use souk_core::{Digest, IndexBuilder, PackVersion};
 use souk_pack::cargo;
 
@@ -196,10 +196,10 @@ fn npm_line(line: &str) -> Result<PackVersion, RowError> {
 }
 
 /// A crates.io index file (JSON lines, plain or gzipped) as a resolver registry.
-pub fn crates_registry(path: &Path) -> Result<MemoryRegistry> {
+pub fn crates_registry(path: &Path) -> Result<cargo::CratesIndex> {
     let data = read_maybe_gzipped(path)?;
-    let text = std::str::from_utf8(&data).with_context(|| format!("{} is not UTF-8", path.display()))?;
-    cargo::index(text).map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.error))
+    let text = String::from_utf8(data).with_context(|| format!("{} is not UTF-8", path.display()))?;
+    Ok(cargo::CratesIndex::new(text))
 }
 
 /// A crates.io index line as pack metadata, or `None` for a yanked version: the normal

@@ -23,9 +23,9 @@ pub enum Registry {
 
 pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<&Path>) -> Result<()> {
     let started = Instant::now();
-    let registry = match registry {
+    let (registry, versions): (Box<dyn souk_core::resolve::Registry>, usize) = match registry {
         Registry::File(path) => load_registry(path.as_deref())?,
-        Registry::Cached => MemoryRegistry::from_index(&crate::peer::cached_index()?)?,
+        Registry::Cached => memory(MemoryRegistry::from_index(&crate::peer::cached_index()?)?),
     };
     let loaded = started.elapsed();
     let text =
@@ -34,7 +34,7 @@ pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<
     let root = if is_cargo { Ok(souk_pack::cargo::manifest(&text)?) } else { souk_manifest(&text) }
         .with_context(|| format!("invalid manifest {}", manifest.display()))?;
     let started = Instant::now();
-    let resolution = resolve(&registry, &root)?;
+    let resolution = resolve(registry.as_ref(), &root)?;
     let resolved = started.elapsed();
     let root_id = PackageId { name: root.name.clone(), version: root.version.clone() };
     let text = match format {
@@ -51,25 +51,34 @@ pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<
         "Resolved",
         resolution.packages.len(),
         resolved,
-        registry.len(),
+        versions,
         loaded
     );
     Ok(())
 }
 
-/// A crates.io index (named as `souk index import` recognizes one), a Souk index
-/// snapshot, or the demo registry.
-fn load_registry(path: Option<&Path>) -> Result<MemoryRegistry> {
+type Loaded = (Box<dyn souk_core::resolve::Registry>, usize);
+
+fn memory(registry: MemoryRegistry) -> Loaded {
+    let versions = registry.len();
+    (Box::new(registry), versions)
+}
+
+/// A crates.io index (named as `souk index import` recognizes one; read lazily, crate by
+/// crate), a Souk index snapshot, or the demo registry; with how many versions it holds.
+fn load_registry(path: Option<&Path>) -> Result<Loaded> {
     let Some(path) = path else {
-        return Ok(MemoryRegistry::from_index(&souk_pack::demo::index())?);
+        return Ok(memory(MemoryRegistry::from_index(&souk_pack::demo::index())?));
     };
     if Format::from_path(path).ok() == Some(Format::CratesIndex) {
-        return crates_registry(path);
+        let index = crates_registry(path)?;
+        let versions = index.len();
+        return Ok((Box::new(index), versions));
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read registry {}", path.display()))?;
     let index =
         Index::from_snapshot(&bytes).with_context(|| format!("cannot load registry {}", path.display()))?;
-    Ok(MemoryRegistry::from_index(&index)?)
+    Ok(memory(MemoryRegistry::from_index(&index)?))
 }
 
 #[derive(Serialize)]

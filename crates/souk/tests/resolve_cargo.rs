@@ -11,7 +11,7 @@ use common::shared;
 
 use souk::import::crates_registry;
 use souk::lockfile::cargo_lock;
-use souk_core::resolve::{MemoryRegistry, PackageId, Summary, resolve};
+use souk_core::resolve::{PackageId, Registry, Summary, resolve};
 use souk_pack::cargo::manifest as cargo_manifest;
 
 type Graph = BTreeMap<(String, String), BTreeSet<(String, String)>>;
@@ -46,7 +46,7 @@ fn cargo_lock_graph(text: &str) -> Graph {
 
 /// How Souk's resolution of `root` differs from the `Cargo.lock` cargo wrote for it, if
 /// it does: packages, edges, or the bytes `--format cargo-lock` writes.
-fn differs_from_cargo(registry: &MemoryRegistry, root: &Summary, lock_text: &str) -> Option<String> {
+fn differs_from_cargo(registry: &impl Registry, root: &Summary, lock_text: &str) -> Option<String> {
     let expected = cargo_lock_graph(lock_text);
     let resolution = match resolve(registry, root) {
         Ok(r) => r,
@@ -118,4 +118,178 @@ fn every_case_resolves_as_cargo_does() {
 fn every_large_case_resolves_as_cargo_does() {
     let Some(index) = shared("resolve/crates-index-large.jsonl.gz") else { return };
     check_cases(&index, "roots-large", 1);
+}
+
+/// A crates.io index laid out as a local registry cargo reads offline (as
+/// `shared/resolve/cargo-oracle.sh` lays it out), written once for every case.
+fn local_registry(lines: &[String], dir: &Path) {
+    let mut by_name: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for line in lines {
+        let name =
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["name"].as_str().unwrap().to_lowercase();
+        by_name.entry(name).or_default().push(line);
+    }
+    for (name, lines) in by_name {
+        let rel = match name.len() {
+            1 | 2 => format!("{}/{name}", name.len()),
+            3 => format!("3/{}/{name}", &name[..1]),
+            _ => format!("{}/{}/{name}", &name[..2], &name[2..4]),
+        };
+        let path = dir.join("index").join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    }
+}
+
+/// The Cargo.lock cargo itself writes for `manifest` from the local registry `registry`,
+/// offline, or its error.
+fn cargo_generate_lockfile(registry: &Path, manifest: &str, work: &Path) -> Result<String, String> {
+    let case = work.join("case");
+    let _ = std::fs::remove_dir_all(&case);
+    std::fs::create_dir_all(case.join("src")).unwrap();
+    std::fs::create_dir_all(case.join(".cargo")).unwrap();
+    std::fs::write(case.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(case.join("src/lib.rs"), "").unwrap();
+    let config = format!(
+        "[source.crates-io]\nreplace-with = \"local\"\n[source.local]\nlocal-registry = {:?}\n",
+        registry.display().to_string()
+    );
+    std::fs::write(case.join(".cargo/config.toml"), config).unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["generate-lockfile", "--offline", "-q"])
+        .current_dir(&case)
+        .env("CARGO_HOME", work.join("home"))
+        .output()
+        .unwrap();
+    match out.status.success() {
+        true => Ok(std::fs::read_to_string(case.join("Cargo.lock")).unwrap()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    }
+}
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+/// A root manifest of 2 to 12 direct dependencies drawn from `registry`: each at the
+/// semver range of a random published version (old majors as often as new), with up to two
+/// of that version's features, sometimes without default features, and sometimes a second
+/// major of the same crate under another name. The slice of crates.io lacks many crates
+/// that old versions need, so a dependency is drawn again (up to ten times) until it
+/// resolves on its own: the roots then mostly resolve, and a clash among them is the test.
+fn random_manifest(rng: &mut Lcg, n: usize, names: &[&str], registry: &impl Registry) -> String {
+    let header = format!(
+        "[package]\nname = \"root-{n}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n"
+    );
+    let resolves =
+        |line: &str| resolve(registry, &cargo_manifest(&format!("{header}{line}")).unwrap()).is_ok();
+    let mut text = header.clone();
+    let mut chosen = BTreeSet::new();
+    let wanted = 2 + rng.below(11);
+    while chosen.len() < wanted {
+        chosen.insert(names[rng.below(names.len())]);
+    }
+    for name in &chosen {
+        let second = rng.below(4) == 0;
+        for alias in [name.to_string(), format!("{name}-second")].iter().take(1 + second as usize) {
+            if let Some(line) =
+                (0..10).map(|_| random_dependency(rng, name, alias, registry)).find(|l| resolves(l))
+            {
+                text.push_str(&line);
+            }
+        }
+    }
+    text
+}
+
+/// One `[dependencies]` line for `name` (as `alias`), drawn as [`random_manifest`] says.
+fn random_dependency(rng: &mut Lcg, name: &str, alias: &str, registry: &impl Registry) -> String {
+    let versions: Vec<&Summary> =
+        registry.versions(name).iter().filter(|s| !s.yanked && s.version.pre.is_empty()).collect();
+    let Some(&summary) = versions.get(rng.below(versions.len().max(1))) else { return String::new() };
+    let v = &summary.version;
+    let req = match (v.major, v.minor, rng.below(2)) {
+        (0, 0, _) => format!("0.0.{}", v.patch),
+        (0, minor, _) => format!("0.{minor}"),
+        (major, _, 0) => format!("{major}"),
+        (major, minor, _) => format!("{major}.{minor}"),
+    };
+    let features: Vec<&String> = summary.features.keys().filter(|f| *f != "default").collect();
+    let asked: BTreeSet<String> = (0..rng.below(3))
+        .filter(|_| !features.is_empty())
+        .map(|_| format!("{:?}", features[rng.below(features.len())]))
+        .collect();
+    let mut spec =
+        format!("version = \"{req}\", features = [{}]", asked.into_iter().collect::<Vec<_>>().join(", "));
+    if rng.below(5) == 0 {
+        spec.push_str(", default-features = false");
+    }
+    if alias != name {
+        spec.push_str(&format!(", package = \"{name}\""));
+    }
+    format!("{alias} = {{ {spec} }}\n")
+}
+
+/// Random root sets on the large slice of crates.io, each resolved by Souk and by cargo
+/// itself, compared package by package and edge by edge (and both must fail alike).
+/// `SOUK_ORACLE_CASES` (default 24) and `SOUK_ORACLE_SEED` (default 1) choose the run:
+/// `SOUK_ORACLE_CASES=1000 cargo test -p souk --test resolve_cargo random` is the long one.
+#[test]
+fn random_root_sets_resolve_as_cargo_does() {
+    let Some(index) = shared("resolve/crates-index-large.jsonl.gz") else { return };
+    let env = |key: &str, default: u64| std::env::var(key).map_or(default, |v| v.parse().unwrap());
+    let (cases, seed) = (env("SOUK_ORACLE_CASES", 24), env("SOUK_ORACLE_SEED", 1));
+    let text = {
+        use std::io::Read;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(&index).unwrap()).read_to_string(&mut text).unwrap();
+        text
+    };
+    let lines: Vec<String> = text.lines().filter(|l| !l.trim().is_empty()).map(String::from).collect();
+    let work = tempfile::tempdir().unwrap();
+    local_registry(&lines, &work.path().join("registry"));
+    let registry = crates_registry(&index).unwrap();
+    let names: BTreeSet<String> =
+        lines.iter().map(|l| souk_pack::cargo::index_line(l).unwrap().name).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut rng = Lcg(seed);
+    let (mut failures, mut unresolvable) = (Vec::new(), 0);
+    for n in 0..cases as usize {
+        let manifest = random_manifest(&mut rng, n, &names, &registry);
+        let root = cargo_manifest(&manifest).unwrap();
+        let differs = match cargo_generate_lockfile(&work.path().join("registry"), &manifest, work.path()) {
+            Ok(lock) => differs_from_cargo(&registry, &root, &lock),
+            Err(cargo_error) => {
+                unresolvable += 1;
+                if std::env::var_os("SOUK_ORACLE_VERBOSE").is_some() {
+                    eprintln!(
+                        "case {n}: cargo: {}",
+                        cargo_error.lines().take(3).collect::<Vec<_>>().join(" | ")
+                    );
+                }
+                resolve(&registry, &root)
+                    .is_ok()
+                    .then(|| format!("Souk resolves what cargo cannot: {}", cargo_error.trim()))
+            }
+        };
+        if let Some(why) = differs {
+            failures.push(format!("case {n}: {why}\n{manifest}"));
+        }
+    }
+    eprintln!(
+        "{cases} random root sets (seed {seed}): {unresolvable} unresolvable by cargo, {} differ",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases differ from cargo:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
