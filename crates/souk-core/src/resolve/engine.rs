@@ -18,8 +18,8 @@ use super::report::ResolveError;
 use super::{PackageId, Registry, Resolution, ResolvedPackage, Summary};
 
 /// The most activations one resolution may make before it gives up: a budget against a
-/// hostile registry, far beyond any real graph (the largest measured, sqlx with postgres
-/// and sqlite on a 25,504-version slice of crates.io, makes a few hundred).
+/// hostile registry, far beyond any real graph (of the cargo cases and the random root
+/// sets checked against cargo, the most any made was 2,241).
 pub const MAX_ACTIVATIONS: usize = 1_000_000;
 
 /// What a package is activated with.

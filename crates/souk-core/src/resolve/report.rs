@@ -29,7 +29,7 @@ pub enum ResolveError {
     NoFit { name: String, req: String, required_by: String },
     #[error(
         "gave up after {0} activations without a resolution: a safety budget far beyond any real graph \
-         (crates.io's largest measured take a few hundred), so this registry is likely hostile"
+         (real graphs take a few thousand at most), so this registry is likely hostile"
     )]
     Budget(usize),
 }
