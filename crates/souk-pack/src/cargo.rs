@@ -130,8 +130,8 @@ pub fn index(text: &str) -> Result<MemoryRegistry, LineError> {
 
 /// A crates.io index read as cargo reads one: each crate's lines found at load, parsed
 /// only when the resolver first asks for that crate, so a resolution reads the few crates
-/// it reaches, not the whole index. A line that does not parse is left out, as cargo
-/// leaves out an index line it cannot read.
+/// it reaches, not the whole index. A line that does not parse, or whose features cargo
+/// would refuse, is left out, as cargo leaves such an index line out.
 #[derive(Debug)]
 pub struct CratesIndex {
     text: String,

@@ -1,7 +1,7 @@
 //! The state of one branch of the search: which version holds each semver-compatible slot,
 //! when it was activated (its age, which says how far back a failure it causes must jump),
 //! with which features, and who depends on it. A backtrack point keeps a copy, so the
-//! copy is cheap: a vector indexed by slot whose entries share their sets.
+//! copy is cheap: chunks of slots shared until one changes, whose entries share their sets.
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
@@ -35,34 +35,42 @@ pub(crate) struct Activation<'r> {
     pub parents: Rc<Vec<(Pid, DepId)>>,
 }
 
+/// Slots per shared chunk: a copy of the context shares every chunk, and a change copies
+/// only the chunk it touches (a resolution meets thousands of slots and holds hundreds).
+const CHUNK: usize = 64;
+
+type Chunk<'r> = [Option<Activation<'r>>; CHUNK];
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Context<'r> {
     /// Activations so far, failed or not: the age of the next.
     pub age: Age,
-    slots: Vec<Option<Activation<'r>>>,
+    slots: Vec<Rc<Chunk<'r>>>,
     /// Who holds each `links` value.
     pub links: BTreeMap<&'r str, Pid>,
 }
 
 impl<'r> Context<'r> {
     pub fn holder(&self, slot: Slot) -> Option<&Activation<'r>> {
-        self.slots.get(slot.0 as usize)?.as_ref()
+        let at = slot.0 as usize;
+        self.slots.get(at / CHUNK)?[at % CHUNK].as_ref()
     }
 
     pub fn holder_mut(&mut self, slot: Slot) -> Option<&mut Activation<'r>> {
-        self.slots.get_mut(slot.0 as usize)?.as_mut()
+        let at = slot.0 as usize;
+        Rc::make_mut(self.slots.get_mut(at / CHUNK)?)[at % CHUNK].as_mut()
     }
 
     pub fn hold(&mut self, slot: Slot, activation: Activation<'r>) {
         let at = slot.0 as usize;
-        if self.slots.len() <= at {
-            self.slots.resize(at + 1, None);
+        while self.slots.len() <= at / CHUNK {
+            self.slots.push(Rc::new(core::array::from_fn(|_| None)));
         }
-        self.slots[at] = Some(activation);
+        Rc::make_mut(&mut self.slots[at / CHUNK])[at % CHUNK] = Some(activation);
     }
 
     pub fn activations(&self) -> impl Iterator<Item = &Activation<'r>> {
-        self.slots.iter().flatten()
+        self.slots.iter().flat_map(|chunk| chunk.iter().flatten())
     }
 
     /// When `pid` was activated, if it is active in this branch.

@@ -44,8 +44,8 @@ pub(crate) struct DepInfo<'r> {
 
 struct Known<'r> {
     summary: &'r Summary,
-    /// Its feature map once read; `Some(None)` for a package cargo would refuse.
-    features: Option<Option<Rc<FeatureMap<'r>>>>,
+    /// Its feature map once it is activated.
+    features: Option<Rc<FeatureMap<'r>>>,
 }
 
 /// The registry as this resolution has met it.
@@ -57,6 +57,8 @@ pub(crate) struct Tables<'r, R: ?Sized> {
     slot_count: u32,
     deps: Vec<&'r Dependency>,
     dep_ids: HashMap<&'r Dependency, DepId>,
+    /// The same, by address: a dependency met again is found without hashing its value.
+    dep_at: HashMap<*const Dependency, DepId>,
     candidates: HashMap<DepId, Rc<[Pid]>>,
 }
 
@@ -70,6 +72,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
             slot_count: 0,
             deps: Vec::new(),
             dep_ids: HashMap::new(),
+            dep_at: HashMap::new(),
             candidates: HashMap::new(),
         }
     }
@@ -107,18 +110,22 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
         self.deps[dep.0 as usize]
     }
 
-    /// `pid`'s feature map, or `None` where cargo would refuse the package.
-    pub fn features(&mut self, pid: Pid) -> Option<Rc<FeatureMap<'r>>> {
+    /// `pid`'s features, with the implicit ones.
+    pub fn features(&mut self, pid: Pid) -> Rc<FeatureMap<'r>> {
         let version = &mut self.versions[pid.id as usize];
-        version.features.get_or_insert_with(|| feature_map(version.summary).map(Rc::new)).clone()
+        version.features.get_or_insert_with(|| Rc::new(feature_map(version.summary))).clone()
     }
 
     pub fn intern_dep(&mut self, dep: &'r Dependency) -> DepId {
+        if let Some(&id) = self.dep_at.get(&core::ptr::from_ref(dep)) {
+            return id;
+        }
         let next = DepId(self.deps.len() as u32);
         let id = *self.dep_ids.entry(dep).or_insert(next);
         if id == next {
             self.deps.push(dep);
         }
+        self.dep_at.insert(core::ptr::from_ref(dep), id);
         id
     }
 
@@ -145,7 +152,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
     }
 
     /// The versions `dep` may resolve to, in cargo's order of preference (newest first):
-    /// those its requirement matches, neither yanked nor refused for their features.
+    /// those its requirement matches that are not yanked.
     pub fn candidates(&mut self, dep: DepId) -> Rc<[Pid]> {
         if let Some(found) = self.candidates.get(&dep) {
             return found.clone();
@@ -154,7 +161,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
         let mut found: Vec<Pid> = Vec::new();
         for pid in self.versions_of(&d.package) {
             let s = self.summary(pid);
-            if !s.yanked && d.req.matches(&s.version) && self.features(pid).is_some() {
+            if !s.yanked && d.req.matches(&s.version) {
                 found.push(pid);
             }
         }

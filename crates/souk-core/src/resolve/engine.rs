@@ -10,6 +10,8 @@ use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use hashbrown::HashMap;
+
 use super::conflict::{ConflictCache, ConflictMap, Reason};
 use super::context::{Activation, Age, Context, Pid};
 use super::deps::{DepId, DepInfo, DepsFrame, Features, RemainingCandidates, RemainingDeps, Tables};
@@ -49,9 +51,15 @@ struct BacktrackFrame<'r> {
     conflicts: ConflictMap<'r>,
 }
 
+/// What one activation request turns on ([`Search::build_deps`]): a pure function of the
+/// parent (blamed for a failure), the package and the request, so it is kept.
+type DepsKey<'r> = (Option<Pid>, Pid, Option<Features<'r>>, bool);
+type Turned<'r> = (Rc<[&'r str]>, Rc<[DepInfo<'r>]>);
+
 struct Search<'r, R: ?Sized> {
     tables: Tables<'r, R>,
     cache: ConflictCache<'r>,
+    built: HashMap<DepsKey<'r>, Turned<'r>>,
     activations: usize,
     /// The first failure met that [`Search::explain`] could put in words: the explanation
     /// when the last failure is one the search generalized.
@@ -66,6 +74,7 @@ pub fn resolve<'r, R: Registry + ?Sized>(
     let mut search = Search {
         tables: Tables::new(registry),
         cache: ConflictCache::default(),
+        built: HashMap::new(),
         activations: 0,
         first: None,
     };
@@ -235,10 +244,12 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
                 Activation { pid: candidate, age: cx.age, features: Rc::default(), parents: Rc::default() };
             cx.hold(candidate.slot, activation);
         }
-        let Some(map) = self.tables.features(candidate) else {
+        // The registry left out the versions cargo would refuse; the root is checked here.
+        if !self.tables.summary(candidate).features_valid() {
             let package = self.tables.id(candidate);
             return Err(ActivateError::Fatal(ResolveError::InvalidFeatures { package }));
-        };
+        }
+        let map = self.tables.features(candidate);
         let holder = cx.holder_mut(candidate.slot).expect("held above");
         if let Some(link) = parent
             && !holder.parents.contains(&link)
@@ -260,7 +271,7 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
         let (used, deps) = self.build_deps(parent.map(|p| p.0), candidate, &map, request)?;
         if !used.is_empty() {
             let holder = cx.holder_mut(candidate.slot).expect("held above");
-            Rc::make_mut(&mut holder.features).extend(used);
+            Rc::make_mut(&mut holder.features).extend(used.iter().copied());
         }
         Ok(Some(DepsFrame::new(candidate, deps)))
     }
@@ -273,7 +284,14 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
         pid: Pid,
         map: &super::features::FeatureMap<'r>,
         request: &Request<'r>,
-    ) -> Result<(Vec<&'r str>, Rc<[DepInfo<'r>]>), ActivateError<'r>> {
+    ) -> Result<Turned<'r>, ActivateError<'r>> {
+        let key = match request {
+            Request::Root => (parent, pid, None, true),
+            Request::Dep { features, uses_default } => (parent, pid, Some(features.clone()), *uses_default),
+        };
+        if let Some(built) = self.built.get(&key) {
+            return Ok(built.clone());
+        }
         let summary = self.tables.summary(pid);
         let reqs = match request {
             Request::Root => Requirements::of(summary, map, map.keys().copied(), true),
@@ -305,7 +323,9 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
             return Err(self.feature_error(FeatureError::MissingDependency(name), parent, pid));
         }
         deps.sort_by_key(|d| d.candidates.len());
-        Ok((reqs.features.into_iter().collect(), deps.into()))
+        let built: Turned<'r> = (reqs.features.into_iter().collect(), deps.into());
+        self.built.insert(key, built.clone());
+        Ok(built)
     }
 
     /// A request `pid` cannot meet: the parent that asked is to blame in this branch; for

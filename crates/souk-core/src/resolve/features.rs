@@ -35,15 +35,49 @@ impl<'r> FeatureValue<'r> {
 
 pub(crate) type FeatureMap<'r> = BTreeMap<&'r str, Vec<FeatureValue<'r>>>;
 
-/// `summary`'s features with the implicit ones, or `None` where cargo would refuse the
-/// package (a feature naming nothing, `dep:` on a required dependency, an optional
-/// dependency no feature names, ...): cargo skips such an index line, and so does Souk.
-pub(crate) fn feature_map(summary: &Summary) -> Option<FeatureMap<'_>> {
-    // Each dependency name, and whether any dependency of that name is optional.
-    let mut optional: BTreeMap<&str, bool> = BTreeMap::new();
-    for dep in &summary.dependencies {
-        *optional.entry(dep.name.as_str()).or_default() |= dep.optional;
-    }
+/// Whether cargo would take `summary`'s features (as it checks them when it reads an index
+/// line): every value names a feature, an optional dependency's implicit feature or a
+/// dependency as its form allows, and every optional dependency is named somewhere.
+pub(crate) fn valid(summary: &Summary) -> bool {
+    let values: Vec<FeatureValue<'_>> =
+        summary.features.values().flatten().map(|v| FeatureValue::parse(v)).collect();
+    let hidden: Vec<&str> = values
+        .iter()
+        .filter_map(|v| match v {
+            FeatureValue::Dep(dep) => Some(*dep),
+            _ => None,
+        })
+        .collect();
+    // Whether a dependency of that name exists, and whether any of that name is optional.
+    let dep = |name: &str| {
+        summary.dependencies.iter().filter(|d| d.name == name).map(|d| d.optional).reduce(|a, b| a | b)
+    };
+    // An optional dependency has an implicit feature unless a feature of its name or a
+    // `dep:` takes its place.
+    let implicit = |name: &str| {
+        dep(name) == Some(true) && !summary.features.contains_key(name) && !hidden.contains(&name)
+    };
+    let value_ok = |value: &FeatureValue<'_>| match *value {
+        FeatureValue::Feature(f) => summary.features.contains_key(f) || implicit(f),
+        FeatureValue::Dep(d) => dep(d) == Some(true),
+        FeatureValue::DepFeature { dep: d, feature, weak } => {
+            !feature.contains('/')
+                && !d.starts_with("dep:")
+                && dep(d).is_some_and(|optional| optional || !weak)
+        }
+    };
+    let named = |name: &str| {
+        implicit(name)
+            || values.iter().any(
+                |v| matches!(v, FeatureValue::Dep(d) | FeatureValue::DepFeature { dep: d, .. } if *d == name),
+            )
+    };
+    values.iter().all(value_ok) && summary.dependencies.iter().filter(|d| d.optional).all(|d| named(&d.name))
+}
+
+/// `summary`'s features with the implicit one of each optional dependency that neither a
+/// feature of its name nor a `dep:` replaces.
+pub(crate) fn feature_map(summary: &Summary) -> FeatureMap<'_> {
     let mut map: FeatureMap<'_> = summary
         .features
         .iter()
@@ -63,35 +97,7 @@ pub(crate) fn feature_map(summary: &Summary) -> Option<FeatureMap<'_>> {
             map.insert(name, alloc::vec![FeatureValue::Dep(name)]);
         }
     }
-    for values in map.values() {
-        for value in values {
-            let valid = match *value {
-                FeatureValue::Feature(f) => match optional.get(f) {
-                    _ if summary.features.contains_key(f) => true,
-                    Some(true) => map.contains_key(f),
-                    _ => false,
-                },
-                FeatureValue::Dep(dep) => optional.get(dep) == Some(&true),
-                FeatureValue::DepFeature { dep, feature, weak } => {
-                    !feature.contains('/')
-                        && !dep.starts_with("dep:")
-                        && optional.get(dep).is_some_and(|&opt| opt || !weak)
-                }
-            };
-            if !valid {
-                return None;
-            }
-        }
-    }
-    let named: BTreeSet<&str> = map
-        .values()
-        .flatten()
-        .filter_map(|v| match v {
-            FeatureValue::Dep(dep) | FeatureValue::DepFeature { dep, .. } => Some(*dep),
-            FeatureValue::Feature(_) => None,
-        })
-        .collect();
-    optional.iter().all(|(name, &opt)| !opt || named.contains(name)).then_some(map)
+    map
 }
 
 /// A request of features that a package cannot meet.

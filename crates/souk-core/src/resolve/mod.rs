@@ -45,7 +45,10 @@ use crate::pack::{Digest, PackVersion};
 
 /// Where the resolver finds packages.
 pub trait Registry {
-    /// Every published version of `name` (any order; empty if there is no such package).
+    /// Every published version of `name` (any order; empty if there is no such package),
+    /// leaving out those cargo leaves out when it reads its index: a version whose
+    /// features break cargo's rules ([`Summary::features_valid`]), as [`MemoryRegistry`]
+    /// does. A version left in anyway fails when the resolver activates it.
     fn versions(&self, name: &str) -> &[Summary];
 }
 
@@ -141,6 +144,15 @@ pub fn install<R: Registry + ?Sized>(
 }
 
 impl Summary {
+    /// Whether cargo would take this version's features: every value names a feature, an
+    /// optional dependency's implicit feature, or a dependency as its form allows (`dep:`
+    /// only on optional ones, `?/` likewise, no `dep:` with `/`), and every optional
+    /// dependency is enabled by some feature. cargo leaves a version that breaks them out
+    /// of its index, and a [`Registry`] does too.
+    pub fn features_valid(&self) -> bool {
+        features::valid(self)
+    }
+
     /// A Souk pack as the resolver sees it: its dependencies, no features.
     pub fn from_pack(pack: &PackVersion) -> Summary {
         Summary {

@@ -17,8 +17,12 @@ pub struct MemoryRegistry {
 }
 
 impl MemoryRegistry {
-    /// Adds a version. Versions are kept newest first, the order the resolver tries them.
+    /// Adds a version, unless cargo would leave it out of its index for its features
+    /// ([`Summary::features_valid`]). Versions are kept newest first.
     pub fn insert(&mut self, summary: Summary) {
+        if !summary.features_valid() {
+            return;
+        }
         let versions = self.packages.entry(summary.name.clone()).or_default();
         let at = versions.partition_point(|v| v.version > summary.version);
         versions.insert(at, summary);

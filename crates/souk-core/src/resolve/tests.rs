@@ -142,6 +142,37 @@ fn features_turn_on_optional_dependencies() {
 }
 
 #[test]
+fn a_version_whose_features_cargo_would_refuse_is_left_out() {
+    // Each newer version of `a` breaks one of cargo's feature rules, so each is skipped
+    // and `^1` settles on 1.0.0, whose features are sound.
+    let broken = [
+        // A value naming neither a feature nor a dependency.
+        ("1.5.0", &[("x", &["nothing"][..])][..], false),
+        // `dep:` on a required dependency.
+        ("1.4.0", &[("x", &["dep:b"][..])][..], false),
+        // A weak `?/` on a required dependency.
+        ("1.3.0", &[("x", &["b?/std"][..])][..], false),
+        // An optional dependency no feature enables: a feature of its name takes the place
+        // of its implicit one.
+        ("1.2.0", &[("c", &[][..])][..], true),
+        // `dep:` with `/`.
+        ("1.1.0", &[("x", &["dep:c/std"][..])][..], true),
+    ];
+    let mut versions = vec![with_features(summary("a", "1.0.0", &["b ^1"]), &[("x", &["b/std"])])];
+    for (version, features, optional_c) in broken {
+        let mut s = with_features(summary("a", version, &["b ^1", "c ^1"]), features);
+        s.dependencies[1].optional = optional_c;
+        versions.push(s);
+    }
+    versions.extend([
+        with_features(summary("b", "1.0.0", &[]), &[("std", &[])]),
+        with_features(summary("c", "1.0.0", &[]), &[("std", &[])]),
+    ]);
+    let r = resolve(&registry(versions), &root(&["a ^1"])).unwrap();
+    assert_eq!(picked(&r), ["a 1.0.0", "b 1.0.0", "root 0.1.0"]);
+}
+
+#[test]
 fn features_unify_across_dependents() {
     let lib = with_features(optional(summary("lib", "1.0.0", &["extra ^1"])), &[("more", &["dep:extra"])]);
     let mut wants_more = summary("b", "1.0.0", &["lib ^1"]);
