@@ -46,6 +46,6 @@ fn resolves_a_pack_with_its_dependencies_or_explains_why_not() {
     let message = get(&JsValue::from(err), "message").as_string().unwrap();
     assert_eq!(
         message,
-        "(install) 0.0.0 requires open-source-starter ^2, but no version of open-source-starter matches ^2 (the newest is 1.0.0)"
+        "the install requires open-source-starter ^2, but no version of open-source-starter matches ^2 (the newest is 1.0.0)"
     );
 }

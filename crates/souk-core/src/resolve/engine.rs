@@ -117,14 +117,13 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
                         let why = generalized.as_ref().unwrap_or(&conflicts);
                         let Some((next, frame)) = self.backtrack(&cx, &mut stack, parent, backtracked, why)
                         else {
+                            let why = self.explain(&cx, parent, &dep, &conflicts).or(self.first.take());
                             let d = self.tables.dep(dep.dep);
-                            let no_fit = || ResolveError::NoFit {
+                            return Err(why.unwrap_or_else(|| ResolveError::NoFit {
                                 name: d.package.clone(),
                                 req: d.req.to_string(),
-                                required_by: self.tables.id(parent),
-                            };
-                            let why = self.explain(&cx, parent, &dep, &conflicts);
-                            return Err(why.or(self.first.take()).unwrap_or_else(no_fit));
+                                required_by: self.path(&cx, parent),
+                            }));
                         };
                         cx = frame.cx;
                         remaining = frame.remaining;
@@ -474,7 +473,7 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
         conflicts: &ConflictMap<'r>,
     ) -> Option<ResolveError> {
         let d = self.tables.dep(dep.dep);
-        let (name, req, required_by) = (d.package.clone(), d.req.to_string(), self.tables.id(parent));
+        let (name, req, required_by) = (d.package.clone(), d.req.to_string(), self.path(cx, parent));
         let published = self.tables.registry().versions(&d.package);
         if dep.candidates.is_empty() {
             if published.is_empty() {
@@ -493,7 +492,7 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
                         .iter()
                         .map(|&(who, through)| {
                             let t = self.tables.dep(through);
-                            alloc::format!("{} (which requires {} {})", self.tables.id(who), t.package, t.req)
+                            alloc::format!("{} (which requires {} {})", self.path(cx, who), t.package, t.req)
                         })
                         .collect();
                     let selected = self.tables.summary(holder).version.to_string();
@@ -525,6 +524,22 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
             }
         }
         None
+    }
+
+    /// How the root came to need `pid`: `root → a → pid`, each step the first dependent
+    /// that brought the next in (an install's root left out).
+    fn path(&self, cx: &Context<'r>, pid: Pid) -> String {
+        let mut steps = alloc::vec![pid];
+        while let Some(&(parent, _)) = cx.holder(steps[steps.len() - 1].slot).and_then(|a| a.parents.first())
+        {
+            if steps.contains(&parent) {
+                break;
+            }
+            steps.push(parent);
+        }
+        let shown = steps.iter().rev().filter(|&&p| self.tables.summary(p).name != super::INSTALL_ROOT);
+        let path = shown.map(|&p| self.tables.id(p)).collect::<Vec<_>>().join(" → ");
+        if path.is_empty() { "the install".into() } else { path }
     }
 
     /// The graph of a finished branch: every active package with what it depends on.

@@ -114,6 +114,10 @@ pub struct ResolvedPackage {
     pub checksum: Option<Digest>,
 }
 
+/// The name of the root [`install`] resolves from: not a package, so explanations leave it
+/// out of the paths they name.
+pub(crate) const INSTALL_ROOT: &str = "(install)";
+
 /// What installing `name` at `req` takes: every pack of the resolution, each with the packs
 /// it depends on (the install itself is not among them).
 pub fn install<R: Registry + ?Sized>(
@@ -122,7 +126,7 @@ pub fn install<R: Registry + ?Sized>(
     req: VersionReq,
 ) -> Result<Resolution, ResolveError> {
     let root = Summary {
-        name: "(install)".into(),
+        name: INSTALL_ROOT.into(),
         version: Version::new(0, 0, 0),
         dependencies: alloc::vec![Dependency {
             name: name.into(),

@@ -250,7 +250,10 @@ fn souk_packs_resolve_through_the_same_engine() {
 #[test]
 fn a_missing_package_is_named_with_who_needs_it() {
     let reg = registry(vec![summary("a", "1.0.0", &["ghost ^1"])]);
-    assert_eq!(error(&reg, &root(&["a ^1"])), "no package named `ghost` exists (required by a 1.0.0)");
+    assert_eq!(
+        error(&reg, &root(&["a ^1"])),
+        "no package named `ghost` exists (required by root 0.1.0 → a 1.0.0)"
+    );
 }
 
 #[test]
@@ -297,8 +300,8 @@ fn a_direct_clash_names_both_requirements() {
     ]);
     assert_eq!(
         error(&reg, &root(&["a =1.0.0", "b ^1"])),
-        "b 1.0.0 requires a =1.1.0, but a 1.0.0 is already selected for root 0.1.0 (which requires a =1.0.0); \
-         no choice of versions satisfies both"
+        "root 0.1.0 → b 1.0.0 requires a =1.1.0, but a 1.0.0 is already selected for root 0.1.0 (which requires \
+         a =1.0.0); no choice of versions satisfies both"
     );
 }
 
@@ -313,8 +316,8 @@ fn a_clash_three_levels_deep_names_the_packages_involved() {
     ]);
     assert_eq!(
         error(&reg, &root(&["x ^1", "w ^1"])),
-        "y 1.0.0 requires z =1.0.0, but z 1.2.0 is already selected for w 1.0.0 (which requires z ^1.2); \
-         no choice of versions satisfies both"
+        "root 0.1.0 → x 1.0.0 → y 1.0.0 requires z =1.0.0, but z 1.2.0 is already selected for root 0.1.0 → \
+         w 1.0.0 (which requires z ^1.2); no choice of versions satisfies both"
     );
 }
 
@@ -329,8 +332,8 @@ fn a_clash_that_every_alternative_repeats_is_explained_once() {
     ]);
     assert_eq!(
         error(&reg, &root(&["a ^1", "b ^1"])),
-        "a 1.0.0 requires c =1.0.0, but c 1.1.0 is already selected for b 1.0.0 (which requires c =1.1.0); \
-         no choice of versions satisfies both"
+        "root 0.1.0 → a 1.0.0 requires c =1.0.0, but c 1.1.0 is already selected for root 0.1.0 → b 1.0.0 \
+         (which requires c =1.1.0); no choice of versions satisfies both"
     );
 }
 
@@ -381,8 +384,8 @@ fn a_clash_no_earlier_choice_causes_is_not_searched_for_among_them() {
     let deps: Vec<&str> = deps.iter().map(String::as_str).collect();
     assert_eq!(
         error(&registry(packages), &root(&deps)),
-        "q 1.0.0 requires r =1.0.0, but r 1.2.0 is already selected for root 0.1.0 (which requires r ^1.1); \
-         no choice of versions satisfies both"
+        "root 0.1.0 → q 1.0.0 requires r =1.0.0, but r 1.2.0 is already selected for root 0.1.0 (which requires \
+         r ^1.1); no choice of versions satisfies both"
     );
 }
 
@@ -392,7 +395,7 @@ fn an_install_is_its_packs_without_a_root() {
     let r = install(&reg, "a", VersionReq::parse("^1").unwrap()).unwrap();
     assert_eq!(picked(&r), ["a 1.4.2", "b 0.3.1"]);
     let err = install(&reg, "a", VersionReq::parse("^2").unwrap()).unwrap_err().to_string();
-    assert!(err.contains("a"), "{err}");
+    assert_eq!(err, "the install requires a ^2, but no version of a matches ^2 (the newest is 1.4.2)");
 }
 
 #[test]
