@@ -147,19 +147,27 @@ struct Crate {
 }
 
 impl CratesIndex {
-    pub fn new(text: String) -> Self {
+    /// Finds each crate's lines. A line with no crate name is not an index line at all, and
+    /// an error naming it; one that names its crate but does not parse whole is left out
+    /// when its crate is read, as cargo leaves it out.
+    pub fn new(text: String) -> Result<Self, LineError> {
         let mut crates: HashMap<String, Crate> = HashMap::new();
         let mut at = 0;
         let mut lines = 0;
-        for line in text.split_inclusive('\n') {
+        for (number, line) in text.split_inclusive('\n').enumerate() {
             let range = at..at + line.trim_end().len();
             at += line.len();
-            if let Some(name) = line_name(&text[range.clone()]) {
-                crates.entry(name.to_owned()).or_default().lines.push(range);
-                lines += 1;
+            if line.trim().is_empty() {
+                continue;
             }
+            let Some(name) = line_name(&text[range.clone()]) else {
+                let error = CargoError::NotIndexLine("it names no crate".into());
+                return Err(LineError { line: number + 1, error });
+            };
+            crates.entry(name.to_owned()).or_default().lines.push(range);
+            lines += 1;
         }
-        CratesIndex { text, crates, lines }
+        Ok(CratesIndex { text, crates, lines })
     }
 
     /// How many version lines it holds.
@@ -313,14 +321,16 @@ mod tests {
             "{\"vers\":\"1.1.0\",\"name\":\"a\"}\r\n",
             "{\"name\":\"a\",\"vers\":\"not a version\"}\n",
             "{\"name\":\"b\",\"vers\":\"0.1.0\",\"deps\":[{\"name\":\"a\",\"req\":\"^1\"}]}\n",
-            "[1,2]\n\n",
+            "\n",
         );
-        let index = CratesIndex::new(text.into());
-        assert_eq!(index.len(), 4, "the line without a name is not a version");
+        let index = CratesIndex::new(text.into()).unwrap();
+        assert_eq!(index.len(), 4);
         let versions = |name| index.versions(name).iter().map(|s| s.version.to_string()).collect::<Vec<_>>();
         assert_eq!(versions("a"), ["1.0.0", "1.1.0"]);
         assert_eq!(versions("b"), ["0.1.0"]);
         assert!(versions("c").is_empty());
+        let err = CratesIndex::new(format!("{text}[1,2]\n")).unwrap_err();
+        assert_eq!(err.to_string(), "6: not a crates.io index line: it names no crate");
     }
 
     #[test]

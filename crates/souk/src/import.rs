@@ -199,7 +199,7 @@ fn npm_line(line: &str) -> Result<PackVersion, RowError> {
 pub fn crates_registry(path: &Path) -> Result<cargo::CratesIndex> {
     let data = read_maybe_gzipped(path)?;
     let text = String::from_utf8(data).with_context(|| format!("{} is not UTF-8", path.display()))?;
-    Ok(cargo::CratesIndex::new(text))
+    cargo::CratesIndex::new(text).map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.error))
 }
 
 /// A crates.io index line as pack metadata, or `None` for a yanked version: the normal
