@@ -218,17 +218,21 @@ pub fn manifest(text: &str) -> Result<Summary, CargoError> {
     let name =
         package.get("name").and_then(Value::as_str).ok_or_else(|| bad("[package] has no name".into()))?;
     let version = package.get("version").and_then(Value::as_str).unwrap_or("0.0.0");
-    let mut tables: Vec<&toml::Table> = vec![&doc];
+    // In cargo's order, which breaks ties between dependencies with as many candidates:
+    // the package's normal, development, then build dependencies; then each target's
+    // normal, build, then development ones.
+    let (normal, build, dev) = (
+        ("dependencies", DependencyKind::Normal),
+        ("build-dependencies", DependencyKind::Build),
+        ("dev-dependencies", DependencyKind::Development),
+    );
+    let mut tables: Vec<(&toml::Table, [(&str, DependencyKind); 3])> = vec![(&doc, [normal, dev, build])];
     if let Some(targets) = doc.get("target").and_then(Value::as_table) {
-        tables.extend(targets.values().filter_map(Value::as_table));
+        tables.extend(targets.values().filter_map(Value::as_table).map(|t| (t, [normal, build, dev])));
     }
     let mut dependencies = Vec::new();
-    for table in tables {
-        for (section, kind) in [
-            ("dependencies", DependencyKind::Normal),
-            ("build-dependencies", DependencyKind::Build),
-            ("dev-dependencies", DependencyKind::Development),
-        ] {
+    for (table, sections) in tables {
+        for (section, kind) in sections {
             for (alias, spec) in table.get(section).and_then(Value::as_table).into_iter().flatten() {
                 let dep = manifest_dependency(alias, spec, kind)
                     .map_err(|m| bad(format!("[{section}] {alias}: {m}")))?;
@@ -336,11 +340,13 @@ mod tests {
     #[test]
     fn reads_a_manifest() {
         let root = manifest(
-            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"], default-features = false }\n[target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n[dev-dependencies]\nt = \"1\"\n",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"], default-features = false }\n[build-dependencies]\ncc = \"1\"\n[target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n[target.'cfg(unix)'.dev-dependencies]\ntd = \"1\"\n[target.'cfg(unix)'.build-dependencies]\ntb = \"1\"\n[dev-dependencies]\nt = \"1\"\n",
         )
         .unwrap();
+        // cargo's order: normal, development, build; then each target's normal, build,
+        // development.
         let names: Vec<&str> = root.dependencies.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["serde", "t", "libc"]);
+        assert_eq!(names, ["serde", "t", "cc", "libc", "tb", "td"]);
         assert!(!root.dependencies[0].default_features && root.dependencies[0].features == ["derive"]);
         assert_eq!(
             manifest("[package]\nname = \"a\"\n[dependencies]\nx = \"1.x.y\"\n").unwrap_err().to_string(),
