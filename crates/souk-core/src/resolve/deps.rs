@@ -151,21 +151,26 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
         pids
     }
 
-    /// The versions `dep` may resolve to, in cargo's order of preference (newest first):
-    /// those its requirement matches that are not yanked.
+    /// The versions `dep` may resolve to, in cargo's order of preference (a version the
+    /// lockfile names, then newest first): those its requirement matches that are not
+    /// yanked, unless the lockfile names them.
     pub fn candidates(&mut self, dep: DepId) -> Rc<[Pid]> {
         if let Some(found) = self.candidates.get(&dep) {
             return found.clone();
         }
         let d = self.dep(dep);
-        let mut found: Vec<Pid> = Vec::new();
+        let mut found: Vec<(bool, Pid)> = Vec::new();
         for pid in self.versions_of(&d.package) {
             let s = self.summary(pid);
-            if !s.yanked && d.req.matches(&s.version) {
-                found.push(pid);
+            let preferred = self.registry.preferred(s);
+            if (!s.yanked || preferred) && d.req.matches(&s.version) {
+                found.push((preferred, pid));
             }
         }
-        found.sort_by(|a, b| self.summary(*b).version.cmp(&self.summary(*a).version));
+        found.sort_by(|(a_pref, a), (b_pref, b)| {
+            b_pref.cmp(a_pref).then_with(|| self.summary(*b).version.cmp(&self.summary(*a).version))
+        });
+        let found: Vec<Pid> = found.into_iter().map(|(_, pid)| pid).collect();
         let found: Rc<[Pid]> = found.into();
         self.candidates.insert(dep, found.clone());
         found

@@ -4,8 +4,9 @@
 //! published versions of a package, each a [`Summary`]: version, dependencies, features,
 //! `links`, yanked. The rules are cargo's:
 //!
-//! - newest version first; yanked versions never; pre-releases only where a requirement
-//!   names one (the `semver` crate's matching, which is cargo's);
+//! - a version the lockfile names first, then newest first; yanked versions only when a
+//!   lockfile names them; pre-releases only where a requirement names one (the `semver`
+//!   crate's matching, which is cargo's);
 //! - one version per semver-compatible range of a package (`1.x`, `0.3.x`, `0.0.4`), so
 //!   several incompatible versions may live side by side;
 //! - at most one package per `links` value;
@@ -50,6 +51,12 @@ pub trait Registry {
     /// features break cargo's rules ([`Summary::features_valid`]), as [`MemoryRegistry`]
     /// does. A version left in anyway fails when the resolver activates it.
     fn versions(&self, name: &str) -> &[Summary];
+
+    /// Whether to try `summary` before every other version of its package, yanked or not,
+    /// as cargo tries a version its lockfile names.
+    fn preferred(&self, _summary: &Summary) -> bool {
+        false
+    }
 }
 
 /// One published version of a package, as the resolver sees it.

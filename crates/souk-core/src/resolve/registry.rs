@@ -12,8 +12,10 @@ use crate::record::Owners;
 #[derive(Debug, Clone, Default)]
 pub struct MemoryRegistry {
     packages: BTreeMap<String, Vec<Summary>>,
-    /// Yanked versions: offered only to a lockfile that pins one ([`MemoryRegistry::pin`]).
+    /// Versions their owners yanked: offered only to a lockfile that names one
+    /// ([`MemoryRegistry::prefer`]).
     yanked: BTreeMap<String, Vec<Summary>>,
+    preferred: BTreeSet<(String, semver::Version)>,
 }
 
 impl MemoryRegistry {
@@ -66,18 +68,18 @@ impl MemoryRegistry {
         Ok(registry)
     }
 
-    /// Keeps only `version` of `name` (as a lockfile pins it), yanked or not; a name it
-    /// lacks is left alone.
-    pub fn pin(&mut self, name: &str, version: &semver::Version) {
+    /// Prefers `version` of `name`, as a lockfile that names it does: the resolver tries it
+    /// before any other version, even a yanked one, and falls back to the others only where
+    /// it no longer fits (cargo's rule for a locked version).
+    pub fn prefer(&mut self, name: &str, version: &semver::Version) {
         if let Some(yanked) = self.yanked.get_mut(name)
             && let Some(at) = yanked.iter().position(|v| v.version == *version)
         {
-            let summary = yanked.swap_remove(at);
+            // Offered from now on, but as yanked: only the preference takes it.
+            let summary = Summary { yanked: true, ..yanked.swap_remove(at) };
             self.insert(summary);
         }
-        if let Some(versions) = self.packages.get_mut(name) {
-            versions.retain(|v| v.version == *version);
-        }
+        self.preferred.insert((name.into(), version.clone()));
     }
 
     /// How many package versions it holds.
@@ -93,5 +95,10 @@ impl MemoryRegistry {
 impl Registry for MemoryRegistry {
     fn versions(&self, name: &str) -> &[Summary] {
         self.packages.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn preferred(&self, summary: &Summary) -> bool {
+        !self.preferred.is_empty()
+            && self.preferred.contains(&(summary.name.clone(), summary.version.clone()))
     }
 }

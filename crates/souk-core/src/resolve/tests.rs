@@ -445,6 +445,19 @@ fn a_new_resolution_skips_a_yanked_version_and_a_lockfile_still_takes_it() {
     let fresh = MemoryRegistry::reachable(&index, "lib").unwrap();
     assert_eq!(picked(&install(&fresh, "lib", req.clone()).unwrap()), ["lib 1.0.0"]);
     let mut locked = MemoryRegistry::reachable(&index, "lib").unwrap();
-    locked.pin("lib", &Version::new(1, 1, 0));
+    locked.prefer("lib", &Version::new(1, 1, 0));
     assert_eq!(picked(&install(&locked, "lib", req).unwrap()), ["lib 1.1.0"]);
+}
+
+#[test]
+fn a_locked_version_is_kept_where_it_still_fits_and_replaced_where_it_does_not() {
+    let versions = ["1.0.0", "1.1.0", "2.0.0"].map(|v| summary("lib", v, &[])).to_vec();
+    let mut locked = registry(versions);
+    locked.prefer("lib", &Version::new(1, 0, 0));
+    // Kept though 1.1.0 is newer, as cargo keeps a locked version...
+    let r = install(&locked, "lib", VersionReq::parse("^1").unwrap()).unwrap();
+    assert_eq!(picked(&r), ["lib 1.0.0"]);
+    // ...and replaced by the newest that fits once the requirement moves past it.
+    let r = install(&locked, "lib", VersionReq::parse("^2").unwrap()).unwrap();
+    assert_eq!(picked(&r), ["lib 2.0.0"]);
 }

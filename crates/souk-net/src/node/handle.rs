@@ -390,7 +390,7 @@ fn resolve_install(
     let unreadable = |e: semver::Error| NodeError::Unreadable(e.to_string());
     let mut registry = MemoryRegistry::reachable(index, name).map_err(unreadable)?;
     for pin in locked {
-        registry.pin(&pin.name, &pin.version.parse().map_err(unreadable)?);
+        registry.prefer(&pin.name, &pin.version.parse().map_err(unreadable)?);
     }
     let resolution = install(&registry, name, req)?;
     let records = resolution
