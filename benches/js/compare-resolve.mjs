@@ -14,7 +14,9 @@ import { inChromium } from "./chromium.mjs";
 
 const dir = resolve(process.argv[2] ?? "");
 // cargo's whole-process times, as `cargo xtask compare` measured them, for these cases.
-const cargoSeconds = { "libp2p-native": Number(process.argv[3] ?? "NaN"), "sqlx-pg-sqlite": Number(process.argv[4] ?? "NaN") };
+const cargoSeconds = Object.fromEntries(
+  ["libp2p-native", "sqlx-pg-sqlite", "random-619"].map((name, i) => [name, Number(process.argv[3 + i] ?? "NaN")]),
+);
 const wasm = createRequire(import.meta.url)(`${dir}/wasm/souk_benches.js`);
 const native = JSON.parse(readFileSync(`${dir}/native.json`, "utf8"));
 // Each index the real cases resolve on, as resolve-latency wrote it (absent without the data).
