@@ -21,7 +21,7 @@ use super::{PackageId, Registry, Resolution, ResolvedPackage, Summary};
 
 /// The most activations one resolution may make before it gives up: a budget against a
 /// hostile registry, far beyond any real graph (of the cargo cases and the random root
-/// sets checked against cargo, the most any made was 2,241).
+/// sets checked against cargo, the most any made was 4,624).
 pub const MAX_ACTIVATIONS: usize = 1_000_000;
 
 /// What a package is activated with.
