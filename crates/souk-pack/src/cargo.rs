@@ -203,7 +203,8 @@ impl Registry for CratesIndex {
     fn versions(&self, name: &str) -> &[Summary] {
         let Some(krate) = self.crates.get(name) else { return &[] };
         krate.versions.get_or_init(|| {
-            krate.lines.iter().filter_map(|r| index_line(&self.text[r.clone()]).ok()).collect()
+            let parsed = krate.lines.iter().filter_map(|r| index_line(&self.text[r.clone()]).ok());
+            parsed.filter(Summary::features_valid).collect()
         })
     }
 }
@@ -324,17 +325,18 @@ mod tests {
             "{\"name\":\"a\",\"vers\":\"1.0.0\"}\n",
             "{\"vers\":\"1.1.0\",\"name\":\"a\"}\r\n",
             "{\"name\":\"a\",\"vers\":\"not a version\"}\n",
+            "{\"name\":\"a\",\"vers\":\"1.2.0\",\"features\":{\"x\":[\"nothing\"]}}\n",
             "{\"name\":\"b\",\"vers\":\"0.1.0\",\"deps\":[{\"name\":\"a\",\"req\":\"^1\"}]}\n",
             "\n",
         );
         let index = CratesIndex::new(text.into()).unwrap();
-        assert_eq!(index.len(), 4);
+        assert_eq!(index.len(), 5);
         let versions = |name| index.versions(name).iter().map(|s| s.version.to_string()).collect::<Vec<_>>();
         assert_eq!(versions("a"), ["1.0.0", "1.1.0"]);
         assert_eq!(versions("b"), ["0.1.0"]);
         assert!(versions("c").is_empty());
         let err = CratesIndex::new(format!("{text}[1,2]\n")).unwrap_err();
-        assert_eq!(err.to_string(), "6: not a crates.io index line: it names no crate");
+        assert_eq!(err.to_string(), "7: not a crates.io index line: it names no crate");
     }
 
     #[test]
