@@ -44,15 +44,15 @@ pub(crate) struct DepInfo<'r> {
 
 struct Known<'r> {
     summary: &'r Summary,
-    /// Its feature map once it is activated.
-    features: Option<Rc<FeatureMap<'r>>>,
+    /// Its feature map once it is activated (`None` within: features cargo would refuse).
+    features: Option<Option<Rc<FeatureMap<'r>>>>,
 }
 
 /// The registry as this resolution has met it.
 pub(crate) struct Tables<'r, R: ?Sized> {
     registry: &'r R,
     versions: Vec<Known<'r>>,
-    by_name: HashMap<&'r str, Vec<Pid>>,
+    by_name: HashMap<&'r str, Rc<[Pid]>>,
     slots: HashMap<(&'r str, Compat), Slot>,
     slot_count: u32,
     deps: Vec<&'r Dependency>,
@@ -110,10 +110,16 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
         self.deps[dep.0 as usize]
     }
 
-    /// `pid`'s features, with the implicit ones.
-    pub fn features(&mut self, pid: Pid) -> Rc<FeatureMap<'r>> {
+    /// `pid`'s features, with the implicit ones; `None` where cargo would refuse them
+    /// (a registry leaves such versions out, so only a root or a careless registry has
+    /// them). Worked out once per version.
+    pub fn features(&mut self, pid: Pid) -> Option<Rc<FeatureMap<'r>>> {
         let version = &mut self.versions[pid.id as usize];
-        version.features.get_or_insert_with(|| Rc::new(feature_map(version.summary))).clone()
+        let summary = version.summary;
+        version
+            .features
+            .get_or_insert_with(|| summary.features_valid().then(|| Rc::new(feature_map(summary))))
+            .clone()
     }
 
     pub fn intern_dep(&mut self, dep: &'r Dependency) -> DepId {
@@ -130,7 +136,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
     }
 
     /// Every published version of `name`.
-    fn versions_of(&mut self, name: &'r str) -> Vec<Pid> {
+    fn versions_of(&mut self, name: &'r str) -> Rc<[Pid]> {
         if let Some(pids) = self.by_name.get(name) {
             return pids.clone();
         }
@@ -147,6 +153,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
             };
             pids.push(self.push(summary, slot));
         }
+        let pids: Rc<[Pid]> = pids.into();
         self.by_name.insert(name, pids.clone());
         pids
     }
@@ -160,7 +167,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
         }
         let d = self.dep(dep);
         let mut found: Vec<(bool, Pid)> = Vec::new();
-        for pid in self.versions_of(&d.package) {
+        for &pid in self.versions_of(&d.package).iter() {
             let s = self.summary(pid);
             let preferred = self.registry.preferred(s);
             if (!s.yanked || preferred) && d.req.matches(&s.version) {

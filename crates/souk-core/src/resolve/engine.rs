@@ -243,12 +243,10 @@ impl<'r, R: Registry + ?Sized> Search<'r, R> {
                 Activation { pid: candidate, age: cx.age, features: Rc::default(), parents: Rc::default() };
             cx.hold(candidate.slot, activation);
         }
-        // The registry left out the versions cargo would refuse; the root is checked here.
-        if !self.tables.summary(candidate).features_valid() {
+        let Some(map) = self.tables.features(candidate) else {
             let package = self.tables.id(candidate);
             return Err(ActivateError::Fatal(ResolveError::InvalidFeatures { package }));
-        }
-        let map = self.tables.features(candidate);
+        };
         let holder = cx.holder_mut(candidate.slot).expect("held above");
         if let Some(link) = parent
             && !holder.parents.contains(&link)

@@ -41,22 +41,12 @@ pub(crate) type FeatureMap<'r> = BTreeMap<&'r str, Vec<FeatureValue<'r>>>;
 pub(crate) fn valid(summary: &Summary) -> bool {
     let values: Vec<FeatureValue<'_>> =
         summary.features.values().flatten().map(|v| FeatureValue::parse(v)).collect();
-    let hidden: Vec<&str> = values
-        .iter()
-        .filter_map(|v| match v {
-            FeatureValue::Dep(dep) => Some(*dep),
-            _ => None,
-        })
-        .collect();
+    let hidden = hidden(&values);
     // Whether a dependency of that name exists, and whether any of that name is optional.
     let dep = |name: &str| {
         summary.dependencies.iter().filter(|d| d.name == name).map(|d| d.optional).reduce(|a, b| a | b)
     };
-    // An optional dependency has an implicit feature unless a feature of its name or a
-    // `dep:` takes its place.
-    let implicit = |name: &str| {
-        dep(name) == Some(true) && !summary.features.contains_key(name) && !hidden.contains(&name)
-    };
+    let implicit = |name: &str| dep(name) == Some(true) && has_implicit(summary, &hidden, name);
     let value_ok = |value: &FeatureValue<'_>| match *value {
         FeatureValue::Feature(f) => summary.features.contains_key(f) || implicit(f),
         FeatureValue::Dep(d) => dep(d) == Some(true),
@@ -83,21 +73,31 @@ pub(crate) fn feature_map(summary: &Summary) -> FeatureMap<'_> {
         .iter()
         .map(|(name, values)| (name.as_str(), values.iter().map(|v| FeatureValue::parse(v)).collect()))
         .collect();
-    let hidden: BTreeSet<&str> = map
-        .values()
-        .flatten()
-        .filter_map(|v| match v {
-            FeatureValue::Dep(dep) => Some(*dep),
-            _ => None,
-        })
-        .collect();
+    let hidden = hidden(&map.values().flatten().copied().collect::<Vec<_>>());
     for dep in summary.dependencies.iter().filter(|d| d.optional) {
         let name = dep.name.as_str();
-        if !summary.features.contains_key(name) && !hidden.contains(name) {
+        if has_implicit(summary, &hidden, name) {
             map.insert(name, alloc::vec![FeatureValue::Dep(name)]);
         }
     }
     map
+}
+
+/// The dependencies a `dep:` value names.
+fn hidden<'r>(values: &[FeatureValue<'r>]) -> Vec<&'r str> {
+    values
+        .iter()
+        .filter_map(|v| match v {
+            FeatureValue::Dep(dep) => Some(*dep),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether an optional dependency called `name` has an implicit feature of its name: not
+/// when a feature of that name or a `dep:` (`hidden`) takes its place.
+fn has_implicit(summary: &Summary, hidden: &[&str], name: &str) -> bool {
+    !summary.features.contains_key(name) && !hidden.contains(&name)
 }
 
 /// A request of features that a package cannot meet.

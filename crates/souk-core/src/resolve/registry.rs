@@ -15,7 +15,8 @@ pub struct MemoryRegistry {
     /// Versions their owners yanked: offered only to a lockfile that names one
     /// ([`MemoryRegistry::prefer`]).
     yanked: BTreeMap<String, Vec<Summary>>,
-    preferred: BTreeSet<(String, semver::Version)>,
+    /// Versions a lockfile names, by package.
+    preferred: BTreeMap<String, Vec<semver::Version>>,
 }
 
 impl MemoryRegistry {
@@ -79,7 +80,7 @@ impl MemoryRegistry {
             let summary = Summary { yanked: true, ..yanked.swap_remove(at) };
             self.insert(summary);
         }
-        self.preferred.insert((name.into(), version.clone()));
+        self.preferred.entry(name.into()).or_default().push(version.clone());
     }
 
     /// How many package versions it holds.
@@ -98,7 +99,6 @@ impl Registry for MemoryRegistry {
     }
 
     fn preferred(&self, summary: &Summary) -> bool {
-        !self.preferred.is_empty()
-            && self.preferred.contains(&(summary.name.clone(), summary.version.clone()))
+        self.preferred.get(&summary.name).is_some_and(|versions| versions.contains(&summary.version))
     }
 }

@@ -173,6 +173,13 @@ fn a_version_whose_features_cargo_would_refuse_is_left_out() {
 }
 
 #[test]
+fn a_root_whose_features_cargo_would_refuse_is_named() {
+    let reg = registry(vec![summary("a", "1.0.0", &[])]);
+    let root = with_features(root(&["a ^1"]), &[("x", &["nothing"])]);
+    assert_eq!(error(&reg, &root), "root 0.1.0 declares invalid features, so it cannot be resolved");
+}
+
+#[test]
 fn features_unify_across_dependents() {
     let lib = with_features(optional(summary("lib", "1.0.0", &["extra ^1"])), &[("more", &["dep:extra"])]);
     let mut wants_more = summary("b", "1.0.0", &["lib ^1"]);
