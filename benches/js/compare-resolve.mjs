@@ -24,8 +24,8 @@ const LABELS = ["index", "index-large"].filter((label) => existsSync(`${dir}/${l
 const ROUNDS = 20;
 const souk_wasm = JSON.parse(wasm.resolveLatency("", undefined, "{}", true, ROUNDS));
 for (const label of LABELS) {
-  const [index, manifests] = ["jsonl", "manifests.json"].map((ext) =>
-    readFileSync(`${dir}/${label}${ext === "jsonl" ? ".jsonl" : "-manifests.json"}`, "utf8"),
+  const [index, manifests] = [`${label}.jsonl`, `${label}-manifests.json`].map((file) =>
+    readFileSync(`${dir}/${file}`, "utf8"),
   );
   Object.assign(souk_wasm, JSON.parse(wasm.resolveLatency(label, index, manifests, false, ROUNDS)));
 }
