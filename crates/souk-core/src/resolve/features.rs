@@ -42,9 +42,15 @@ pub(crate) fn valid(summary: &Summary) -> bool {
     let values: Vec<FeatureValue<'_>> =
         summary.features.values().flatten().map(|v| FeatureValue::parse(v)).collect();
     let hidden = hidden(&values);
-    // Whether a dependency of that name exists, and whether any of that name is optional.
+    // Each dependency name with whether it is optional, sorted so a name's last entry says
+    // whether any dependency of that name is; lookups stay logarithmic however long a
+    // hostile line's lists are.
+    let mut deps: Vec<(&str, bool)> =
+        summary.dependencies.iter().map(|d| (d.name.as_str(), d.optional)).collect();
+    deps.sort_unstable();
     let dep = |name: &str| {
-        summary.dependencies.iter().filter(|d| d.name == name).map(|d| d.optional).reduce(|a, b| a | b)
+        let end = deps.partition_point(|(n, _)| *n <= name);
+        deps[..end].last().filter(|(n, _)| *n == name).map(|(_, optional)| *optional)
     };
     let implicit = |name: &str| dep(name) == Some(true) && has_implicit(summary, &hidden, name);
     let value_ok = |value: &FeatureValue<'_>| match *value {
@@ -56,12 +62,16 @@ pub(crate) fn valid(summary: &Summary) -> bool {
                 && dep(d).is_some_and(|optional| optional || !weak)
         }
     };
-    let named = |name: &str| {
-        implicit(name)
-            || values.iter().any(
-                |v| matches!(v, FeatureValue::Dep(d) | FeatureValue::DepFeature { dep: d, .. } if *d == name),
-            )
-    };
+    // The dependencies some value enables, sorted.
+    let mut enabled: Vec<&str> = values
+        .iter()
+        .filter_map(|v| match v {
+            FeatureValue::Dep(d) | FeatureValue::DepFeature { dep: d, .. } => Some(*d),
+            FeatureValue::Feature(_) => None,
+        })
+        .collect();
+    enabled.sort_unstable();
+    let named = |name: &str| implicit(name) || enabled.binary_search(&name).is_ok();
     values.iter().all(value_ok) && summary.dependencies.iter().filter(|d| d.optional).all(|d| named(&d.name))
 }
 
@@ -83,21 +93,23 @@ pub(crate) fn feature_map(summary: &Summary) -> FeatureMap<'_> {
     map
 }
 
-/// The dependencies a `dep:` value names.
+/// The dependencies a `dep:` value names, sorted.
 fn hidden<'r>(values: &[FeatureValue<'r>]) -> Vec<&'r str> {
-    values
+    let mut hidden: Vec<&str> = values
         .iter()
         .filter_map(|v| match v {
             FeatureValue::Dep(dep) => Some(*dep),
             _ => None,
         })
-        .collect()
+        .collect();
+    hidden.sort_unstable();
+    hidden
 }
 
 /// Whether an optional dependency called `name` has an implicit feature of its name: not
-/// when a feature of that name or a `dep:` (`hidden`) takes its place.
+/// when a feature of that name or a `dep:` (`hidden`, sorted) takes its place.
 fn has_implicit(summary: &Summary, hidden: &[&str], name: &str) -> bool {
-    !summary.features.contains_key(name) && !hidden.contains(&name)
+    !summary.features.contains_key(name) && hidden.binary_search(&name).is_err()
 }
 
 /// A request of features that a package cannot meet.
@@ -138,20 +150,26 @@ impl<'r> Requirements<'r> {
         Ok(reqs)
     }
 
-    fn feature(
+    /// Turns on `first` and everything it implies, depth first as cargo does (so the same
+    /// error is met first), on a stack of its own: a registry's chain of features, each
+    /// naming the next, is as long as it likes and must not exhaust the call stack.
+    fn feature<'m>(
         &mut self,
         summary: &'r Summary,
-        map: &FeatureMap<'r>,
-        feature: &'r str,
+        map: &'m FeatureMap<'r>,
+        first: &'r str,
     ) -> Result<(), FeatureError<'r>> {
-        if !self.features.insert(feature) {
-            return Ok(());
-        }
-        let values = map.get(feature).ok_or(FeatureError::Missing(feature))?;
-        for value in values {
+        let mut stack: Vec<(&'r str, &'m [FeatureValue<'r>])> = Vec::new();
+        self.enter(map, first, &mut stack)?;
+        while let Some((feature, values)) = stack.last_mut() {
+            let (feature, Some((value, rest))) = (*feature, values.split_first()) else {
+                stack.pop();
+                continue;
+            };
+            *values = rest;
             match *value {
                 FeatureValue::Feature(f) if f == feature => return Err(FeatureError::Cycle(feature)),
-                FeatureValue::Feature(f) => self.feature(summary, map, f)?,
+                FeatureValue::Feature(f) => self.enter(map, f, &mut stack)?,
                 FeatureValue::Dep(dep) => drop(self.deps.entry(dep).or_default()),
                 FeatureValue::DepFeature { dep, feature: f, weak } => {
                     // A strong `dep/feature` on an optional dependency also turns on the
@@ -160,11 +178,25 @@ impl<'r> Requirements<'r> {
                     // which holds everything any build might use.
                     let optional = summary.dependencies.iter().any(|d| d.name == dep && d.optional);
                     if !weak && optional && map.contains_key(dep) {
-                        self.feature(summary, map, dep)?;
+                        self.enter(map, dep, &mut stack)?;
                     }
                     self.deps.entry(dep).or_default().insert(f);
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Turns on `feature`, and if it is new, queues what it implies.
+    fn enter<'m>(
+        &mut self,
+        map: &'m FeatureMap<'r>,
+        feature: &'r str,
+        stack: &mut Vec<(&'r str, &'m [FeatureValue<'r>])>,
+    ) -> Result<(), FeatureError<'r>> {
+        if self.features.insert(feature) {
+            let values = map.get(feature).ok_or(FeatureError::Missing(feature))?;
+            stack.push((feature, values));
         }
         Ok(())
     }

@@ -180,6 +180,35 @@ fn a_root_whose_features_cargo_would_refuse_is_named() {
 }
 
 #[test]
+fn a_chain_of_a_hundred_thousand_features_resolves_without_exhausting_the_stack() {
+    // A hostile index line: each feature turns on the next.
+    const LONG: usize = 100_000;
+    let names: Vec<String> = (0..=LONG).map(|i| alloc::format!("f{i}")).collect();
+    let mut a = summary("a", "1.0.0", &[]);
+    a.features =
+        (0..=LONG).map(|i| (names[i].clone(), names.get(i + 1).cloned().into_iter().collect())).collect();
+    let mut wants = dep("a ^1");
+    wants.features = vec!["f0".into()];
+    let r = resolve(&registry(vec![a]), &Summary { dependencies: vec![wants], ..root(&[]) }).unwrap();
+    assert_eq!(picked(&r), ["a 1.0.0", "root 0.1.0"]);
+}
+
+#[test]
+fn a_version_with_twenty_thousand_hidden_optional_dependencies_is_checked_rightly() {
+    // A hostile index line: many optional dependencies, each hidden by `dep:` and named
+    // by a weak value; checked with sorted lookups, not one scan per value.
+    const MANY: usize = 20_000;
+    let deps: Vec<String> = (0..MANY).map(|i| alloc::format!("d{i} ^1")).collect();
+    let mut a = optional(summary("a", "1.0.0", &deps.iter().map(String::as_str).collect::<Vec<_>>()));
+    a.features = (0..MANY)
+        .map(|i| (alloc::format!("x{i}"), vec![alloc::format!("dep:d{i}"), alloc::format!("d{i}?/std")]))
+        .collect();
+    assert!(a.features_valid());
+    a.features.insert("broken".into(), vec!["d0/std".into(), "nothing".into()]);
+    assert!(!a.features_valid());
+}
+
+#[test]
 fn features_unify_across_dependents() {
     let lib = with_features(optional(summary("lib", "1.0.0", &["extra ^1"])), &[("more", &["dep:extra"])]);
     let mut wants_more = summary("b", "1.0.0", &["lib ^1"]);
