@@ -29,6 +29,7 @@ fn needs(name: &str, req: &str) -> Dependency {
         optional: false,
         default_features: true,
         features: Vec::new(),
+        target: None,
     }
 }
 

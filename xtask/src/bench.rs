@@ -74,25 +74,52 @@ fn search(shared: &Path) -> Result<()> {
     compare_in_node(&["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"], &out, &[])
 }
 
-/// Resolution natively and in wasm under Node and in Chromium, beside cargo's own time.
+/// Resolution natively and in wasm under Node and in Chromium, beside cargo's own time; and
+/// `souk resolve` against `cargo generate-lockfile` as whole processes.
 fn resolution(shared: &Path) -> Result<()> {
     let out = harness("resolve-latency", "resolve", shared)?;
     let dir = shared.join("resolve");
     // The cases compare-resolve.mjs names cargo's time for, in its order.
-    let cargo_seconds = [
+    let cases = [
         ("crates-index.jsonl.gz", dir.join("roots/libp2p-native")),
         ("crates-index-large.jsonl.gz", dir.join("roots-large/sqlx-pg-sqlite")),
         ("crates-index-large.jsonl.gz", root().join("benches/data/roots-large/random-619")),
-    ]
-    .iter()
-    .map(|(index, case)| Ok(cargo_lockfile_seconds(&dir.join(index), case, &out.join("cargo"))?.to_string()))
-    .collect::<Result<Vec<_>>>()?;
-    compare_in_node(&["benches/js/compare-resolve.mjs"], &out, &cargo_seconds)
+        ("crates-index-large.jsonl.gz", root().join("benches/data/roots-large/axum-service")),
+    ];
+    cargo(["build", "--release", "--quiet", "-p", "souk"]).run()?;
+    let mut cargo_seconds = Vec::new();
+    let mut table = String::from(
+        "| case | cargo generate-lockfile | souk resolve, index lines (.jsonl.gz) | souk resolve, imported snapshot (.idx) |\n|---|---|---|---|\n",
+    );
+    for (index, case) in &cases {
+        let [cargo, lines, snapshot] = whole_processes(&dir.join(index), case, &out.join("processes"))?;
+        let name = case.file_name().context("a case name")?.to_string_lossy();
+        table.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            millis(cargo),
+            millis(lines),
+            millis(snapshot)
+        ));
+        cargo_seconds.push(cargo.to_string());
+    }
+    std::fs::write(out.join("processes.md"), &table)?;
+    println!("Whole processes, offline, median of {ROUNDS} interleaved rounds (ms):\n\n{table}");
+    compare_in_node(&["benches/js/compare-resolve.mjs"], &out, &cargo_seconds[..3])
 }
 
-/// How long cargo itself takes, as a whole process, to lock the case in folder `case` from
-/// the same frozen index (laid out as a local registry): the best of three runs.
-fn cargo_lockfile_seconds(index_file: &Path, case: &Path, dir: &Path) -> Result<f64> {
+/// Rounds of [`whole_processes`].
+const ROUNDS: usize = 5;
+
+fn millis(seconds: f64) -> String {
+    format!("{:.0}", seconds * 1000.0)
+}
+
+/// How long each of three whole processes takes to lock the case in folder `case` from one
+/// frozen index, offline, interleaved round by round so a busy moment hits all three: cargo
+/// (the index laid out as a local registry), `souk resolve` from the gzipped index lines, and
+/// `souk resolve` from the snapshot `souk index import` writes of them. The median of
+/// [`ROUNDS`] each. Every lockfile Souk writes must be cargo's, byte for byte.
+fn whole_processes(index_file: &Path, case: &Path, dir: &Path) -> Result<[f64; 3]> {
     let _ = std::fs::remove_dir_all(dir);
     let index = dir.join("registry/index");
     let data = std::fs::read(index_file)?;
@@ -130,12 +157,43 @@ fn cargo_lockfile_seconds(index_file: &Path, case: &Path, dir: &Path) -> Result<
         dir.join("registry")
     );
     std::fs::write(project.join(".cargo/config.toml"), config)?;
-    let mut best = f64::MAX;
-    for _ in 0..3 {
+    let souk = target_dir()?.join("release/souk");
+    let snapshot = dir.join("index.idx");
+    Cmd::new(&souk).args(["index", "import"]).arg(index_file).arg("--out").arg(&snapshot).quiet().run()?;
+    let manifest = case.join("Cargo.toml");
+    let souk_resolve = |registry: &Path| {
+        Cmd::new(&souk)
+            .args(["resolve", "--format", "cargo-lock", "--registry"])
+            .arg(registry)
+            .arg("--manifest")
+            .arg(&manifest)
+            .arg("--out")
+            .arg(dir.join("souk.lock"))
+            .quiet()
+    };
+    let mut seconds = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..ROUNDS {
         let _ = std::fs::remove_file(project.join("Cargo.lock"));
-        let start = Instant::now();
-        cargo(["generate-lockfile", "--offline", "--quiet"]).dir(&project).run()?;
-        best = best.min(start.elapsed().as_secs_f64());
+        let runs = [
+            cargo(["generate-lockfile", "--offline", "--quiet"]).dir(&project),
+            souk_resolve(index_file),
+            souk_resolve(&snapshot),
+        ];
+        for (which, (times, run)) in seconds.iter_mut().zip(runs).enumerate() {
+            let _ = std::fs::remove_file(dir.join("souk.lock"));
+            let start = Instant::now();
+            run.run()?;
+            times.push(start.elapsed().as_secs_f64());
+            anyhow::ensure!(
+                which == 0
+                    || std::fs::read(project.join("Cargo.lock"))? == std::fs::read(dir.join("souk.lock"))?,
+                "souk's lockfile for {} differs from cargo's",
+                case.display()
+            );
+        }
     }
-    Ok(best)
+    Ok(seconds.map(|mut times| {
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }))
 }

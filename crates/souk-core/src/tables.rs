@@ -88,3 +88,30 @@ impl Lists {
             && self.ends.last().map_or(self.items.is_empty(), |&e| e as usize == self.items.len())
     }
 }
+
+/// Bytes per record: record `i` owns `bytes[ends[i-1]..ends[i]]`, the way [`Lists`] holds
+/// ids. What the bytes mean is their reader's business.
+///
+/// Invariant (checked on load): `ends` never decreases and ends at `bytes.len()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Blobs {
+    pub(crate) ends: Vec<u32>,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Blobs {
+    pub(crate) fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        self.ends.push(self.bytes.len() as u32);
+    }
+
+    pub(crate) fn is_well_formed(&self) -> bool {
+        self.ends.windows(2).all(|w| w[0] <= w[1])
+            && self.ends.last().map_or(self.bytes.is_empty(), |&e| e as usize == self.bytes.len())
+    }
+}

@@ -83,6 +83,7 @@ fn registry() -> MemoryRegistry {
                         optional,
                         default_features: true,
                         features: Vec::new(),
+                        target: None,
                     })
                     .collect(),
                 features: features.iter().map(|&(f, to)| (f.into(), vec![to.into()])).collect(),
@@ -121,6 +122,7 @@ fn resolution_transcript() -> String {
                 optional: false,
                 default_features: true,
                 features: Vec::new(),
+                target: None,
             })
             .collect(),
         features: Default::default(),

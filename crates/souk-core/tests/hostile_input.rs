@@ -113,6 +113,7 @@ fn dependency(to: usize, req: &str) -> Dependency {
         optional: false,
         default_features: true,
         features: Vec::new(),
+        target: None,
     }
 }
 

@@ -70,6 +70,8 @@ struct IndexDependency {
     /// The real package when `name` is a rename.
     #[serde(default)]
     package: Option<String>,
+    #[serde(default)]
+    target: Option<String>,
 }
 
 fn yes() -> bool {
@@ -103,6 +105,7 @@ pub fn index_line(line: &str) -> Result<Summary, CargoError> {
             optional: dep.optional,
             default_features: dep.default_features,
             features: dep.features.clone(),
+            target: dep.target.clone(),
         });
     }
     let mut features = krate.features;
@@ -227,17 +230,23 @@ pub fn manifest(text: &str) -> Result<Summary, CargoError> {
         ("build-dependencies", DependencyKind::Build),
         ("dev-dependencies", DependencyKind::Development),
     );
-    let mut tables: Vec<(&toml::Table, [(&str, DependencyKind); 3])> = vec![(&doc, [normal, dev, build])];
+    type Sections<'a> = [(&'a str, DependencyKind); 3];
+    let mut tables: Vec<(Option<&str>, &toml::Table, Sections<'_>)> =
+        vec![(None, &doc, [normal, dev, build])];
     if let Some(targets) = doc.get("target").and_then(Value::as_table) {
-        tables.extend(targets.values().filter_map(Value::as_table).map(|t| (t, [normal, build, dev])));
+        tables.extend(
+            targets
+                .iter()
+                .filter_map(|(target, t)| Some((Some(target.as_str()), t.as_table()?, [normal, build, dev]))),
+        );
     }
     let mut dependencies = Vec::new();
-    for (table, sections) in tables {
+    for (target, table, sections) in tables {
         for (section, kind) in sections {
             for (alias, spec) in table.get(section).and_then(Value::as_table).into_iter().flatten() {
                 let dep = manifest_dependency(alias, spec, kind)
                     .map_err(|m| bad(format!("[{section}] {alias}: {m}")))?;
-                dependencies.push(dep);
+                dependencies.push(Dependency { target: target.map(Into::into), ..dep });
             }
         }
     }
@@ -277,6 +286,7 @@ fn manifest_dependency(alias: &str, spec: &Value, kind: DependencyKind) -> Resul
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(Into::into).collect())
             .unwrap_or_default(),
+        target: None,
     })
 }
 

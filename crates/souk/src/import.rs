@@ -3,7 +3,9 @@
 //! - `npm-tsv`: `name, version, downloads_a_month, summary`, tab-separated with a header
 //!   line (the npm corpus in `shared/corpus/`).
 //! - `crates-index`: the crates.io index's JSON lines, one version per line, plain or
-//!   gzipped. Yanked versions are left out: nobody should find or pick them.
+//!   gzipped. Each row keeps cargo's view of it (kinds, renames, optional, features,
+//!   targets, `links`, checksum), so a resolution from the snapshot is cargo's. Yanked
+//!   versions are kept apart, for lockfiles only: nobody finds or picks them.
 //!
 //! Records keep their registry's own names. A real dump has rows that break Souk's rules (a
 //! version that is not semver, a row given twice): an import keeps every valid row and skips
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use semver::Version;
-use souk_core::resolve::DependencyKind;
+use souk_core::resolve::Summary as CargoSummary;
 use souk_core::{Digest, IndexBuilder, PackVersion};
 use souk_pack::cargo;
 
@@ -51,6 +53,8 @@ impl Format {
 #[derive(Debug)]
 pub struct Summary {
     pub versions: usize,
+    /// Versions their registry yanked, kept for lockfiles only.
+    pub yanked: usize,
     pub skipped: Skipped,
     pub bytes: usize,
     pub elapsed: Duration,
@@ -88,10 +92,10 @@ pub fn import(file: &Path, format: Format, out: &Path, strict: bool, importer: D
     let started = Instant::now();
     let (mut builder, skipped) = read_rows(file, format, strict)?;
     builder.importer(importer);
-    let versions = builder.len();
+    let (versions, yanked) = (builder.len(), builder.yanked_len());
     let snapshot = builder.build()?.to_snapshot();
     crate::fsutil::write_atomically(out, &snapshot)?;
-    Ok(Summary { versions, skipped, bytes: snapshot.len(), elapsed: started.elapsed() })
+    Ok(Summary { versions, yanked, skipped, bytes: snapshot.len(), elapsed: started.elapsed() })
 }
 
 /// Reads every record of `file`; the first bad row is an error.
@@ -131,17 +135,19 @@ pub fn read_rows(file: &Path, format: Format, strict: bool) -> Result<(IndexBuil
         let parsed = match std::str::from_utf8(line) {
             Err(_) => Err(("not UTF-8", anyhow::anyhow!("not valid UTF-8"))),
             Ok(line) if line.trim().is_empty() => Ok(None),
-            Ok(line) if format == Format::NpmTsv => npm_line(line).map(Some),
-            Ok(line) => crates_line(line),
+            Ok(line) if format == Format::NpmTsv => npm_line(line).map(|p| Some(Row::Pack(p))),
+            Ok(line) => crates_line(line).map(|s| Some(Row::Cargo(s))),
         };
-        let parsed = parsed.and_then(|pack| match pack {
-            Some(pack) if !seen.insert((pack.name.clone(), pack.version.clone())) => {
-                Err(("repeated", anyhow::anyhow!("{} {} appears a second time", pack.name, pack.version)))
+        let parsed = parsed.and_then(|row| match row {
+            Some(row) if !seen.insert(row.id()) => {
+                let (name, version) = row.id();
+                Err(("repeated", anyhow::anyhow!("{name} {version} appears a second time")))
             }
-            pack => Ok(pack),
+            row => Ok(row),
         });
         match parsed {
-            Ok(Some(pack)) => builder.push(pack),
+            Ok(Some(Row::Pack(pack))) => builder.push(pack),
+            Ok(Some(Row::Cargo(summary))) => builder.push_cargo(summary),
             Ok(None) => {}
             Err((_, error)) if strict => return Err(error.context(at())),
             Err((reason, error)) => skipped.add(reason, at(), &error),
@@ -153,6 +159,21 @@ pub fn read_rows(file: &Path, format: Format, strict: bool) -> Result<(IndexBuil
 
 /// A row's problem: a short reason to count it by, and the whole story.
 type RowError = (&'static str, anyhow::Error);
+
+/// A line read: a pack's metadata, or a version as cargo sees it.
+enum Row {
+    Pack(PackVersion),
+    Cargo(CargoSummary),
+}
+
+impl Row {
+    fn id(&self) -> (String, Version) {
+        match self {
+            Row::Pack(p) => (p.name.clone(), p.version.clone()),
+            Row::Cargo(s) => (s.name.clone(), s.version.clone()),
+        }
+    }
+}
 
 /// A file's bytes, gunzipped if they are gzip.
 pub fn read_maybe_gzipped(path: &Path) -> Result<Vec<u8>> {
@@ -202,21 +223,12 @@ pub fn crates_registry(path: &Path) -> Result<cargo::CratesIndex> {
     cargo::CratesIndex::new(text).map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.error))
 }
 
-/// A crates.io index line as pack metadata, or `None` for a yanked version: the normal
-/// dependencies, each (package, requirement) once.
-fn crates_line(line: &str) -> Result<Option<PackVersion>, RowError> {
+/// A crates.io index line as cargo sees it (`IndexBuilder::push_cargo` lists it, or keeps
+/// it for lockfiles when it is yanked).
+fn crates_line(line: &str) -> Result<CargoSummary, RowError> {
     let krate = cargo::index_line(line).map_err(|e| ("not an index line", anyhow::Error::from(e)))?;
-    if krate.yanked {
-        return Ok(None);
-    }
     listed_name(&krate.name)?;
-    let mut dependencies: Vec<souk_core::Dependency> = Vec::new();
-    for dep in krate.dependencies.into_iter().filter(|d| d.kind == DependencyKind::Normal) {
-        if !dependencies.iter().any(|d| d.name == dep.package && d.req == dep.req) {
-            dependencies.push(souk_core::Dependency { name: dep.package, req: dep.req });
-        }
-    }
-    Ok(Some(PackVersion { dependencies, ..imported(&krate.name, krate.version, String::new()) }))
+    Ok(krate)
 }
 
 /// The name rule every index row keeps (`souk_core::name::check_listed_name`): a row that

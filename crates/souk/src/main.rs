@@ -278,8 +278,12 @@ fn run(cli: Cli) -> Result<()> {
                     eprintln!("{:>12} {row}", "");
                 }
             }
+            let yanked = match summary.yanked {
+                0 => String::new(),
+                n => format!(" (+{n} yanked, kept for lockfiles)"),
+            };
             eprintln!(
-                "{:>12} {} pack versions from {} into {} ({} bytes) in {:.2?}",
+                "{:>12} {} pack versions{yanked} from {} into {} ({} bytes) in {:.2?}",
                 "Imported",
                 summary.versions,
                 file.display(),

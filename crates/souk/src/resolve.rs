@@ -8,7 +8,7 @@ use serde::Serialize;
 use souk::import::{Format, crates_registry};
 use souk::lockfile::{cargo_lock, souk_lock, souk_manifest};
 use souk_core::Index;
-use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, resolve};
+use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, Summary, resolve};
 
 use crate::LockFormat;
 
@@ -22,17 +22,17 @@ pub enum Registry {
 }
 
 pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<&Path>) -> Result<()> {
-    let started = Instant::now();
-    let (registry, versions): (Box<dyn souk_core::resolve::Registry>, usize) = match registry {
-        Registry::File(path) => load_registry(path.as_deref())?,
-        Registry::Cached => memory(MemoryRegistry::from_index(&crate::peer::cached_index()?)?),
-    };
-    let loaded = started.elapsed();
     let text =
         std::fs::read_to_string(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
     let is_cargo = manifest.file_name().is_some_and(|n| n == "Cargo.toml");
     let root = if is_cargo { Ok(souk_pack::cargo::manifest(&text)?) } else { souk_manifest(&text) }
         .with_context(|| format!("invalid manifest {}", manifest.display()))?;
+    let started = Instant::now();
+    let (registry, versions): (Box<dyn souk_core::resolve::Registry>, usize) = match registry {
+        Registry::File(path) => load_registry(path.as_deref(), &root, is_cargo)?,
+        Registry::Cached => reachable(&crate::peer::cached_index()?, &root)?,
+    };
+    let loaded = started.elapsed();
     let started = Instant::now();
     let resolution = resolve(registry.as_ref(), &root)?;
     let resolved = started.elapsed();
@@ -59,16 +59,12 @@ pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<
 
 type Loaded = (Box<dyn souk_core::resolve::Registry>, usize);
 
-fn memory(registry: MemoryRegistry) -> Loaded {
-    let versions = registry.len();
-    (Box::new(registry), versions)
-}
-
-/// A crates.io index (named as `souk index import` recognizes one; read lazily, crate by
-/// crate), a Souk index snapshot, or the demo registry; with how many versions it holds.
-fn load_registry(path: Option<&Path>) -> Result<Loaded> {
+/// What `root` can reach of a crates.io index (named as `souk index import` recognizes
+/// one; read lazily, crate by crate), a Souk index snapshot, or the demo registry; with how
+/// many versions that is.
+fn load_registry(path: Option<&Path>, root: &Summary, is_cargo: bool) -> Result<Loaded> {
     let Some(path) = path else {
-        return Ok(memory(MemoryRegistry::from_index(&souk_pack::demo::index())?));
+        return reachable(&souk_pack::demo::index(), root);
     };
     if Format::from_path(path).ok() == Some(Format::CratesIndex) {
         let index = crates_registry(path)?;
@@ -78,7 +74,23 @@ fn load_registry(path: Option<&Path>) -> Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read registry {}", path.display()))?;
     let index =
         Index::from_snapshot(&bytes).with_context(|| format!("cannot load registry {}", path.display()))?;
-    Ok(memory(MemoryRegistry::from_index(&index)?))
+    if index.importer().is_some() && !index.has_cargo_data() && index.yanked().len() == 0 && is_cargo {
+        eprintln!(
+            "{:>12} {} was imported before snapshots kept cargo's data (features, optional and \
+             build dependencies); import it again with `souk index import`",
+            "Warning",
+            path.display()
+        );
+    }
+    reachable(&index, root)
+}
+
+/// The versions of `index` a resolution of `root` can reach.
+fn reachable(index: &Index, root: &Summary) -> Result<Loaded> {
+    let roots = root.dependencies.iter().map(|d| d.package.as_str());
+    let registry = MemoryRegistry::reachable_from(index, roots)?;
+    let versions = registry.len();
+    Ok((Box::new(registry), versions))
 }
 
 #[derive(Serialize)]

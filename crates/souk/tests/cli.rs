@@ -264,17 +264,37 @@ fn full_npm_corpus_finds_react() {
     assert_eq!(hits[0].name, "react");
 }
 
+/// An imported crates.io index resolves as cargo does (the case's Cargo.lock, byte for
+/// byte), and keeps yanked versions for lockfiles only: no search shows one.
 #[test]
-fn crates_index_imports_without_yanked_versions() {
-    let Some(jsonl) = shared("resolve/crates-index.jsonl.gz") else {
+fn crates_index_imports_resolve_as_cargo_and_yanked_versions_only_for_lockfiles() {
+    let Some(jsonl) = shared("resolve/crates-index-large.jsonl.gz") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("crates.idx");
     let out = souk(&["index", "import", path_str(&jsonl), "--out", path_str(&index)]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Imported 23967 pack versions (+1537 yanked, kept for lockfiles)"),
+        "{}",
+        stderr(&out)
+    );
     let hits = json_hits(&souk(&["search", "tokio", "--index", path_str(&index), "--json"]));
     assert_eq!(hits[0].name, "tokio");
+    let case = jsonl.parent().unwrap().join("roots-large/sqlx-pg-sqlite");
+    let lock = dir.path().join("Cargo.lock");
+    let manifest = case.join("Cargo.toml");
+    let args = ["resolve", "--registry", path_str(&index), "--manifest", path_str(&manifest)];
+    let out = souk(&[&args[..], &["--format", "cargo-lock", "--out", path_str(&lock)]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap(),
+        std::fs::read_to_string(case.join("Cargo.lock")).unwrap()
+    );
+    // critical-section's newest version, 1.3.0, was yanked: the hit is 1.2.0.
+    let hits = json_hits(&souk(&["search", "critical-section", "--index", path_str(&index), "--json"]));
+    assert_eq!((hits[0].name.as_str(), hits[0].version.as_str()), ("critical-section", "1.2.0"));
 
     let broken = dir.path().join("broken.jsonl");
     std::fs::write(&broken, "{\"name\":\"a\",\"vers\":\"1.0.0\"}\nnot json\n").unwrap();
@@ -333,14 +353,14 @@ fn resolve_explains_bad_input_in_one_line() {
         &souk(&["resolve", "--registry", path_str(&registry), "--manifest", path_str(&cargo_toml)]),
         "[dependencies] serde: bad requirement \"1.x.y\"",
     );
-    let broken = write("broken.jsonl", "{\"name\":\"serde\",\"vers\":\"1.0.0\",\"deps\":[]}\n{not json\n");
-    assert_one_line_error(
-        &souk(&["resolve", "--registry", path_str(&broken), "--manifest", path_str(&cargo_toml)]),
-        "broken.jsonl:2: not a crates.io index line",
-    );
     let wants_two = write(
         "Cargo.toml",
         "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nserde = \"2\"\n",
+    );
+    let broken = write("broken.jsonl", "{\"name\":\"serde\",\"vers\":\"1.0.0\",\"deps\":[]}\n{not json\n");
+    assert_one_line_error(
+        &souk(&["resolve", "--registry", path_str(&broken), "--manifest", path_str(&wants_two)]),
+        "broken.jsonl:2: not a crates.io index line",
     );
     assert_one_line_error(
         &souk(&["resolve", "--registry", path_str(&registry), "--manifest", path_str(&wants_two)]),

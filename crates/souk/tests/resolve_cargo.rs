@@ -1,7 +1,8 @@
 //! The resolver against cargo itself: for every case in `shared/resolve/roots/`, resolving
 //! the case's Cargo.toml from `shared/resolve/crates-index.jsonl.gz` must give exactly the
 //! packages (name, version) and dependency edges of the Cargo.lock cargo 1.95 wrote, and
-//! `--format cargo-lock` must write that Cargo.lock byte for byte.
+//! `--format cargo-lock` must write that Cargo.lock byte for byte. Each case is resolved
+//! twice: from the index's lines, and from the snapshot `souk index import` writes of them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -9,9 +10,10 @@ use std::path::{Path, PathBuf};
 mod common;
 use common::shared;
 
-use souk::import::crates_registry;
+use souk::import::{Format, crates_registry, read_rows};
 use souk::lockfile::cargo_lock;
-use souk_core::resolve::{PackageId, Registry, Summary, resolve};
+use souk_core::Index;
+use souk_core::resolve::{MemoryRegistry, PackageId, Registry, Summary, resolve};
 use souk_pack::cargo::manifest as cargo_manifest;
 
 type Graph = BTreeMap<(String, String), BTreeSet<(String, String)>>;
@@ -80,10 +82,24 @@ fn differs_from_cargo(registry: &impl Registry, root: &Summary, lock_text: &str)
     ))
 }
 
+/// The index `souk index import` writes of a crates.io index file, loaded back.
+fn imported(index: &Path) -> Index {
+    let (builder, skipped) = read_rows(index, Format::CratesIndex, false).unwrap();
+    assert_eq!(skipped.total(), 0, "{:?}", skipped.first);
+    Index::from_snapshot(&builder.build().unwrap().to_snapshot()).unwrap()
+}
+
+/// What a resolution of `root` reads of a snapshot, as `souk resolve --registry X.idx` reads it.
+fn from_snapshot(index: &Index, root: &Summary) -> MemoryRegistry {
+    MemoryRegistry::reachable_from(index, root.dependencies.iter().map(|d| d.package.as_str())).unwrap()
+}
+
 /// Every case folder (a Cargo.toml and the Cargo.lock cargo wrote) under `roots`, resolved
-/// from `index`: the differences, one line per case that has any.
+/// from `index`'s lines and from its imported snapshot: the differences, one line per case
+/// and source that has any.
 fn check_cases(index: &Path, roots: &str, at_least: usize) {
     let registry = crates_registry(index).unwrap();
+    let snapshot = imported(index);
     let mut cases: Vec<PathBuf> =
         std::fs::read_dir(index.parent().unwrap().join(roots)).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
@@ -94,7 +110,10 @@ fn check_cases(index: &Path, roots: &str, at_least: usize) {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let root = cargo_manifest(&std::fs::read_to_string(case.join("Cargo.toml")).unwrap()).unwrap();
             let lock_text = std::fs::read_to_string(case.join("Cargo.lock")).unwrap();
-            differs_from_cargo(&registry, &root, &lock_text).map(|why| format!("{name}: {why}"))
+            let lines = differs_from_cargo(&registry, &root, &lock_text).map(|why| format!("{name}: {why}"));
+            let snapshot = differs_from_cargo(&from_snapshot(&snapshot, &root), &root, &lock_text)
+                .map(|why| format!("{name} (from the snapshot): {why}"));
+            lines.into_iter().chain(snapshot).reduce(|a, b| format!("{a}\n{b}"))
         })
         .collect();
     assert!(
@@ -237,7 +256,8 @@ fn random_dependency(rng: &mut Lcg, name: &str, alias: &str, registry: &impl Reg
 }
 
 /// Random root sets on the large slice of crates.io, each resolved by Souk and by cargo
-/// itself, compared package by package and edge by edge (and both must fail alike).
+/// itself, compared package by package and edge by edge (and both must fail alike); and
+/// Souk's resolution from the imported snapshot equal to its resolution from the lines.
 /// `SOUK_ORACLE_CASES` (default 24) and `SOUK_ORACLE_SEED` (default 1) choose the run:
 /// `SOUK_ORACLE_CASES=1000 cargo test -p souk --test resolve_cargo random` is the long one.
 #[test]
@@ -255,6 +275,7 @@ fn random_root_sets_resolve_as_cargo_does() {
     let work = tempfile::tempdir().unwrap();
     local_registry(&lines, &work.path().join("registry"));
     let registry = crates_registry(&index).unwrap();
+    let snapshot = imported(&index);
     let names: BTreeSet<String> =
         lines.iter().map(|l| souk_pack::cargo::index_line(l).unwrap().name).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -263,6 +284,10 @@ fn random_root_sets_resolve_as_cargo_does() {
     for n in 0..cases as usize {
         let manifest = random_manifest(&mut rng, n, &names, &registry);
         let root = cargo_manifest(&manifest).unwrap();
+        if resolve(&from_snapshot(&snapshot, &root), &root).ok() != resolve(&registry, &root).ok() {
+            failures
+                .push(format!("case {n}: the snapshot resolves otherwise than the index lines\n{manifest}"));
+        }
         let differs = match cargo_generate_lockfile(&work.path().join("registry"), &manifest, work.path()) {
             Ok(lock) => differs_from_cargo(&registry, &root, &lock),
             Err(cargo_error) => {

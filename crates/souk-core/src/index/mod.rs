@@ -5,6 +5,7 @@
 //! into one interned table, or numbers), so there is no heap object per record, and the
 //! [snapshot](snapshot) is those vectors written out as they are.
 
+mod cargo;
 pub(crate) mod search;
 mod snapshot;
 
@@ -13,12 +14,14 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::ops::Range;
 
-use crate::tables::{Interner, Lists, Strings};
+use crate::tables::{Blobs, Interner, Lists, Strings};
+pub use cargo::{MAX_EXPANSION, ReqCache, RowError};
 pub use snapshot::{FORMAT_VERSION, SnapshotError};
 
 use crate::name::{cmp_folded, eq_folded, one_edit_apart};
 use crate::pack::{Dependency, Digest, PackVersion};
 use crate::record::{PackRecord, Statement};
+use crate::resolve::{DependencyKind, Summary};
 use search::SearchIndex;
 
 /// How many of the most downloaded packs a new name may not be one edit away from.
@@ -48,6 +51,16 @@ pub struct Index {
     authors: Lists,
     /// Flattened `(name, requirement)` string-id pairs.
     dependencies: Lists,
+    /// cargo's view of each row imported with one ([`cargo`]'s spans): empty when no row
+    /// has one, else a span per row, empty for a row without (a Souk pack, an npm row).
+    cargo: Blobs,
+    /// Versions their source registry yanked, kept only so a lockfile that names one can
+    /// keep it: not rows, so nothing that lists, searches or installs meets them. In row
+    /// order (folded name, name, version), each with a checksum (a digest id) and a span.
+    yanked_name: Vec<u32>,
+    yanked_version: Vec<u32>,
+    yanked_checksum: Vec<u32>,
+    yanked_cargo: Blobs,
     /// The rows that came from a signed record, ascending, and each one's signature: what
     /// lets a peer check a row it is about to install, whoever served the index.
     signed_rows: Vec<u32>,
@@ -124,6 +137,11 @@ impl Index {
             + lists(&self.tags)
             + lists(&self.authors)
             + lists(&self.dependencies)
+            + size(&self.cargo.ends[..])
+            + self.cargo.bytes.len()
+            + size(&self.yanked_name[..]) * 3
+            + size(&self.yanked_cargo.ends[..])
+            + self.yanked_cargo.bytes.len()
             + size(&self.signed_rows[..])
             + size(&self.signatures[..])
             + size(&self.statements[..])
@@ -203,8 +221,54 @@ impl Index {
         self.name.get(record + 1) != Some(&self.name[record])
     }
 
+    /// Whether any row carries cargo's view of it ([`PackRef::cargo`]).
+    pub fn has_cargo_data(&self) -> bool {
+        !self.cargo.ends.is_empty()
+    }
+
+    /// The versions of `name`, spelled exactly so, that its source registry yanked: kept
+    /// for lockfiles only, never rows.
+    pub fn yanked_of(&self, name: &str) -> impl Iterator<Item = Yanked<'_>> {
+        let key = |i: &u32| cmp_folded(self.str(*i), name).then_with(|| self.str(*i).cmp(name));
+        let start = self.yanked_name.partition_point(|i| key(i) == Ordering::Less);
+        let end = start + self.yanked_name[start..].partition_point(|i| key(i) == Ordering::Equal);
+        (start..end).map(|entry| Yanked { index: self, entry })
+    }
+
+    /// Every yanked version ([`Index::yanked_of`]), in row order.
+    pub fn yanked(&self) -> impl ExactSizeIterator<Item = Yanked<'_>> {
+        (0..self.yanked_name.len()).map(|entry| Yanked { index: self, entry })
+    }
+
     fn str(&self, id: u32) -> &str {
         self.strings.get(id)
+    }
+}
+
+/// A version its source registry yanked ([`Index::yanked_of`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Yanked<'a> {
+    index: &'a Index,
+    entry: usize,
+}
+
+impl<'a> Yanked<'a> {
+    pub fn name(&self) -> &'a str {
+        self.index.str(self.index.yanked_name[self.entry])
+    }
+    pub fn version(&self) -> &'a str {
+        self.index.str(self.index.yanked_version[self.entry])
+    }
+    /// The version as the resolver sees it, flagged yanked.
+    pub fn cargo(&self, reqs: &mut ReqCache) -> Result<Summary, RowError> {
+        let index = self.index;
+        let row = cargo::Row {
+            name: self.name(),
+            version: self.version(),
+            checksum: index.digests.get(index.yanked_checksum[self.entry] as usize).copied(),
+            yanked: true,
+        };
+        cargo::decode(index.yanked_cargo.get(self.entry), &index.strings, row, reqs)
     }
 }
 
@@ -280,6 +344,33 @@ impl<'a> PackRef<'a> {
             .map(move |pair| (index.str(pair[0]), index.str(pair[1])))
     }
 
+    /// The row as cargo's resolver sees it, when it was imported with that view (a
+    /// crates.io index line): `None` for a row without. It fails only for a snapshot that is
+    /// corrupt in a way loading does not see (a span is read when it is asked for).
+    pub fn cargo(&self, reqs: &mut ReqCache) -> Option<Result<Summary, RowError>> {
+        let index = self.index;
+        let span = (!index.cargo.ends.is_empty()).then(|| index.cargo.get(self.record))?;
+        let row = cargo::Row {
+            name: self.name(),
+            version: self.version(),
+            checksum: self.content_hash().copied(),
+            yanked: false,
+        };
+        (!span.is_empty()).then(|| cargo::decode(span, &index.strings, row, reqs))
+    }
+
+    /// The row as the resolver sees it: its cargo view ([`PackRef::cargo`]) where it has
+    /// one, else its name and requirement pairs ([`Summary::from_pack`]).
+    pub fn summary(&self, reqs: &mut ReqCache) -> Result<Summary, RowError> {
+        self.cargo(reqs).unwrap_or_else(|| {
+            self.to_version().map(|pack| Summary::from_pack(&pack)).map_err(|e| RowError {
+                name: self.name().into(),
+                version: self.version().into(),
+                what: e.to_string(),
+            })
+        })
+    }
+
     /// An owned copy of the record. It fails only for a snapshot whose version or
     /// requirement text does not parse, which no snapshot this crate wrote holds.
     pub fn to_version(&self) -> Result<PackVersion, semver::Error> {
@@ -329,33 +420,98 @@ pub enum BuildError {
 /// the same index, and so the same snapshot bytes, whatever order they were pushed in.
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
-    /// Each version, its signature, and whether this process checked that signature.
-    packs: Vec<(PackVersion, Option<Signature>, bool)>,
+    packs: Vec<Pending>,
+    /// Versions their source registry yanked ([`Index::yanked_of`]).
+    yanked: Vec<Summary>,
     statements: Vec<Statement>,
     importer: Option<Digest>,
+}
+
+/// A row to be.
+#[derive(Debug)]
+struct Pending {
+    pack: PackVersion,
+    signature: Option<Signature>,
+    /// Whether this process checked the signature.
+    checked: bool,
+    /// cargo's view of it (unsigned rows only: a signature covers the pack alone).
+    cargo: Option<Summary>,
 }
 
 impl IndexBuilder {
     /// Adds a version no one signed (imported metadata, a local pack): listed, never installed.
     pub fn push(&mut self, pack: PackVersion) {
-        self.packs.push((pack, None, false));
+        self.packs.push(Pending { pack, signature: None, checked: false, cargo: None });
+    }
+
+    /// Adds a version of another registry as cargo sees it (a crates.io index line): a row
+    /// no one signed, listed with its normal dependencies and its checksum, that resolves
+    /// as cargo resolves it ([`PackRef::cargo`]); or, yanked, kept for lockfiles only.
+    pub fn push_cargo(&mut self, summary: Summary) {
+        if summary.yanked {
+            return self.yanked.push(summary);
+        }
+        let mut dependencies: Vec<Dependency> = Vec::new();
+        for d in summary.dependencies.iter().filter(|d| d.kind == DependencyKind::Normal) {
+            if !dependencies.iter().any(|p| p.name == d.package && p.req == d.req) {
+                dependencies.push(Dependency { name: d.package.clone(), req: d.req.clone() });
+            }
+        }
+        let pack = PackVersion {
+            name: summary.name.clone(),
+            version: summary.version.clone(),
+            description: Default::default(),
+            tags: Vec::new(),
+            category: Default::default(),
+            license: Default::default(),
+            authors: Vec::new(),
+            homepage: Default::default(),
+            dependencies,
+            downloads: 0,
+            stars: 0,
+            published: 0,
+            publisher: None,
+            content_hash: summary.checksum,
+        };
+        self.packs.push(Pending { pack, signature: None, checked: false, cargo: Some(summary) });
     }
 
     /// Adds a signed record, keeping its signature so the row can be checked again later.
     pub fn push_record(&mut self, record: PackRecord) {
-        self.packs.push((record.pack, Some(record.signature), false));
+        self.packs.push(Pending {
+            pack: record.pack,
+            signature: Some(record.signature),
+            checked: false,
+            cargo: None,
+        });
     }
 
     /// Adds a signed record whose signature this process checked (decoded from the wire or
     /// the store, or verified): an install takes its row without checking it again.
     pub(crate) fn push_checked(&mut self, record: PackRecord) {
-        self.packs.push((record.pack, Some(record.signature), true));
+        self.packs.push(Pending {
+            pack: record.pack,
+            signature: Some(record.signature),
+            checked: true,
+            cargo: None,
+        });
     }
 
-    /// Adds a row of another index as it is, its signature (and whether it was checked)
-    /// included.
-    pub fn push_row(&mut self, row: PackRef<'_>) -> Result<(), semver::Error> {
-        self.packs.push((row.to_version()?, row.signature().copied(), row.is_checked()));
+    /// Adds a row of another index as it is: its signature (and whether it was checked),
+    /// or its cargo view.
+    pub fn push_row(&mut self, row: PackRef<'_>) -> Result<(), RowError> {
+        let error = |e: semver::Error| RowError {
+            name: row.name().into(),
+            version: row.version().into(),
+            what: e.to_string(),
+        };
+        let signature = row.signature().copied();
+        let cargo = match signature {
+            None => row.cargo(&mut ReqCache::default()).transpose()?,
+            Some(_) => None,
+        };
+        let pack = row.to_version().map_err(error)?;
+        self.packs.push(Pending { pack, signature, checked: row.is_checked(), cargo });
         Ok(())
     }
 
@@ -370,12 +526,16 @@ impl IndexBuilder {
         self.importer = Some(key);
     }
 
-    /// Everything of another index but its rows: its statements and its importer.
+    /// Everything of another index but its rows: its statements, its importer and its
+    /// yanked versions (one that does not read is left out, as a row that does not is).
     pub fn push_statements_of(&mut self, index: &Index) {
         self.statements.extend_from_slice(&index.statements);
         self.importer = self.importer.or(index.importer);
+        let mut reqs = ReqCache::default();
+        self.yanked.extend(index.yanked().filter_map(|y| y.cargo(&mut reqs).ok()));
     }
 
+    /// How many rows it holds.
     pub fn len(&self) -> usize {
         self.packs.len()
     }
@@ -384,20 +544,32 @@ impl IndexBuilder {
         self.packs.is_empty()
     }
 
+    /// How many yanked versions it holds beside its rows ([`IndexBuilder::push_cargo`]).
+    pub fn yanked_len(&self) -> usize {
+        self.yanked.len()
+    }
+
     pub fn build(mut self) -> Result<Index, BuildError> {
         self.statements.sort_unstable_by(statement_order);
         self.statements.dedup();
-        self.packs.sort_unstable_by(|(a, ..), (b, ..)| {
-            cmp_folded(&a.name, &b.name)
-                .then_with(|| a.name.cmp(&b.name))
-                .then_with(|| a.version.cmp(&b.version))
-        });
-        if let Some(w) =
-            self.packs.windows(2).find(|w| w[0].0.name == w[1].0.name && w[0].0.version == w[1].0.version)
-        {
-            let p = &w[1].0;
+        let pack_order = |a: &Pending, b: &Pending| {
+            row_order(&a.pack.name, &a.pack.version, &b.pack.name, &b.pack.version)
+        };
+        self.packs.sort_unstable_by(pack_order);
+        if let Some(w) = self.packs.windows(2).find(|w| pack_order(&w[0], &w[1]).is_eq()) {
+            let p = &w[1].pack;
             return Err(BuildError::Duplicate { name: p.name.clone(), version: p.version.to_string() });
         }
+        let yanked_order = |a: &Summary, b: &Summary| row_order(&a.name, &a.version, &b.name, &b.version);
+        self.yanked.sort_unstable_by(yanked_order);
+        if let Some(w) = self.yanked.windows(2).find(|w| yanked_order(&w[0], &w[1]).is_eq()) {
+            return Err(BuildError::Duplicate { name: w[1].name.clone(), version: w[1].version.to_string() });
+        }
+        // A version that is a row (a signed record brought it again) is not yanked here.
+        let packs = &self.packs;
+        self.yanked.retain(|y| {
+            packs.binary_search_by(|p| row_order(&p.pack.name, &p.pack.version, &y.name, &y.version)).is_err()
+        });
 
         let n = self.packs.len();
         let mut strings = Interner::default();
@@ -425,7 +597,8 @@ impl IndexBuilder {
             published: Vec::with_capacity(n),
             ..Index::default()
         };
-        for (row, (p, signature, checked)) in self.packs.iter().enumerate() {
+        let mut span = Vec::new();
+        for (row, Pending { pack: p, signature, checked, cargo }) in self.packs.iter().enumerate() {
             if let Some(signature) = signature {
                 index.signed_rows.push(row as u32);
                 index.signatures.push(*signature);
@@ -451,6 +624,22 @@ impl IndexBuilder {
                     .iter()
                     .flat_map(|d| [strings.intern(&d.name), strings.intern(&d.req.to_string())]),
             );
+            span.clear();
+            if let Some(summary) = cargo {
+                cargo::encode(summary, &mut strings, &mut span);
+            }
+            index.cargo.push(&span);
+        }
+        if index.cargo.bytes.is_empty() {
+            index.cargo = Blobs::default();
+        }
+        for summary in &self.yanked {
+            index.yanked_name.push(strings.intern(&summary.name));
+            index.yanked_version.push(strings.intern(&summary.version.to_string()));
+            index.yanked_checksum.push(digest(&summary.checksum));
+            span.clear();
+            cargo::encode(summary, &mut strings, &mut span);
+            index.yanked_cargo.push(&span);
         }
         index.strings = strings.finish();
         index.digests = digests;
@@ -463,8 +652,16 @@ impl IndexBuilder {
         if u32::try_from(index.dependencies.items.len()).is_err() {
             return Err(BuildError::TooLarge("dependencies"));
         }
+        if u32::try_from(index.cargo.bytes.len().max(index.yanked_cargo.bytes.len())).is_err() {
+            return Err(BuildError::TooLarge("resolution data"));
+        }
         Ok(index)
     }
+}
+
+/// The order rows are kept in: by folded name, then name, then version.
+fn row_order(a: &str, a_version: &semver::Version, b: &str, b_version: &semver::Version) -> Ordering {
+    cmp_folded(a, b).then_with(|| a.cmp(b)).then_with(|| a_version.cmp(b_version))
 }
 
 /// The order statements are kept in: by folded name, so every spelling of a name finds

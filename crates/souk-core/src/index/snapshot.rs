@@ -16,6 +16,10 @@
 //! Readers ignore sections they do not know, so later formats can add columns. Besides the
 //! columns, a snapshot may carry the signed statements about its names (`OSTM`: each a
 //! `u32` length and its bytes) and the key that imported its unsigned rows (`OIMP`).
+//! An index imported from crates.io adds cargo's view of each row (`CRGE`/`CRGB`, see
+//! [`super::cargo`]) and the versions crates.io yanked (`YNAM`, `YVER`, `YSUM`,
+//! `YCGE`/`YCGB`); an index without either writes neither, byte for byte as before, and an
+//! older reader skips them.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,7 +30,7 @@ use super::{Index, NO_DIGEST, Signature};
 use crate::name::{check_listed_name, cmp_folded};
 use crate::pack::Digest;
 use crate::record::Statement;
-use crate::tables::{Lists, Strings};
+use crate::tables::{Blobs, Lists, Strings};
 use crate::wire::Reader;
 
 const MAGIC: &[u8; 8] = b"SOUKIDX\0";
@@ -61,6 +65,13 @@ const SIGNED_ROWS: Tag = *b"SIGR";
 const SIGNATURES: Tag = *b"SIGS";
 const STATEMENTS: Tag = *b"OSTM";
 const IMPORTER: Tag = *b"OIMP";
+const CARGO_ENDS: Tag = *b"CRGE";
+const CARGO_BYTES: Tag = *b"CRGB";
+const YANKED_NAME: Tag = *b"YNAM";
+const YANKED_VERSION: Tag = *b"YVER";
+const YANKED_CHECKSUM: Tag = *b"YSUM";
+const YANKED_CARGO_ENDS: Tag = *b"YCGE";
+const YANKED_CARGO_BYTES: Tag = *b"YCGB";
 const SEARCH_DOCS: Tag = *b"SDOC";
 const SEARCH_POPULARITY: Tag = *b"SPOP";
 const SEARCH_NAME_TERMS: Tag = *b"SNTC";
@@ -161,6 +172,19 @@ impl Index {
         if let Some(importer) = self.importer {
             sections.push((IMPORTER, importer.to_vec()));
         }
+        if self.has_cargo_data() {
+            sections.push((CARGO_ENDS, u32s(&self.cargo.ends)));
+            sections.push((CARGO_BYTES, self.cargo.bytes.clone()));
+        }
+        if !self.yanked_name.is_empty() {
+            sections.extend([
+                (YANKED_NAME, u32s(&self.yanked_name)),
+                (YANKED_VERSION, u32s(&self.yanked_version)),
+                (YANKED_CHECKSUM, u32s(&self.yanked_checksum)),
+                (YANKED_CARGO_ENDS, u32s(&self.yanked_cargo.ends)),
+                (YANKED_CARGO_BYTES, self.yanked_cargo.bytes.clone()),
+            ]);
+        }
         for (tags, terms) in [(&WORDS, &search.words), (&NAMES, &search.names)] {
             sections.extend([
                 (tags.ends, u32s(&terms.terms.ends)),
@@ -222,7 +246,7 @@ impl Index {
             check_ids(tag, &ids, strings.len())?;
             Ok(ids)
         };
-        let digest_column = |tag: Tag| -> Result<Vec<u32>, SnapshotError> {
+        let digest_column = |tag: Tag, records: usize| -> Result<Vec<u32>, SnapshotError> {
             let ids = sections.u32s(tag)?;
             check_len(tag, ids.len(), records)?;
             match ids.iter().find(|&&id| id != NO_DIGEST && id as usize >= digests.len()) {
@@ -253,6 +277,30 @@ impl Index {
             return Err(corrupt("dependency lists are not name/requirement pairs"));
         }
         let (signed_rows, signatures) = signatures(&sections, records)?;
+        let cargo = match sections.find(CARGO_ENDS).or(sections.find(CARGO_BYTES)) {
+            None => Blobs::default(),
+            Some(_) => {
+                let cargo = blobs(&sections, CARGO_ENDS, CARGO_BYTES, records)?;
+                if signed_rows.iter().any(|&row| !cargo.get(row as usize).is_empty()) {
+                    return Err(corrupt("a signed row carries resolution data its signature does not cover"));
+                }
+                cargo
+            }
+        };
+        let (yanked_name, yanked_version, yanked_checksum, yanked_cargo) = match sections.find(YANKED_NAME) {
+            None => Default::default(),
+            Some(_) => {
+                let names = sections.u32s(YANKED_NAME)?;
+                let versions = sections.u32s(YANKED_VERSION)?;
+                check_len(YANKED_VERSION, versions.len(), names.len())?;
+                check_ids(YANKED_NAME, &names, strings.len())?;
+                check_ids(YANKED_VERSION, &versions, strings.len())?;
+                check_rows(&names, &versions, &strings)?;
+                let spans = blobs(&sections, YANKED_CARGO_ENDS, YANKED_CARGO_BYTES, names.len())?;
+                let checksums = digest_column(YANKED_CHECKSUM, names.len())?;
+                (names, versions, checksums, spans)
+            }
+        };
         let stars = sections.u32s(STARS)?;
         check_len(STARS, stars.len(), records)?;
         let search = SearchIndex {
@@ -265,21 +313,26 @@ impl Index {
         if !search.is_well_formed(records) {
             return Err(corrupt("search index is inconsistent"));
         }
-        Ok(Index {
+        let index = Index {
             search,
             version,
             description: column(DESCRIPTION)?,
             license: column(LICENSE)?,
             category: column(CATEGORY)?,
             homepage: column(HOMEPAGE)?,
-            publisher: digest_column(PUBLISHER)?,
-            content_hash: digest_column(CONTENT_HASH)?,
+            publisher: digest_column(PUBLISHER, records)?,
+            content_hash: digest_column(CONTENT_HASH, records)?,
             downloads: numbers(DOWNLOADS)?,
             stars,
             published: numbers(PUBLISHED)?,
             tags: lists(TAG_ENDS, TAG_ITEMS)?,
             authors: lists(AUTHOR_ENDS, AUTHOR_ITEMS)?,
             dependencies,
+            cargo,
+            yanked_name,
+            yanked_version,
+            yanked_checksum,
+            yanked_cargo,
             name,
             strings,
             digests,
@@ -291,7 +344,17 @@ impl Index {
                 None => None,
                 Some(key) => Some(key.try_into().map_err(|_| corrupt("the importer is not a 32-byte key"))?),
             },
-        })
+        };
+        // A version is a row or yanked, never both (the builder keeps the row).
+        if let Some(y) = index.yanked().find(|y| {
+            index.versions_of(y.name()).any(|r| {
+                let row = index.get(r);
+                row.name() == y.name() && row.version() == y.version()
+            })
+        }) {
+            return Err(corrupt(alloc::format!("{} {} appears twice", y.name(), y.version())));
+        }
+        Ok(index)
     }
 }
 
@@ -340,6 +403,16 @@ fn signatures(sections: &Sections<'_>, records: usize) -> Result<(Vec<u32>, Vec<
         })
         .collect();
     Ok((rows, signatures))
+}
+
+/// A span of bytes per entry, `entries` of them, in two sections that come together.
+fn blobs(sections: &Sections<'_>, ends: Tag, bytes: Tag, entries: usize) -> Result<Blobs, SnapshotError> {
+    let blobs = Blobs { ends: sections.u32s(ends)?, bytes: sections.get(bytes)?.to_vec() };
+    check_len(ends, blobs.ends.len(), entries)?;
+    if !blobs.is_well_formed() {
+        return Err(corrupt(alloc::format!("{} offsets are inconsistent", tag_name(ends))));
+    }
+    Ok(blobs)
 }
 
 /// Rows come as the builder writes them: by folded name, then name, each version of a name
@@ -612,6 +685,30 @@ mod tests {
             let bytes = builder.build().unwrap().to_snapshot();
             assert!(refusal(&bytes).contains(&alloc::format!("the name {name:?}")), "{}", refusal(&bytes));
         }
+    }
+
+    #[test]
+    fn forged_cargo_sections_are_refused() {
+        use crate::index::tests::cargo_summary;
+        let mut builder = IndexBuilder::default();
+        let record = crate::record::PackRecord::sign(snapshot_pack("alpha"), &[1; 32]).unwrap();
+        builder.push_record(record);
+        builder.push_cargo(cargo_summary("zlib-sys", "1.0.0", false));
+        builder.push_cargo(cargo_summary("zlib-sys", "1.1.0", true));
+        let index = builder.build().unwrap();
+        let bytes = index.to_snapshot();
+        assert_eq!(Index::from_snapshot(&bytes).unwrap(), index);
+        // The signed row given resolution data: its signature would not cover it.
+        let signed = forged(bytes.clone(), CARGO_ENDS, |ends| ends[0] = 1);
+        assert!(refusal(&signed).contains("signed row carries resolution data"), "{}", refusal(&signed));
+        let wandering = forged(bytes.clone(), CARGO_ENDS, |ends| ends[1] = 0);
+        assert!(refusal(&wandering).contains("CRGE offsets"), "{}", refusal(&wandering));
+        // The yanked version made the row's own version: one version twice.
+        let row_version = index.version[1];
+        let twice = forged(bytes.clone(), YANKED_VERSION, |versions| versions[0] = row_version);
+        assert!(refusal(&twice).contains("zlib-sys 1.0.0 appears twice"), "{}", refusal(&twice));
+        let missing = forged(bytes, YANKED_CHECKSUM, |sums| sums[0] = 7);
+        assert!(refusal(&missing).contains("YSUM refers to a missing digest"), "{}", refusal(&missing));
     }
 
     #[test]

@@ -202,3 +202,137 @@ fn a_name_one_edit_from_a_popular_pack_is_found_and_an_obscure_one_is_not() {
     assert!(index.popular_lookalike("preact").is_none(), "two popular packs are not lookalikes");
     assert_eq!(index.popular_lookalike("raect").map(|p| p.name()), Some("react"));
 }
+
+/// A version as cargo sees it, with every field the snapshot keeps: a rename, all three
+/// kinds, an optional dependency, default features off, dependency features, one dependency
+/// under two targets, each feature form, `links` and a checksum.
+pub(crate) fn cargo_summary(name: &str, version: &str, yanked: bool) -> Summary {
+    use crate::resolve::{Dependency, DependencyKind};
+    let dep = |alias: &str, package: &str, req: &str, kind| Dependency {
+        name: alias.into(),
+        package: package.into(),
+        req: VersionReq::parse(req).unwrap(),
+        kind,
+        optional: false,
+        default_features: true,
+        features: Vec::new(),
+        target: None,
+    };
+    let features = [
+        ("default", vec!["std"]),
+        ("std", vec!["json/std", "dep:gz"]),
+        ("weak", vec!["gz?/zlib"]),
+        ("empty", vec![]),
+    ];
+    Summary {
+        name: name.into(),
+        version: Version::parse(version).unwrap(),
+        dependencies: vec![
+            Dependency {
+                features: vec!["std".into()],
+                default_features: false,
+                ..dep("json", "serde_json", "^1.0.100", DependencyKind::Normal)
+            },
+            Dependency { optional: true, ..dep("gz", "flate2", "1", DependencyKind::Normal) },
+            dep("cc", "cc", "1.0.0-beta.2", DependencyKind::Build),
+            dep("proptest", "proptest", "*", DependencyKind::Development),
+            Dependency {
+                target: Some("cfg(windows)".into()),
+                ..dep("winapi", "winapi", "0.3", DependencyKind::Normal)
+            },
+            Dependency {
+                target: Some("cfg(unix)".into()),
+                ..dep("winapi", "winapi", "0.3", DependencyKind::Normal)
+            },
+        ],
+        features: features
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into_iter().map(Into::into).collect()))
+            .collect(),
+        links: Some("z".into()),
+        yanked,
+        checksum: Some([5; 32]),
+    }
+}
+
+fn cargo_index(order: &[usize]) -> Index {
+    let entries = [
+        cargo_summary("zlib-sys", "1.0.0", false),
+        cargo_summary("zlib-sys", "1.1.0", true),
+        cargo_summary("gone", "0.1.0", true),
+        Summary {
+            links: None,
+            checksum: None,
+            features: Default::default(),
+            ..cargo_summary("zlib-sys", "0.9.0", false)
+        },
+    ];
+    let mut b = IndexBuilder::default();
+    for &i in order {
+        b.push_cargo(entries[i].clone());
+    }
+    b.push(pack("rust-cli", "1.0.0"));
+    b.build().unwrap()
+}
+
+#[test]
+fn cargo_rows_and_yanked_versions_survive_a_snapshot_whatever_the_push_order() {
+    let index = cargo_index(&[0, 1, 2, 3]);
+    let bytes = index.to_snapshot();
+    let loaded = Index::from_snapshot(&bytes).unwrap();
+    assert_eq!(loaded, index);
+    assert_eq!(cargo_index(&[3, 2, 1, 0]).to_snapshot(), bytes);
+    let mut reqs = ReqCache::default();
+    let row = loaded.latest("zlib-sys").unwrap();
+    assert_eq!(row.cargo(&mut reqs).unwrap().unwrap(), cargo_summary("zlib-sys", "1.0.0", false));
+    // The row lists the normal dependencies (each package and requirement once) and the checksum.
+    let listed: Vec<_> = row.dependencies().collect();
+    assert_eq!(listed, [("serde_json", "^1.0.100"), ("flate2", "^1"), ("winapi", "^0.3")]);
+    assert_eq!(row.content_hash(), Some(&[5; 32]));
+    assert_eq!(loaded.latest("rust-cli").unwrap().cargo(&mut reqs), None);
+    let yanked: Vec<Summary> = loaded.yanked_of("zlib-sys").map(|y| y.cargo(&mut reqs).unwrap()).collect();
+    assert_eq!(yanked, [cargo_summary("zlib-sys", "1.1.0", true)]);
+    assert_eq!(loaded.yanked_of("Zlib-Sys").count(), 0, "cargo's names are exact");
+    assert_eq!(loaded.yanked().len(), 2);
+}
+
+#[test]
+fn a_yanked_version_is_never_listed_found_or_a_row() {
+    let index = cargo_index(&[0, 1, 2, 3]);
+    assert_eq!(index.len(), 3);
+    assert!(index.versions_of("gone").is_empty());
+    assert_eq!(index.latest("zlib-sys").unwrap().version(), "1.0.0");
+    let hits = crate::search::search(&index, &crate::search::Query::new("zlib-sys"));
+    let found: Vec<_> = hits.hits.iter().map(|h| index.get(h.record).version()).collect();
+    assert_eq!(found, ["1.0.0"], "only the newest row, never a yanked version");
+    assert!(crate::search::search(&index, &crate::search::Query::new("gone")).hits.is_empty());
+    assert_eq!(index.yanked_of("gone").map(|y| y.version()).collect::<Vec<_>>(), ["0.1.0"]);
+}
+
+#[test]
+fn a_row_takes_the_place_of_a_yanked_version_and_a_yanked_twin_is_refused() {
+    let mut b = IndexBuilder::default();
+    b.push_cargo(cargo_summary("zlib-sys", "1.1.0", true));
+    b.push(pack("zlib-sys", "1.1.0"));
+    let index = b.build().unwrap();
+    assert_eq!((index.len(), index.yanked().len()), (1, 0));
+    let mut b = IndexBuilder::default();
+    b.push_cargo(cargo_summary("zlib-sys", "1.1.0", true));
+    b.push_cargo(cargo_summary("zlib-sys", "1.1.0", true));
+    assert!(matches!(b.build(), Err(BuildError::Duplicate { .. })));
+}
+
+#[test]
+fn an_index_without_cargo_data_writes_no_cargo_sections() {
+    let bytes = sample().to_snapshot();
+    for tag in [b"CRGE", b"CRGB", b"YNAM", b"YCGB"] {
+        assert!(!bytes.windows(4).any(|w| w == tag), "{}", String::from_utf8_lossy(tag));
+    }
+    assert!(!sample().has_cargo_data());
+    // A rebuilt index keeps cargo's view, the yanked versions too (as a catalog rebuilds).
+    let index = cargo_index(&[0, 1, 2, 3]);
+    let mut b = IndexBuilder::default();
+    index.iter().for_each(|row| b.push_row(row).unwrap());
+    b.push_statements_of(&index);
+    assert_eq!(b.build().unwrap(), index);
+}

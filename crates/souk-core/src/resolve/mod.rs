@@ -87,6 +87,10 @@ pub struct Dependency {
     pub optional: bool,
     pub default_features: bool,
     pub features: Vec<String>,
+    /// The platform it is for (`cfg(windows)`, a target triple), or `None` for every one.
+    /// The resolver takes every platform's dependencies, as Cargo.lock does; an index line
+    /// lists a dependency once per platform, and a snapshot keeps them apart the same way.
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,6 +147,7 @@ pub fn install<R: Registry + ?Sized>(
             optional: false,
             default_features: true,
             features: Vec::new(),
+            target: None,
         }],
         features: BTreeMap::new(),
         links: None,
@@ -180,6 +185,7 @@ impl Summary {
                     optional: false,
                     default_features: true,
                     features: Vec::new(),
+                    target: None,
                 })
                 .collect(),
             features: BTreeMap::new(),

@@ -5,8 +5,8 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{Registry, Summary};
-use crate::index::Index;
+use super::{DependencyKind, Registry, Summary};
+use crate::index::{Index, ReqCache, RowError};
 use crate::record::Owners;
 
 #[derive(Debug, Clone, Default)]
@@ -31,39 +31,63 @@ impl MemoryRegistry {
         versions.insert(at, summary);
     }
 
-    /// Every pack version of a Souk index, as the resolver sees it. It fails only for a
-    /// snapshot whose version or requirement text does not parse.
-    pub fn from_index(index: &Index) -> Result<Self, semver::Error> {
+    /// Every version of a Souk index, as the resolver sees it ([`crate::index::PackRef::summary`]),
+    /// with those its source registry yanked (offered only as [`MemoryRegistry::prefer`]
+    /// offers them). It fails only for a snapshot with a row that does not read.
+    pub fn from_index(index: &Index) -> Result<Self, RowError> {
         let mut registry = MemoryRegistry::default();
-        for pack in index.iter() {
-            registry.insert(Summary::from_pack(&pack.to_version()?));
+        let mut reqs = ReqCache::default();
+        for row in index.iter() {
+            registry.insert(row.summary(&mut reqs)?);
+        }
+        for yanked in index.yanked() {
+            registry.insert(yanked.cargo(&mut reqs)?);
         }
         Ok(registry)
     }
 
-    /// The pack versions of a Souk index that a resolution of `root` can reach: `root`'s
-    /// versions, then every version of each name their dependencies name, and so on. An
-    /// install reads these few in place instead of copying the whole index. Versions their
-    /// owners yanked are left aside, as cargo leaves them. It fails only for a snapshot
-    /// whose version or requirement text does not parse.
-    pub fn reachable(index: &Index, root: &str) -> Result<Self, semver::Error> {
+    /// The versions of a Souk index that a resolution of `root` can reach
+    /// ([`MemoryRegistry::reachable_from`]).
+    pub fn reachable(index: &Index, root: &str) -> Result<Self, RowError> {
+        Self::reachable_from(index, [root])
+    }
+
+    /// The versions of a Souk index that a resolution depending on `roots` can reach: every
+    /// version of each root, then of each name their normal and build dependencies (optional
+    /// or not) name, and so on. A resolution reads these few instead of the whole index.
+    /// Versions their owners yanked are left aside, as cargo leaves them; those the source
+    /// registry yanked are offered only as [`MemoryRegistry::prefer`] offers them. It fails
+    /// only for a snapshot with a row that does not read.
+    pub fn reachable_from<'n>(
+        index: &Index,
+        roots: impl IntoIterator<Item = &'n str>,
+    ) -> Result<Self, RowError> {
         let mut registry = MemoryRegistry::default();
+        let mut reqs = ReqCache::default();
         let mut seen = BTreeSet::new();
-        let mut next = alloc::vec![root];
+        let mut next: Vec<String> = roots.into_iter().map(Into::into).collect();
         while let Some(name) = next.pop() {
-            let owners = Owners::of(index, name);
-            for record in index.versions_of(name) {
-                let pack = index.get(record);
-                if !seen.insert(record) {
-                    continue;
-                }
-                next.extend(pack.dependencies().map(|(dependency, _)| dependency));
-                let summary = Summary::from_pack(&pack.to_version()?);
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let owners = Owners::of(index, &name);
+            let follow = |summary: &Summary, next: &mut Vec<String>| {
+                let deps = summary.dependencies.iter().filter(|d| d.kind != DependencyKind::Development);
+                next.extend(deps.filter(|d| !seen.contains(&d.package)).map(|d| d.package.clone()));
+            };
+            for record in index.versions_of(&name) {
+                let summary = index.get(record).summary(&mut reqs)?;
+                follow(&summary, &mut next);
                 if owners.is_yanked(&summary.version) {
                     registry.yanked.entry(summary.name.clone()).or_default().push(summary);
                 } else {
                     registry.insert(summary);
                 }
+            }
+            for yanked in index.yanked_of(&name) {
+                let summary = yanked.cargo(&mut reqs)?;
+                follow(&summary, &mut next);
+                registry.insert(summary);
             }
         }
         Ok(registry)

@@ -22,6 +22,7 @@ fn dep(spec: &str) -> Dependency {
         optional: false,
         default_features: true,
         features: Vec::new(),
+        target: None,
     }
 }
 
@@ -496,4 +497,25 @@ fn a_locked_version_is_kept_where_it_still_fits_and_replaced_where_it_does_not()
     // ...and replaced by the newest that fits once the requirement moves past it.
     let r = install(&locked, "lib", VersionReq::parse("^2").unwrap()).unwrap();
     assert_eq!(picked(&r), ["lib 2.0.0"]);
+}
+
+#[test]
+fn an_imported_snapshot_resolves_by_cargo_rules_not_by_its_listed_dependencies() {
+    use crate::index::{Index, IndexBuilder};
+    // `a` names a dependency the index lacks, optional and off by default; its newest
+    // version was yanked at the source.
+    let mut a = summary("a", "1.0.0", &["absent 1", "b 1"]);
+    a.dependencies[0].optional = true;
+    a.dependencies[1].kind = DependencyKind::Build;
+    a.features.insert("extra".into(), vec!["dep:absent".into()]);
+    let yanked = Summary { version: Version::new(1, 1, 0), yanked: true, ..a.clone() };
+    let mut builder = IndexBuilder::default();
+    for s in [a, yanked, summary("b", "1.0.0", &[])] {
+        builder.push_cargo(s);
+    }
+    let index = Index::from_snapshot(&builder.build().unwrap().to_snapshot()).unwrap();
+    let mut registry = MemoryRegistry::reachable_from(&index, ["a"]).unwrap();
+    assert_eq!(picked(&resolve(&registry, &root(&["a 1"])).unwrap()), ["a 1.0.0", "b 1.0.0", "root 0.1.0"]);
+    registry.prefer("a", &Version::new(1, 1, 0));
+    assert_eq!(picked(&resolve(&registry, &root(&["a 1"])).unwrap()), ["a 1.1.0", "b 1.0.0", "root 0.1.0"]);
 }

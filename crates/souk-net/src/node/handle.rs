@@ -387,10 +387,10 @@ fn resolve_install(
     req: semver::VersionReq,
     locked: &[LockedPackage],
 ) -> Result<(Resolution, Vec<Claimed>), NodeError> {
-    let unreadable = |e: semver::Error| NodeError::Unreadable(e.to_string());
-    let mut registry = MemoryRegistry::reachable(index, name).map_err(unreadable)?;
+    let unreadable = |e: &dyn std::fmt::Display| NodeError::Unreadable(e.to_string());
+    let mut registry = MemoryRegistry::reachable(index, name).map_err(|e| unreadable(&e))?;
     for pin in locked {
-        registry.prefer(&pin.name, &pin.version.parse().map_err(unreadable)?);
+        registry.prefer(&pin.name, &pin.version.parse().map_err(|e| unreadable(&e))?);
     }
     let resolution = install(&registry, name, req)?;
     let records = resolution
