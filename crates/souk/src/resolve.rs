@@ -8,7 +8,7 @@ use serde::Serialize;
 use souk::import::{Format, crates_registry};
 use souk::lockfile::{cargo_lock, souk_lock, souk_manifest};
 use souk_core::Index;
-use souk_core::resolve::{MemoryRegistry, PackageId, Resolution, Summary, resolve};
+use souk_core::resolve::{IndexRegistry, MemoryRegistry, PackageId, Resolution, Summary, resolve};
 
 use crate::LockFormat;
 
@@ -59,9 +59,9 @@ pub fn run(registry: Registry, manifest: &Path, format: LockFormat, out: Option<
 
 type Loaded = (Box<dyn souk_core::resolve::Registry>, usize);
 
-/// What `root` can reach of a crates.io index (named as `souk index import` recognizes
-/// one; read lazily, crate by crate), a Souk index snapshot, or the demo registry; with how
-/// many versions that is.
+/// A crates.io index (named as `souk index import` recognizes one) or a Souk index
+/// snapshot, each read lazily, crate by crate; or what `root` can reach of the demo
+/// registry; with how many versions it holds.
 fn load_registry(path: Option<&Path>, root: &Summary, is_cargo: bool) -> Result<Loaded> {
     let Some(path) = path else {
         return reachable(&souk_pack::demo::index(), root);
@@ -82,7 +82,8 @@ fn load_registry(path: Option<&Path>, root: &Summary, is_cargo: bool) -> Result<
             path.display()
         );
     }
-    reachable(&index, root)
+    let versions = index.len() + index.yanked().len();
+    Ok((Box::new(IndexRegistry::new(index)), versions))
 }
 
 /// The versions of `index` a resolution of `root` can reach.

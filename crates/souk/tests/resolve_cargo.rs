@@ -13,7 +13,7 @@ use common::shared;
 use souk::import::{Format, crates_registry, read_rows};
 use souk::lockfile::cargo_lock;
 use souk_core::Index;
-use souk_core::resolve::{MemoryRegistry, PackageId, Registry, Summary, resolve};
+use souk_core::resolve::{IndexRegistry, PackageId, Registry, Summary, resolve};
 use souk_pack::cargo::manifest as cargo_manifest;
 
 type Graph = BTreeMap<(String, String), BTreeSet<(String, String)>>;
@@ -82,16 +82,12 @@ fn differs_from_cargo(registry: &impl Registry, root: &Summary, lock_text: &str)
     ))
 }
 
-/// The index `souk index import` writes of a crates.io index file, loaded back.
+/// The index `souk index import` writes of a crates.io index file, loaded back: what
+/// `souk resolve --registry X.idx` reads (through an [`IndexRegistry`]).
 fn imported(index: &Path) -> Index {
     let (builder, skipped) = read_rows(index, Format::CratesIndex, false).unwrap();
     assert_eq!(skipped.total(), 0, "{:?}", skipped.first);
     Index::from_snapshot(&builder.build().unwrap().to_snapshot()).unwrap()
-}
-
-/// What a resolution of `root` reads of a snapshot, as `souk resolve --registry X.idx` reads it.
-fn from_snapshot(index: &Index, root: &Summary) -> MemoryRegistry {
-    MemoryRegistry::reachable_from(index, root.dependencies.iter().map(|d| d.package.as_str())).unwrap()
 }
 
 /// Every case folder (a Cargo.toml and the Cargo.lock cargo wrote) under `roots`, resolved
@@ -111,7 +107,7 @@ fn check_cases(index: &Path, roots: &str, at_least: usize) {
             let root = cargo_manifest(&std::fs::read_to_string(case.join("Cargo.toml")).unwrap()).unwrap();
             let lock_text = std::fs::read_to_string(case.join("Cargo.lock")).unwrap();
             let lines = differs_from_cargo(&registry, &root, &lock_text).map(|why| format!("{name}: {why}"));
-            let snapshot = differs_from_cargo(&from_snapshot(&snapshot, &root), &root, &lock_text)
+            let snapshot = differs_from_cargo(&IndexRegistry::new(&snapshot), &root, &lock_text)
                 .map(|why| format!("{name} (from the snapshot): {why}"));
             lines.into_iter().chain(snapshot).reduce(|a, b| format!("{a}\n{b}"))
         })
@@ -284,7 +280,7 @@ fn random_root_sets_resolve_as_cargo_does() {
     for n in 0..cases as usize {
         let manifest = random_manifest(&mut rng, n, &names, &registry);
         let root = cargo_manifest(&manifest).unwrap();
-        if resolve(&from_snapshot(&snapshot, &root), &root).ok() != resolve(&registry, &root).ok() {
+        if resolve(&IndexRegistry::new(&snapshot), &root).ok() != resolve(&registry, &root).ok() {
             failures
                 .push(format!("case {n}: the snapshot resolves otherwise than the index lines\n{manifest}"));
         }

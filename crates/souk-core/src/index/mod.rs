@@ -253,6 +253,10 @@ pub struct Yanked<'a> {
 }
 
 impl<'a> Yanked<'a> {
+    /// Its place among the index's yanked versions ([`Index::yanked`]).
+    pub fn entry(&self) -> usize {
+        self.entry
+    }
     pub fn name(&self) -> &'a str {
         self.index.str(self.index.yanked_name[self.entry])
     }

@@ -39,7 +39,7 @@ use alloc::vec::Vec;
 use semver::{Version, VersionReq};
 
 pub use engine::{MAX_ACTIVATIONS, resolve};
-pub use registry::MemoryRegistry;
+pub use registry::{IndexRegistry, MemoryRegistry};
 pub use report::ResolveError;
 
 use crate::pack::{Digest, PackVersion};

@@ -4,6 +4,8 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::borrow::Borrow;
+use core::cell::{OnceCell, RefCell};
 
 use super::{DependencyKind, Registry, Summary};
 use crate::index::{Index, ReqCache, RowError};
@@ -124,5 +126,63 @@ impl Registry for MemoryRegistry {
 
     fn preferred(&self, summary: &Summary) -> bool {
         self.preferred.get(&summary.name).is_some_and(|versions| versions.contains(&summary.version))
+    }
+}
+
+/// A Souk index as the resolver asks for it: a name's versions are read the first time a
+/// resolution reaches that name, as cargo reads its index, so a resolution that touches a
+/// few hundred crates of a large index decodes only those. Names are exact, as cargo's are.
+/// A row that does not read is left out, as cargo leaves out an index line it cannot
+/// parse; versions their owners yanked are left out too (no lockfile prefers here). It
+/// holds the index or borrows it (`I` is `Index` or `&Index`).
+#[derive(Debug)]
+pub struct IndexRegistry<I> {
+    index: I,
+    /// One cell per name: at the first row of its versions, or past the rows at its first
+    /// yanked version when it has no rows.
+    names: Vec<OnceCell<Vec<Summary>>>,
+    reqs: RefCell<ReqCache>,
+}
+
+impl<I: Borrow<Index>> IndexRegistry<I> {
+    pub fn new(index: I) -> Self {
+        let i = index.borrow();
+        let names = (0..i.len() + i.yanked().len()).map(|_| OnceCell::new()).collect();
+        IndexRegistry { index, names, reqs: RefCell::default() }
+    }
+
+    /// The rows named exactly `name` (a folded lookup may find another spelling).
+    fn rows(&self, name: &str) -> core::ops::Range<usize> {
+        let index = self.index.borrow();
+        let rows = index.versions_of(name);
+        match rows.clone().next() {
+            Some(first) if index.get(first).name() == name => rows,
+            _ => 0..0,
+        }
+    }
+
+    fn read(&self, name: &str) -> Vec<Summary> {
+        let index = self.index.borrow();
+        let reqs = &mut *self.reqs.borrow_mut();
+        let owners = Owners::of(index, name);
+        let rows = self.rows(name).filter_map(|r| index.get(r).summary(reqs).ok());
+        let mut versions: Vec<Summary> = rows.filter(|s| !owners.is_yanked(&s.version)).collect();
+        versions.extend(index.yanked_of(name).filter_map(|y| y.cargo(reqs).ok()));
+        versions.retain(Summary::features_valid);
+        versions.sort_unstable_by(|a, b| b.version.cmp(&a.version));
+        versions
+    }
+}
+
+impl<I: Borrow<Index>> Registry for IndexRegistry<I> {
+    fn versions(&self, name: &str) -> &[Summary] {
+        let index = self.index.borrow();
+        let rows = self.rows(name);
+        let cell = match index.yanked_of(name).next() {
+            _ if !rows.is_empty() => rows.start,
+            Some(first) => index.len() + first.entry(),
+            None => return &[],
+        };
+        self.names[cell].get_or_init(|| self.read(name))
     }
 }
