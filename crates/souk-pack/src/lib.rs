@@ -6,6 +6,7 @@
 //! - [`cargo`]: crates.io index lines and `Cargo.toml`, for resolving as cargo does.
 //! - [`lockfile`]: `souk.lock` as TOML text, written and read back checked.
 //! - [`check_body`]: whether a fetched body is the pack its signed record describes.
+//! - [`template`]: a pack and its dependencies rendered into a new project.
 //! - [`demo`]: the registry compiled into every Souk binary and module, so a fresh peer has
 //!   something real to search, resolve and install before it meets the network.
 //!
@@ -15,6 +16,7 @@ pub mod cargo;
 pub mod demo;
 pub mod lockfile;
 pub mod manifest;
+pub mod template;
 
 use souk_core::PackVersion;
 use souk_core::body::{self, BodyError, PackFile};
@@ -38,6 +40,9 @@ pub enum PackError {
     Manifest(ManifestError),
     #[error(transparent)]
     Body(#[from] BodyError),
+    /// A template that does not parse or render with the pack's defaults.
+    #[error("{0}")]
+    Template(#[from] template::GenerateError),
 }
 
 impl From<ManifestError> for PackError {
@@ -48,10 +53,12 @@ impl From<ManifestError> for PackError {
 
 impl LocalPack {
     /// Builds a pack from its files (the manifest among them, at the top level), stamping
-    /// it with the publication time the caller supplies.
+    /// it with the publication time the caller supplies. Its templates must render with its
+    /// defaults ([`template::check`]).
     pub fn from_files(files: Vec<PackFile>, published: u64) -> Result<Self, PackError> {
         let mut version = manifest_of(&files)?;
         let body = body::encode(&files)?;
+        template::check(&template::Source::from_files(files)?)?;
         version.content_hash = Some(body::content_hash(&body));
         version.published = published;
         Ok(LocalPack { version, body })

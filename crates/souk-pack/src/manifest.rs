@@ -14,12 +14,17 @@
 //! [dependencies]                # optional: pack name = semver requirement
 //! rust-ci = "1"
 //! ```
+//!
+//! Its `[[variables]]` and `[template]` tables say how a project is generated from the pack
+//! ([`crate::template`], `docs/templates.md`).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use souk_core::pack::Invalid;
 use souk_core::{Manifest, PackVersion};
+
+use crate::template::{Files, Spec, Variable};
 
 /// The manifest's file name in a pack folder.
 pub const MANIFEST_FILE: &str = "souk.toml";
@@ -30,6 +35,10 @@ struct SoukToml {
     pack: Manifest,
     #[serde(default)]
     dependencies: BTreeMap<String, String>,
+    #[serde(default)]
+    variables: Vec<Variable>,
+    #[serde(default)]
+    template: Files,
 }
 
 /// Why a manifest was refused: its TOML, or the rules its fields break.
@@ -41,16 +50,26 @@ pub enum ManifestError {
     Toml { line: usize, message: String },
     #[error("{0}")]
     Invalid(Invalid),
+    #[error("{0}")]
+    Template(String),
 }
 
 /// Parses and validates `souk.toml`.
 pub fn parse_manifest(text: &str) -> Result<PackVersion, ManifestError> {
-    let SoukToml { mut pack, dependencies } = toml::from_str(text).map_err(|e| ManifestError::Toml {
-        line: e.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
-        message: e.message().trim_end().to_owned(),
-    })?;
+    parse_pack_manifest(text).map(|(pack, _)| pack)
+}
+
+/// Parses and validates `souk.toml`: the pack, and how a project is generated from it.
+pub fn parse_pack_manifest(text: &str) -> Result<(PackVersion, Spec), ManifestError> {
+    let SoukToml { mut pack, dependencies, variables, template } =
+        toml::from_str(text).map_err(|e| ManifestError::Toml {
+            line: e.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+            message: e.message().trim_end().to_owned(),
+        })?;
     pack.dependencies = dependencies;
-    pack.validate().map_err(ManifestError::Invalid)
+    let spec = Spec { variables, template };
+    spec.check().map_err(ManifestError::Template)?;
+    Ok((pack.validate().map_err(ManifestError::Invalid)?, spec))
 }
 
 #[cfg(test)]

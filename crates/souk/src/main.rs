@@ -3,6 +3,7 @@
 //! This binary only parses arguments, reads and writes files, and prints: every decision
 //! is made in `souk-core` and `souk-pack`, which the browser peer shares.
 
+mod generate;
 mod heads;
 mod metrics;
 mod output;
@@ -67,6 +68,10 @@ enum Command {
     /// Build and inspect registry index snapshots.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Generate a new project from a pack and the packs it depends on.
+    New(generate::NewArgs),
+    /// Bring a generated project to a newer version of its packs, keeping your edits.
+    Update(generate::UpdateArgs),
     /// Install a pack and what it depends on from the network.
     Install {
         /// The pack, optionally with a version requirement: `rust-cli` or `rust-cli@^1.2`.
@@ -250,6 +255,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             resolve::run(registry, &manifest, format, out.as_deref())
         }
+        Command::New(args) => networked("warn", generate::new(args)),
+        Command::Update(args) => networked("warn", generate::update(args)),
         Command::Install { spec, out, net } => networked("warn", peer::install(&spec, &out, &net)),
         Command::Publish { dir, allow_similar_name, net } => {
             networked("warn", peer::publish(&dir, allow_similar_name, &net))

@@ -19,13 +19,14 @@ use serde::Serialize;
 use souk::fsutil::{read_if_present, write_atomically};
 use souk::store::RedbStore;
 use souk_core::body;
+use souk_core::lockfile::LockedPackage;
 use souk_core::pack::to_hex;
 use souk_core::record::{Owners, PackRecord};
 use souk_core::{Digest, Index, PackVersion};
 use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::store::{Store, base_catalog};
 use souk_net::transport::{native_swarm, new_certificate};
-use souk_net::{Node, NodeError, NodeHandle, Role, SyncError};
+use souk_net::{Installed, Node, NodeError, NodeHandle, Role, SyncError};
 
 use crate::heads::Heads;
 use souk_pack::lockfile::{from_toml, to_toml};
@@ -164,19 +165,21 @@ async fn bootstrap_addrs(source: &str) -> Result<Vec<Multiaddr>> {
     Ok(addrs)
 }
 
-/// `souk install NAME[@REQ]`.
-pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
-    let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
-    // An earlier install's lockfile pins what it took: the same versions, bodies and keys.
-    let lock_path = out.join("souk.lock");
-    let locked = match read_if_present(&lock_path)? {
-        Some(bytes) => String::from_utf8(bytes)
-            .map_err(anyhow::Error::from)
-            .and_then(|text| Ok(from_toml(&text)?))
-            .with_context(|| format!("cannot read {}", lock_path.display()))?,
-        None => Vec::new(),
-    };
+/// The resolution of `spec` (`NAME[@REQ]`), the versions `locked` names kept, and every
+/// pack of it with its body, fetched (or read from the cache) and checked, with progress.
+pub(crate) async fn fetch(spec: &str, locked: &[LockedPackage], args: &NetArgs) -> Result<Installed> {
     let (handle, relay) = open(args).await?;
+    fetch_with(&handle, relay, spec, locked).await
+}
+
+/// [`fetch`] through a node already open (and the relay it synced from, if any).
+pub(crate) async fn fetch_with(
+    handle: &NodeHandle,
+    relay: Option<PeerId>,
+    spec: &str,
+    locked: &[LockedPackage],
+) -> Result<Installed> {
+    let (name, req) = spec.split_once('@').unwrap_or((spec, "*"));
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} packs {msg}")
             .expect("a valid template")
@@ -184,7 +187,7 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
     );
     bar.set_prefix("Fetching");
     let installed = handle
-        .install(name, req, &locked, |p| {
+        .install(name, req, locked, |p| {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
             bar.set_message(HumanBytes(p.bytes as u64).to_string());
@@ -195,6 +198,21 @@ pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
             None => format!("cannot install {spec} from the cache alone"),
         })?;
     bar.finish_and_clear();
+    Ok(installed)
+}
+
+/// `souk install NAME[@REQ]`.
+pub async fn install(spec: &str, out: &Path, args: &NetArgs) -> Result<()> {
+    // An earlier install's lockfile pins what it took: the same versions, bodies and keys.
+    let lock_path = out.join("souk.lock");
+    let locked = match read_if_present(&lock_path)? {
+        Some(bytes) => String::from_utf8(bytes)
+            .map_err(anyhow::Error::from)
+            .and_then(|text| Ok(from_toml(&text)?))
+            .with_context(|| format!("cannot read {}", lock_path.display()))?,
+        None => Vec::new(),
+    };
+    let installed = fetch(spec, &locked, args).await?;
     for (pack, body) in &installed.packs {
         unpack(out, pack, body)?;
     }

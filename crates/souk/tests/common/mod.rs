@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(unix)]
+pub mod relay;
+
 /// A file from `shared/` (see its README), or `None` with a note when `SOUK_SHARED` is unset.
 /// Where it is set, a missing file fails the test: CI must never pass by skipping.
 pub fn shared(relative: &str) -> Option<PathBuf> {

@@ -1,5 +1,12 @@
+import unittest
+
 from {{name_snake}} import greet
 
 
-def test_greet() -> None:
-    assert greet("Souk") == "Hello, Souk!"
+class GreetTest(unittest.TestCase):
+    def test_greet(self) -> None:
+        self.assertEqual(greet("Souk"), "Hello, Souk!")
+
+
+if __name__ == "__main__":
+    unittest.main()
