@@ -210,6 +210,10 @@ impl Registry for CratesIndex {
             parsed.filter(Summary::features_valid).collect()
         })
     }
+
+    fn features_checked(&self) -> bool {
+        true
+    }
 }
 
 /// The root of a resolution from a `Cargo.toml`: its dependencies of every kind and

@@ -7,7 +7,7 @@ use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use hashbrown::HashMap;
-use semver::Version;
+use semver::{Version, VersionReq};
 
 use super::conflict::{ConflictMap, Reason};
 use super::context::{Context, Pid, Slot};
@@ -60,6 +60,7 @@ pub(crate) struct Tables<'r, R: ?Sized> {
     /// The same, by address: a dependency met again is found without hashing its value.
     dep_at: HashMap<*const Dependency, DepId>,
     candidates: HashMap<DepId, Rc<[Pid]>>,
+    by_req: HashMap<(&'r str, &'r VersionReq), Rc<[Pid]>>,
 }
 
 impl<'r, R: Registry + ?Sized> Tables<'r, R> {
@@ -74,10 +75,12 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
             dep_ids: HashMap::new(),
             dep_at: HashMap::new(),
             candidates: HashMap::new(),
+            by_req: HashMap::new(),
         }
     }
 
-    /// The root, in a slot of its own: it is not the registry's package of that name.
+    /// The root, in a slot of its own: it is not the registry's package of that name. It is
+    /// the first version met, id 0.
     pub fn root(&mut self, root: &'r Summary) -> Pid {
         let slot = self.new_slot();
         self.push(root, slot)
@@ -114,11 +117,15 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
     /// (a registry leaves such versions out, so only a root or a careless registry has
     /// them). Worked out once per version.
     pub fn features(&mut self, pid: Pid) -> Option<Rc<FeatureMap<'r>>> {
+        // The registry's versions are checked already where it says so; the root never is.
+        let checked = pid.id != 0 && self.registry.features_checked();
         let version = &mut self.versions[pid.id as usize];
         let summary = version.summary;
         version
             .features
-            .get_or_insert_with(|| summary.features_valid().then(|| Rc::new(feature_map(summary))))
+            .get_or_insert_with(|| {
+                (checked || summary.features_valid()).then(|| Rc::new(feature_map(summary)))
+            })
             .clone()
     }
 
@@ -166,6 +173,13 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
             return found.clone();
         }
         let d = self.dep(dep);
+        // The same requirement under another target, kind or feature set has the same
+        // candidates.
+        if let Some(found) = self.by_req.get(&(d.package.as_str(), &d.req)) {
+            let found = found.clone();
+            self.candidates.insert(dep, found.clone());
+            return found;
+        }
         let mut found: Vec<(bool, Pid)> = Vec::new();
         for &pid in self.versions_of(&d.package).iter() {
             let s = self.summary(pid);
@@ -180,6 +194,7 @@ impl<'r, R: Registry + ?Sized> Tables<'r, R> {
         let found: Vec<Pid> = found.into_iter().map(|(_, pid)| pid).collect();
         let found: Rc<[Pid]> = found.into();
         self.candidates.insert(dep, found.clone());
+        self.by_req.insert((d.package.as_str(), &d.req), found.clone());
         found
     }
 

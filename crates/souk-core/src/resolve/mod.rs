@@ -57,6 +57,14 @@ pub trait Registry {
     fn preferred(&self, _summary: &Summary) -> bool {
         false
     }
+
+    /// Whether every version [`Registry::versions`] gives already keeps cargo's feature
+    /// rules (the registry checked each as it read it, as [`MemoryRegistry`] does), so the
+    /// resolver checks only the root's. A registry that says so and lies gets a resolution
+    /// that may differ from cargo's, never a panic.
+    fn features_checked(&self) -> bool {
+        false
+    }
 }
 
 /// One published version of a package, as the resolver sees it.

@@ -127,6 +127,10 @@ impl Registry for MemoryRegistry {
     fn preferred(&self, summary: &Summary) -> bool {
         self.preferred.get(&summary.name).is_some_and(|versions| versions.contains(&summary.version))
     }
+
+    fn features_checked(&self) -> bool {
+        true
+    }
 }
 
 /// A Souk index as the resolver asks for it: a name's versions are read the first time a
@@ -184,5 +188,9 @@ impl<I: Borrow<Index>> Registry for IndexRegistry<I> {
             None => return &[],
         };
         self.names[cell].get_or_init(|| self.read(name))
+    }
+
+    fn features_checked(&self) -> bool {
+        true
     }
 }
