@@ -5,6 +5,7 @@
 //! native binary `search-latency` and the wasm build (`wasm` module, run under Node) call
 //! the same code with their own clocks.
 
+pub mod generation;
 pub mod latency;
 pub mod resolution;
 #[cfg(target_arch = "wasm32")]

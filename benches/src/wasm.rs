@@ -45,3 +45,9 @@ pub fn resolve_latency(
     let report = crate::resolution::report(index, &manifests, synthetic, rounds, now);
     Ok(serde_json::to_string(&report)?)
 }
+
+/// Generation latency ([`crate::generation::report`]): demo packs rendered into projects.
+#[wasm_bindgen(js_name = generateLatency)]
+pub fn generate_latency(rounds: usize) -> Result<String, JsError> {
+    Ok(serde_json::to_string(&crate::generation::report(rounds, now))?)
+}

@@ -30,6 +30,7 @@ pub fn compare() -> Result<()> {
     cargo(["build", "--release", "--target", WASM, "-p", "souk-benches", "--lib"]).run()?;
     search(&shared)?;
     resolution(&shared)?;
+    generation()?;
     let out = target_dir()?.join("bench");
     Cmd::new("node").arg("benches/js/report.mjs").arg(&out).run()
 }
@@ -72,6 +73,36 @@ fn compare_in_node(node_args: &[&str], out: &Path, extra: &[String]) -> Result<(
 fn search(shared: &Path) -> Result<()> {
     let out = harness("search-latency", "search", shared)?;
     compare_in_node(&["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"], &out, &[])
+}
+
+/// Generation: demo packs rendered natively and in wasm under Node (`generate-latency`),
+/// and `souk new` beside cookiecutter and copier as whole processes on the same files (both
+/// installed from PyPI into a virtual environment under the target folder).
+fn generation() -> Result<()> {
+    let out = target_dir()?.join("bench/generate");
+    std::fs::create_dir_all(&out)?;
+    let native = cargo(["run", "--release", "--quiet", "-p", "souk-benches", "--bin", "generate-latency"])
+        .probe()
+        .context("generate-latency failed")?;
+    std::fs::write(out.join("native.json"), &native)?;
+    bind_wasm(&out)?;
+    println!("Generation, native (ms):\n{native}\nGeneration, wasm under Node (ms):");
+    Cmd::new("node").arg("benches/js/generate.mjs").arg(&out).run()?;
+    let venv = out.join("venv");
+    if !venv.join("bin/copier").exists() {
+        Cmd::new("python3").args(["-m", "venv"]).arg(&venv).run()?;
+        Cmd::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "cookiecutter==2.7.1", "copier==9.19.1"])
+            .run()?;
+    }
+    cargo(["build", "--release", "--quiet", "-p", "souk"]).run()?;
+    let path = format!("{}:{}", venv.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    Cmd::new("python3")
+        .arg("benches/generation/compare.py")
+        .arg(target_dir()?.join("release/souk"))
+        .arg(out.join("processes"))
+        .env("PATH", path)
+        .run()
 }
 
 /// Resolution natively and in wasm under Node and in Chromium, beside cargo's own time; and

@@ -98,7 +98,8 @@ pub async fn new(args: NewArgs) -> Result<()> {
     let version = &record.packs[&root];
     if args.net.json {
         let files: Vec<&String> = tree.keys().collect();
-        let json = serde_json::json!({ "pack": root, "version": version, "dir": target, "files": files });
+        let digest = to_hex(&template::digest(&tree));
+        let json = serde_json::json!({ "pack": root, "version": version, "dir": target, "files": files, "digest": digest });
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     eprintln!(

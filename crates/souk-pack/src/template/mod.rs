@@ -22,7 +22,9 @@ pub mod update;
 
 pub use answers::{Answer, AnswerError, Answers, Ask, Builtins, answer};
 pub use engine::RenderError;
-pub use render::{GenerateError, MAX_TREE, RECORD_DIR, Source, Tree, check, render, render_order, variables};
+pub use render::{
+    GenerateError, MAX_TREE, RECORD_DIR, Source, Tree, check, digest, render, render_order, variables,
+};
 pub use spec::{BUILTINS, Files, Kind, Merge, Spec, Variable};
 pub use update::{Change, Changes, NEW_SUFFIX, update};
 

@@ -152,10 +152,11 @@ fn render_pack(
         if !on {
             continue;
         }
-        let Some(rendered) = render_path(engine, source, path, answers).map_err(|e| error(path, e))? else {
+        let Some(segments) = render_path(engine, source, path, answers).map_err(|e| error(path, e))? else {
             continue;
         };
-        if let Some(why) = bad_path(&rendered) {
+        let rendered = segments.join("/");
+        if let Some(why) = bad_path(&segments) {
             return Err(GenerateError::Path { pack: source.name.clone(), path: path.into(), rendered, why });
         }
         let contents = match std::str::from_utf8(&file.contents) {
@@ -170,14 +171,14 @@ fn render_pack(
     Ok(out)
 }
 
-/// A path rendered segment by segment; `None` when a segment renders empty (the file, or
-/// the folder it is in, is switched off).
+/// A path's segments, each rendered; `None` when a segment renders empty (the file, or the
+/// folder it is in, is switched off).
 fn render_path(
     engine: &Engine,
     source: &Source,
     path: &str,
     answers: &Answers,
-) -> Result<Option<String>, RenderError> {
+) -> Result<Option<Vec<String>>, RenderError> {
     let mut segments = Vec::new();
     for segment in path.split('/') {
         let rendered = if segment.contains("{{") || segment.contains("{%") {
@@ -190,21 +191,39 @@ fn render_path(
         }
         segments.push(rendered);
     }
-    Ok(Some(segments.join("/")))
+    Ok(Some(segments))
 }
 
-/// Why a rendered path may not be written, if it may not: it must stay inside the project
-/// and out of its records, whatever an answer holds.
-fn bad_path(path: &str) -> Option<&'static str> {
-    if path.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
-        Some("leaves the project folder or names no file")
-    } else if path.chars().any(|c| c == '\\' || c == ':' || c.is_control()) {
+/// Why a rendered path may not be written, if it may not: each segment one name (an answer
+/// cannot add a folder, an absolute path or `..`), the whole inside the project and out of
+/// its records, whatever an answer holds.
+fn bad_path(segments: &[String]) -> Option<&'static str> {
+    if segments.iter().any(|s| s.contains('/')) {
+        Some("puts a path separator where one name belongs")
+    } else if segments.iter().any(|s| s == "." || s == "..") {
+        Some("leaves the project folder")
+    } else if segments.iter().any(|s| s.chars().any(|c| c == '\\' || c == ':' || c.is_control())) {
         Some("holds a character no portable path may hold")
-    } else if path == RECORD_DIR || path.starts_with(&format!("{RECORD_DIR}/")) {
+    } else if segments[0] == RECORD_DIR {
         Some("is where Souk keeps the project's records")
     } else {
         None
     }
+}
+
+/// The SHA-256 of a tree: each path, a zero byte, its length (u64, little-endian) and its
+/// bytes, in path order. Equal answers give equal digests wherever the tree was rendered
+/// (the CLI prints it with `--json`, the page shows it).
+pub fn digest(tree: &Tree) -> souk_core::Digest {
+    use sha2::{Digest as _, Sha256};
+    let mut hash = Sha256::new();
+    for (path, bytes) in tree {
+        hash.update(path.as_bytes());
+        hash.update([0]);
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    }
+    hash.finalize().into()
 }
 
 /// Dependencies before their dependents, from `root` down `edges` (name to the names it

@@ -163,7 +163,8 @@ fn no_answer_and_no_template_can_write_outside_the_project() {
     );
     let tree = generate(std::slice::from_ref(&source), &[]).unwrap();
     assert_eq!(tree.keys().collect::<Vec<_>>(), ["src/main.rs"], "an empty segment drops the file");
-    for hostile in ["../../etc", "/etc", "a/../../b", ".souk", "c:\\windows", "x\ny", "."] {
+    for hostile in ["../../etc", "/etc", "a/../../b", "nested/dir", ".souk", "c:\\windows", "x\ny", ".", ".."]
+    {
         let error = generate(std::slice::from_ref(&source), &[("dir", hostile)]).unwrap_err();
         assert!(matches!(error, GenerateError::Path { .. }), "{hostile:?}: {error}");
     }
@@ -241,4 +242,15 @@ fn a_pack_is_checked_with_its_defaults_and_refused_with_file_and_line() {
             crate::manifest::parse_pack_manifest(&format!("{manifest}{tail}")).unwrap_err().to_string();
         assert!(error.contains(why), "{tail}: {error}");
     }
+}
+
+/// The same answers give the same bytes on every target: the tab renders what the CLI
+/// renders (this test runs natively and in headless Chromium, against one digest).
+#[test]
+fn a_render_is_the_same_bytes_natively_and_in_a_tab() {
+    let (sources, edges) = demo();
+    let ordered: Vec<Source> = render_order("rust-cli", &edges).iter().map(|n| sources[n].clone()).collect();
+    let tree = generate(&ordered, &[("description", "Says hello")]).unwrap();
+    let hex: String = digest(&tree).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, "8c7250403563d7f2e0355027dfeb236498aff312783b347c2ea9e9361471b99c");
 }
