@@ -1,7 +1,7 @@
 //! `cargo xtask`: Souk's project tasks, in Rust so they run wherever cargo does.
 //!
 //! - `setup`: installs what a fresh machine lacks, and is quick when nothing is missing.
-//! - `build-wasm`: the browser module, as `wasm-pack.toml` configures it.
+//! - `build-wasm`: the browser modules, as `wasm-pack.toml` configures them.
 //! - `test`: every check CI runs (format, lints for both targets, native tests, the wasm
 //!   tests in headless Chromium, the release wasm build, every criterion bench run once as a
 //!   test in the test profile).
@@ -35,7 +35,7 @@ enum Task {
     /// Install what this machine lacks: the wasm target, wasm-bindgen-cli, Chromium and
     /// chromedriver, the page's npm packages.
     Setup,
-    /// Build the browser module as wasm-pack.toml says.
+    /// Build the browser modules as wasm-pack.toml says.
     BuildWasm,
     /// Set up, then run every check and test (what CI runs).
     Test,
@@ -72,9 +72,7 @@ fn main() -> Result<()> {
     let started = Instant::now();
     match Cli::parse().task {
         Task::Setup => setup::all()?,
-        Task::BuildWasm => {
-            wasm::build()?;
-        }
+        Task::BuildWasm => wasm::build()?,
         Task::Test => test()?,
         Task::Compare => bench::compare()?,
         Task::Fuzz { seconds, targets } => fuzz::run(seconds, &targets)?,
@@ -86,7 +84,7 @@ fn main() -> Result<()> {
 
 const WASM: &str = "wasm32-unknown-unknown";
 /// The crates that run in the browser: linted and tested for wasm too.
-const WASM_CRATES: [&str; 6] = ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web"];
+const WASM_CRATES: [&str; 8] = ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web", "-p", "souk-web-gen"];
 
 fn test() -> Result<()> {
     setup::all()?;
@@ -139,7 +137,7 @@ fn test() -> Result<()> {
             .run()?;
         relay.install_from_cli()
     })?;
-    step("wasm module (release)", &|| wasm::build().map(drop))?;
+    step("wasm modules (release)", &wasm::build)?;
     step("page end to end (Playwright, Chromium, with a relay)", &|| {
         let relay = relay::TestRelay::start("page")?;
         shell::Cmd::new("node")

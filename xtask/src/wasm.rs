@@ -1,4 +1,4 @@
-//! The browser module's build, configured by `wasm-pack.toml` at the workspace root.
+//! The browser modules' build, configured by `wasm-pack.toml` at the workspace root.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -19,8 +19,7 @@ struct Config {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Build {
-    #[serde(rename = "crate")]
-    krate: String,
+    crates: Vec<String>,
     target: String,
     out_dir: PathBuf,
     profile: String,
@@ -39,17 +38,25 @@ fn config() -> Result<Config> {
     toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))
 }
 
-/// Builds the module and returns the path of the final `.wasm`.
-pub fn build() -> Result<PathBuf> {
+/// Builds every module.
+pub fn build() -> Result<()> {
     let Config { build, wasm_opt } = config()?;
-    cargo(["build", "--target", WASM, "--package", &build.krate, "--profile", &build.profile]).run()?;
+    for krate in &build.crates {
+        module(&build, &wasm_opt, krate)?;
+    }
+    Ok(())
+}
+
+/// Builds one crate's module and returns the path of the final `.wasm`.
+fn module(build: &Build, wasm_opt: &WasmOpt, krate: &str) -> Result<PathBuf> {
+    cargo(["build", "--target", WASM, "--package", krate, "--profile", &build.profile]).run()?;
 
     let profile_dir = match build.profile.as_str() {
         "dev" | "test" => "debug",
         "bench" => "release",
         other => other,
     };
-    let stem = build.krate.replace('-', "_");
+    let stem = krate.replace('-', "_");
     let raw = target_dir()?.join(WASM).join(profile_dir).join(format!("{stem}.wasm"));
     let out_dir = root().join(&build.out_dir);
     let module = out_dir.join(format!("{stem}_bg.wasm"));

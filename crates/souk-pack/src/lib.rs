@@ -53,15 +53,24 @@ impl From<ManifestError> for PackError {
 
 impl LocalPack {
     /// Builds a pack from its files (the manifest among them, at the top level), stamping
-    /// it with the publication time the caller supplies. Its templates must render with its
-    /// defaults ([`template::check`]).
+    /// it with the publication time the caller supplies. Whether its templates render is
+    /// [`LocalPack::check_templates`]'s to say: kept apart, so the page's module does not
+    /// carry the template engine.
     pub fn from_files(files: Vec<PackFile>, published: u64) -> Result<Self, PackError> {
         let mut version = manifest_of(&files)?;
         let body = body::encode(&files)?;
-        template::check(&template::Source::from_files(files)?)?;
         version.content_hash = Some(body::content_hash(&body));
         version.published = published;
         Ok(LocalPack { version, body })
+    }
+}
+
+impl LocalPack {
+    /// Whether its templates parse and render with its defaults ([`template::check`]):
+    /// what `souk pack` and `souk publish` require before a pack leaves the machine.
+    pub fn check_templates(&self) -> Result<(), PackError> {
+        let files = body::decode(&self.body)?;
+        Ok(template::check(&template::Source::from_files(files)?)?)
     }
 }
 

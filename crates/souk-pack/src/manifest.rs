@@ -24,7 +24,10 @@ use serde::Deserialize;
 use souk_core::pack::Invalid;
 use souk_core::{Manifest, PackVersion};
 
-use crate::template::{Files, Spec, Variable};
+use serde::de::IgnoredAny;
+
+use crate::template::Spec;
+use crate::template::spec::SpecError;
 
 /// The manifest's file name in a pack folder.
 pub const MANIFEST_FILE: &str = "souk.toml";
@@ -35,10 +38,12 @@ struct SoukToml {
     pack: Manifest,
     #[serde(default)]
     dependencies: BTreeMap<String, String>,
-    #[serde(default)]
-    variables: Vec<Variable>,
-    #[serde(default)]
-    template: Files,
+    /// Generation settings: read by [`Spec::parse`] alone, so what reads a manifest for its
+    /// pack (the page's peer) carries no template code.
+    #[serde(default, rename = "variables")]
+    _variables: Option<IgnoredAny>,
+    #[serde(default, rename = "template")]
+    _template: Option<IgnoredAny>,
 }
 
 /// Why a manifest was refused: its TOML, or the rules its fields break.
@@ -56,20 +61,26 @@ pub enum ManifestError {
 
 /// Parses and validates `souk.toml`.
 pub fn parse_manifest(text: &str) -> Result<PackVersion, ManifestError> {
-    parse_pack_manifest(text).map(|(pack, _)| pack)
+    let SoukToml { mut pack, dependencies, .. } = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+    pack.dependencies = dependencies;
+    pack.validate().map_err(ManifestError::Invalid)
 }
 
 /// Parses and validates `souk.toml`: the pack, and how a project is generated from it.
 pub fn parse_pack_manifest(text: &str) -> Result<(PackVersion, Spec), ManifestError> {
-    let SoukToml { mut pack, dependencies, variables, template } =
-        toml::from_str(text).map_err(|e| ManifestError::Toml {
-            line: e.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
-            message: e.message().trim_end().to_owned(),
-        })?;
-    pack.dependencies = dependencies;
-    let spec = Spec { variables, template };
-    spec.check().map_err(ManifestError::Template)?;
-    Ok((pack.validate().map_err(ManifestError::Invalid)?, spec))
+    let pack = parse_manifest(text)?;
+    let spec = Spec::parse(text).map_err(|e| match e {
+        SpecError::Toml(e) => toml_error(text, &e),
+        SpecError::Invalid(message) => ManifestError::Template(message),
+    })?;
+    Ok((pack, spec))
+}
+
+fn toml_error(text: &str, e: &toml::de::Error) -> ManifestError {
+    ManifestError::Toml {
+        line: e.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+        message: e.message().trim_end().to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -27,15 +27,17 @@ pub fn pack(dir: &Path, out: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// The pack in `dir`, checked, with its body, published now.
+/// The pack in `dir`, checked (its templates too), with its body, published now.
 pub fn load(dir: &Path) -> Result<LocalPack> {
     if !dir.join(MANIFEST_FILE).is_file() {
         bail!("no {MANIFEST_FILE} in {}", dir.display());
     }
     let mut files = Vec::new();
     read_files(dir, dir, &mut files)?;
-    LocalPack::from_files(files, souk_net::sync::unix_seconds())
-        .with_context(|| format!("invalid pack {}", dir.display()))
+    let pack = LocalPack::from_files(files, souk_net::sync::unix_seconds())
+        .and_then(|pack| pack.check_templates().map(|()| pack))
+        .with_context(|| format!("invalid pack {}", dir.display()))?;
+    Ok(pack)
 }
 
 /// Every file below `dir`, with `/`-separated paths relative to `root`. Version-control

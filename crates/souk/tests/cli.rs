@@ -232,6 +232,23 @@ fn an_invalid_manifest_is_refused_naming_each_field() {
 }
 
 #[test]
+fn a_pack_whose_templates_do_not_render_is_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("souk.toml"),
+        "[pack]\nname = \"ci\"\nversion = \"1.0.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("ci.yml"), "on: push\nruns-on: ${{ matrix.os }}\n").unwrap();
+    let out_file = dir.path().join("out.souk");
+    assert_one_line_error(
+        &souk(&["pack", path_str(dir.path()), "--out", path_str(&out_file)]),
+        "ci: ci.yml: undefined value: matrix is not declared (declare it in [[variables]]; if it is another tool's syntax, list the file in [template] verbatim)",
+    );
+    assert!(!out_file.exists());
+}
+
+#[test]
 fn a_demo_pack_packs() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("rust-cli.souk");

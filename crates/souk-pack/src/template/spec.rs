@@ -9,11 +9,20 @@ use serde::Deserialize;
 pub const BUILTINS: &[&str] = &["name", "name_snake", "name_kebab", "name_pascal", "year", "author"];
 
 /// A pack's generation settings: the `[[variables]]` and `[template]` of its `souk.toml`
-/// ([`crate::manifest::parse_pack_manifest`]).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// ([`crate::manifest::parse_pack_manifest`] reads the rest).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Spec {
+    #[serde(default)]
     pub variables: Vec<Variable>,
+    #[serde(default)]
     pub template: Files,
+}
+
+/// Why a `souk.toml`'s generation settings were refused.
+#[derive(Debug)]
+pub(crate) enum SpecError {
+    Toml(toml::de::Error),
+    Invalid(String),
 }
 
 /// How a pack's files become the project's: globs over paths in the pack (`*` within a
@@ -47,7 +56,7 @@ pub enum Merge {
 }
 
 /// One question a pack asks.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
     pub name: String,
@@ -77,7 +86,7 @@ pub struct Variable {
     pub when: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     #[default]
@@ -88,9 +97,16 @@ pub enum Kind {
 }
 
 impl Spec {
+    /// The settings in a `souk.toml`'s text, checked ([`Spec::check`]).
+    pub(crate) fn parse(text: &str) -> Result<Spec, SpecError> {
+        let spec: Spec = toml::from_str(text).map_err(SpecError::Toml)?;
+        spec.check().map_err(SpecError::Invalid)?;
+        Ok(spec)
+    }
+
     /// Checks what needs no rendering: names, kinds, defaults of the right type, bounds,
     /// patterns that compile, relative globs.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), String> {
         let mut seen = std::collections::BTreeSet::new();
         for v in &self.variables {
             let named = |what: &str| format!("variable {:?}: {what}", v.name);

@@ -219,6 +219,13 @@ exclude = ["NOTES.md"]
 }
 
 #[test]
+fn every_demo_pack_passes_the_check_souk_pack_makes() {
+    for pack in crate::demo::packs().unwrap() {
+        pack.check_templates().unwrap_or_else(|e| panic!("{}: {e}", pack.version.name));
+    }
+}
+
+#[test]
 fn a_pack_is_checked_with_its_defaults_and_refused_with_file_and_line() {
     let hidden = pack("", &[("src/lib.rs", "ok\n{% if false %}{{ secret }}{% endif %}\n")]);
     let error = check(&hidden).unwrap_err().to_string();
