@@ -1,9 +1,12 @@
 // The page end to end in Debian's Chromium (playwright-core, no browser download), against
 // the real `souk relay` that `cargo xtask test` starts and names in SOUK_PAGE. Two pages,
 // each its own peer with its own IndexedDB: search by typing, a pack page, install (the zip
-// arrives and the pack is listed), and a pack published in one page appearing in the other
-// and installed there. Screenshots land in SOUK_SCREENSHOTS.
+// arrives and the pack is listed), a project generated from a pack (the same digest as the
+// CLI at SOUK_CLI, through SOUK_BOOTSTRAP), and a pack published in one page appearing in
+// the other and installed there. Screenshots land in SOUK_SCREENSHOTS.
 import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,8 +49,8 @@ async function openPeer(context) {
   return page;
 }
 
-async function downloadZip(page, name) {
-  const link = page.locator("a.button", { hasText: "Download zip" }).first();
+async function downloadZip(page, name, label = "Download zip") {
+  const link = page.locator("a.button", { hasText: label }).first();
   await link.waitFor({ timeout: 30_000 });
   const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
   assert.equal(download.suggestedFilename(), name);
@@ -99,6 +102,46 @@ try {
     assert.ok(zip["rust-cli/souk.toml"], "each pack in a folder of its name");
     await a.goto(`${url}#/installed`);
     await a.locator("#installed li", { hasText: "rust-cli" }).waitFor();
+  });
+
+  await step("use a pack as a template: the form, a refused answer, the project, the CLI's digest", async () => {
+    await a.goto(`${url}#/pack/rust-cli`);
+    await a.locator("#use-template").click();
+    await a.locator("#generate-form").waitFor({ timeout: 30_000 });
+    const answers = { name: "hello-cli", author: "Ada <ada@example.org>", year: "2026", description: "Says hello" };
+    await a.locator("#var-name").fill(answers.name);
+    await a.locator("#var-author").fill(answers.author);
+    await a.locator("#var-year").fill(answers.year);
+    await a.locator("#var-description").fill('a "quoted" line');
+    await a.locator("#var-description-error", { hasText: "description: must match" }).waitFor();
+    assert.equal(await a.locator("#var-description").getAttribute("aria-invalid"), "true");
+    await a.locator("#var-description").fill(answers.description);
+    await a.locator("#project-digest").waitFor();
+    assert.equal(await a.locator("#var-description").getAttribute("aria-invalid"), "false");
+    const digest = await a.locator("#project-digest").textContent();
+    await a.screenshot({ path: join(shots, "generate.png"), fullPage: true });
+    const zip = unzipSync(new Uint8Array(await downloadZip(a, "hello-cli.zip", "Download project")));
+    const cargoToml = new TextDecoder().decode(zip["hello-cli/Cargo.toml"]);
+    assert.match(cargoToml, /name = "hello-cli"\n/);
+    assert.match(cargoToml, /description = "Says hello"/);
+    // The zip's files hash to the digest shown (souk_pack::template::digest's rule)...
+    const hash = createHash("sha256");
+    for (const path of Object.keys(zip).sort()) {
+      const bytes = zip[path];
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(bytes.length));
+      hash.update(path.slice("hello-cli/".length)).update(Buffer.from([0])).update(length).update(bytes);
+    }
+    assert.equal(hash.digest("hex"), digest);
+    // ...and the CLI, given the same answers, makes the same project.
+    const home = mkdtempSync(join(tmpdir(), "souk-cli-"));
+    const set = Object.entries(answers).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+    const printed = execFileSync(
+      process.env.SOUK_CLI,
+      ["new", "rust-cli", join(home, "hello-cli"), "--defaults", ...set, "--json", `--bootstrap=${process.env.SOUK_BOOTSTRAP}`],
+      { env: { ...process.env, SOUK_HOME: home } },
+    );
+    assert.equal(JSON.parse(printed).digest, digest, "the tab and the CLI render the same bytes");
   });
 
   await step("a conflict is explained in words", async () => {

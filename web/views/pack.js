@@ -1,6 +1,7 @@
 // A pack's page: versions, readme, metadata, dependencies both ways, the resolved tree,
-// who provides it, and the install button.
+// who provides it, the install button, and "Use this template".
 import { downloadLink, formatBytes, h, shortId, zipInstall } from "../dom.js";
+import { renderGenerate } from "./generate.js";
 
 export async function renderPack(root, app, name, wanted) {
   const versions = await app.peer.info(name);
@@ -20,6 +21,12 @@ export async function renderPack(root, app, name, wanted) {
 
   const installArea = h("div", { className: "install", "aria-live": "polite" });
   const install = h("button", { type: "button", id: "install", onclick: () => installPack(app, pack, installArea) }, "Install");
+  const generateArea = h("section", { className: "generate-area", "aria-live": "polite" });
+  const useTemplate = h(
+    "button",
+    { type: "button", id: "use-template", onclick: () => useAsTemplate(app, pack, generateArea) },
+    "Use this template",
+  );
   const readme = h("section", { className: "readme" }, h("h2", {}, "Readme"), h("p", { className: "muted" }, "Fetching the pack…"));
   const tree = h("section", {}, h("h2", {}, "Dependency tree"), h("p", { className: "muted" }, "Resolving…"));
   const dependents = h("section", {}, h("h2", {}, "Dependents"));
@@ -40,6 +47,7 @@ export async function renderPack(root, app, name, wanted) {
       h("label", { for: "version", className: "visually-hidden" }, "Version"),
       picker,
       install,
+      useTemplate,
     ),
     lookalike,
     pack.yanked
@@ -47,6 +55,7 @@ export async function renderPack(root, app, name, wanted) {
       : "",
     h("p", { className: "lead" }, pack.description),
     installArea,
+    generateArea,
     h(
       "dl",
       { className: "facts" },
@@ -134,6 +143,29 @@ function treeOf(name, lock, seen) {
 
 /** Resolves, fetches with progress, keeps it, and offers the zip. */
 async function installPack(app, pack, area) {
+  try {
+    const installed = await fetchPack(app, pack, area);
+    const bytes = installed.packs.flatMap((p) => p.files).reduce((n, f) => n + f.contents.length, 0);
+    area.replaceChildren(
+      h("span", { className: "ok" }, `Installed ${pack.name} ${pack.version} with ${installed.packs.length - 1} dependencies (${formatBytes(bytes)}), every body checked. `),
+      downloadLink(zipInstall(installed), `${pack.name}-${pack.version}.zip`, "Download zip"),
+    );
+  } catch (err) {
+    area.replaceChildren(h("p", { className: "error" }, err.message));
+  }
+}
+
+/** Installs the pack as Install does, then offers the form that makes a project of it. */
+async function useAsTemplate(app, pack, area) {
+  try {
+    await renderGenerate(area, pack, await fetchPack(app, pack, area));
+  } catch (err) {
+    area.replaceChildren(h("p", { className: "error" }, err.message));
+  }
+}
+
+/** Resolves and fetches `pack` with what it depends on, showing progress in `area`. */
+async function fetchPack(app, pack, area) {
   const progress = h("progress", { max: 1, value: 0 });
   const label = h("span", {}, "Resolving…");
   area.replaceChildren(label, " ", progress);
@@ -146,14 +178,7 @@ async function installPack(app, pack, area) {
   };
   app.activity.listeners.add(listener);
   try {
-    const installed = await app.peer.install(pack.name, `=${pack.version}`);
-    const bytes = installed.packs.flatMap((p) => p.files).reduce((n, f) => n + f.contents.length, 0);
-    area.replaceChildren(
-      h("span", { className: "ok" }, `Installed ${pack.name} ${pack.version} with ${installed.packs.length - 1} dependencies (${formatBytes(bytes)}), every body checked. `),
-      downloadLink(zipInstall(installed), `${pack.name}-${pack.version}.zip`, "Download zip"),
-    );
-  } catch (err) {
-    area.replaceChildren(h("p", { className: "error" }, err.message));
+    return await app.peer.install(pack.name, `=${pack.version}`);
   } finally {
     app.activity.listeners.delete(listener);
   }

@@ -144,6 +144,8 @@ fn test() -> Result<()> {
             .arg("web/tests/e2e.mjs")
             .env("SOUK_PAGE", &relay.page)
             .env("SOUK_SCREENSHOTS", relay.screenshots())
+            .env("SOUK_CLI", relay.souk())
+            .env("SOUK_BOOTSTRAP", &relay.bootstrap)
             .run()
     })?;
     // Every criterion bench once, so none can rot: the benches crate's and the CLI's. Run

@@ -3,7 +3,7 @@
 //! installs from it after, so a tab and the CLI meet on one network.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -80,6 +80,11 @@ impl TestRelay {
     /// Where the page's end-to-end test saves its screenshots and downloads.
     pub fn screenshots(&self) -> PathBuf {
         self.work.join("screenshots")
+    }
+
+    /// The `souk` binary the relay runs, for a test to run the CLI itself.
+    pub fn souk(&self) -> &Path {
+        &self.souk
     }
 
     /// The CLI, as a user of this relay with its own identity.

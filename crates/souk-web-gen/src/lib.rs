@@ -86,6 +86,9 @@ pub struct Locked {
 #[derive(Debug, Serialize)]
 pub struct Generated {
     pub files: Vec<File>,
+    /// Every answer it was rendered with, defaults worked out (what the form shows for a
+    /// question left blank).
+    pub answers: template::Answers,
     /// [`template::digest`] in hex: what `souk new --json` prints for the same answers.
     pub digest: String,
 }
@@ -137,7 +140,8 @@ fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, JsError> {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    // JSON's shapes (plain objects, `null` for what is absent), but bytes as `Uint8Array`s.
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
     value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
 }
 
@@ -159,7 +163,8 @@ pub fn read_answer(variable: JsValue, text: &str) -> Result<JsValue, JsError> {
 }
 
 /// The project: every pack of `installed` rendered with `answers` (variable name to text;
-/// what is not given takes its default) and the page's built-ins; or every refusal at once.
+/// what is not given takes its default) and the page's built-ins, with the answers it took;
+/// or every refusal at once.
 #[wasm_bindgen]
 pub fn generate(installed: JsValue, answers: JsValue, builtins: JsValue) -> Result<JsValue, JsError> {
     to_js(&generated(&from_js(installed)?, &from_js(answers)?, from_js(builtins)?)?)
@@ -178,6 +183,7 @@ fn generated(
         .map_err(|e| error(template::GenerateError::Answers(e)))?;
     let tree = template::render(&sources, &answers).map_err(error)?;
     Ok(Generated {
+        answers,
         digest: to_hex(&template::digest(&tree)),
         files: tree.into_iter().map(|(path, contents)| File { path, contents }).collect(),
     })
@@ -246,5 +252,9 @@ mod tests {
         let project = generate(installed, answers, to_js(&builtins()).unwrap()).unwrap();
         let digest = js_sys::Reflect::get(&project, &"digest".into()).unwrap().as_string().unwrap();
         assert_eq!(digest, RUST_CLI_DIGEST);
+        let files = js_sys::Reflect::get(&project, &"files".into()).unwrap();
+        let first = js_sys::Reflect::get(&files, &0.into()).unwrap();
+        let contents = js_sys::Reflect::get(&first, &"contents".into()).unwrap();
+        assert!(contents.is_instance_of::<js_sys::Uint8Array>(), "file contents reach the page as bytes");
     }
 }
