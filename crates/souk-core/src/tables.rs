@@ -63,55 +63,43 @@ impl Interner {
     }
 }
 
-/// A list of ids per record: record `i` owns `items[ends[i-1]..ends[i]]`.
+/// Items per record: record `i` owns `items[ends[i-1]..ends[i]]`. [`Lists`] of string ids
+/// for columns like tags, [`Blobs`] of bytes for data whose reader gives it meaning.
 ///
 /// Invariant (checked on load): `ends` never decreases and ends at `items.len()`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Lists {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ragged<T> {
     pub(crate) ends: Vec<u32>,
-    pub(crate) items: Vec<u32>,
+    pub(crate) items: Vec<T>,
 }
 
-impl Lists {
-    pub(crate) fn get(&self, i: usize) -> &[u32] {
+pub(crate) type Lists = Ragged<u32>;
+pub(crate) type Blobs = Ragged<u8>;
+
+impl<T> Default for Ragged<T> {
+    fn default() -> Self {
+        Ragged { ends: Vec::new(), items: Vec::new() }
+    }
+}
+
+impl<T> Ragged<T> {
+    pub(crate) fn get(&self, i: usize) -> &[T] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.items[start..self.ends[i] as usize]
     }
 
-    pub(crate) fn push(&mut self, items: impl IntoIterator<Item = u32>) {
+    pub(crate) fn push(&mut self, items: impl IntoIterator<Item = T>) {
         self.items.extend(items);
         self.ends.push(self.items.len() as u32);
+    }
+
+    /// The bytes its two vectors hold.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        core::mem::size_of_val(&self.ends[..]) + core::mem::size_of_val(&self.items[..])
     }
 
     pub(crate) fn is_well_formed(&self) -> bool {
         self.ends.windows(2).all(|w| w[0] <= w[1])
             && self.ends.last().map_or(self.items.is_empty(), |&e| e as usize == self.items.len())
-    }
-}
-
-/// Bytes per record: record `i` owns `bytes[ends[i-1]..ends[i]]`, the way [`Lists`] holds
-/// ids. What the bytes mean is their reader's business.
-///
-/// Invariant (checked on load): `ends` never decreases and ends at `bytes.len()`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Blobs {
-    pub(crate) ends: Vec<u32>,
-    pub(crate) bytes: Vec<u8>,
-}
-
-impl Blobs {
-    pub(crate) fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.bytes[start..self.ends[i] as usize]
-    }
-
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
-        self.bytes.extend_from_slice(bytes);
-        self.ends.push(self.bytes.len() as u32);
-    }
-
-    pub(crate) fn is_well_formed(&self) -> bool {
-        self.ends.windows(2).all(|w| w[0] <= w[1])
-            && self.ends.last().map_or(self.bytes.is_empty(), |&e| e as usize == self.bytes.len())
     }
 }

@@ -116,7 +116,6 @@ impl Index {
     /// snapshot costs this much; the snapshot's own bytes can be dropped after loading.)
     pub fn memory_bytes(&self) -> usize {
         use core::mem::size_of_val as size;
-        let lists = |l: &Lists| size(&l.ends[..]) + size(&l.items[..]);
         let columns = [
             &self.name,
             &self.version,
@@ -134,14 +133,12 @@ impl Index {
             + columns.iter().map(|c| size(&c[..])).sum::<usize>()
             + size(&self.downloads[..])
             + size(&self.published[..])
-            + lists(&self.tags)
-            + lists(&self.authors)
-            + lists(&self.dependencies)
-            + size(&self.cargo.ends[..])
-            + self.cargo.bytes.len()
+            + self.tags.memory_bytes()
+            + self.authors.memory_bytes()
+            + self.dependencies.memory_bytes()
+            + self.cargo.memory_bytes()
             + size(&self.yanked_name[..]) * 3
-            + size(&self.yanked_cargo.ends[..])
-            + self.yanked_cargo.bytes.len()
+            + self.yanked_cargo.memory_bytes()
             + size(&self.signed_rows[..])
             + size(&self.signatures[..])
             + size(&self.statements[..])
@@ -632,9 +629,9 @@ impl IndexBuilder {
             if let Some(summary) = cargo {
                 cargo::encode(summary, &mut strings, &mut span);
             }
-            index.cargo.push(&span);
+            index.cargo.push(span.iter().copied());
         }
-        if index.cargo.bytes.is_empty() {
+        if index.cargo.items.is_empty() {
             index.cargo = Blobs::default();
         }
         for summary in &self.yanked {
@@ -643,7 +640,7 @@ impl IndexBuilder {
             index.yanked_checksum.push(digest(&summary.checksum));
             span.clear();
             cargo::encode(summary, &mut strings, &mut span);
-            index.yanked_cargo.push(&span);
+            index.yanked_cargo.push(span.iter().copied());
         }
         index.strings = strings.finish();
         index.digests = digests;
@@ -656,7 +653,7 @@ impl IndexBuilder {
         if u32::try_from(index.dependencies.items.len()).is_err() {
             return Err(BuildError::TooLarge("dependencies"));
         }
-        if u32::try_from(index.cargo.bytes.len().max(index.yanked_cargo.bytes.len())).is_err() {
+        if u32::try_from(index.cargo.items.len().max(index.yanked_cargo.items.len())).is_err() {
             return Err(BuildError::TooLarge("resolution data"));
         }
         Ok(index)

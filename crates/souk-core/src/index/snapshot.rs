@@ -174,7 +174,7 @@ impl Index {
         }
         if self.has_cargo_data() {
             sections.push((CARGO_ENDS, u32s(&self.cargo.ends)));
-            sections.push((CARGO_BYTES, self.cargo.bytes.clone()));
+            sections.push((CARGO_BYTES, self.cargo.items.clone()));
         }
         if !self.yanked_name.is_empty() {
             sections.extend([
@@ -182,7 +182,7 @@ impl Index {
                 (YANKED_VERSION, u32s(&self.yanked_version)),
                 (YANKED_CHECKSUM, u32s(&self.yanked_checksum)),
                 (YANKED_CARGO_ENDS, u32s(&self.yanked_cargo.ends)),
-                (YANKED_CARGO_BYTES, self.yanked_cargo.bytes.clone()),
+                (YANKED_CARGO_BYTES, self.yanked_cargo.items.clone()),
             ]);
         }
         for (tags, terms) in [(&WORDS, &search.words), (&NAMES, &search.names)] {
@@ -407,7 +407,7 @@ fn signatures(sections: &Sections<'_>, records: usize) -> Result<(Vec<u32>, Vec<
 
 /// A span of bytes per entry, `entries` of them, in two sections that come together.
 fn blobs(sections: &Sections<'_>, ends: Tag, bytes: Tag, entries: usize) -> Result<Blobs, SnapshotError> {
-    let blobs = Blobs { ends: sections.u32s(ends)?, bytes: sections.get(bytes)?.to_vec() };
+    let blobs = Blobs { ends: sections.u32s(ends)?, items: sections.get(bytes)?.to_vec() };
     check_len(ends, blobs.ends.len(), entries)?;
     if !blobs.is_well_formed() {
         return Err(corrupt(alloc::format!("{} offsets are inconsistent", tag_name(ends))));
