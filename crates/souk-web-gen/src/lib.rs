@@ -101,38 +101,22 @@ pub struct PageBuiltins {
     pub author: String,
 }
 
-/// The root (the pack nothing depends on) and the packs as template sources, dependencies
-/// first.
+/// The packs of an install as template sources, dependencies first ([`template::compose`]).
 fn sources(installed: &Installed) -> Result<Vec<Source>, JsError> {
     let edges: BTreeMap<String, Vec<String>> = installed
         .lockfile
         .iter()
         .map(|p| {
-            (
-                p.name.clone(),
-                p.dependencies.iter().map(|d| d.split(' ').next().unwrap_or(d).to_owned()).collect(),
-            )
+            let deps = p.dependencies.iter().map(|d| d.split(' ').next().unwrap_or(d).to_owned());
+            (p.name.clone(), deps.collect())
         })
         .collect();
-    let depended: Vec<&String> = edges.values().flatten().collect();
-    let root = edges
-        .keys()
-        .find(|n| !depended.contains(n))
-        .ok_or_else(|| JsError::new("the install has no root"))?;
-    let mut by_name: BTreeMap<&str, &InstalledPack> =
-        installed.packs.iter().map(|p| (p.name.as_str(), p)).collect();
-    template::render_order(root, &edges)
-        .iter()
-        .filter_map(|name| by_name.remove(name.as_str()))
-        .map(|p| {
-            let files = p
-                .files
-                .iter()
-                .map(|f| PackFile { path: f.path.clone(), contents: f.contents.clone() })
-                .collect();
-            Source::from_files(files).map_err(|e| JsError::new(&e.to_string()))
-        })
-        .collect()
+    let packs = installed.packs.iter().map(|p| {
+        let files = p.files.iter().map(|f| PackFile { path: f.path.clone(), contents: f.contents.clone() });
+        (p.name.clone(), files.collect())
+    });
+    let (_, sources) = template::compose(&edges, packs).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(sources)
 }
 
 fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, JsError> {

@@ -135,18 +135,13 @@ fn sources(installed: &Installed) -> Result<(String, Vec<Source>)> {
         .iter()
         .map(|(id, p)| (id.name.clone(), p.dependencies.iter().map(|d| d.name.clone()).collect()))
         .collect();
-    let depended: Vec<&String> = edges.values().flatten().collect();
-    let root =
-        edges.keys().find(|name| !depended.contains(name)).context("the resolution has no root")?.clone();
-    let mut by_name: BTreeMap<String, Source> = BTreeMap::new();
+    let mut packs = Vec::new();
     for (pack, bytes) in &installed.packs {
         let files =
             body::decode(bytes).with_context(|| format!("the body of {} is not a pack", pack.name))?;
-        by_name.insert(pack.name.clone(), Source::from_files(files)?);
+        packs.push((pack.name.clone(), files));
     }
-    let order = template::render_order(&root, &edges);
-    let sources = order.iter().filter_map(|name| by_name.remove(name)).collect();
-    Ok((root, sources))
+    Ok(template::compose(&edges, packs)?)
 }
 
 /// The built-ins: `name` from `--set` or the folder, `author` from `--set` or git, `year`

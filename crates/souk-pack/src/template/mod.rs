@@ -23,7 +23,8 @@ pub mod update;
 pub use answers::{Answer, AnswerError, Answers, Ask, Builtins, answer};
 pub use engine::RenderError;
 pub use render::{
-    GenerateError, MAX_TREE, RECORD_DIR, Source, Tree, check, digest, render, render_order, variables,
+    GenerateError, MAX_TREE, RECORD_DIR, Source, Tree, check, compose, digest, render, render_order,
+    variables,
 };
 pub use spec::{BUILTINS, Files, Kind, Merge, Spec, Variable};
 pub use update::{Change, Changes, NEW_SUFFIX, update};

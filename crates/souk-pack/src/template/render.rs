@@ -48,6 +48,8 @@ pub enum GenerateError {
     VariableClash { variable: String, first: String, second: String },
     #[error("the project would be larger than {MAX_TREE} bytes")]
     TooLarge,
+    #[error("every pack is a dependency of another: the packs have no root to generate from")]
+    NoRoot,
 }
 
 impl Source {
@@ -224,6 +226,24 @@ pub fn digest(tree: &Tree) -> souk_core::Digest {
         hash.update(bytes);
     }
     hash.finalize().into()
+}
+
+/// The packs of a resolution as sources in the order they render ([`render_order`]), and
+/// the root's name: the one pack nothing in `edges` (name to the names it depends on)
+/// depends on. What `souk new` and the page's generator both start from.
+pub fn compose(
+    edges: &BTreeMap<String, Vec<String>>,
+    packs: impl IntoIterator<Item = (String, Vec<PackFile>)>,
+) -> Result<(String, Vec<Source>), GenerateError> {
+    let depended: Vec<&String> = edges.values().flatten().collect();
+    let root = edges.keys().find(|name| !depended.contains(name)).ok_or(GenerateError::NoRoot)?.clone();
+    let mut by_name: BTreeMap<String, Vec<PackFile>> = packs.into_iter().collect();
+    let sources = render_order(&root, edges)
+        .iter()
+        .filter_map(|name| by_name.remove(name))
+        .map(Source::from_files)
+        .collect::<Result<_, _>>()?;
+    Ok((root, sources))
 }
 
 /// Dependencies before their dependents, from `root` down `edges` (name to the names it

@@ -261,3 +261,27 @@ fn a_render_is_the_same_bytes_natively_and_in_a_tab() {
     let hex: String = digest(&tree).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, "8c7250403563d7f2e0355027dfeb236498aff312783b347c2ea9e9361471b99c");
 }
+
+#[test]
+fn packs_compose_from_their_root_down_and_a_graph_without_one_is_refused() {
+    let (sources, edges) = demo();
+    let packs = [
+        "rust-cli",
+        "rust-ci",
+        "editorconfig",
+        "gitignore-rust",
+        "license-mit-apache",
+        "license-mit",
+        "license-apache",
+    ]
+    .map(|n| (n.to_owned(), sources[n].files.clone()));
+    let closure: BTreeMap<String, Vec<String>> =
+        packs.iter().map(|(n, _)| (n.clone(), edges[n].clone())).collect();
+    let (root, ordered) = compose(&closure, packs.clone()).unwrap();
+    assert_eq!(root, "rust-cli");
+    let names: Vec<&str> = ordered.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, render_order("rust-cli", &closure).iter().map(String::as_str).collect::<Vec<_>>());
+    let cycle =
+        BTreeMap::from([("a".to_owned(), vec!["b".to_owned()]), ("b".to_owned(), vec!["a".to_owned()])]);
+    assert!(matches!(compose(&cycle, packs), Err(GenerateError::NoRoot)));
+}
