@@ -2,8 +2,8 @@
 //!
 //! - [`SoukPeer`] (in the browser): the tab as a full peer on the network, its state in
 //!   IndexedDB (`peer` and `idb`).
-//! - [`Registry`]: an index held by the page with no network at all (the embedded demo
-//!   registry or any snapshot), searched and resolved by exactly the core code the CLI runs.
+//! - [`Registry`]: an index held by the page with no network at all (any snapshot),
+//!   searched and resolved by exactly the core code the CLI runs.
 //!
 //! ```js
 //! import init, { SoukPeer } from "./pkg/souk_web.js";
@@ -97,11 +97,6 @@ struct Results<'a> {
 
 #[wasm_bindgen]
 impl Registry {
-    /// The demo registry compiled into the module.
-    pub fn demo() -> Registry {
-        Registry { index: souk_pack::demo::index(), scratch: Scratch::default() }
-    }
-
     /// Loads an index snapshot (as `souk index import` writes it).
     #[wasm_bindgen(js_name = fromSnapshot)]
     pub fn from_snapshot(bytes: &[u8]) -> Result<Registry, JsError> {
