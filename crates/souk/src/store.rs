@@ -71,6 +71,9 @@ impl RedbStore {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| failed(&e))?;
         }
+        if !path.exists() {
+            RedbStore::create_whole(path).map_err(|e| failed(&e))?;
+        }
         let started = Instant::now();
         let mut waiting = Some(waiting);
         let db = loop {
@@ -85,8 +88,29 @@ impl RedbStore {
             }
         };
         let store = RedbStore { db: Arc::new(db), dht_limits: DhtLimits::ON_DISK };
-        // Every table exists from the start, so reads never meet a missing one.
-        store.write(|tx| {
+        store.create_tables()?;
+        Ok(store)
+    }
+
+    /// Makes a new database under a name of its own and then links it in at `path`, so a
+    /// process killed while creating it leaves no half-written file there (redb refuses one
+    /// as invalid data), and one that loses a race to create it takes the winner's.
+    fn create_whole(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        let fresh = path.with_extension(format!("new-{}", std::process::id()));
+        let _ = std::fs::remove_file(&fresh);
+        RedbStore { db: Arc::new(Database::create(&fresh)?), dht_limits: DhtLimits::ON_DISK }
+            .create_tables()?;
+        let linked = std::fs::hard_link(&fresh, path);
+        std::fs::remove_file(&fresh)?;
+        match linked {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every table exists from the start, so reads never meet a missing one.
+    fn create_tables(&self) -> Result<(), StoreError> {
+        self.write(|tx| {
             tx.open_table(BODIES)?;
             tx.open_table(RECORDS)?;
             tx.open_table(REPUTATION)?;
@@ -96,8 +120,7 @@ impl RedbStore {
                 tx.open_table(table)?;
             }
             Ok(())
-        })?;
-        Ok(store)
+        })
     }
 
     /// This store with a DHT store of `limits`.
@@ -301,6 +324,23 @@ impl DhtTables for RedbStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_creation_cut_short_leaves_nothing_in_the_way_and_a_damaged_database_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("souk.redb");
+        // What a process killed while creating the database leaves: a part of one, aside.
+        std::fs::write(path.with_extension(format!("new-{}", std::process::id())), b"redb\0half").unwrap();
+        let store = RedbStore::open(&path).unwrap();
+        store.put_meta("k", b"v").unwrap();
+        drop(store);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the database is left");
+        assert_eq!(RedbStore::open(&path).unwrap().meta("k").unwrap().as_deref(), Some(&b"v"[..]));
+        // A database damaged in place is the user's to look at: refused, never replaced.
+        std::fs::write(&path, b"not a database").unwrap();
+        assert!(RedbStore::open(&path).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"not a database");
+    }
 
     #[test]
     fn everything_survives_a_reopen() {
