@@ -11,8 +11,9 @@
 //! peers, and every node's upkeep shares the cores), so the 1,000-node network is a
 //! converged one; the 100-node network is measured both ways, to show they agree.
 //!
-//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES [MIN_NODES]]`
-//! (default 1000 and 0): only the DHT networks of MIN_NODES to MAX_NODES nodes.
+//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES [MIN_NODES [GOSSIP_RUNS]]]`
+//! (default 1000, 0 and 1): only the DHT networks of MIN_NODES to MAX_NODES nodes, and
+//! GOSSIP_RUNS runs of gossip, each on a network of its own, with the processor time it had.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,8 @@ const SAMPLES: usize = 50;
 const READERS: usize = 5;
 /// Kademlia's bucket size (and replication factor).
 const K: usize = 20;
+/// The pause between two measured publishes.
+const PUT_GAP: Duration = Duration::from_millis(500);
 #[derive(Serialize)]
 struct Dht {
     nodes: usize,
@@ -57,8 +60,71 @@ struct Dht {
 #[derive(Serialize)]
 struct Report {
     dht: Vec<Dht>,
-    gossip_to_100_ms: Percentiles,
+    gossip_to_100: Vec<Gossip>,
     bootstrap_ms: Vec<(usize, Percentiles)>,
+}
+
+/// One run of gossip to 100 peers: on the network just built (every node's joining walk
+/// still settling) and again once unused connections have idled out, each with the
+/// processor time it had: a run that shared the cores with other processes shows it in
+/// `others_ms`, the network's own upkeep in `idle`.
+#[derive(Serialize)]
+struct Gossip {
+    fresh: Delivery,
+    settled: Delivery,
+}
+
+#[derive(Serialize)]
+struct Delivery {
+    delivery_ms: Percentiles,
+    /// Over the announcements.
+    cpu: Cpu,
+    /// Over a quiet second just before them.
+    idle: Cpu,
+    hops: Vec<Hop>,
+}
+
+/// Processor time over a phase: this process's, and every other process's on the machine.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+struct Cpu {
+    wall_ms: f64,
+    own_ms: f64,
+    others_ms: f64,
+}
+
+impl Cpu {
+    /// Clock ticks so far: (this process, the whole machine), from `/proc` (Linux).
+    fn ticks() -> (u64, u64) {
+        let read = |path| std::fs::read_to_string(path).unwrap_or_default();
+        // utime and stime, fields 14 and 15, counted after the command name's `)`.
+        let stat = read("/proc/self/stat");
+        let own = stat.rsplit_once(')').map_or(0, |(_, rest)| {
+            rest.split_whitespace().skip(11).take(2).filter_map(|t| t.parse::<u64>().ok()).sum()
+        });
+        // user, nice, system, (idle, iowait skipped), irq, softirq, steal.
+        let all = read("/proc/stat");
+        let busy = all.lines().next().map_or(0, |cpu| {
+            cpu.split_whitespace()
+                .skip(1)
+                .enumerate()
+                .filter(|(i, _)| matches!(i, 0..=2 | 5..=7))
+                .filter_map(|(_, t)| t.parse::<u64>().ok())
+                .sum()
+        });
+        (own, busy)
+    }
+
+    /// The processor time spent while `phase` runs.
+    async fn of<T>(phase: impl std::future::Future<Output = T>) -> (T, Cpu) {
+        // Linux counts in hundredths of a second.
+        const TICK_MS: f64 = 10.0;
+        let ((own, busy), t) = (Cpu::ticks(), Instant::now());
+        let out = phase.await;
+        let (own2, busy2) = Cpu::ticks();
+        let own_ms = (own2 - own) as f64 * TICK_MS;
+        let others_ms = ((busy2 - busy) as f64 * TICK_MS - own_ms).max(0.0);
+        (out, Cpu { wall_ms: ms(t), own_ms, others_ms })
+    }
 }
 
 /// `n` nodes on the memory transport, each holding a converged network's routing table:
@@ -169,6 +235,9 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
         let t = Instant::now();
         nodes[rng.below(n)].publish(record, body).await.expect("publishes");
         puts.push(ms(t));
+        // Publishes are a person's acts, not a stream: each is measured after the last
+        // one's gossip and provider announcement have run their course.
+        tokio::time::sleep(PUT_GAP).await;
     }
     // Peers that were online got every record by gossip and answer from their own store;
     // what the DHT does shows on peers that join afterwards and look names up.
@@ -215,43 +284,115 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
 }
 
 /// One publisher, 99 listeners over TCP: the time from publishing to each listener's event.
-async fn gossip(rng: &mut Lcg) -> Percentiles {
+async fn gossip(rng: &mut Lcg) -> Gossip {
     let nodes: Vec<_> = network(100, Net::Tcp, rng).await.into_iter().map(|m| m.handle).collect();
     // Each listener notes when it hears each announcement, as it hears it.
     let (heard_tx, mut heard) = futures::channel::mpsc::unbounded();
     for node in &nodes[1..] {
         let mut events = node.events().await.unwrap();
-        let heard_tx = heard_tx.clone();
+        let (heard_tx, me) = (heard_tx.clone(), node.peer_id());
         tokio::spawn(async move {
             while let Some(event) = events.next().await {
-                if let NodeEvent::Learned { entry, via: Via::Gossip, .. } = event {
-                    let _ = heard_tx.unbounded_send((entry.name().to_owned(), Instant::now()));
+                if let NodeEvent::Learned { entry, via: Via::Gossip, from } = event {
+                    let heard = Heard { name: entry.name().to_owned(), me, from, at: Instant::now() };
+                    let _ = heard_tx.unbounded_send(heard);
                 }
             }
         });
     }
     // Meshes form on heartbeats (1 s): let a few pass first.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let fresh = delivery("fresh", 0, &nodes, &mut heard).await;
+    tokio::time::sleep(IDLE_CONNECTION_TIMEOUT + Duration::from_secs(5)).await;
+    let settled = delivery("settled", 10, &nodes, &mut heard).await;
+    Gossip { fresh, settled }
+}
+
+/// A listener hearing an announcement: who it heard it from (the hop before), and when.
+struct Heard {
+    name: String,
+    me: PeerId,
+    from: Option<PeerId>,
+    at: Instant,
+}
+
+async fn delivery(
+    what: &str,
+    first: usize,
+    nodes: &[NodeHandle],
+    heard: &mut futures::channel::mpsc::UnboundedReceiver<Heard>,
+) -> Delivery {
+    let ((), idle) = Cpu::of(tokio::time::sleep(Duration::from_secs(1))).await;
+    let ((delivery_ms, hops), cpu) = Cpu::of(announce(first, nodes, heard)).await;
+    eprintln!(
+        "gossip to 100, {what}: p50 {:.1} / p95 {:.1} / p99 {:.1} ms; {cpu:?}; idle {idle:?}; hops {hops:?}",
+        delivery_ms.p50, delivery_ms.p95, delivery_ms.p99
+    );
+    Delivery { delivery_ms, cpu, idle, hops }
+}
+
+/// Listeners by how many hops an announcement took to reach them (1: from the publisher
+/// itself), with the median time they heard it.
+#[derive(Debug, Serialize)]
+struct Hop {
+    hop: usize,
+    listeners: usize,
+    p50_ms: f64,
+}
+
+/// Each listener's hop count, rebuilt from whom it heard the announcement from.
+fn hops(publisher: PeerId, heard: &[(PeerId, Option<PeerId>, f64)]) -> Vec<(usize, f64)> {
+    let from: std::collections::HashMap<PeerId, Option<PeerId>> =
+        heard.iter().map(|(me, f, _)| (*me, *f)).collect();
+    heard
+        .iter()
+        .map(|(me, _, ms)| {
+            let (mut hop, mut at) = (1, from.get(me).copied().flatten());
+            while let Some(peer) = at.filter(|p| *p != publisher && hop <= heard.len()) {
+                hop += 1;
+                at = from.get(&peer).copied().flatten();
+            }
+            (hop, *ms)
+        })
+        .collect()
+}
+
+/// Ten announcements (records `first..first + 10`) from the first node, each timed to
+/// every other node's hearing it.
+async fn announce(
+    first: usize,
+    nodes: &[NodeHandle],
+    heard: &mut futures::channel::mpsc::UnboundedReceiver<Heard>,
+) -> (Percentiles, Vec<Hop>) {
+    let publisher = nodes[0].peer_id();
+    let mut by_hop: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     let mut delays = Vec::new();
     for i in 0..10 {
-        let (record, body) = record(1000 + i);
+        let (record, body) = record(1000 + first + i);
         let t = Instant::now();
         nodes[0].publish(record.clone(), body).await.expect("publishes");
-        let mut waiting = nodes.len() - 1;
-        while waiting > 0 {
+        let mut listeners = Vec::new();
+        while listeners.len() < nodes.len() - 1 {
             match tokio::time::timeout(Duration::from_secs(10), heard.next()).await {
-                Ok(Some((name, at))) if name == record.pack.name => {
-                    delays.push(at.duration_since(t).as_secs_f64() * 1000.0);
-                    waiting -= 1;
+                Ok(Some(h)) if h.name == record.pack.name => {
+                    listeners.push((h.me, h.from, h.at.duration_since(t).as_secs_f64() * 1000.0));
                 }
                 Ok(Some(_)) => {}
                 _ => break,
             }
         }
+        for (hop, ms) in hops(publisher, &listeners) {
+            by_hop.entry(hop).or_default().push(ms);
+        }
         // A listener that never heard counts as never.
-        delays.extend(std::iter::repeat_n(f64::INFINITY, waiting));
+        let never = nodes.len() - 1 - listeners.len();
+        delays.extend(listeners.iter().map(|l| l.2).chain(std::iter::repeat_n(f64::INFINITY, never)));
     }
-    Percentiles::of(delays)
+    let hops = by_hop
+        .into_iter()
+        .map(|(hop, ms)| Hop { hop, listeners: ms.len(), p50_ms: Percentiles::of(ms).p50 })
+        .collect();
+    (Percentiles::of(delays), hops)
 }
 
 /// A fresh node dialing `k` peers at once and starting its DHT walk, over TCP.
@@ -279,7 +420,7 @@ async fn bootstrap(rng: &mut Lcg) -> Vec<(usize, Percentiles)> {
 #[tokio::main]
 async fn main() {
     let arg = |i: usize, default| std::env::args().nth(i).map_or(default, |n| n.parse().expect("a number"));
-    let (max, min) = (arg(1, 1000), arg(2, 0));
+    let (max, min, gossip_runs) = (arg(1, 1000), arg(2, 0), arg(3, 1));
     let mut rng = Lcg(42);
     let mut dht_runs = Vec::new();
     for (n, net, build) in [
@@ -296,7 +437,13 @@ async fn main() {
     }
     let report = Report {
         dht: dht_runs,
-        gossip_to_100_ms: gossip(&mut rng).await,
+        gossip_to_100: {
+            let mut runs = Vec::new();
+            for _ in 0..gossip_runs {
+                runs.push(gossip(&mut rng).await);
+            }
+            runs
+        },
         bootstrap_ms: bootstrap(&mut rng).await,
     };
     println!("{}", serde_json::to_string_pretty(&report).expect("serializes"));

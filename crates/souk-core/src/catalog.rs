@@ -171,6 +171,13 @@ impl Catalog {
         }
     }
 
+    /// How many pack versions the catalog holds, without bringing the index up to date
+    /// (a rebuild of a large base takes a second).
+    pub fn versions(&self) -> usize {
+        let pending = self.log[self.indexed..].iter().filter(|e| matches!(e, Entry::Record(_))).count();
+        self.index.len() + pending
+    }
+
     /// The search index over every record, brought up to date first.
     pub fn index(&mut self) -> &Index {
         if self.indexed < self.log.len() {

@@ -1,13 +1,17 @@
-//! `souk/announce/1`: new pack records, announced by gossipsub.
+//! `souk/announce/2`: new pack records, announced by gossipsub.
 //!
-//! Messages are signed by their sender and no larger than a record. Gossipsub holds each
+//! A message is a pack record and nothing else: the record carries its publisher's
+//! signature, so gossipsub adds none of its own (anonymous messages, named by the hash of
+//! their bytes), and each copy a peer receives costs a hash, not a signature check, before
+//! gossipsub drops it as a duplicate. Messages are no larger than a record. Gossipsub holds each
 //! one until the node has checked it ([`Announce::report`]): a valid record is forwarded to
 //! the mesh, anything else is dropped there (and the core counts it against the peer that
 //! sent it). Gossipsub's streams do not hold connections open
 //! ([`OwnKeepAlive`]): only mesh peers stay connected.
 
 use libp2p::gossipsub::{PeerScoreParams, PeerScoreThresholds, TopicScoreParams};
-use libp2p::{PeerId, gossipsub, identity};
+use libp2p::{PeerId, gossipsub};
+use souk_core::body::content_hash;
 use souk_core::peer::Verdict;
 use souk_core::record::MAX_RECORD_LEN;
 
@@ -15,7 +19,7 @@ use crate::keep_alive::OwnKeepAlive;
 use crate::protocol::{Protocol, State};
 
 /// Where new pack records are announced.
-pub const TOPIC: &str = "souk/announce/1";
+pub const TOPIC: &str = "souk/announce/2";
 
 pub fn topic() -> gossipsub::IdentTopic {
     gossipsub::IdentTopic::new(TOPIC)
@@ -78,26 +82,29 @@ fn scoring() -> (PeerScoreParams, PeerScoreThresholds) {
     (params, PeerScoreThresholds::default())
 }
 
-impl Announce {
-    /// Subscribed to [`TOPIC`], signing with `key`.
-    pub fn new(key: &identity::Keypair) -> Self {
-        // Strictly validated, signed messages no larger than a record, each checked by the
-        // node before it is forwarded.
+/// Subscribed to [`TOPIC`].
+impl Default for Announce {
+    fn default() -> Self {
+        // Anonymous messages no larger than a record, named by their content (the same
+        // record from two peers is one message), each checked by the node before it is
+        // forwarded.
         let config = gossipsub::ConfigBuilder::default()
             .max_transmit_size(MAX_RECORD_LEN + 1024)
-            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validation_mode(gossipsub::ValidationMode::Anonymous)
+            .message_id_fn(|message| gossipsub::MessageId::new(&content_hash(&message.data)))
             .validate_messages()
             .build()
             .expect("a constant, valid gossipsub configuration");
-        let mut gossipsub =
-            gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Signed(key.clone()), config)
-                .expect("signing with the node's own key is always possible");
+        let mut gossipsub = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, config)
+            .expect("anonymous messages with anonymous validation are a valid pairing");
         let (params, thresholds) = scoring();
         gossipsub.with_peer_score(params, thresholds).expect("a constant, valid scoring");
         gossipsub.subscribe(&topic()).expect("a fresh behaviour can subscribe");
         Protocol::wrap(OwnKeepAlive::new(gossipsub), Announcements)
     }
+}
 
+impl Announce {
     /// Announces record bytes to whoever listens now. A peer with no listener yet learns
     /// the record from the DHT or a sync instead, so an announcement nobody hears is fine.
     pub fn publish(&mut self, record: Vec<u8>) {
@@ -128,16 +135,15 @@ mod tests {
 
     #[test]
     fn messages_wait_for_the_nodes_verdict_and_other_events_pass() {
-        let key = identity::Keypair::generate_ed25519();
-        let mut announce = Announce::new(&key);
+        let mut announce = Announce::default();
         let from = PeerId::random();
         let message = gossipsub::Event::Message {
             propagation_source: from,
             message_id: gossipsub::MessageId::new(b"id"),
             message: gossipsub::Message {
-                source: Some(from),
+                source: None,
                 data: b"record".to_vec(),
-                sequence_number: Some(1),
+                sequence_number: None,
                 topic: topic().hash(),
             },
         };

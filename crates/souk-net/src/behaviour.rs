@@ -59,7 +59,7 @@ impl Behaviour {
             limits: connection_limits::Behaviour::new(connection_limits(role)),
             memory: memory_limits(),
             dht: Dht::new(peer_id),
-            announce: Announce::new(key),
+            announce: Announce::default(),
             fetch: Fetch::with_timeout(REQUEST_TIMEOUT),
             sync: Sync::new(REQUEST_TIMEOUT, key),
             relay: (role == Role::Relay).then(|| relay::Behaviour::new(peer_id, relay_config())).into(),

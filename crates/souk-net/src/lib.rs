@@ -5,7 +5,7 @@
 //! [`souk_core::peer`], and the [`Node`] only routes between the two.
 //!
 //! - [`dht`]: Kademlia on `/souk/kad/1.0.0`: signed pack records and body providers.
-//! - [`announce`]: gossipsub on `souk/announce/1`: new records, checked before forwarding.
+//! - [`announce`]: gossipsub on `souk/announce/2`: new records, checked before forwarding.
 //! - [`fetch`]: `/souk/fetch/1.0.0`, a pack body by content hash, checked against the hash.
 //! - [`sync`]: `/souk/sync/1.0.0`, the registry index as a chunked snapshot and then deltas.
 //! - [`behaviour`]: the composed [`Behaviour`], with identify, ping and circuit relay v2.

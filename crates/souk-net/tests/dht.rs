@@ -115,9 +115,13 @@ async fn a_published_pack_is_announced_to_the_other_peers() {
     let Network { _bootstrap, first: publisher, second: listener, .. } = network().await;
     let mut events = listener.events().await.unwrap();
 
-    let (record, body) = signed_demo_pack("dockerfile-rust", &ALICE);
-    // Gossip meshes form on heartbeats: announce until the listener hears it, at most 30 times.
-    for _ in 0..30 {
+    let (demo, body) = signed_demo_pack("dockerfile-rust", &ALICE);
+    // Gossip meshes form on heartbeats, and gossip passes a record once (a message is named
+    // by its bytes): announce new packs until the listener hears one, at most 30.
+    for i in 0..30 {
+        let mut pack = demo.pack.clone();
+        pack.name = format!("dockerfile-rust-{i}");
+        let record = PackRecord::sign(pack, &ALICE).unwrap();
         within("publishing", publish(&publisher, &record, &body)).await;
         let deadline = tokio::time::sleep(Duration::from_millis(500));
         tokio::pin!(deadline);

@@ -211,13 +211,17 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
     within("bootstrapping", reader.bootstrap(vec![second.addr("tcp")])).await.unwrap();
     let mut events = reader.events().await.unwrap();
 
-    let mut pack = souk_pack::demo::packs().unwrap().remove(0);
-    pack.version.name = "fresh-pack".into();
-    let record = PackRecord::sign(pack.version, &[9; 32]).unwrap();
+    let pack = souk_pack::demo::packs().unwrap().remove(0);
+    let mut published = Vec::new();
     let heard = within("announcing", async {
-        // Gossip meshes form on heartbeats: announce until the reader hears it.
-        loop {
+        // Gossip meshes form on heartbeats, and gossip passes a record once (a message is
+        // named by its bytes): announce new packs until the reader hears one.
+        for i in 0.. {
+            let mut version = pack.version.clone();
+            version.name = format!("fresh-pack-{i}");
+            let record = PackRecord::sign(version, &[9; 32]).unwrap();
             publisher.publish(record.clone(), pack.body.clone()).await.unwrap();
+            published.push(record);
             let wait = tokio::time::timeout(Duration::from_millis(500), async {
                 while let Some(event) = events.next().await {
                     if let NodeEvent::Learned { entry: heard, via: Via::Gossip, .. } = event {
@@ -230,10 +234,15 @@ async fn relays_bootstrapped_to_each_other_form_one_network() {
                 return heard;
             }
         }
+        unreachable!("announcements go on until one is heard")
     })
     .await;
-    assert_eq!(heard, record.clone().into());
-    assert_eq!(within("looking up", reader.lookup("fresh-pack")).await.unwrap(), record);
+    let record = published
+        .into_iter()
+        .find(|r| heard == souk_core::record::Entry::from(r.clone()))
+        .expect("a record published");
+    let name = record.pack.name.clone();
+    assert_eq!(within("looking up", reader.lookup(&name)).await.unwrap(), record);
     let hash = record.pack.content_hash.unwrap();
     assert_eq!(within("fetching", reader.fetch_any(hash)).await.unwrap().1, pack.body);
     drop((first, second));

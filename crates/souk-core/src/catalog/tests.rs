@@ -39,8 +39,13 @@ fn accepted_records_are_numbered_and_searchable() {
     // The same version again is known, not new; the log does not grow.
     assert_eq!(catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)), Ok(false));
     assert_eq!(catalog.seq(), 2);
+    // Counted before the index is brought up to date, and the same after.
+    assert_eq!(catalog.versions(), 2);
     assert_eq!(names(&mut catalog, "rust-cli")[0], "rust-cli");
     assert_eq!(catalog.index().len(), 2);
+    assert_eq!(catalog.accept(record("rust-cli", "1.1.0", 3, &ALICE)), Ok(true));
+    assert_eq!(catalog.versions(), 3);
+    assert_eq!(catalog.index().len(), 3);
 }
 
 #[test]

@@ -36,8 +36,12 @@ pub type Dht = Protocol<Kad, Queries>;
 /// A query under way.
 #[derive(Debug)]
 enum Query {
-    /// A record put: answers how many peers took it.
-    Publish(Reply<usize>),
+    /// A record put: answers how many peers took it, then announces this peer as the
+    /// provider of the pack's body, if it is to.
+    Publish {
+        reply: Reply<usize>,
+        provide: Option<Digest>,
+    },
     Lookup {
         name: String,
         started: Instant,
@@ -95,7 +99,7 @@ impl Queries {
 impl State<Kad> for Queries {
     type Event = DhtEvent;
 
-    fn on_event(&mut self, _: &mut Kad, event: kad::Event) -> Option<DhtEvent> {
+    fn on_event(&mut self, kad: &mut Kad, event: kad::Event) -> Option<DhtEvent> {
         use kad::{Event, GetProvidersOk, GetRecordOk, InboundRequest, QueryResult};
         match event {
             Event::InboundRequest {
@@ -131,7 +135,12 @@ impl State<Kad> for Queries {
                     }
                     (result, _) if step.last => {
                         match (self.pending.remove(&id)?, result) {
-                            (Query::Publish(reply), QueryResult::PutRecord(result)) => {
+                            (Query::Publish { reply, provide }, QueryResult::PutRecord(result)) => {
+                                // After the put, not beside it: the provider walk would
+                                // otherwise share the put's time.
+                                if let Some(hash) = provide {
+                                    let _ = kad.start_providing(hash.to_vec().into());
+                                }
                                 // The record is kept here already; the answer is how many peers took it.
                                 let reached = match result {
                                     Ok(_) => 1,
@@ -180,13 +189,31 @@ impl Dht {
         }
     }
 
-    /// Puts this peer's own record into the DHT.
-    pub(crate) fn publish(&mut self, record: &PackRecord, reply: Reply<usize>) {
+    /// Puts this peer's own record into the DHT and then, if `provide` names its body,
+    /// tells the DHT this peer provides it.
+    pub(crate) fn publish(&mut self, record: &PackRecord, provide: Option<Digest>, reply: Reply<usize>) {
         let key = kad::RecordKey::new(&record_key(&record.pack.name));
         match self.inner.put_record(kad::Record::new(key, record.encode()), kad::Quorum::One) {
-            Ok(id) => drop(self.state.pending.insert(id, Query::Publish(reply))),
+            Ok(id) => drop(self.state.pending.insert(id, Query::Publish { reply, provide })),
             // Kept here, but the DHT could not take it (the record store is full).
             Err(e) => drop(reply.send(Err(NodeError::DhtStore(e.to_string())))),
+        }
+    }
+
+    /// Takes the addresses a peer says it listens on into the routing table, if it is
+    /// there already or its bucket has room. A newcomer to a full bucket is left out:
+    /// Kademlia would test it by dialing the bucket's oldest entry, whose own full bucket
+    /// takes the dialer in the same way, and every connection would set off a chain of
+    /// dials across the network. Kademlia keeps its oldest peers anyway; a dead one leaves
+    /// the table when a walk fails to reach it.
+    pub fn learn(&mut self, peer: PeerId, addrs: Vec<libp2p::Multiaddr>) {
+        let room = self.inner.kbucket(peer).is_some_and(|bucket| {
+            bucket.num_entries() < kad::K_VALUE.get() || bucket.iter().any(|e| *e.node.key.preimage() == peer)
+        });
+        if room {
+            for addr in addrs {
+                self.inner.add_address(&peer, addr);
+            }
         }
     }
 
@@ -260,6 +287,38 @@ mod tests {
     fn held(dht: &mut Dht, name: &str) -> Option<PackRecord> {
         let key = kad::RecordKey::new(&record_key(name));
         dht.inner.store_mut().get(&key).map(|r| PackRecord::decode(&r.value).unwrap())
+    }
+
+    #[test]
+    fn identified_peers_join_a_bucket_with_room_and_a_full_one_is_left_alone() {
+        let local = PeerId::random();
+        let mut dht = Dht::new(local);
+        let addr: libp2p::Multiaddr = "/memory/1".parse().unwrap();
+        let k = kad::K_VALUE.get();
+        // Half of all keys fall in the farthest bucket: fill it, and keep one more of them.
+        let bucket = |p: &PeerId| kad::KBucketKey::from(local).distance(&kad::KBucketKey::from(*p)).ilog2();
+        let mut far = std::iter::repeat_with(PeerId::random).filter(|p| bucket(p) == Some(255));
+        let full: Vec<PeerId> = far.by_ref().take(k).collect();
+        for &peer in &full {
+            dht.learn(peer, vec![addr.clone()]);
+        }
+        let entries =
+            |dht: &mut Dht, peer| dht.inner.kbucket(peer).map(|b| (b.num_entries(), b.has_pending()));
+        assert_eq!(entries(&mut dht, full[0]), Some((k, false)));
+        // A newcomer to the full bucket is not taken, nor tested by a dial to the oldest.
+        let newcomer = far.next().unwrap();
+        dht.learn(newcomer, vec![addr.clone()]);
+        assert_eq!(entries(&mut dht, newcomer), Some((k, false)));
+        assert!(dht.inner.remove_peer(&newcomer).is_none());
+        // One already there learns its new address; a peer of another bucket joins.
+        let other: libp2p::Multiaddr = "/memory/2".parse().unwrap();
+        dht.learn(full[0], vec![other.clone()]);
+        let near = std::iter::repeat_with(PeerId::random).find(|p| bucket(p) == Some(254)).unwrap();
+        dht.learn(near, vec![addr]);
+        assert_eq!(entries(&mut dht, near), Some((1, false)));
+        let kept = dht.inner.remove_peer(&full[0]).expect("still routed");
+        // Kademlia keeps it with the peer id appended.
+        assert!(kept.node.value.iter().any(|a| a.to_string().starts_with(&other.to_string())));
     }
 
     #[test]

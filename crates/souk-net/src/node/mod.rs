@@ -292,7 +292,7 @@ impl<S: Store> Node<S> {
             lookups: queries.lookups,
             lookup_requests: queries.lookup_requests,
             refused: souk_core::peer::Reason::ALL.iter().map(|&r| (r, self.core.refused_for(r))).collect(),
-            packs: self.core.index().len(),
+            packs: self.core.catalog().versions(),
             ..self.stats.clone()
         }
     }
@@ -300,12 +300,17 @@ impl<S: Store> Node<S> {
     /// Stores a body and, if this node can be dialed, tells the DHT it provides it.
     fn keep_body(&mut self, body: Vec<u8>) -> Result<souk_core::Digest, StoreError> {
         let hash = self.store.put_body(body)?;
-        if self.swarm.external_addresses().next().is_some()
+        if self.dialable()
             && let Err(e) = self.swarm.behaviour_mut().dht.provide(hash)
         {
             warn!(error = %e, "cannot announce this node as a provider");
         }
         Ok(hash)
+    }
+
+    /// Whether other peers can dial this node (so it can serve what it provides).
+    fn dialable(&self) -> bool {
+        self.swarm.external_addresses().next().is_some()
     }
 
     /// Checks, keeps and serves a record of this node's own, then puts it in the DHT and
@@ -314,12 +319,14 @@ impl<S: Store> Node<S> {
         if let Err(e) = self.core.publish(record.clone(), content_hash(&body)) {
             return drop(reply.send(Err(e.into())));
         }
-        if let Err(e) = self.keep_body(body) {
-            return drop(reply.send(Err(e.into())));
-        }
+        let hash = match self.store.put_body(body) {
+            Ok(hash) => hash,
+            Err(e) => return drop(reply.send(Err(e.into()))),
+        };
+        let provide = self.dialable().then_some(hash);
         let behaviour = self.swarm.behaviour_mut();
         behaviour.announce.publish(record.encode());
-        behaviour.dht.publish(&record, reply);
+        behaviour.dht.publish(&record, provide, reply);
     }
 
     fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -432,9 +439,7 @@ impl<S: Store> Node<S> {
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
                 if info.protocols.contains(&dht::PROTOCOL) =>
             {
-                for addr in info.listen_addrs {
-                    behaviour.dht.inner_mut().add_address(&peer_id, addr);
-                }
+                behaviour.dht.learn(peer_id, info.listen_addrs);
             }
             _ => {}
         }
