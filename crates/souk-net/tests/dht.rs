@@ -45,6 +45,24 @@ async fn a_published_pack_is_found_by_name_and_fetched_from_a_provider() {
     assert_eq!(stats.lookups.count, 2);
 }
 
+/// Kademlia's own message limit (16 KiB unless set) is raised to hold the largest record.
+#[tokio::test]
+async fn a_record_near_the_size_limit_is_put_and_found() {
+    let Network { _bootstrap, first: publisher, second: reader, .. } = network().await;
+    let (demo, body) = signed_demo_pack("rust-cli", &ALICE);
+    let mut pack = demo.pack.clone();
+    pack.name = "large-pack".into();
+    // As many dependencies and authors as a pack may have, each as long as it may be.
+    pack.dependencies = (0..256)
+        .map(|i| souk_core::Dependency { name: format!("d{i:0>63}"), req: "^1.2.3".parse().unwrap() })
+        .collect();
+    pack.authors = (0..20).map(|i| format!("{i:0>120}")).collect();
+    let record = PackRecord::sign(pack, &ALICE).unwrap();
+    assert!(record.encode().len() > 20 * 1024);
+    within("publishing", publish(&publisher, &record, &body)).await;
+    assert_eq!(within("looking up", reader.lookup("large-pack")).await.unwrap(), record);
+}
+
 #[tokio::test]
 async fn search_falls_back_to_the_dht_for_a_name_the_index_lacks() {
     let Network { _bootstrap, first: publisher, second: reader, .. } = network().await;

@@ -14,7 +14,7 @@ use libp2p::kad::{self, QueryId};
 use libp2p::{PeerId, StreamProtocol};
 use souk_core::Digest;
 use souk_core::peer::dht::{is_provider_key, record_key, replaces};
-use souk_core::record::PackRecord;
+use souk_core::record::{MAX_RECORD_LEN, PackRecord};
 use web_time::Instant;
 
 use crate::error::{NodeError, Reply};
@@ -85,6 +85,10 @@ pub enum DhtEvent {
 pub fn config() -> kad::Config {
     let mut config = kad::Config::new(PROTOCOL);
     config.set_record_filtering(kad::StoreInserts::FilterBoth);
+    // Kademlia's messages hold a whole record (up to 64 KiB) beside up to 20 closer peers
+    // with their addresses; its default limit, 16 KiB, refused a valid record with many
+    // dependencies in every put and every answer.
+    config.set_max_packet_size(MAX_RECORD_LEN + 16 * 1024);
     config
 }
 
