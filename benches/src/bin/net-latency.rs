@@ -85,7 +85,7 @@ struct Delivery {
 }
 
 /// Processor time over a phase: this process's, and every other process's on the machine.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 struct Cpu {
     wall_ms: f64,
     own_ms: f64,
@@ -121,8 +121,9 @@ impl Cpu {
         let ((own, busy), t) = (Cpu::ticks(), Instant::now());
         let out = phase.await;
         let (own2, busy2) = Cpu::ticks();
-        let own_ms = (own2 - own) as f64 * TICK_MS;
-        let others_ms = ((busy2 - busy) as f64 * TICK_MS - own_ms).max(0.0);
+        // Saturating: a /proc that could not be read counts as nothing spent.
+        let own_ms = own2.saturating_sub(own) as f64 * TICK_MS;
+        let others_ms = (busy2.saturating_sub(busy) as f64 * TICK_MS - own_ms).max(0.0);
         (out, Cpu { wall_ms: ms(t), own_ms, others_ms })
     }
 }

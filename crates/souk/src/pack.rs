@@ -34,10 +34,9 @@ pub fn load(dir: &Path) -> Result<LocalPack> {
     }
     let mut files = Vec::new();
     read_files(dir, dir, &mut files)?;
-    let pack = LocalPack::from_files(files, souk_net::sync::unix_seconds())
+    LocalPack::from_files(files, souk_net::sync::unix_seconds())
         .and_then(|pack| pack.check_templates().map(|()| pack))
-        .with_context(|| format!("invalid pack {}", dir.display()))?;
-    Ok(pack)
+        .with_context(|| format!("invalid pack {}", dir.display()))
 }
 
 /// Every file below `dir`, with `/`-separated paths relative to `root`. Version-control

@@ -100,12 +100,14 @@ impl RedbStore {
         let _ = std::fs::remove_file(&fresh);
         RedbStore { db: Arc::new(Database::create(&fresh)?), dht_limits: DhtLimits::ON_DISK }
             .create_tables()?;
-        let linked = std::fs::hard_link(&fresh, path);
-        std::fs::remove_file(&fresh)?;
-        match linked {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e.into()),
-            _ => Ok(()),
+        match std::fs::hard_link(&fresh, path) {
+            Ok(()) => std::fs::remove_file(&fresh)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::remove_file(&fresh)?,
+            // A file system without hard links (FAT, some network mounts): a rename is just
+            // as whole, only a creator racing this one could see its new database replaced.
+            Err(_) => std::fs::rename(&fresh, path)?,
         }
+        Ok(())
     }
 
     /// Every table exists from the start, so reads never meet a missing one.
