@@ -72,7 +72,52 @@ fn compare_in_node(node_args: &[&str], out: &Path, extra: &[String]) -> Result<(
 /// corpora and queries.
 fn search(shared: &Path) -> Result<()> {
     let out = harness("search-latency", "search", shared)?;
-    compare_in_node(&["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"], &out, &[])
+    compare_in_node(&["--expose-gc", "--max-old-space-size=6144", "benches/js/compare.mjs"], &out, &[])?;
+    search_processes(shared, &out)
+}
+
+/// Queries typed as a user types them (a typo, two words, a prefix, a plain name).
+const PROCESS_QUERIES: [&str; 5] = ["reqest", "react router", "typescript eslint plugin", "expres", "lodash"];
+/// Runs of each query in [`search_processes`].
+const PROCESS_RUNS: usize = 21;
+
+/// `souk search QUERY --index` as a whole process on the full npm corpus's snapshot (what
+/// a user waits for, from exec to exit): the median and p95 of [`PROCESS_RUNS`] runs of
+/// each query, interleaved, in `out/processes.md`.
+fn search_processes(shared: &Path, out: &Path) -> Result<()> {
+    cargo(["build", "--release", "--quiet", "-p", "souk"]).run()?;
+    let souk = target_dir()?.join("release/souk");
+    let snapshot = out.join("npm.idx");
+    Cmd::new(&souk)
+        .args(["index", "import"])
+        .arg(shared.join("corpus/npm-packages.tsv"))
+        .arg("--out")
+        .arg(&snapshot)
+        .quiet()
+        .run()?;
+    let mut times = vec![Vec::new(); PROCESS_QUERIES.len()];
+    for _ in 0..PROCESS_RUNS {
+        for (query, times) in PROCESS_QUERIES.iter().zip(&mut times) {
+            let start = Instant::now();
+            Cmd::new(&souk)
+                .args(["search", query, "--index"])
+                .arg(&snapshot)
+                .probe()
+                .with_context(|| format!("souk search {query} failed"))?;
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let mut table = String::from(
+        "| `souk search` on the npm snapshot, whole process | median ms | p95 ms |\n|---|---|---|\n",
+    );
+    for (query, times) in PROCESS_QUERIES.iter().zip(&mut times) {
+        times.sort_by(f64::total_cmp);
+        let p95 = times[(times.len() * 95).div_ceil(100) - 1];
+        table += &format!("| `{query}` | {:.1} | {p95:.1} |\n", times[times.len() / 2]);
+    }
+    std::fs::write(out.join("processes.md"), &table)?;
+    println!("\n{table}");
+    Ok(())
 }
 
 /// Generation: demo packs rendered natively and in wasm under Node (`generate-latency`),

@@ -13,6 +13,7 @@
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
+use bytes::Bytes;
 
 pub mod head;
 pub mod message;
@@ -60,7 +61,8 @@ pub enum Since<'a> {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     base_seq: u64,
-    base: Vec<u8>,
+    /// The base snapshot, which `index` reads its columns from in place.
+    base: Bytes,
     chunks: Vec<Digest>,
     log: Vec<Entry>,
     /// The chain over the base and every log entry.
@@ -78,17 +80,18 @@ impl Default for Catalog {
 
 impl Catalog {
     /// A catalog whose base is `snapshot`, reaching sequence number `seq`.
-    pub fn from_snapshot(snapshot: Vec<u8>, seq: u64) -> Result<Catalog, SnapshotError> {
-        let index = Index::from_snapshot(&snapshot)?;
-        Ok(Catalog::with_base(index, snapshot, seq))
+    pub fn from_snapshot(snapshot: impl Into<Bytes>, seq: u64) -> Result<Catalog, SnapshotError> {
+        let base = snapshot.into();
+        let index = Index::load(base.clone())?;
+        Ok(Catalog::with_base(index, base, seq))
     }
 
     fn from_index(index: Index, seq: u64) -> Catalog {
-        let snapshot = index.to_snapshot();
+        let snapshot = index.to_snapshot().into();
         Catalog::with_base(index, snapshot, seq)
     }
 
-    fn with_base(index: Index, base: Vec<u8>, base_seq: u64) -> Catalog {
+    fn with_base(index: Index, base: Bytes, base_seq: u64) -> Catalog {
         let chunks: Vec<Digest> = base.chunks(CHUNK_LEN).map(content_hash).collect();
         let chain = head::chain_root(base_seq, &chunks);
         Catalog { base_seq, base, chunks, log: Vec::new(), chain, index, indexed: 0 }

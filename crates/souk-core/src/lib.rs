@@ -40,6 +40,7 @@
 //! assert_eq!(loaded.get(results.hits[0].record).name(), "rust-cli");
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

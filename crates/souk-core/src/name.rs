@@ -66,16 +66,31 @@ pub fn check_name(name: &str) -> Result<(), NameRule> {
 /// path could read as a step (`/x`, `a//b`, `..`). A listed name is shown, searched and
 /// resolved; only a signed record's name, which passes [`check_name`], is ever installed.
 pub fn check_listed_name(name: &str) -> Result<(), NameRule> {
+    check_listed_bytes(name.as_bytes())
+}
+
+/// [`check_listed_name`] on bytes, as a snapshot holds its names: every snapshot loaded
+/// checks every name it lists, so this runs once per row.
+pub(crate) fn check_listed_bytes(name: &[u8]) -> Result<(), NameRule> {
     if name.is_empty() {
         return Err(NameRule::Empty);
     }
-    if let Some(bad) = name.chars().find(|c| !c.is_ascii_graphic() || *c == '\\') {
-        return Err(NameRule::InvalidChar(bad));
+    // One pass: a step (an empty, `.` or `..` part) is noted, a bad byte ends the check.
+    let is_step = |part: &[u8]| matches!(part, b"" | b"." | b"..");
+    let (mut path_like, mut part) = (false, 0);
+    for (at, &b) in name.iter().enumerate() {
+        if b == b'/' {
+            path_like |= is_step(&name[part..at]);
+            part = at + 1;
+        } else if !b.is_ascii_graphic() || b == b'\\' {
+            let bad = name[at..].utf8_chunks().next().and_then(|c| c.valid().chars().next());
+            return Err(NameRule::InvalidChar(bad.unwrap_or(char::REPLACEMENT_CHARACTER)));
+        }
     }
     if name.len() > MAX_LISTED_NAME_LEN {
         return Err(NameRule::TooLong(name.len()));
     }
-    if name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+    if path_like || is_step(&name[part..]) {
         return Err(NameRule::PathLike);
     }
     Ok(())
@@ -106,7 +121,14 @@ pub fn fold_byte(b: u8) -> u8 {
 
 /// Orders names as the index stores them: by their folded bytes.
 pub fn cmp_folded(a: &str, b: &str) -> Ordering {
-    a.bytes().map(fold_byte).cmp(b.bytes().map(fold_byte))
+    cmp_folded_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`cmp_folded`] on bytes. Bytes that are equal fold equal, so only what follows the
+/// common prefix is folded (names in index order share long prefixes).
+pub fn cmp_folded_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    a[common..].iter().map(|&c| fold_byte(c)).cmp(b[common..].iter().map(|&c| fold_byte(c)))
 }
 
 /// Whether two names denote the same pack.
@@ -119,6 +141,33 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn folded_order_skips_the_common_prefix_and_agrees_with_folding_everything() {
+        let naive = |a: &str, b: &str| a.bytes().map(fold_byte).cmp(b.bytes().map(fold_byte));
+        let names =
+            ["a", "A", "a_b", "a-b", "a-c", "ab", "a_", "a", "", "Zeta", "zet", "_", "-", "~", "B_c", "b-C"];
+        for a in names {
+            for b in names {
+                assert_eq!(cmp_folded(a, b), naive(a, b), "{a:?} against {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn listed_names_are_checked_on_bytes_with_the_same_rules() {
+        assert_eq!(check_listed_name("@scope/pkg"), Ok(()));
+        assert_eq!(check_listed_name("zope.interface"), Ok(()));
+        assert_eq!(check_listed_name("café"), Err(NameRule::InvalidChar('é')));
+        assert_eq!(check_listed_name("a b"), Err(NameRule::InvalidChar(' ')));
+        assert_eq!(check_listed_name("a\\b"), Err(NameRule::InvalidChar('\\')));
+        for path in ["/x", "x/", "a//b", "..", "a/./b", "a/..", "."] {
+            assert_eq!(check_listed_name(path), Err(NameRule::PathLike), "{path}");
+        }
+        // A bad byte outranks a path-like shape, whichever comes first.
+        assert_eq!(check_listed_name("../a b"), Err(NameRule::InvalidChar(' ')));
+        assert_eq!(check_listed_bytes(b"ok\xff"), Err(NameRule::InvalidChar(char::REPLACEMENT_CHARACTER)));
+    }
 
     #[test]
     fn accepts_crates_io_style_names() {

@@ -1,41 +1,172 @@
-//! The two storage shapes every index column is made of: an interned string table and
-//! ragged lists of ids. Both are flat vectors, so a snapshot stores them as they are.
+//! The storage every index column is made of: flat [`Column`]s of plain values, an
+//! interned string table, and ragged lists of ids. A snapshot stores each as it is, so a
+//! loaded index reads them in place from the snapshot's bytes.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+use core::ops::{Deref, Range};
 
+use bytemuck::Pod;
+use bytes::Bytes;
 use hashbrown::HashMap;
+
+/// A value a column holds: plain bytes, little-endian in a snapshot.
+pub(crate) trait Plain: Pod {
+    /// The value with its bytes swapped between little-endian and this machine's order
+    /// (either way; nothing to do on a little-endian machine).
+    fn le(self) -> Self;
+}
+
+macro_rules! plain_int {
+    ($($t:ty),*) => {$(
+        impl Plain for $t {
+            fn le(self) -> Self {
+                <$t>::from_le(self)
+            }
+        }
+    )*};
+}
+plain_int!(u8, u16, u32, u64);
+
+impl<const N: usize> Plain for [u8; N] {
+    fn le(self) -> Self {
+        self
+    }
+}
+
+/// A column of plain values, built in memory or read in place from a snapshot (the
+/// columns of one loaded index all share its bytes, so loading copies nothing). Either
+/// way it reads as a slice.
+#[derive(Clone)]
+pub(crate) enum Column<T> {
+    Owned(Vec<T>),
+    /// A section of a snapshot's bytes, checked when made to be a whole number of `T`s
+    /// aligned for `T` on a little-endian machine, so the view of it cannot fail later.
+    Shared(Bytes),
+}
+
+impl<T: Plain> Column<T> {
+    /// The section `range` of `bytes` as a column: read in place where this machine can
+    /// (little-endian, the section aligned for `T`, as every snapshot writer aligns it),
+    /// copied where not. `None` if the range is out of bounds or not a whole number of `T`s.
+    pub(crate) fn read(bytes: &Bytes, range: Range<usize>) -> Option<Column<T>> {
+        let raw = bytes.get(range.clone())?;
+        let width = core::mem::size_of::<T>();
+        if raw.len() % width != 0 {
+            return None;
+        }
+        if cfg!(target_endian = "little") && bytemuck::try_cast_slice::<u8, T>(raw).is_ok() {
+            return Some(Column::Shared(bytes.slice(range)));
+        }
+        let values = raw.chunks_exact(width).map(|c| bytemuck::pod_read_unaligned::<T>(c).le());
+        Some(Column::Owned(values.collect()))
+    }
+
+    /// The values to change, copied out of the shared bytes first if they are there.
+    pub(crate) fn to_mut(&mut self) -> &mut Vec<T> {
+        if let Column::Shared(_) = self {
+            *self = Column::Owned(self.to_vec());
+        }
+        match self {
+            Column::Owned(values) => values,
+            Column::Shared(_) => unreachable!("made owned above"),
+        }
+    }
+
+    pub(crate) fn push(&mut self, value: T) {
+        self.to_mut().push(value);
+    }
+}
+
+/// `values` as a snapshot stores them: their little-endian bytes.
+pub(crate) fn le_bytes<T: Plain>(values: &[T]) -> Vec<u8> {
+    if cfg!(target_endian = "little") {
+        return bytemuck::cast_slice(values).to_vec();
+    }
+    let mut out = Vec::with_capacity(core::mem::size_of_val(values));
+    for v in values {
+        out.extend_from_slice(bytemuck::bytes_of(&v.le()));
+    }
+    out
+}
+
+impl<T: Plain> Deref for Column<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match self {
+            Column::Owned(values) => values,
+            Column::Shared(bytes) => bytemuck::try_cast_slice(bytes).unwrap_or_default(),
+        }
+    }
+}
+
+impl<T> Default for Column<T> {
+    fn default() -> Self {
+        Column::Owned(Vec::new())
+    }
+}
+
+impl<T> From<Vec<T>> for Column<T> {
+    fn from(values: Vec<T>) -> Self {
+        Column::Owned(values)
+    }
+}
+
+impl<T: Plain + PartialEq> PartialEq for Column<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl<T: Plain + Eq> Eq for Column<T> {}
+
+impl<T: Plain + fmt::Debug> fmt::Debug for Column<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self[..].fmt(f)
+    }
+}
 
 /// Interned strings: one text buffer and the end offset of each string in it.
 ///
-/// Invariant (checked when a snapshot is loaded): `ends` never decreases, its last entry
-/// is `text.len()`, and every entry falls on a char boundary, so [`Strings::get`] cannot
-/// panic for an id below [`Strings::len`].
+/// Invariant (checked whenever a snapshot is read): `ends` never decreases and its last
+/// entry is `text.len()`, so [`Strings::bytes`] cannot panic for an id below
+/// [`Strings::len`]. A loaded snapshot's text is also UTF-8 split on char boundaries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Strings {
-    pub(crate) text: String,
-    pub(crate) ends: Vec<u32>,
+    pub(crate) text: Column<u8>,
+    pub(crate) ends: Column<u32>,
 }
 
 impl Strings {
+    /// String `id` (empty should the text not be UTF-8, which loading rules out).
     pub(crate) fn get(&self, id: u32) -> &str {
-        let i = id as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+        core::str::from_utf8(self.bytes(id)).unwrap_or_default()
+    }
+
+    /// String `id`'s bytes.
+    pub(crate) fn bytes(&self, id: u32) -> &[u8] {
+        let (ends, i): (&[u32], usize) = (&self.ends, id as usize);
+        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+        &self.text[start..ends[i] as usize]
     }
 
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
 
-    /// Whether the invariant holds; used on every loaded snapshot.
+    /// Whether the invariant holds; used on every snapshot read.
     pub(crate) fn is_well_formed(&self) -> bool {
-        let mut prev = 0;
-        self.ends.iter().all(|&end| {
-            let ok = end >= prev && self.text.is_char_boundary(end as usize);
-            prev = end;
-            ok
-        }) && self.ends.last().map_or(self.text.is_empty(), |&e| e as usize == self.text.len())
+        self.ends.windows(2).all(|w| w[0] <= w[1])
+            && self.ends.last().map_or(self.text.is_empty(), |&e| e as usize == self.text.len())
+    }
+
+    /// Whether every string starts on a char boundary (of UTF-8 text).
+    pub(crate) fn is_split_on_chars(&self) -> bool {
+        // A char boundary is any byte that is not a continuation byte (0b10xx_xxxx).
+        let text: &[u8] = &self.text;
+        self.ends.iter().all(|&end| text.get(end as usize).is_none_or(|&b| (b as i8) >= -0x40))
     }
 }
 
@@ -52,7 +183,7 @@ impl Interner {
             return id;
         }
         let id = self.table.ends.len() as u32;
-        self.table.text.push_str(s);
+        self.table.text.to_mut().extend_from_slice(s.as_bytes());
         self.table.ends.push(self.table.text.len() as u32);
         self.ids.insert(s.into(), id);
         id
@@ -68,28 +199,28 @@ impl Interner {
 ///
 /// Invariant (checked on load): `ends` never decreases and ends at `items.len()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Ragged<T> {
-    pub(crate) ends: Vec<u32>,
-    pub(crate) items: Vec<T>,
+pub(crate) struct Ragged<T: Plain> {
+    pub(crate) ends: Column<u32>,
+    pub(crate) items: Column<T>,
 }
 
 pub(crate) type Lists = Ragged<u32>;
 pub(crate) type Blobs = Ragged<u8>;
 
-impl<T> Default for Ragged<T> {
+impl<T: Plain> Default for Ragged<T> {
     fn default() -> Self {
-        Ragged { ends: Vec::new(), items: Vec::new() }
+        Ragged { ends: Column::default(), items: Column::default() }
     }
 }
 
-impl<T> Ragged<T> {
+impl<T: Plain> Ragged<T> {
     pub(crate) fn get(&self, i: usize) -> &[T] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.items[start..self.ends[i] as usize]
     }
 
     pub(crate) fn push(&mut self, items: impl IntoIterator<Item = T>) {
-        self.items.extend(items);
+        self.items.to_mut().extend(items);
         self.ends.push(self.items.len() as u32);
     }
 

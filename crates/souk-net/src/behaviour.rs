@@ -5,7 +5,7 @@ use std::time::Duration;
 use libp2p::connection_limits::{self, ConnectionLimits};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
-use libp2p::{allow_block_list, identify, identity, kad, ping, relay};
+use libp2p::{PeerId, allow_block_list, identify, identity, kad, ping, relay};
 
 use crate::announce::Announce;
 use crate::dht::Dht;
@@ -35,7 +35,7 @@ pub struct Behaviour {
     pub fetch: Fetch,
     pub sync: Sync,
     /// The circuit relay v2 server, on relays only.
-    pub relay: Toggle<relay::Behaviour>,
+    pub relay: Toggle<RelayServer>,
     /// The circuit relay v2 client, in tabs: reachable through a relay's reservation.
     pub relay_client: Toggle<relay::client::Behaviour>,
     pub identify: identify::Behaviour,
@@ -62,7 +62,7 @@ impl Behaviour {
             announce: Announce::default(),
             fetch: Fetch::with_timeout(REQUEST_TIMEOUT),
             sync: Sync::new(REQUEST_TIMEOUT, key),
-            relay: (role == Role::Relay).then(|| relay::Behaviour::new(peer_id, relay_config())).into(),
+            relay: relay_server(role, peer_id).into(),
             relay_client: None.into(),
             identify: identify::Behaviour::new(identify::Config::new("/souk/1.0.0".into(), key.public())),
             ping: ping::Behaviour::default(),
@@ -91,6 +91,22 @@ fn memory_limits() -> MemoryLimits {
     MemoryLimits {}
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+type RelayServer = relay::Behaviour;
+/// A tab never relays for others: its module carries nothing of the server.
+#[cfg(target_arch = "wasm32")]
+type RelayServer = libp2p::swarm::dummy::Behaviour;
+
+#[cfg(not(target_arch = "wasm32"))]
+fn relay_server(role: Role, peer_id: PeerId) -> Option<RelayServer> {
+    (role == Role::Relay).then(|| relay::Behaviour::new(peer_id, relay_config()))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn relay_server(_: Role, _: PeerId) -> Option<RelayServer> {
+    None
+}
+
 fn connection_limits(role: Role) -> ConnectionLimits {
     let incoming = if role == Role::Relay { MAX_INCOMING_ON_A_RELAY } else { MAX_INCOMING_ON_A_RELAY / 10 };
     ConnectionLimits::default()
@@ -101,6 +117,7 @@ fn connection_limits(role: Role) -> ConnectionLimits {
 
 /// Room for many tabs, and circuits long and large enough to sync an index and fetch packs
 /// through (the defaults, 2 minutes and 128 KiB, cut a fetch short).
+#[cfg(not(target_arch = "wasm32"))]
 fn relay_config() -> relay::Config {
     relay::Config {
         max_reservations: 1024,

@@ -20,6 +20,8 @@
 //!
 //! The wire formats are in `docs/protocol.md`.
 
+#![forbid(unsafe_code)]
+
 pub mod announce;
 pub mod behaviour;
 #[cfg(target_arch = "wasm32")]

@@ -12,6 +12,8 @@
 //!
 //! Shared by the native binary and the browser peer; the core stays free of TOML.
 
+#![forbid(unsafe_code)]
+
 pub mod cargo;
 pub mod demo;
 pub mod lockfile;

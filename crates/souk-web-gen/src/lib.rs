@@ -13,6 +13,8 @@
 //!                                    { name: "hello-cli", year: 2026, author: "Ada" });
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

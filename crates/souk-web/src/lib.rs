@@ -14,6 +14,8 @@
 //! const { lockfile, packs } = await peer.install("rust-cli", "^1");
 //! ```
 
+#![forbid(unsafe_code)]
+
 #[cfg(target_arch = "wasm32")]
 mod idb;
 #[cfg(target_arch = "wasm32")]
@@ -99,8 +101,8 @@ struct Results<'a> {
 impl Registry {
     /// Loads an index snapshot (as `souk index import` writes it).
     #[wasm_bindgen(js_name = fromSnapshot)]
-    pub fn from_snapshot(bytes: &[u8]) -> Result<Registry, JsError> {
-        Ok(Registry { index: Index::from_snapshot(bytes)?, scratch: Scratch::default() })
+    pub fn from_snapshot(bytes: Vec<u8>) -> Result<Registry, JsError> {
+        Ok(Registry { index: Index::load(bytes.into())?, scratch: Scratch::default() })
     }
 
     /// The snapshot bytes, to keep (IndexedDB) or send.

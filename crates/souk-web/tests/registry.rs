@@ -12,7 +12,7 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 
 /// The demo registry, handed to the module as a snapshot: the page module does not carry it.
 fn demo() -> Registry {
-    Registry::from_snapshot(&souk_pack::demo::index().to_snapshot()).unwrap()
+    Registry::from_snapshot(souk_pack::demo::index().to_snapshot()).unwrap()
 }
 
 #[test]
@@ -32,8 +32,8 @@ fn demo_registry_searches_like_the_cli() {
 fn snapshots_round_trip_and_bad_ones_are_errors() {
     let registry = demo();
     let bytes = registry.snapshot();
-    assert_eq!(Registry::from_snapshot(&bytes).unwrap().length(), registry.length());
-    let err = Registry::from_snapshot(&bytes[..bytes.len() / 2]).unwrap_err();
+    assert_eq!(Registry::from_snapshot(bytes.clone()).unwrap().length(), registry.length());
+    let err = Registry::from_snapshot(bytes[..bytes.len() / 2].to_vec()).unwrap_err();
     let message = get(&JsValue::from(err), "message").as_string().unwrap();
     assert!(message.starts_with("snapshot is truncated"), "{message}");
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use bytes::Bytes;
 
 /// The bytes of `path`, or `None` when there is no such file (any other failure is an error).
 pub fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -29,4 +30,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// The bytes of the snapshot at `path`, mapped rather than read: an index reads its columns
+/// in place, so a search of a 55 MB index touches the pages it needs, not all of them
+/// twice. Small files (which cannot all be mapped) are read.
+pub fn map_snapshot(path: &Path) -> Result<Bytes> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let len = file.metadata().with_context(|| format!("cannot read {}", path.display()))?.len();
+    if len < 64 * 1024 {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(Bytes::from(bytes));
+    }
+    // SAFETY: the map is read-only and lives as long as the bytes that share it. Souk
+    // writes every snapshot whole under a temporary name and renames it into place, so the
+    // file mapped here is never changed while mapped; a file another program changes in
+    // place is not supported (the index checked its bytes when it loaded them).
+    #[allow(unsafe_code)]
+    let map =
+        unsafe { memmap2::Mmap::map(&file) }.with_context(|| format!("cannot map {}", path.display()))?;
+    Ok(Bytes::from_owner(map))
 }

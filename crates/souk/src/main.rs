@@ -323,6 +323,6 @@ fn load_index(path: Option<&Path>) -> Result<Index> {
     let Some(path) = path else {
         return Ok(souk_pack::demo::index());
     };
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read index {}", path.display()))?;
-    Index::from_snapshot(&bytes).with_context(|| format!("cannot load index {}", path.display()))
+    let bytes = souk::fsutil::map_snapshot(path)?;
+    Index::open(bytes).with_context(|| format!("cannot load index {}", path.display()))
 }

@@ -71,9 +71,8 @@ fn load_registry(path: Option<&Path>, root: &Summary, is_cargo: bool) -> Result<
         let versions = index.len();
         return Ok((Box::new(index), versions));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read registry {}", path.display()))?;
-    let index =
-        Index::from_snapshot(&bytes).with_context(|| format!("cannot load registry {}", path.display()))?;
+    let bytes = souk::fsutil::map_snapshot(path)?;
+    let index = Index::load(bytes).with_context(|| format!("cannot load registry {}", path.display()))?;
     if index.importer().is_some() && !index.has_cargo_data() && index.yanked().len() == 0 && is_cargo {
         eprintln!(
             "{:>12} {} was imported before snapshots kept cargo's data (features, optional and \

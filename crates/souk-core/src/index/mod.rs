@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::ops::Range;
 
-use crate::tables::{Blobs, Interner, Lists, Strings};
+use crate::tables::{Blobs, Column, Interner, Lists, Strings};
 pub use cargo::{MAX_EXPANSION, ReqCache, RowError};
 pub use snapshot::{FORMAT_VERSION, SnapshotError};
 
@@ -35,18 +35,18 @@ const NO_DIGEST: u32 = u32::MAX;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Index {
     strings: Strings,
-    digests: Vec<Digest>,
-    name: Vec<u32>,
-    version: Vec<u32>,
-    description: Vec<u32>,
-    license: Vec<u32>,
-    category: Vec<u32>,
-    homepage: Vec<u32>,
-    publisher: Vec<u32>,
-    content_hash: Vec<u32>,
-    downloads: Vec<u64>,
-    stars: Vec<u32>,
-    published: Vec<u64>,
+    digests: Column<Digest>,
+    name: Column<u32>,
+    version: Column<u32>,
+    description: Column<u32>,
+    license: Column<u32>,
+    category: Column<u32>,
+    homepage: Column<u32>,
+    publisher: Column<u32>,
+    content_hash: Column<u32>,
+    downloads: Column<u64>,
+    stars: Column<u32>,
+    published: Column<u64>,
     tags: Lists,
     authors: Lists,
     /// Flattened `(name, requirement)` string-id pairs.
@@ -57,14 +57,14 @@ pub struct Index {
     /// Versions their source registry yanked, kept only so a lockfile that names one can
     /// keep it: not rows, so nothing that lists, searches or installs meets them. In row
     /// order (folded name, name, version), each with a checksum (a digest id) and a span.
-    yanked_name: Vec<u32>,
-    yanked_version: Vec<u32>,
-    yanked_checksum: Vec<u32>,
+    yanked_name: Column<u32>,
+    yanked_version: Column<u32>,
+    yanked_checksum: Column<u32>,
     yanked_cargo: Blobs,
     /// The rows that came from a signed record, ascending, and each one's signature: what
     /// lets a peer check a row it is about to install, whoever served the index.
-    signed_rows: Vec<u32>,
-    signatures: Vec<Signature>,
+    signed_rows: Column<u32>,
+    signatures: Column<Signature>,
     /// The signed rows whose signature this process checked itself (records that arrived
     /// in a catalog's log). Never written to a snapshot: a loaded index has none.
     checked_rows: CheckedRows,
@@ -585,17 +585,17 @@ impl IndexBuilder {
             }),
         };
         let mut index = Index {
-            name: Vec::with_capacity(n),
-            version: Vec::with_capacity(n),
-            description: Vec::with_capacity(n),
-            license: Vec::with_capacity(n),
-            category: Vec::with_capacity(n),
-            homepage: Vec::with_capacity(n),
-            publisher: Vec::with_capacity(n),
-            content_hash: Vec::with_capacity(n),
-            downloads: Vec::with_capacity(n),
-            stars: Vec::with_capacity(n),
-            published: Vec::with_capacity(n),
+            name: Vec::with_capacity(n).into(),
+            version: Vec::with_capacity(n).into(),
+            description: Vec::with_capacity(n).into(),
+            license: Vec::with_capacity(n).into(),
+            category: Vec::with_capacity(n).into(),
+            homepage: Vec::with_capacity(n).into(),
+            publisher: Vec::with_capacity(n).into(),
+            content_hash: Vec::with_capacity(n).into(),
+            downloads: Vec::with_capacity(n).into(),
+            stars: Vec::with_capacity(n).into(),
+            published: Vec::with_capacity(n).into(),
             ..Index::default()
         };
         let mut span = Vec::new();
@@ -643,7 +643,7 @@ impl IndexBuilder {
             index.yanked_cargo.push(span.iter().copied());
         }
         index.strings = strings.finish();
-        index.digests = digests;
+        index.digests = digests.into();
         index.statements = self.statements;
         index.importer = self.importer;
         index.search = search::build(&index);

@@ -18,7 +18,7 @@ use core::ops::Range;
 use hashbrown::HashMap;
 
 use super::Index;
-use crate::tables::Strings;
+use crate::tables::{Column, Strings};
 use crate::text::terms::{Dictionary, shared_prefixes};
 use crate::text::tokenize::{MAX_TERM_LEN, Mode, Terms, for_each_term};
 use crate::text::truncate;
@@ -55,10 +55,10 @@ const STAR_WEIGHT: f64 = 100.0;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SearchIndex {
     /// Document to record: the newest version of each pack, ascending.
-    pub docs: Vec<u32>,
-    pub popularity: Vec<u16>,
+    pub docs: Column<u32>,
+    pub popularity: Column<u16>,
     /// How many terms each document's name has (a query naming all of them is a full match).
-    pub name_terms: Vec<u8>,
+    pub name_terms: Column<u8>,
     /// Every term of every pack's text.
     pub words: TermIndex,
     /// Every name of several parts, run together as one word (`lrucache` for `lru-cache`),
@@ -73,19 +73,19 @@ pub(crate) struct TermIndex {
     /// Every term, sorted, so the table is also a trie (see `crate::text::terms`).
     pub terms: Strings,
     /// Each term's shared-prefix length with the term before it.
-    pub shared: Vec<u8>,
+    pub shared: Column<u8>,
     /// Each term's inverse document frequency.
-    pub idf: Vec<u16>,
+    pub idf: Column<u16>,
     pub postings: Postings,
 }
 
 /// For each term, the documents it occurs in (ascending), with weight and fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Postings {
-    pub ends: Vec<u32>,
-    pub docs: Vec<u32>,
-    pub weights: Vec<u16>,
-    pub fields: Vec<u8>,
+    pub ends: Column<u32>,
+    pub docs: Column<u32>,
+    pub weights: Column<u16>,
+    pub fields: Column<u8>,
 }
 
 impl Postings {
@@ -125,7 +125,7 @@ impl TermIndex {
             && p.ends.last().map_or(p.docs.is_empty(), |&e| e as usize == p.docs.len())
             && p.weights.len() == p.docs.len()
             && p.fields.len() == p.docs.len()
-            && p.docs.iter().all(|&d| (d as usize) < docs)
+            && p.docs.iter().max().is_none_or(|&d| (d as usize) < docs)
     }
 }
 
@@ -178,26 +178,38 @@ impl TermIndexBuilder {
     fn finish(self, lengths: &[u32]) -> TermIndex {
         let n = lengths.len() as f64;
         let average = (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0)).max(1.0);
-        let mut out = TermIndex::default();
+        let (mut text, mut ends, mut idf) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut posting_ends, mut docs, mut weights, mut fields) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut order: Vec<u32> = (0..self.terms.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.terms[a as usize].cmp(&self.terms[b as usize]));
         for id in order {
-            out.terms.text.push_str(&self.terms[id as usize]);
-            out.terms.ends.push(out.terms.text.len() as u32);
+            text.extend_from_slice(self.terms[id as usize].as_bytes());
+            ends.push(text.len() as u32);
             let list = &self.lists[id as usize];
             let df = list.len() as f64;
-            out.idf.push(quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE));
-            for &(doc, weight, fields) in list {
+            idf.push(quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE));
+            for &(doc, weight, field) in list {
                 let tf = f64::from(weight);
                 let norm = K1 * (1.0 - B + B * f64::from(lengths[doc as usize]) / average);
-                out.postings.docs.push(doc);
-                out.postings.weights.push(quantize(tf * (K1 + 1.0) / (tf + norm) * WEIGHT_SCALE).max(1));
-                out.postings.fields.push(fields);
+                docs.push(doc);
+                weights.push(quantize(tf * (K1 + 1.0) / (tf + norm) * WEIGHT_SCALE).max(1));
+                fields.push(field);
             }
-            out.postings.ends.push(out.postings.docs.len() as u32);
+            posting_ends.push(docs.len() as u32);
         }
-        out.shared = shared_prefixes(&out.terms);
-        out
+        let terms = Strings { text: text.into(), ends: ends.into() };
+        TermIndex {
+            shared: shared_prefixes(&terms).into(),
+            terms,
+            idf: idf.into(),
+            postings: Postings {
+                ends: posting_ends.into(),
+                docs: docs.into(),
+                weights: weights.into(),
+                fields: fields.into(),
+            },
+        }
     }
 }
 

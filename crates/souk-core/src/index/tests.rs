@@ -158,25 +158,25 @@ fn header_errors_say_what_is_wrong() {
 #[test]
 fn consistent_checksum_does_not_excuse_bad_columns() {
     let mut index = sample();
-    index.name[0] = 9999;
+    index.name.to_mut()[0] = 9999;
     assert_eq!(
         Index::from_snapshot(&index.to_snapshot()).unwrap_err().to_string(),
         "snapshot is corrupt: column NAME refers to string 9999 of 19"
     );
     let mut index = sample();
-    index.tags.ends[0] = 100;
+    index.tags.ends.to_mut()[0] = 100;
     assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
     let mut index = sample();
-    index.strings.ends[1] += 1000;
+    index.strings.ends.to_mut()[1] += 1000;
     assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
     let mut index = sample();
-    index.stars.pop();
+    index.stars.to_mut().pop();
     assert_eq!(
         Index::from_snapshot(&index.to_snapshot()).unwrap_err().to_string(),
         "snapshot is corrupt: column STAR has 3 entries for 4 records"
     );
     let mut index = sample();
-    index.content_hash[0] = 5;
+    index.content_hash.to_mut()[0] = 5;
     assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
 }
 

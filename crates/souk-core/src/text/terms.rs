@@ -50,7 +50,7 @@ pub(crate) fn shared_prefixes(terms: &Strings) -> Vec<u8> {
     let mut out = Vec::with_capacity(terms.len());
     let mut prev: &[u8] = &[];
     for id in 0..terms.len() as u32 {
-        let term = terms.get(id).as_bytes();
+        let term = terms.bytes(id);
         out.push(term.iter().zip(prev).take_while(|(a, b)| a == b).count().min(255) as u8);
         prev = term;
     }
@@ -115,7 +115,7 @@ impl Dictionary<'_> {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if self.terms.get(mid as u32).as_bytes() < prefix {
+            if self.terms.bytes(mid as u32) < prefix {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -128,17 +128,17 @@ impl Dictionary<'_> {
     /// typo.
     fn lookup(&self, word: &[u8], completions: bool, out: &mut Vec<Expansion>) {
         let first = self.lower_bound(word);
-        let starts = |t: usize| t < self.len() && self.terms.get(t as u32).as_bytes().starts_with(word);
+        let starts = |t: usize| t < self.len() && self.terms.bytes(t as u32).starts_with(word);
         if !starts(first) {
             return;
         }
-        let exact = self.terms.get(first as u32).len() == word.len();
+        let exact = self.terms.bytes(first as u32).len() == word.len();
         let end =
             if completions { self.end_of_prefix(first, word.len()) } else { first + usize::from(exact) };
         out.extend((first..end).map(|t| Expansion {
             term: t as u32,
             distance: FIRST_LETTER_TYPO as u8,
-            completion: self.terms.get(t as u32).len() != word.len(),
+            completion: self.terms.bytes(t as u32).len() != word.len(),
         }));
     }
 
@@ -162,7 +162,7 @@ impl Dictionary<'_> {
         let mut valid = 0;
         let mut i = range.start;
         'terms: while i < range.end {
-            let term = self.terms.get(i as u32).as_bytes();
+            let term = self.terms.bytes(i as u32);
             if term.len() > MAX_TERM_LEN {
                 // Only a hostile snapshot holds such a term; it cannot be reached.
                 i += 1;
@@ -184,7 +184,7 @@ impl Dictionary<'_> {
                     out.extend((i..end).map(|t| Expansion {
                         term: t as u32,
                         distance: reached,
-                        completion: self.terms.get(t as u32).len() != depth || exact_here != reached,
+                        completion: self.terms.bytes(t as u32).len() != depth || exact_here != reached,
                     }));
                     i = end;
                     valid = depth;
