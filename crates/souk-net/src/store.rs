@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use bytes::Bytes;
 use libp2p::PeerId;
 use souk_core::Digest;
 use souk_core::body::content_hash;
@@ -20,8 +21,15 @@ use crate::dht::{DhtLimits, DhtTables};
 #[error("storage failed: {0}")]
 pub struct StoreError(pub String);
 
-/// A catalog base: an index snapshot and the sequence number it reaches.
-pub type Base = (Vec<u8>, u64);
+/// A catalog base: an index snapshot, the sequence number it reaches, and the hash of each
+/// of its chunks as the catalog last computed them (empty where a store does not keep them):
+/// kept so that a start does not hash the whole base again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Base {
+    pub snapshot: Bytes,
+    pub seq: u64,
+    pub chunks: Vec<Digest>,
+}
 
 pub trait Store: Send + 'static {
     fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError>;
@@ -35,7 +43,7 @@ pub trait Store: Send + 'static {
     /// one write, not one write each.
     fn put_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError>;
     fn base(&self) -> Result<Option<Base>, StoreError>;
-    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError>;
+    fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError>;
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError>;
     fn put_reputation(&mut self, peer: &PeerId, record: &PeerRecord) -> Result<(), StoreError>;
     /// Where each peer's last sync reached, to resume from.
@@ -53,7 +61,7 @@ pub trait Store: Send + 'static {
 /// [`Catalog::accept_all`] take.
 pub fn base_catalog(store: &impl Store) -> Result<Catalog, StoreError> {
     match store.base()? {
-        Some((snapshot, seq)) => Catalog::from_snapshot(snapshot, seq)
+        Some(Base { snapshot, seq, chunks }) => Catalog::from_stored(snapshot, seq, chunks)
             .map_err(|e| StoreError(format!("the stored index is unreadable: {e}"))),
         None => Ok(Catalog::default()),
     }
@@ -68,6 +76,13 @@ pub struct MemoryStore {
     base: Option<Base>,
     reputation: HashMap<PeerId, PeerRecord>,
     cursors: HashMap<PeerId, Cursor>,
+}
+
+impl MemoryStore {
+    /// Keeps `base` as [`Store::base`] answers it (a store that wraps this one, loading).
+    pub fn keep_base(&mut self, base: Base) {
+        self.base = Some(base);
+    }
 }
 
 impl Store for MemoryStore {
@@ -98,8 +113,9 @@ impl Store for MemoryStore {
         Ok(self.base.clone())
     }
 
-    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
-        self.base = Some((snapshot.to_vec(), seq));
+    fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
+        let head = base.head();
+        self.keep_base(Base { snapshot: base.base().clone(), seq: head.base_seq, chunks: head.chunks });
         Ok(())
     }
 

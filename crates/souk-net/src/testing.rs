@@ -3,6 +3,7 @@
 
 use libp2p::PeerId;
 use souk_core::Digest;
+use souk_core::catalog::Catalog;
 use souk_core::peer::Cursor;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
@@ -48,8 +49,8 @@ impl Store for LyingStore {
     fn base(&self) -> Result<Option<Base>, StoreError> {
         self.honest.base()
     }
-    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
-        self.honest.put_base(snapshot, seq)
+    fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
+        self.honest.put_base(base)
     }
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
         self.honest.reputation()

@@ -7,6 +7,7 @@
 mod common;
 
 use common::{start, within};
+use souk_core::catalog::Catalog;
 use souk_core::record::{PackRecord, RecordError};
 use souk_core::{IndexBuilder, PackVersion};
 use souk_net::{MemoryStore, NodeError, Store};
@@ -21,7 +22,7 @@ async fn node_over(forge: impl FnOnce(&[LocalPack], &mut IndexBuilder)) -> souk_
     let mut builder = IndexBuilder::default();
     forge(&demo, &mut builder);
     let mut store = MemoryStore::default();
-    store.put_base(&builder.build().unwrap().to_snapshot(), 1).unwrap();
+    store.put_base(&Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 1).unwrap()).unwrap();
     for pack in &demo {
         store.put_body(pack.body.clone()).unwrap();
     }

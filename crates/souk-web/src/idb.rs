@@ -14,6 +14,7 @@ use indexed_db_futures::transaction::TransactionMode;
 use js_sys::Uint8Array;
 use libp2p::PeerId;
 use souk_core::Digest;
+use souk_core::catalog::Catalog;
 use souk_core::pack::to_hex;
 use souk_core::peer::Cursor;
 use souk_core::record::Entry;
@@ -151,7 +152,11 @@ impl IdbStore {
         if let Some(base) = get(db, META, "base").await? {
             let base = bytes(&base);
             if let Some((seq, snapshot)) = base.split_first_chunk::<8>() {
-                memory.put_base(snapshot, u64::from_le_bytes(*seq))?;
+                // Kept beside the base since session 13; a tab that has none hashes it.
+                let chunks = get(db, META, "base-chunks").await?.map(|c| bytes(&c)).unwrap_or_default();
+                let chunks = chunks.chunks_exact(32).map(|c| c.try_into().unwrap_or_default()).collect();
+                let snapshot = snapshot.to_vec().into();
+                memory.keep_base(Base { snapshot, seq: u64::from_le_bytes(*seq), chunks });
             }
         }
         let (writes, mut queue) = mpsc::unbounded::<(&'static str, String, Vec<u8>)>();
@@ -210,9 +215,11 @@ impl Store for IdbStore {
         self.memory.base()
     }
 
-    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
-        self.save(META, "base".into(), [&seq.to_le_bytes(), snapshot].concat())?;
-        self.memory.put_base(snapshot, seq)
+    fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
+        let head = base.head();
+        self.save(META, "base".into(), [&head.base_seq.to_le_bytes(), &base.base()[..]].concat())?;
+        self.save(META, "base-chunks".into(), head.chunks.concat())?;
+        self.memory.put_base(base)
     }
 
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {

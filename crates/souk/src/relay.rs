@@ -19,6 +19,7 @@ use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use souk::store::RedbStore;
 use souk_core::Index;
+use souk_core::catalog::Catalog;
 use souk_core::record::PackRecord;
 use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
 use souk_net::dht::DhtLimits;
@@ -86,11 +87,11 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     // The demo registry is published once per data folder.
     let first_start = store.meta(SEEDED)?.is_none();
     if let Some(path) = &args.index {
-        let snapshot = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let index = Index::from_snapshot(&snapshot)
-            .with_context(|| format!("{} is not a Souk index", path.display()))?;
-        store.put_base(&snapshot, index.len() as u64)?;
-        info!(packs = index.len(), "serving {}", path.display());
+        let snapshot = souk::fsutil::map_snapshot(path)?;
+        let not_an_index = || format!("{} is not a Souk index", path.display());
+        let packs = Index::load(snapshot.clone()).with_context(not_an_index)?.len();
+        store.put_base(&Catalog::from_snapshot(snapshot, packs as u64).with_context(not_an_index)?)?;
+        info!(packs, "serving {}", path.display());
     }
 
     let swarm = native_swarm(key.clone(), Role::Relay, certificate).await.map_err(|e| anyhow::anyhow!(e))?;

@@ -6,17 +6,19 @@
 //! crash loses at most the last few, which Kademlia's republication brings back), so a
 //! publish costs one disk flush per entry and body, not four.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libp2p::PeerId;
 use redb::{
     Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition,
+    TableDefinition, TableHandle,
 };
 use souk_core::Digest;
 use souk_core::body::content_hash;
+use souk_core::catalog::Catalog;
+use souk_core::pack::to_hex;
 use souk_core::peer::Cursor;
 use souk_core::record::Entry;
 use souk_core::reputation::PeerRecord;
@@ -30,6 +32,8 @@ const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 const REPUTATION: TableDefinition<&[u8], &[u8]> = TableDefinition::new("reputation");
 /// The catalog base (`base`, `base-seq`) and the node's keys (`identity`, `webrtc-certificate`).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// The `meta` key naming the file that holds the catalog's base.
+const BASE_FILE: &str = "base-file";
 /// Where each peer's last sync reached ([`souk_core::peer::Cursor`]), by peer id.
 const CURSORS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("cursors");
 /// The DHT store's tables ([`DhtTable`]).
@@ -47,6 +51,8 @@ fn dht(table: DhtTable) -> TableDefinition<'static, &'static [u8], &'static [u8]
 #[derive(Debug, Clone)]
 pub struct RedbStore {
     db: Arc<Database>,
+    /// The database's folder, where the catalog's base is kept as a file of its own.
+    dir: PathBuf,
     dht_limits: DhtLimits,
 }
 
@@ -87,7 +93,8 @@ impl RedbStore {
                 opened => break opened.map_err(|e| failed(&e))?,
             }
         };
-        let store = RedbStore { db: Arc::new(db), dht_limits: DhtLimits::ON_DISK };
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let store = RedbStore { db: Arc::new(db), dir, dht_limits: DhtLimits::ON_DISK };
         store.create_tables()?;
         Ok(store)
     }
@@ -98,7 +105,8 @@ impl RedbStore {
     fn create_whole(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
         let fresh = path.with_extension(format!("new-{}", std::process::id()));
         let _ = std::fs::remove_file(&fresh);
-        RedbStore { db: Arc::new(Database::create(&fresh)?), dht_limits: DhtLimits::ON_DISK }
+        let dir = PathBuf::new();
+        RedbStore { db: Arc::new(Database::create(&fresh)?), dir, dht_limits: DhtLimits::ON_DISK }
             .create_tables()?;
         match std::fs::hard_link(&fresh, path) {
             Ok(()) => std::fs::remove_file(&fresh)?,
@@ -110,8 +118,23 @@ impl RedbStore {
         Ok(())
     }
 
-    /// Every table exists from the start, so reads never meet a missing one.
+    /// Every table exists from the start, so reads never meet a missing one. A database
+    /// that has them all is left alone: a write is a durable commit, which every command
+    /// would otherwise wait for as it starts.
     fn create_tables(&self) -> Result<(), StoreError> {
+        let names = [BODIES.name(), RECORDS.name(), REPUTATION.name(), CURSORS.name(), META.name()];
+        let present: Vec<String> = self
+            .db
+            .begin_read()
+            .map_err(failed)?
+            .list_tables()
+            .map_err(failed)?
+            .map(|t| t.name().to_owned())
+            .collect();
+        if names.into_iter().chain(DHT.iter().map(|t| t.name())).all(|name| present.iter().any(|p| p == name))
+        {
+            return Ok(());
+        }
         self.write(|tx| {
             tx.open_table(BODIES)?;
             tx.open_table(RECORDS)?;
@@ -238,23 +261,50 @@ impl Store for RedbStore {
         })
     }
 
+    /// The base is a file beside the database, mapped: read out of the database, a 55 MB
+    /// base was copied three times on every start (200 ms of `souk info`). Stores from before
+    /// session 13 hold it in the database, and are read as they are.
     fn base(&self) -> Result<Option<Base>, StoreError> {
-        let (Some(snapshot), Some(seq)) = (self.meta("base")?, self.meta("base-seq")?) else {
-            return Ok(None);
+        let Some(seq) = self.meta("base-seq")? else { return Ok(None) };
+        let snapshot = match self.meta(BASE_FILE)? {
+            Some(name) => {
+                let path = self.dir.join(String::from_utf8_lossy(&name).as_ref());
+                crate::fsutil::map_snapshot(&path).map_err(|e| failed(format!("{e:#}")))?
+            }
+            None => match self.meta("base")? {
+                Some(snapshot) => snapshot.into(),
+                None => return Ok(None),
+            },
         };
         let seq =
             seq.try_into().map(u64::from_le_bytes).map_err(|_| failed("the stored base-seq is corrupt"))?;
-        Ok(Some((snapshot, seq)))
+        // Kept since session 13; a store without them has its base hashed again.
+        let chunks = self.meta("base-chunks")?.unwrap_or_default();
+        let chunks = chunks.chunks_exact(32).map(|c| c.try_into().unwrap_or_default()).collect();
+        Ok(Some(Base { snapshot, seq, chunks }))
     }
 
-    fn put_base(&mut self, snapshot: &[u8], seq: u64) -> Result<(), StoreError> {
-        // Both in one transaction: a base is never stored with another base's number.
+    /// Writes the base whole under a name of its own (its chain's hash), then points the
+    /// database at it, its number and hashes in one transaction, then removes the base it
+    /// replaces: a process killed at any point leaves one whole base in use.
+    fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
+        let head = base.head();
+        let name = format!("base-{}.idx", to_hex(&head.chain));
+        let replaced = self.meta(BASE_FILE)?;
+        crate::fsutil::write_atomically(&self.dir.join(&name), base.base())
+            .map_err(|e| failed(format!("{e:#}")))?;
         self.write(|tx| {
             let mut meta = tx.open_table(META)?;
-            meta.insert("base", snapshot)?;
-            meta.insert("base-seq", seq.to_le_bytes().as_slice())?;
+            meta.remove("base")?;
+            meta.insert(BASE_FILE, name.as_bytes())?;
+            meta.insert("base-seq", head.base_seq.to_le_bytes().as_slice())?;
+            meta.insert("base-chunks", head.chunks.concat().as_slice())?;
             Ok(())
-        })
+        })?;
+        if let Some(old) = replaced.filter(|old| *old != name.as_bytes()) {
+            let _ = std::fs::remove_file(self.dir.join(String::from_utf8_lossy(&old).as_ref()));
+        }
+        Ok(())
     }
 
     fn reputation(&self) -> Result<Vec<(PeerId, PeerRecord)>, StoreError> {
@@ -360,11 +410,12 @@ mod tests {
         let peer = PeerId::random();
         let seen = PeerRecord { successes: 3, failures: 1, latency_ms: 12.5 };
         let cursor = Cursor { epoch: 2, chunks: vec![[4; 32]], seq: 30, chain: [5; 32] };
+        let base = Catalog::from_snapshot(souk_pack::demo::index().to_snapshot(), 7).unwrap();
         {
             let mut store = RedbStore::open(&path).unwrap();
             assert_eq!(store.put_body(pack.body.clone()).unwrap(), record.pack.content_hash.unwrap());
             store.put_entries(&[record.clone().into(), statement.clone().into()]).unwrap();
-            store.put_base(b"snapshot", 7).unwrap();
+            store.put_base(&base).unwrap();
             store.put_reputation(&peer, &seen).unwrap();
             store.put_cursor(&peer, &cursor).unwrap();
             store.put_meta("identity", b"key").unwrap();
@@ -377,7 +428,9 @@ mod tests {
         assert_eq!(entries.len(), 2);
         assert!(entries.contains(&Entry::Statement(statement)));
         assert!(entries.contains(&Entry::Record(record.clone())));
-        assert_eq!(store.base().unwrap(), Some((b"snapshot".to_vec(), 7)));
+        let head = base.head();
+        let stored = Base { snapshot: base.base().clone(), seq: 7, chunks: head.chunks };
+        assert_eq!(store.base().unwrap(), Some(stored));
         assert_eq!(store.reputation().unwrap(), [(peer, seen)]);
         assert_eq!(store.cursors().unwrap(), [(peer, cursor)]);
         assert_eq!(store.meta("identity").unwrap().as_deref(), Some(b"key".as_slice()));

@@ -448,3 +448,21 @@ fn only_what_arrived_in_the_log_counts_as_checked() {
     mine.rebase(Catalog::default().base().to_vec(), 0).unwrap();
     assert!(mine.index().versions_of("forged").is_empty());
 }
+
+#[test]
+fn a_stored_base_keeps_its_chunk_hashes_and_never_serves_a_chunk_they_misname() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("kept", "1.0.0", 3, &[1; 32])).unwrap();
+    catalog.compact();
+    let (snapshot, head) = (catalog.base().to_vec(), catalog.head());
+    let again = Catalog::from_stored(snapshot.clone(), head.base_seq, head.chunks.clone()).unwrap();
+    assert_eq!(again.head(), head);
+    assert_eq!(again.chunk(&head.chunks[0]), catalog.chunk(&head.chunks[0]));
+    // A damaged list is taken (one hash per chunk), but no chunk goes out under it.
+    let wrong =
+        Catalog::from_stored(snapshot.clone(), head.base_seq, vec![[9; 32]; head.chunks.len()]).unwrap();
+    assert_eq!(wrong.chunk(&[9; 32]), None);
+    // A list of another length is not taken: the base is hashed again.
+    let longer = Catalog::from_stored(snapshot, head.base_seq, vec![[9; 32]; head.chunks.len() + 1]).unwrap();
+    assert_eq!(longer.head(), head);
+}

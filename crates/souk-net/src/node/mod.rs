@@ -182,8 +182,7 @@ impl<S: Store> Node<S> {
                 }
                 Action::SaveBase => {
                     self.keep_learned(std::mem::take(&mut learned))?;
-                    let catalog = self.core.catalog();
-                    self.store.put_base(catalog.base(), catalog.head().base_seq)?;
+                    self.store.put_base(self.core.catalog())?;
                 }
                 Action::Refused(refusal) => {
                     warn!(peer = %refusal.peer, reason = refusal.reason.as_str(), "refused: {}", refusal.detail);
