@@ -269,6 +269,11 @@ impl Store for RedbStore {
         let snapshot = match self.meta(BASE_FILE)? {
             Some(name) => {
                 let path = self.dir.join(String::from_utf8_lossy(&name).as_ref());
+                // Deleted by hand: no base, so the next sync fetches one (every record is
+                // in the database).
+                if !path.exists() {
+                    return Ok(None);
+                }
                 crate::fsutil::map_snapshot(&path).map_err(|e| failed(format!("{e:#}")))?
             }
             None => match self.meta("base")? {
@@ -285,12 +290,12 @@ impl Store for RedbStore {
     }
 
     /// Writes the base whole under a name of its own (its chain's hash), then points the
-    /// database at it, its number and hashes in one transaction, then removes the base it
-    /// replaces: a process killed at any point leaves one whole base in use.
+    /// database at it, its number and hashes in one transaction, then removes every other
+    /// base file in the folder (one database to a folder): a process killed at any point
+    /// leaves one whole base in use, and what it left behind goes with the next base.
     fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
         let head = base.head();
         let name = format!("base-{}.idx", to_hex(&head.chain));
-        let replaced = self.meta(BASE_FILE)?;
         crate::fsutil::write_atomically(&self.dir.join(&name), base.base())
             .map_err(|e| failed(format!("{e:#}")))?;
         self.write(|tx| {
@@ -301,8 +306,13 @@ impl Store for RedbStore {
             meta.insert("base-chunks", head.chunks.concat().as_slice())?;
             Ok(())
         })?;
-        if let Some(old) = replaced.filter(|old| *old != name.as_bytes()) {
-            let _ = std::fs::remove_file(self.dir.join(String::from_utf8_lossy(&old).as_ref()));
+        // The base it replaces, and any a process killed before its commit left behind.
+        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let file = entry.file_name();
+            let file = file.to_string_lossy();
+            if file.starts_with("base-") && file.ends_with(".idx") && file != name {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
         Ok(())
     }
@@ -469,5 +479,48 @@ mod tests {
         both.sort();
         assert_eq!(providers, both);
         assert_eq!(dht.provided().map(|p| p.provider).collect::<Vec<_>>(), [local]);
+    }
+
+    #[test]
+    fn the_base_is_one_whole_file_whatever_was_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("souk.redb");
+        let snapshot = souk_pack::demo::index().to_snapshot();
+        let bases = |dir: &Path| {
+            let files = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name());
+            files.filter(|f| f.to_string_lossy().starts_with("base-")).count()
+        };
+        {
+            let mut store = RedbStore::open(&path).unwrap();
+            store.put_base(&Catalog::from_snapshot(snapshot.clone(), 1).unwrap()).unwrap();
+            // Killed after writing its next base, before pointing the database at it.
+            std::fs::write(dir.path().join("base-interrupted.idx"), b"half a base").unwrap();
+            assert_eq!(store.base().unwrap().unwrap().seq, 1, "the database still names the whole one");
+            let next = Catalog::from_snapshot(snapshot.clone(), 2).unwrap();
+            store.put_base(&next).unwrap();
+            assert_eq!(bases(dir.path()), 1, "the replaced base and the half one are gone");
+        }
+        let store = RedbStore::open(&path).unwrap();
+        let stored = store.base().unwrap().unwrap();
+        assert_eq!((&stored.snapshot[..], stored.seq), (&snapshot[..], 2));
+        assert_eq!(souk_net::store::base_catalog(&store).unwrap().head().base_seq, 2);
+        // A base file deleted by hand is no base: the next sync fetches one.
+        for file in std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()) {
+            if file.extension().is_some_and(|e| e == "idx") {
+                std::fs::remove_file(file).unwrap();
+            }
+        }
+        assert_eq!(store.base().unwrap(), None);
+    }
+
+    #[test]
+    fn a_base_kept_in_the_database_before_files_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(&dir.path().join("souk.redb")).unwrap();
+        let snapshot = souk_pack::demo::index().to_snapshot();
+        store.put_meta("base", &snapshot).unwrap();
+        store.put_meta("base-seq", &5u64.to_le_bytes()).unwrap();
+        let catalog = souk_net::store::base_catalog(&store).unwrap();
+        assert_eq!((catalog.base().to_vec(), catalog.head().base_seq), (snapshot, 5));
     }
 }
