@@ -296,8 +296,12 @@ impl Store for RedbStore {
     fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
         let head = base.head();
         let name = format!("base-{}.idx", to_hex(&head.chain));
-        crate::fsutil::write_atomically(&self.dir.join(&name), base.base())
-            .map_err(|e| failed(format!("{e:#}")))?;
+        // Named by its chain, a base file holds those bytes whole or is not there (a relay
+        // given the same `--index` at every start writes it once).
+        let path = self.dir.join(&name);
+        if !path.exists() {
+            crate::fsutil::write_atomically(&path, base.base()).map_err(|e| failed(format!("{e:#}")))?;
+        }
         self.write(|tx| {
             let mut meta = tx.open_table(META)?;
             meta.remove("base")?;
@@ -499,6 +503,8 @@ mod tests {
             let next = Catalog::from_snapshot(snapshot.clone(), 2).unwrap();
             store.put_base(&next).unwrap();
             assert_eq!(bases(dir.path()), 1, "the replaced base and the half one are gone");
+            store.put_base(&next).unwrap();
+            assert_eq!(bases(dir.path()), 1, "the same base again is the same file");
         }
         let store = RedbStore::open(&path).unwrap();
         let stored = store.base().unwrap().unwrap();
