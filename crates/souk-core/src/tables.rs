@@ -128,18 +128,35 @@ impl<T: Plain + fmt::Debug> fmt::Debug for Column<T> {
     }
 }
 
-/// Interned strings: one text buffer and the end offset of each string in it.
+/// Interned strings: one text buffer and the end offset of each string in it, a [`Blobs`]
+/// read as text.
 ///
-/// Invariant (checked whenever a snapshot is read): `ends` never decreases and its last
-/// entry is `text.len()`, so [`Strings::bytes`] cannot panic for an id below
-/// [`Strings::len`]. A loaded snapshot's text is also UTF-8 split on char boundaries.
+/// Invariant (checked whenever a snapshot is read): [`Ragged`]'s, so [`Strings::bytes`]
+/// cannot panic for an id below [`Strings::len`]. A loaded snapshot's text is also UTF-8
+/// split on char boundaries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Strings {
-    pub(crate) text: Column<u8>,
-    pub(crate) ends: Column<u32>,
-}
+pub(crate) struct Strings(pub(crate) Blobs);
 
 impl Strings {
+    pub(crate) fn new(text: Column<u8>, ends: Column<u32>) -> Self {
+        Strings(Ragged { ends, items: text })
+    }
+
+    /// Every string, end to end.
+    pub(crate) fn text(&self) -> &Column<u8> {
+        &self.0.items
+    }
+
+    /// Where each string ends in [`Strings::text`].
+    pub(crate) fn ends(&self) -> &Column<u32> {
+        &self.0.ends
+    }
+
+    /// The bytes its two vectors hold.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.0.memory_bytes()
+    }
+
     /// String `id` (empty should the text not be UTF-8, which loading rules out).
     pub(crate) fn get(&self, id: u32) -> &str {
         core::str::from_utf8(self.bytes(id)).unwrap_or_default()
@@ -147,26 +164,23 @@ impl Strings {
 
     /// String `id`'s bytes.
     pub(crate) fn bytes(&self, id: u32) -> &[u8] {
-        let (ends, i): (&[u32], usize) = (&self.ends, id as usize);
-        let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-        &self.text[start..ends[i] as usize]
+        self.0.get(id as usize)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.ends.len()
+        self.0.ends.len()
     }
 
     /// Whether the invariant holds; used on every snapshot read.
     pub(crate) fn is_well_formed(&self) -> bool {
-        self.ends.windows(2).all(|w| w[0] <= w[1])
-            && self.ends.last().map_or(self.text.is_empty(), |&e| e as usize == self.text.len())
+        self.0.is_well_formed()
     }
 
     /// Whether every string starts on a char boundary (of UTF-8 text).
     pub(crate) fn is_split_on_chars(&self) -> bool {
         // A char boundary is any byte that is not a continuation byte (0b10xx_xxxx).
-        let text: &[u8] = &self.text;
-        self.ends.iter().all(|&end| text.get(end as usize).is_none_or(|&b| (b as i8) >= -0x40))
+        let text: &[u8] = &self.0.items;
+        self.0.ends.iter().all(|&end| text.get(end as usize).is_none_or(|&b| (b as i8) >= -0x40))
     }
 }
 
@@ -182,9 +196,8 @@ impl Interner {
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
-        let id = self.table.ends.len() as u32;
-        self.table.text.to_mut().extend_from_slice(s.as_bytes());
-        self.table.ends.push(self.table.text.len() as u32);
+        let id = self.table.len() as u32;
+        self.table.0.push(s.bytes());
         self.ids.insert(s.into(), id);
         id
     }

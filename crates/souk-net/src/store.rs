@@ -31,6 +31,19 @@ pub struct Base {
     pub chunks: Vec<Digest>,
 }
 
+impl Base {
+    /// Chunk hashes as a store keeps them: end to end.
+    pub fn chunks_to_bytes(chunks: &[Digest]) -> Vec<u8> {
+        chunks.concat()
+    }
+
+    /// Chunk hashes [`Base::chunks_to_bytes`] kept (a torn tail dropped: a list of the
+    /// wrong length is not taken, and the base is hashed again).
+    pub fn chunks_from_bytes(bytes: &[u8]) -> Vec<Digest> {
+        bytes.as_chunks().0.to_vec()
+    }
+}
+
 pub trait Store: Send + 'static {
     fn body(&self, hash: &Digest) -> Result<Option<Vec<u8>>, StoreError>;
     /// The hash of every body kept (without reading the bodies).

@@ -154,7 +154,7 @@ impl IdbStore {
             if let Some((seq, snapshot)) = base.split_first_chunk::<8>() {
                 // Kept beside the base since session 13; a tab that has none hashes it.
                 let chunks = get(db, META, "base-chunks").await?.map(|c| bytes(&c)).unwrap_or_default();
-                let chunks = chunks.chunks_exact(32).map(|c| c.try_into().unwrap_or_default()).collect();
+                let chunks = Base::chunks_from_bytes(&chunks);
                 let snapshot = snapshot.to_vec().into();
                 memory.keep_base(Base { snapshot, seq: u64::from_le_bytes(*seq), chunks });
             }
@@ -218,7 +218,7 @@ impl Store for IdbStore {
     fn put_base(&mut self, base: &Catalog) -> Result<(), StoreError> {
         let head = base.head();
         self.save(META, "base".into(), [&head.base_seq.to_le_bytes(), &base.base()[..]].concat())?;
-        self.save(META, "base-chunks".into(), head.chunks.concat())?;
+        self.save(META, "base-chunks".into(), Base::chunks_to_bytes(&head.chunks))?;
         self.memory.put_base(base)
     }
 

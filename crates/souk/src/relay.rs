@@ -89,7 +89,9 @@ pub async fn run(args: RelayArgs) -> Result<()> {
     if let Some(path) = &args.index {
         let snapshot = souk::fsutil::map_snapshot(path)?;
         let not_an_index = || format!("{} is not a Souk index", path.display());
-        let packs = Index::load(snapshot.clone()).with_context(not_an_index)?.len();
+        // Its length only (the base reaches as many entries as it holds packs): the catalog
+        // loads and checks it whole.
+        let packs = Index::open(snapshot.clone()).with_context(not_an_index)?.len();
         store.put_base(&Catalog::from_snapshot(snapshot, packs as u64).with_context(not_an_index)?)?;
         info!(packs, "serving {}", path.display());
     }

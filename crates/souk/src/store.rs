@@ -285,7 +285,7 @@ impl Store for RedbStore {
             seq.try_into().map(u64::from_le_bytes).map_err(|_| failed("the stored base-seq is corrupt"))?;
         // Kept since session 13; a store without them has its base hashed again.
         let chunks = self.meta("base-chunks")?.unwrap_or_default();
-        let chunks = chunks.chunks_exact(32).map(|c| c.try_into().unwrap_or_default()).collect();
+        let chunks = Base::chunks_from_bytes(&chunks);
         Ok(Some(Base { snapshot, seq, chunks }))
     }
 
@@ -307,7 +307,7 @@ impl Store for RedbStore {
             meta.remove("base")?;
             meta.insert(BASE_FILE, name.as_bytes())?;
             meta.insert("base-seq", head.base_seq.to_le_bytes().as_slice())?;
-            meta.insert("base-chunks", head.chunks.concat().as_slice())?;
+            meta.insert("base-chunks", Base::chunks_to_bytes(&head.chunks).as_slice())?;
             Ok(())
         })?;
         // The base it replaces, and any a process killed before its commit left behind.

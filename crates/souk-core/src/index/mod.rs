@@ -127,8 +127,7 @@ impl Index {
             &self.content_hash,
             &self.stars,
         ];
-        self.strings.text.len()
-            + size(&self.strings.ends[..])
+        self.strings.memory_bytes()
             + size(&self.digests[..])
             + columns.iter().map(|c| size(&c[..])).sum::<usize>()
             + size(&self.downloads[..])
@@ -647,7 +646,7 @@ impl IndexBuilder {
         index.statements = self.statements;
         index.importer = self.importer;
         index.search = search::build(&index);
-        if u32::try_from(index.strings.text.len()).is_err() {
+        if u32::try_from(index.strings.text().len()).is_err() {
             return Err(BuildError::TooLarge("text"));
         }
         if u32::try_from(index.dependencies.items.len()).is_err() {

@@ -100,8 +100,7 @@ impl TermIndex {
     fn memory_bytes(&self) -> usize {
         use core::mem::size_of_val as size;
         let p = &self.postings;
-        self.terms.text.len()
-            + size(&self.terms.ends[..])
+        self.terms.memory_bytes()
             + self.shared.len()
             + size(&self.idf[..])
             + size(&p.ends[..])
@@ -117,8 +116,8 @@ impl TermIndex {
     fn is_well_formed(&self, docs: usize) -> bool {
         let p = &self.postings;
         let terms = self.terms.len();
-        self.terms.is_well_formed()
-            && self.shared.len() == terms
+        // The terms themselves were checked as they were read (`Sections::strings`).
+        self.shared.len() == terms
             && self.idf.len() == terms
             && p.ends.len() == terms
             && p.ends.windows(2).all(|w| w[0] <= w[1])
@@ -198,7 +197,7 @@ impl TermIndexBuilder {
             }
             posting_ends.push(docs.len() as u32);
         }
-        let terms = Strings { text: text.into(), ends: ends.into() };
+        let terms = Strings::new(text.into(), ends.into());
         TermIndex {
             shared: shared_prefixes(&terms).into(),
             terms,

@@ -136,8 +136,8 @@ impl Index {
     pub fn to_snapshot(&self) -> Vec<u8> {
         let search = &self.search;
         let mut sections: Vec<(Tag, Vec<u8>)> = alloc::vec![
-            (STRING_ENDS, le_bytes(&self.strings.ends)),
-            (STRING_TEXT, le_bytes(&self.strings.text)),
+            (STRING_ENDS, le_bytes(self.strings.ends())),
+            (STRING_TEXT, le_bytes(self.strings.text())),
             (DIGESTS, le_bytes(&self.digests)),
             (NAME, le_bytes(&self.name)),
             (VERSION, le_bytes(&self.version)),
@@ -189,8 +189,8 @@ impl Index {
         }
         for (tags, terms) in [(&WORDS, &search.words), (&NAMES, &search.names)] {
             sections.extend([
-                (tags.ends, le_bytes(&terms.terms.ends)),
-                (tags.text, le_bytes(&terms.terms.text)),
+                (tags.ends, le_bytes(terms.terms.ends())),
+                (tags.text, le_bytes(terms.terms.text())),
                 (tags.shared, le_bytes(&terms.shared)),
                 (tags.idf, le_bytes(&terms.idf)),
                 (tags.posting_ends, le_bytes(&terms.postings.ends)),
@@ -373,12 +373,14 @@ impl Index {
             },
         };
         // A version is a row or yanked, never both (the builder keeps the row).
-        if let Some(y) = index.yanked().filter(|_| checks.rules()).find(|y| {
-            index.versions_of(y.name()).any(|r| {
-                let row = index.get(r);
-                row.name() == y.name() && row.version() == y.version()
+        if checks.rules()
+            && let Some(y) = index.yanked().find(|y| {
+                index.versions_of(y.name()).any(|r| {
+                    let row = index.get(r);
+                    row.name() == y.name() && row.version() == y.version()
+                })
             })
-        }) {
+        {
             return Err(corrupt(alloc::format!("{} {} appears twice", y.name(), y.version())));
         }
         Ok(index)
@@ -606,9 +608,9 @@ impl<'a> Sections<'a> {
 
     /// A string table: its end offsets and its text.
     fn strings(&self, ends: Tag, text: Tag) -> Result<Strings, SnapshotError> {
-        let strings = Strings { text: self.column(text)?, ends: self.column(ends)? };
+        let strings = Strings::new(self.column(text)?, self.column(ends)?);
         let all = self.checks.rules();
-        if all && core::str::from_utf8(&strings.text).is_err() {
+        if all && core::str::from_utf8(strings.text()).is_err() {
             return Err(corrupt(alloc::format!("{} is not UTF-8", tag_name(text))));
         }
         if !strings.is_well_formed() || all && !strings.is_split_on_chars() {

@@ -167,7 +167,7 @@ fn consistent_checksum_does_not_excuse_bad_columns() {
     index.tags.ends.to_mut()[0] = 100;
     assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
     let mut index = sample();
-    index.strings.ends.to_mut()[1] += 1000;
+    index.strings.0.ends.to_mut()[1] += 1000;
     assert!(Index::from_snapshot(&index.to_snapshot()).is_err());
     let mut index = sample();
     index.stars.to_mut().pop();
