@@ -2,6 +2,7 @@
 // and installed packs in IndexedDB, and joins the network through the relay that served
 // the page. Views render into <main> by the URL's hash.
 import init, { SoukPeer } from "./pkg/souk_web.js";
+import { loadPacks } from "./packs.js";
 import { renderSearch } from "./views/search.js";
 import { renderPack } from "./views/pack.js";
 import { renderInstalled } from "./views/installed.js";
@@ -63,7 +64,7 @@ async function route() {
 
 try {
   await init();
-  app.peer = await SoukPeer.start({ bootstrap: new URL("bootstrap", location.href).href });
+  app.peer = await SoukPeer.start({ bootstrap: new URL("bootstrap", location.href).href, packs: loadPacks });
   window.souk = app.peer;
   app.peer.on((event) => {
     app.activity.hear(event);

@@ -1,6 +1,6 @@
 // Small DOM helpers: elements built from data (never from HTML strings), highlighting, zips.
 import { zipSync } from "./node_modules/fflate/esm/browser.js";
-import { queryTerms, soukLock } from "./pkg/souk_web.js";
+import { queryTerms } from "./pkg/souk_web.js";
 
 /** `<tag attrs>children</tag>`; attributes starting with "on" become listeners. */
 export function h(tag, attrs = {}, ...children) {
@@ -43,13 +43,16 @@ export function formatBytes(n) {
   return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
 }
 
-/** An installed pack and its dependencies as one zip: a folder per pack, and souk.lock. */
-export function zipInstall(installed) {
+/**
+ * An installed pack and its dependencies as one zip: a folder per pack, and souk.lock
+ * (written by `packs`, the pack module, as the CLI writes it).
+ */
+export function zipInstall(installed, packs) {
   const entries = {};
   for (const pack of installed.packs) {
     for (const file of pack.files) entries[`${pack.name}/${file.path}`] = file.contents;
   }
-  entries["souk.lock"] = new TextEncoder().encode(soukLock(installed.lockfile));
+  entries["souk.lock"] = new TextEncoder().encode(packs.soukLock(installed.lockfile));
   return new Blob([zipSync(entries)], { type: "application/zip" });
 }
 

@@ -1,25 +1,17 @@
 // "Use this template": a pack and its dependencies, installed as the Install button does
-// (every body verified), rendered into a new project by the generator module, which loads
-// only now: a form built from the packs' variables (checked as the user types), the files
-// it makes with their contents, its digest (what `souk new --json` prints for the same
+// (every body verified), rendered into a new project by the pack module, which the install
+// loaded: a form built from the packs' variables (checked as the user types), the files it
+// makes with their contents, its digest (what `souk new --json` prints for the same
 // answers), and the project as a zip.
 import { downloadLink, h } from "../dom.js";
+import { loadPacks } from "../packs.js";
 import { zipSync } from "../node_modules/fflate/esm/browser.js";
 
-let generator;
-/** The generator module, fetched and started once, on first use. */
-function loadGenerator() {
-  generator ??= import("../pkg/souk_web_gen.js").then(async (module) => {
-    await module.default();
-    return module;
-  });
-  return generator;
-}
 
 /** Shows the form for `installed` (what `peer.install` returned for `pack`) in `area`. */
 export async function renderGenerate(area, pack, installed) {
   area.replaceChildren(h("p", { className: "muted" }, "Loading the generator…"));
-  const gen = await loadGenerator();
+  const gen = await loadPacks();
   const builtins = [
     { name: "name", help: "The project's name", value: `my-${pack.name}` },
     { name: "author", help: "Who the project is by", value: "The authors" },

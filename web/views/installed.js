@@ -1,5 +1,6 @@
 // The packs installed in this tab (kept in IndexedDB), each downloadable again as a zip.
 import { downloadLink, h, zipInstall } from "../dom.js";
+import { loadPacks } from "../packs.js";
 
 export async function renderInstalled(root, app) {
   const installed = await app.peer.installed();
@@ -8,6 +9,7 @@ export async function renderInstalled(root, app) {
     root.append(h("p", { className: "muted" }, "Nothing yet: open a pack and press Install."));
     return;
   }
+  const packs = await loadPacks();
   root.append(
     h(
       "ul",
@@ -18,7 +20,7 @@ export async function renderInstalled(root, app) {
           {},
           h("div", { className: "title" }, h("a", { href: `#/pack/${encodeURIComponent(item.name)}` }, item.name), " ", h("span", { className: "version" }, item.version)),
           h("p", { className: "meta" }, `${item.packs.length} packs: ${item.lockfile.map((p) => `${p.name} ${p.version}`).join(", ")}`),
-          downloadLink(zipInstall(item), `${item.name}-${item.version}.zip`, "Download zip"),
+          downloadLink(zipInstall(item, packs), `${item.name}-${item.version}.zip`, "Download zip"),
         ),
       ),
     ),

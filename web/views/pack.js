@@ -1,6 +1,7 @@
 // A pack's page: versions, readme, metadata, dependencies both ways, the resolved tree,
 // who provides it, the install button, and "Use this template".
 import { downloadLink, formatBytes, h, shortId, zipInstall } from "../dom.js";
+import { loadPacks } from "../packs.js";
 import { renderGenerate } from "./generate.js";
 
 export async function renderPack(root, app, name, wanted) {
@@ -148,7 +149,7 @@ async function installPack(app, pack, area) {
     const bytes = installed.packs.flatMap((p) => p.files).reduce((n, f) => n + f.contents.length, 0);
     area.replaceChildren(
       h("span", { className: "ok" }, `Installed ${pack.name} ${pack.version} with ${installed.packs.length - 1} dependencies (${formatBytes(bytes)}), every body checked. `),
-      downloadLink(zipInstall(installed), `${pack.name}-${pack.version}.zip`, "Download zip"),
+      downloadLink(zipInstall(installed, await loadPacks()), `${pack.name}-${pack.version}.zip`, "Download zip"),
     );
   } catch (err) {
     area.replaceChildren(h("p", { className: "error" }, err.message));

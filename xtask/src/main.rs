@@ -84,7 +84,8 @@ fn main() -> Result<()> {
 
 const WASM: &str = "wasm32-unknown-unknown";
 /// The crates that run in the browser: linted and tested for wasm too.
-const WASM_CRATES: [&str; 8] = ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web", "-p", "souk-web-gen"];
+const WASM_CRATES: [&str; 8] =
+    ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web", "-p", "souk-web-pack"];
 
 fn test() -> Result<()> {
     setup::all()?;

@@ -14,7 +14,7 @@ pub type Digest = [u8; 32];
 
 /// One version of a pack, as the index holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PackVersion {
     pub name: String,
     pub version: Version,
@@ -56,7 +56,7 @@ pub fn from_hex(hex: &str) -> Option<Digest> {
 
 /// A dependency on another pack.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Dependency {
     pub name: String,
     pub req: VersionReq,

@@ -42,6 +42,9 @@ pub enum NodeError {
     Requirement { requirement: String, reason: String },
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// A resolution that failed where only its explanation comes back (a tab's pack module).
+    #[error("{0}")]
+    Unresolved(String),
     #[error("refused to install {name} {version}: {reason}")]
     Unverified { name: String, version: String, reason: RecordError },
     #[error(

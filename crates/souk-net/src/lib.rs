@@ -11,6 +11,8 @@
 //! - [`behaviour`]: the composed [`Behaviour`], with identify, ping and circuit relay v2.
 //! - [`node`]: the [`Node`] task that owns a swarm, the core and its [`Store`], and the
 //!   [`NodeHandle`] callers use (`publish`, `lookup`, `search`, `sync_index`, `fetch_any`, ...).
+//! - [`packs`]: the pack code an install runs (resolution, the body check), linked in or,
+//!   in a tab, in a second module.
 //! - [`client`]: what the CLI, the relay and the tab do alike to join (the dial order).
 //! - [`codec`]: the one size-limited request-response codec fetch and sync use.
 //! - [`keep_alive`]: gossipsub's open streams no longer hold every connection open.
@@ -35,6 +37,7 @@ pub mod fetch;
 pub mod keep_alive;
 pub mod limits;
 pub mod node;
+pub mod packs;
 pub mod protocol;
 pub mod store;
 pub mod sync;
@@ -47,4 +50,5 @@ pub use behaviour::{Behaviour, Role};
 pub use error::{NodeError, SyncError};
 pub use events::NodeEvent;
 pub use node::{Installed, Node, NodeHandle, Progress, SearchPage, SearchRequest, SyncReport};
+pub use packs::{Linked, Packs};
 pub use store::{MemoryStore, Store, StoreError};

@@ -3,12 +3,14 @@
 //! - [`SoukPeer`] (in the browser): the tab as a full peer on the network, its state in
 //!   IndexedDB (`peer` and `idb`).
 //! - [`Registry`]: an index held by the page with no network at all (any snapshot),
-//!   searched and resolved by exactly the core code the CLI runs.
+//!   searched by exactly the core code the CLI runs (and resolved by it in the pack
+//!   module, `souk-web-pack`, which carries the resolver out of this one).
 //!
 //! ```js
 //! import init, { SoukPeer } from "./pkg/souk_web.js";
 //! await init();
-//! const peer = await SoukPeer.start({ bootstrap: "http://127.0.0.1:8080/bootstrap" });
+//! const packs = () => import("./pkg/souk_web_pack.js").then(async (m) => (await m.default(), m));
+//! const peer = await SoukPeer.start({ bootstrap: "http://127.0.0.1:8080/bootstrap", packs });
 //! const { total, hits } = await peer.search("rust", { limit: 10 });
 //! await peer.connected();
 //! const { lockfile, packs } = await peer.install("rust-cli", "^1");
@@ -25,8 +27,7 @@ mod peer;
 pub use peer::SoukPeer;
 use serde::Serialize;
 use souk_core::Index;
-use souk_core::lockfile::LockedPackage;
-use souk_core::resolve::{MemoryRegistry, install};
+use souk_core::resolve::MemoryRegistry;
 use souk_core::search::{HitSummary, Query, Scratch, query_terms, search_with};
 use wasm_bindgen::prelude::*;
 
@@ -41,15 +42,6 @@ pub fn start() {
 #[wasm_bindgen(js_name = queryTerms)]
 pub fn query_terms_js(text: &str) -> Vec<String> {
     query_terms(text)
-}
-
-/// The `souk.lock` text of an install's lockfile, as the CLI writes it.
-#[wasm_bindgen(js_name = soukLock)]
-pub fn souk_lock_js(
-    #[wasm_bindgen(unchecked_param_type = "LockedPackage[]")] lockfile: JsValue,
-) -> Result<String, JsError> {
-    let packages: Vec<LockedPackage> = serde_wasm_bindgen::from_value(lockfile)?;
-    Ok(souk_pack::lockfile::to_toml(&packages))
 }
 
 /// A registry index held by the page.
@@ -80,8 +72,6 @@ extern "C" {
     pub type SearchOptions;
     #[wasm_bindgen(typescript_type = "SearchResults")]
     pub type SearchResults;
-    #[wasm_bindgen(typescript_type = "LockedPackage[]")]
-    pub type Lockfile;
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -130,12 +120,11 @@ impl Registry {
         Ok(js_value(&results)?.unchecked_into())
     }
 
-    /// Resolves `name` at `requirement` (cargo syntax) against this registry: every pack it
-    /// needs, newest first within the rules, or an `Error` explaining the conflict.
-    pub fn resolve(&self, name: &str, requirement: &str) -> Result<Lockfile, JsError> {
+    /// The versions a resolution of `name` can reach, for the pack module's `resolve`
+    /// (resolved there by the core code the CLI runs).
+    pub fn reachable(&self, name: &str) -> Result<JsValue, JsError> {
         let registry = MemoryRegistry::reachable(&self.index, name)?;
-        let resolution = install(&registry, name, requirement.parse()?)?;
-        Ok(js_value(&LockedPackage::all(&resolution))?.unchecked_into())
+        Ok(registry.serialize(&serde_wasm_bindgen::Serializer::new())?)
     }
 }
 

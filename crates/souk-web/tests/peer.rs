@@ -19,7 +19,7 @@ use souk_net::browser::browser_swarm;
 use souk_net::sync::SyncEvent;
 use souk_net::testing::LyingStore;
 use souk_web::SoukPeer;
-use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::prelude::{Closure, JsError, wasm_bindgen};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -88,12 +88,46 @@ async fn start(bootstrap: JsValue, database: &str) -> SoukPeer {
 }
 
 async fn start_on(bootstrap: JsValue, database: &str) -> SoukPeer {
+    start_with(bootstrap, database, pack_module_loader()).await
+}
+
+async fn start_with(bootstrap: JsValue, database: &str, packs: JsValue) -> SoukPeer {
     let options = Object::new();
     Reflect::set(&options, &"database".into(), &database.into()).unwrap();
+    Reflect::set(&options, &"packs".into(), &packs).unwrap();
     if !bootstrap.is_undefined() {
         Reflect::set(&options, &"bootstrap".into(), &bootstrap).unwrap();
     }
     SoukPeer::start(Some(options.unchecked_into())).await.unwrap_or_else(|e| panic!("{:?}", JsValue::from(e)))
+}
+
+/// What the page hands `SoukPeer.start` as `packs`: a function answering the pack module.
+/// Here its exports are the same functions linked into this test module, reached through
+/// JavaScript as the peer reaches the page's second module.
+fn pack_module_loader() -> JsValue {
+    use souk_web_pack::{install, publish};
+    let module = Object::new();
+    let export = |name: &str, f: JsValue| Reflect::set(&module, &name.into(), &f).unwrap();
+    export(
+        "resolve",
+        Closure::<dyn Fn(JsValue, String, String) -> Result<JsValue, JsError>>::new(
+            |registry, name: String, requirement: String| install::resolve(registry, &name, &requirement),
+        )
+        .into_js_value(),
+    );
+    export(
+        "checkBody",
+        Closure::<dyn Fn(JsValue, Vec<u8>) -> Result<(), JsError>>::new(|pack, body: Vec<u8>| {
+            install::check_body(pack, &body)
+        })
+        .into_js_value(),
+    );
+    export(
+        "packFiles",
+        Closure::<dyn Fn(String, JsValue, f64) -> Result<JsValue, JsError>>::new(publish::pack_files)
+            .into_js_value(),
+    );
+    Closure::<dyn Fn() -> js_sys::Promise>::new(move || js_sys::Promise::resolve(&module)).into_js_value()
 }
 
 async fn wait(promise: js_sys::Promise) -> JsValue {
@@ -222,6 +256,19 @@ async fn a_tab_fetches_from_another_tab_through_the_relay_circuit() {
     let stats = wait(fetcher.stats()).await;
     assert!(get(&stats, "peers").as_f64().unwrap() >= 1.0);
     assert_no_page_errors().await;
+}
+
+#[test]
+async fn without_the_pack_module_an_install_says_what_is_missing() {
+    let database = format!("no-packs-{}", js_sys::Date::now());
+    let peer = start_with(JsValue::UNDEFINED, &database, JsValue::UNDEFINED).await;
+    let err = JsFuture::from(peer.install("editorconfig".into(), None)).await.unwrap_err();
+    assert!(message(&err).contains("start the peer with `packs`"), "{}", message(&err));
+    // A loader that fails is reported, and the next call tries again.
+    let failing = js_sys::Function::new_no_args("return Promise.reject(new Error('offline: no module'))");
+    let peer = start_with(JsValue::UNDEFINED, &format!("{database}-b"), failing.into()).await;
+    let err = JsFuture::from(peer.resolve("editorconfig".into(), "*".into())).await.unwrap_err();
+    assert_eq!(message(&err), "offline: no module");
 }
 
 #[test]

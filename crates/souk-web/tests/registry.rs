@@ -2,6 +2,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Reflect};
+use souk_core::resolve::Resolution;
 use souk_web::Registry;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -38,16 +39,22 @@ fn snapshots_round_trip_and_bad_ones_are_errors() {
     assert!(message.starts_with("snapshot is truncated"), "{message}");
 }
 
+/// Resolved by the pack module over what the registry says is reachable, as the page does.
 #[test]
 fn resolves_a_pack_with_its_dependencies_or_explains_why_not() {
     let registry = demo();
-    let lock: Array = JsValue::from(registry.resolve("open-source-starter", "^1").unwrap()).unchecked_into();
-    let names: Vec<String> = lock.iter().map(|p| get(&p, "name").as_string().unwrap()).collect();
+    let resolve = |req| {
+        souk_web_pack::install::resolve(
+            registry.reachable("open-source-starter").unwrap(),
+            "open-source-starter",
+            req,
+        )
+    };
+    let resolution: Resolution = serde_wasm_bindgen::from_value(resolve("^1").unwrap()).unwrap();
+    let names: Vec<&str> = resolution.packages.keys().map(|id| id.name.as_str()).collect();
     assert_eq!(names.len(), 9);
-    assert!(
-        names.contains(&"license-mit-apache".to_string()) && names.contains(&"code-of-conduct".to_string())
-    );
-    let Err(err) = registry.resolve("open-source-starter", "^2") else { panic!("^2 resolved") };
+    assert!(names.contains(&"license-mit-apache") && names.contains(&"code-of-conduct"));
+    let Err(err) = resolve("^2") else { panic!("^2 resolved") };
     let message = get(&JsValue::from(err), "message").as_string().unwrap();
     assert_eq!(
         message,

@@ -69,6 +69,7 @@ pub trait Registry {
 
 /// One published version of a package, as the resolver sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Summary {
     pub name: String,
     pub version: Version,
@@ -85,6 +86,7 @@ pub struct Summary {
 
 /// A dependency of a [`Summary`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Dependency {
     /// The name the dependent uses for it (differs from `package` when renamed).
     pub name: String,
@@ -102,6 +104,7 @@ pub struct Dependency {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum DependencyKind {
     Normal,
     Build,
@@ -110,6 +113,7 @@ pub enum DependencyKind {
 
 /// A package in a resolution.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PackageId {
     pub name: String,
     pub version: Version,
@@ -123,11 +127,13 @@ impl core::fmt::Display for PackageId {
 
 /// The resolved graph: every package with the packages it depends on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Resolution {
     pub packages: BTreeMap<PackageId, ResolvedPackage>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ResolvedPackage {
     pub dependencies: Vec<PackageId>,
     pub checksum: Option<Digest>,

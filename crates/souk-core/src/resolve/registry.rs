@@ -11,7 +11,9 @@ use super::{DependencyKind, Registry, Summary};
 use crate::index::{Index, ReqCache, RowError};
 use crate::record::Owners;
 
+/// Serde carries it to a resolver elsewhere: a tab resolves in its second module.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct MemoryRegistry {
     packages: BTreeMap<String, Vec<Summary>>,
     /// Versions their owners yanked: offered only to a lockfile that names one

@@ -12,7 +12,7 @@ use souk_core::name::check_name;
 use souk_core::pack::to_hex;
 use souk_core::record::{Claimed, PackRecord, RecordError};
 use souk_core::reputation::PeerRecord;
-use souk_core::resolve::{MemoryRegistry, Resolution, install};
+use souk_core::resolve::{MemoryRegistry, Resolution};
 use souk_core::search::{Filters, Query, Sort};
 use souk_core::{Digest, Index, PackVersion};
 use web_time::Instant;
@@ -21,6 +21,7 @@ use super::command::Command;
 use crate::error::NodeError;
 use crate::events::{Metric, NodeEvent, PeerInfo, Stats};
 use crate::limits::MAX_QUEUED_EVENTS;
+use crate::packs::{Linked, Packs};
 
 /// How many pack bodies an install fetches at once.
 const PARALLEL_FETCHES: usize = 8;
@@ -219,18 +220,27 @@ impl NodeHandle {
         locked: &[LockedPackage],
         progress: impl Fn(Progress),
     ) -> Result<Installed, NodeError> {
+        self.install_with(&Linked, name, requirement, locked, progress).await
+    }
+
+    /// [`NodeHandle::install`] with the resolution and the body check `packs` runs.
+    pub async fn install_with(
+        &self,
+        packs: &impl Packs,
+        name: &str,
+        requirement: &str,
+        locked: &[LockedPackage],
+        progress: impl Fn(Progress),
+    ) -> Result<Installed, NodeError> {
         let started = Instant::now();
-        let req = requirement.parse().map_err(|e: semver::Error| NodeError::Requirement {
-            requirement: requirement.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let name = name.to_owned();
+        let resolution = self.resolve_with(packs, name, requirement, locked).await?;
         let locked = locked.to_vec();
-        let (resolution, records) =
-            self.read(move |index| resolve_install(index, &name, req, &locked)).await??;
+        let (resolution, records) = self
+            .read(move |index| records_of(index, &resolution, &locked).map(|records| (resolution, records)))
+            .await??;
         let so_far = &std::cell::Cell::new(Progress { total: records.len(), ..Progress::default() });
         let progress = &progress;
-        let packs = futures::stream::iter(records)
+        let bodies = futures::stream::iter(records)
             .map(|claimed: Claimed| async move {
                 let (name, version) = (claimed.pack().name.clone(), claimed.pack().version.to_string());
                 let unverified =
@@ -243,11 +253,11 @@ impl NodeHandle {
                     future::join(self.fetch_any(hash), async { claimed.clone().verify() }).await;
                 let pack = verified.map_err(unverified)?.pack;
                 let (peer, body) = fetched?;
-                souk_pack::check_body(&pack, &body).map_err(|e| NodeError::BodyMismatch {
+                packs.check_body(&pack, &body).map_err(|reason| NodeError::BodyMismatch {
                     name: pack.name.clone(),
                     version: pack.version.to_string(),
                     peer: peer.map_or_else(|| "this node".into(), |p| p.to_string()),
-                    reason: e.to_string(),
+                    reason,
                 })?;
                 let now = so_far.get();
                 so_far.set(Progress { done: now.done + 1, bytes: now.bytes + body.len(), ..now });
@@ -260,7 +270,41 @@ impl NodeHandle {
             .into_iter()
             .collect::<Result<Vec<_>, _>>()?;
         self.observe(Metric::Install, started).await?;
-        Ok(Installed { resolution, packs })
+        Ok(Installed { resolution, packs: bodies })
+    }
+
+    /// What installing `name` at `requirement` would take, resolved by `packs` over the
+    /// versions of the local index `name` can reach, each package `locked` names preferred
+    /// at its locked version.
+    pub async fn resolve_with(
+        &self,
+        packs: &impl Packs,
+        name: &str,
+        requirement: &str,
+        locked: &[LockedPackage],
+    ) -> Result<Resolution, NodeError> {
+        let req = parse_requirement(requirement)?;
+        let registry = self.registry(name, locked).await?;
+        packs.resolve(&registry, name, &req)
+    }
+
+    /// The versions of the local index a resolution of `name` can reach, each package
+    /// `locked` names preferred at its locked version.
+    async fn registry(&self, name: &str, locked: &[LockedPackage]) -> Result<MemoryRegistry, NodeError> {
+        let unreadable = |e: &dyn std::fmt::Display| NodeError::Unreadable(e.to_string());
+        let pins = locked
+            .iter()
+            .map(|pin| Ok((pin.name.clone(), pin.version.parse().map_err(|e| unreadable(&e))?)))
+            .collect::<Result<Vec<(String, semver::Version)>, NodeError>>()?;
+        let name = name.to_owned();
+        self.read(move |index| {
+            let mut registry = MemoryRegistry::reachable(index, &name).map_err(|e| unreadable(&e))?;
+            for (name, version) in &pins {
+                registry.prefer(name, version);
+            }
+            Ok(registry)
+        })
+        .await?
     }
 
     /// Runs `f` on the node's current index (the catalog, kept up to date).
@@ -381,19 +425,22 @@ fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, St
 /// The resolution of an install on `index`, with the record every pack it takes claims to
 /// be, checked here but for its signature (checked while its body is fetched). A record's
 /// name passed the name rule, so it is a plain folder name.
-fn resolve_install(
+/// A requirement as cargo writes one.
+fn parse_requirement(requirement: &str) -> Result<semver::VersionReq, NodeError> {
+    requirement.parse().map_err(|e: semver::Error| NodeError::Requirement {
+        requirement: requirement.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The record of every version `resolution` takes, as the index holds it, each checked
+/// against the pin `locked` has for it.
+fn records_of(
     index: &Index,
-    name: &str,
-    req: semver::VersionReq,
+    resolution: &Resolution,
     locked: &[LockedPackage],
-) -> Result<(Resolution, Vec<Claimed>), NodeError> {
-    let unreadable = |e: &dyn std::fmt::Display| NodeError::Unreadable(e.to_string());
-    let mut registry = MemoryRegistry::reachable(index, name).map_err(|e| unreadable(&e))?;
-    for pin in locked {
-        registry.prefer(&pin.name, &pin.version.parse().map_err(|e| unreadable(&e))?);
-    }
-    let resolution = install(&registry, name, req)?;
-    let records = resolution
+) -> Result<Vec<Claimed>, NodeError> {
+    resolution
         .packages
         .keys()
         .map(|id| {
@@ -409,6 +456,5 @@ fn resolve_install(
                 None => Ok(claimed),
             }
         })
-        .collect::<Result<_, _>>()?;
-    Ok((resolution, records))
+        .collect()
 }

@@ -6,11 +6,12 @@ use std::rc::Rc;
 
 use futures::FutureExt;
 use indexed_db_futures::database::Database;
-use js_sys::{Array, Object, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
-use souk_core::body::{self, PackFile as BodyFile};
+use souk_core::PackVersion;
+use souk_core::body;
 use souk_core::lockfile::LockedPackage;
 use souk_core::name::eq_folded;
 use souk_core::pack::{from_hex, to_hex};
@@ -18,16 +19,17 @@ use souk_core::record::PackRecord;
 use souk_net::browser::browser_swarm;
 use souk_net::client::{self, Transport};
 use souk_net::{Node, NodeHandle, Progress};
-use souk_pack::{LocalPack, MANIFEST_FILE};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 mod events;
 mod join;
+mod packs;
 mod types;
 
 use events::{Listeners, SoukEvent, emit};
 use join::{Joining, identity, join, resync};
+use packs::Loader;
 use types::{
     Caught, ConnectedPeer, Files, InstalledFiles, InstalledPack, Listener, PackFile, Page, PeerSearchOptions,
     Published, Reputation, SearchOptions, Start, StartOptions, Stats, Summary,
@@ -44,6 +46,7 @@ pub(crate) struct Inner {
     key: Keypair,
     joining: RefCell<Option<Joining>>,
     listeners: Listeners,
+    packs: Loader,
 }
 
 /// A Souk peer in this tab.
@@ -81,7 +84,8 @@ impl SoukPeer {
         spawn_local(node.run());
         let listeners = Rc::new(RefCell::new(Vec::new()));
         spawn_local(events::forward(handle.events().await?, listeners.clone()));
-        let inner = Rc::new(Inner { handle, db, key, joining: RefCell::new(None), listeners });
+        let packs = Loader::new(options.packs);
+        let inner = Rc::new(Inner { handle, db, key, joining: RefCell::new(None), listeners, packs });
         if let Some(bootstrap) = options.bootstrap {
             let joining = join(inner.handle.clone(), bootstrap).boxed_local().shared();
             // Joining goes on whether or not anyone waits for it, then keeps the index fresh.
@@ -184,23 +188,15 @@ impl SoukPeer {
         })
     }
 
-    /// Resolves `name` at `requirement` (cargo syntax) on this tab's index.
+    /// Resolves `name` at `requirement` (cargo syntax) on this tab's index (with the pack
+    /// module, loaded now if it was not).
     #[wasm_bindgen(unchecked_return_type = "Promise<LockedPackage[]>")]
     pub fn resolve(&self, name: String, requirement: String) -> js_sys::Promise {
-        let handle = self.inner.handle.clone();
+        let inner = self.inner.clone();
         future_to_promise(async move {
-            let req: semver::VersionReq = requirement
-                .parse()
-                .map_err(|e| error(format!("`{requirement}` is not a version requirement: {e}")))?;
-            let resolution = handle
-                .read(move |index| {
-                    let registry = souk_core::resolve::MemoryRegistry::reachable(index, &name)
-                        .map_err(|e| format!("the index is unreadable: {e}"))?;
-                    souk_core::resolve::install(&registry, &name, req).map_err(|e| e.to_string())
-                })
-                .await
-                .map_err(error)?
-                .map_err(error)?;
+            let packs = inner.packs.get().await.map_err(error)?;
+            let resolution =
+                inner.handle.resolve_with(&packs, &name, &requirement, &[]).await.map_err(error)?;
             js_value(&LockedPackage::all(&resolution)).map_err(error)
         })
     }
@@ -219,7 +215,9 @@ impl SoukPeer {
                     &SoukEvent::Progress { name: &name, done: p.done, total: p.total, bytes: p.bytes },
                 );
             };
-            let installed = inner.handle.install(&name, &requirement, &[], progress).await.map_err(error)?;
+            let packs = inner.packs.get().await.map_err(error)?;
+            let installed =
+                inner.handle.install_with(&packs, &name, &requirement, &[], progress).await.map_err(error)?;
             let root = installed.resolution.packages.keys().find(|id| id.name == name);
             let packs = installed.packs.iter().map(|(pack, body)| {
                 Ok(InstalledFiles {
@@ -258,26 +256,19 @@ impl SoukPeer {
         let inner = self.inner.clone();
         let files: JsValue = files.into();
         future_to_promise(async move {
-            let mut pack_files =
-                vec![BodyFile { path: MANIFEST_FILE.into(), contents: manifest.into_bytes() }];
-            for entry in
-                Object::entries(&files.dyn_into::<Object>().map_err(|_| error("files must be an object"))?)
-            {
-                let entry: Array = entry.into();
-                let path = entry.get(0).as_string().unwrap_or_default();
-                let contents = entry.get(1);
-                let contents = match contents.as_string() {
-                    Some(text) => text.into_bytes(),
-                    None if contents.is_instance_of::<Uint8Array>() => Uint8Array::new(&contents).to_vec(),
-                    None => return Err(error(format!("{path}: a file is a string or a Uint8Array"))),
-                };
-                pack_files.push(BodyFile { path, contents });
+            let packs = inner.packs.get().await.map_err(error)?;
+            let now = (js_sys::Date::now() / 1000.0).floor();
+            let made = packs.pack_files(&manifest, &files, now).map_err(|e| error(packs::message(e)))?;
+            let version: PackVersion =
+                serde_wasm_bindgen::from_value(Reflect::get(&made, &"version".into())?)?;
+            let body = Uint8Array::new(&Reflect::get(&made, &"body".into())?).to_vec();
+            // Signed here, so checked here: the other module is the page's to load.
+            if version.content_hash != Some(body::content_hash(&body)) {
+                return Err(error("the pack module's body does not match its content hash"));
             }
-            let now = (js_sys::Date::now() / 1000.0) as u64;
-            let pack = LocalPack::from_files(pack_files, now).map_err(error)?;
             let secret = client::signing_secret(&inner.key).map_err(error)?;
-            let record = PackRecord::sign(pack.version, &secret).map_err(error)?;
-            let peers = inner.handle.publish(record.clone(), pack.body).await.map_err(error)?;
+            let record = PackRecord::sign(version, &secret).map_err(error)?;
+            let peers = inner.handle.publish(record.clone(), body).await.map_err(error)?;
             let published = Published {
                 name: record.pack.name.clone(),
                 version: record.pack.version.to_string(),

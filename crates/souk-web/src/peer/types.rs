@@ -17,6 +17,11 @@ export interface StartOptions {
   bootstrap?: string | string[];
   /** The IndexedDB database holding this peer (default "souk"); one per identity. */
   database?: string;
+  /**
+   * Loads the pack module (souk_web_pack.js) and answers it started: called the first time
+   * the peer resolves, installs or publishes, which need it.
+   */
+  packs?: () => Promise<object>;
 }
 export interface PeerSearchOptions {
   limit?: number; offset?: number; tag?: string; category?: string; author?: string;
@@ -72,6 +77,9 @@ extern "C" {
 pub(crate) struct Start {
     pub bootstrap: Option<Bootstrap>,
     pub database: Option<String>,
+    /// A function, kept as it is.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    pub packs: JsValue,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,20 +1,7 @@
-//! The page's generator: `souk new` in a tab. The page installs a pack as it always does
-//! (every body verified), then loads this module and hands it the packs; the answers and
-//! the rendering are `souk_pack::template`'s, so the same answers give the same bytes as
-//! the CLI (compare [`Generated::digest`] with `souk new --json`).
-//!
-//! ```js
-//! import init, { variables, readAnswer, generate } from "./pkg/souk_web_gen.js";
-//! await init();
-//! const installed = await peer.install("rust-cli", "^1");
-//! const questions = variables(installed);            // [{ name, type, help, default, ... }]
-//! readAnswer(questions[0], "Says hello");            // the answer, or an error naming the rule
-//! const { files, digest } = generate(installed, { description: "Says hello" },
-//!                                    { name: "hello-cli", year: 2026, author: "Ada" });
-//! ```
-
-#![forbid(unsafe_code)]
-
+//! `souk new` in a tab: the page installs a pack as it always does (every body verified),
+//! then hands this module the packs; the answers and the rendering are
+//! `souk_pack::template`'s, so the same answers give the same bytes as the CLI (compare
+//! [`Generated::digest`] with `souk new --json`).
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +9,8 @@ use souk_core::body::PackFile;
 use souk_core::pack::to_hex;
 use souk_pack::template::{self, Answer, Builtins, Source, Variable};
 use wasm_bindgen::prelude::*;
+
+use crate::{from_js, to_js};
 
 /// What `SoukPeer.install` returns, as far as generation needs it.
 #[derive(Debug, Deserialize, Serialize)]
@@ -119,16 +108,6 @@ fn sources(installed: &Installed) -> Result<Vec<Source>, JsError> {
     });
     let (_, sources) = template::compose(&edges, packs).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(sources)
-}
-
-fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&e.to_string()))
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    // JSON's shapes (plain objects, `null` for what is absent), but bytes as `Uint8Array`s.
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false);
-    value.serialize(&serializer).map_err(|e| JsError::new(&e.to_string()))
 }
 
 /// The questions an install's packs ask, the root's first (each `{ name, type, help,

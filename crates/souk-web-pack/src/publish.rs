@@ -1,0 +1,53 @@
+//! A pack to publish, made from what the page's form holds, as `souk publish` makes one from
+//! a folder: the same manifest rules and the same template check.
+
+use js_sys::{Array, Object, Uint8Array};
+use serde::Serialize;
+use souk_core::PackVersion;
+use souk_core::body::PackFile;
+use souk_pack::{LocalPack, MANIFEST_FILE};
+use wasm_bindgen::prelude::*;
+
+use crate::to_js_exact;
+
+/// A pack ready to sign: its record's contents and its body.
+#[derive(Serialize)]
+struct Made<'a> {
+    version: &'a PackVersion,
+    #[serde(with = "serde_bytes_as_array")]
+    body: &'a [u8],
+}
+
+/// The body as one `Uint8Array`, not an array of numbers.
+mod serde_bytes_as_array {
+    pub fn serialize<S: serde::Serializer>(body: &&[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(body)
+    }
+}
+
+/// The pack `manifest` (its `souk.toml`) and `files` (path to text or bytes) make, published
+/// `now` (seconds since the epoch): `{ version, body }`, or an `Error` naming what breaks
+/// the rules (a manifest field, a template's file and line).
+#[wasm_bindgen(js_name = packFiles)]
+pub fn pack_files(
+    manifest: String,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, string | Uint8Array>")] files: JsValue,
+    now: f64,
+) -> Result<JsValue, JsError> {
+    let mut pack_files = vec![PackFile { path: MANIFEST_FILE.into(), contents: manifest.into_bytes() }];
+    let files: Object = files.dyn_into().map_err(|_| JsError::new("files must be an object"))?;
+    for entry in Object::entries(&files) {
+        let entry: Array = entry.into();
+        let path = entry.get(0).as_string().unwrap_or_default();
+        let contents = entry.get(1);
+        let contents = match contents.as_string() {
+            Some(text) => text.into_bytes(),
+            None if contents.is_instance_of::<Uint8Array>() => Uint8Array::new(&contents).to_vec(),
+            None => return Err(JsError::new(&format!("{path}: a file is a string or a Uint8Array"))),
+        };
+        pack_files.push(PackFile { path, contents });
+    }
+    let pack = LocalPack::from_files(pack_files, now as u64)?;
+    pack.check_templates()?;
+    to_js_exact(&Made { version: &pack.version, body: &pack.body })
+}
