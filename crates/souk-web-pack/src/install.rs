@@ -34,3 +34,31 @@ pub fn souk_lock(
     let packages: Vec<LockedPackage> = from_js(lockfile)?;
     Ok(souk_pack::lockfile::to_toml(&packages))
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn message(error: JsError) -> String {
+        let error = JsValue::from(error);
+        js_sys::Reflect::get(&error, &"message".into()).unwrap().as_string().unwrap()
+    }
+
+    /// What the peer module hands over, in the shape it hands it.
+    fn exact(pack: &PackVersion) -> JsValue {
+        crate::to_js_exact(pack).unwrap()
+    }
+
+    #[test]
+    fn a_body_passes_against_its_own_record_and_fails_against_another() {
+        let packs = souk_pack::demo::packs().unwrap();
+        let (pack, other) = (&packs[0], &packs[1]);
+        check_body(exact(&pack.version), &pack.body).unwrap();
+        let err = message(check_body(exact(&other.version), &pack.body).unwrap_err());
+        assert!(err.contains("says name is"), "{err}");
+        let err = message(check_body(exact(&pack.version), b"not a body").unwrap_err());
+        assert!(err.starts_with("it is not a pack"), "{err}");
+    }
+}

@@ -51,3 +51,35 @@ pub fn pack_files(
     pack.check_templates()?;
     to_js_exact(&Made { version: &pack.version, body: &pack.body })
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    const MANIFEST: &str =
+        "[pack]\nname = \"made-here\"\nversion = \"1.0.0\"\ndescription = \"A pack\"\nlicense = \"MIT\"\n";
+
+    fn files(entries: &[(&str, &str)]) -> JsValue {
+        let files = Object::new();
+        for (path, text) in entries {
+            js_sys::Reflect::set(&files, &(*path).into(), &(*text).into()).unwrap();
+        }
+        files.into()
+    }
+
+    #[test]
+    fn a_pack_is_made_with_its_record_and_body_and_a_broken_template_is_refused() {
+        let made = pack_files(MANIFEST.into(), files(&[("README.md", "# {{ name }}")]), 1.7e9).unwrap();
+        let version: PackVersion =
+            serde_wasm_bindgen::from_value(js_sys::Reflect::get(&made, &"version".into()).unwrap()).unwrap();
+        let body = Uint8Array::new(&js_sys::Reflect::get(&made, &"body".into()).unwrap()).to_vec();
+        assert_eq!((version.name.as_str(), version.published), ("made-here", 1_700_000_000));
+        assert_eq!(version.content_hash, Some(souk_core::body::content_hash(&body)));
+
+        let err = pack_files(MANIFEST.into(), files(&[("README.md", "{% if %}")]), 0.0).unwrap_err();
+        let err = js_sys::Reflect::get(&JsValue::from(err), &"message".into()).unwrap().as_string().unwrap();
+        assert!(err.contains("README.md"), "{err}");
+    }
+}
