@@ -241,11 +241,16 @@ impl Catalog {
     /// that contradicts one of them (another owner for a name, other contents for a version,
     /// another importer) is refused whole and this catalog stays as it was: a relay cannot
     /// rewrite what this peer has seen by handing it a new base.
-    pub fn rebase(&mut self, snapshot: Vec<u8>, seq: u64) -> Result<(), RebaseError> {
+    pub fn rebase(&mut self, base: FetchedBase, seq: u64) -> Result<(), RebaseError> {
         if seq > MAX_SEQ {
             return Err(RebaseError::Seq(seq));
         }
-        let mut fresh = Catalog::from_snapshot(snapshot, seq)?;
+        if !base.is_complete() {
+            return Err(RebaseError::Snapshot(SnapshotError::Truncated(base.len())));
+        }
+        let snapshot: Bytes = base.snapshot.into();
+        let index = Index::load(snapshot.clone())?;
+        let mut fresh = Catalog::with_chunks(index, snapshot, seq, base.chunks);
         let held = self.index();
         if let (Some(ours), Some(theirs)) = (held.importer(), fresh.index.importer())
             && ours != theirs
@@ -331,9 +336,57 @@ impl Catalog {
     }
 }
 
-/// Whether `chunk` is the one `hash` names.
-pub fn chunk_matches(hash: &Digest, chunk: &[u8]) -> bool {
-    chunk.len() <= CHUNK_LEN && content_hash(chunk) == *hash
+/// A base arriving from a peer chunk by chunk, in order, each checked against the hash the
+/// peer's head listed for it as it arrives. Every chunk but the last must be [`CHUNK_LEN`]
+/// long, as a base is cut, so the list is the base's own and [`Catalog::rebase`] need not
+/// hash 55 MB again.
+#[derive(Debug, Clone, Default)]
+pub struct FetchedBase {
+    chunks: Vec<Digest>,
+    snapshot: Vec<u8>,
+    /// How many chunks have arrived.
+    arrived: usize,
+}
+
+impl FetchedBase {
+    /// A base to fetch: the hashes of its chunks, from the head of the peer serving it.
+    pub fn new(chunks: Vec<Digest>) -> Self {
+        FetchedBase { chunks, snapshot: Vec::new(), arrived: 0 }
+    }
+
+    /// A base held whole (hashed here).
+    pub fn whole(snapshot: Vec<u8>) -> Self {
+        FetchedBase { chunks: hash_chunks(&snapshot), snapshot, arrived: usize::MAX }
+    }
+
+    /// Takes the next chunk if it is the one its hash names and as long as its place asks;
+    /// answers whether it was taken.
+    pub fn push(&mut self, chunk: &[u8]) -> bool {
+        let Some(hash) = self.chunks.get(self.arrived) else { return false };
+        let last = self.arrived + 1 == self.chunks.len();
+        let fits =
+            if last { !chunk.is_empty() && chunk.len() <= CHUNK_LEN } else { chunk.len() == CHUNK_LEN };
+        if !fits || content_hash(chunk) != *hash {
+            return false;
+        }
+        self.snapshot.extend_from_slice(chunk);
+        self.arrived += 1;
+        true
+    }
+
+    /// Whether every chunk has arrived.
+    pub fn is_complete(&self) -> bool {
+        self.arrived >= self.chunks.len()
+    }
+
+    /// The bytes that arrived so far.
+    pub fn len(&self) -> usize {
+        self.snapshot.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.snapshot.is_empty()
+    }
 }
 
 #[cfg(test)]

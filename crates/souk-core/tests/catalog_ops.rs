@@ -5,7 +5,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use souk_core::catalog::{Catalog, SyncRequest};
+use souk_core::catalog::{Catalog, FetchedBase, SyncRequest};
 use souk_core::record::PackRecord;
 use souk_core::{Manifest, PackVersion};
 
@@ -126,9 +126,9 @@ proptest! {
                 }
                 Op::Compact => catalog.compact(),
                 Op::Rebase { records, damage, seq } => {
-                    let _ = catalog.rebase(base(records, *damage), *seq);
+                    let _ = catalog.rebase(FetchedBase::whole(base(records, *damage)), *seq);
                 }
-                Op::Noise(bytes, seq) => prop_assert!(catalog.rebase(bytes.clone(), *seq).is_err()),
+                Op::Noise(bytes, seq) => prop_assert!(catalog.rebase(FetchedBase::whole(bytes.clone()), *seq).is_err()),
                 Op::Request(bytes) => {
                     if let Ok(request) = SyncRequest::decode(bytes) {
                         let _ = catalog.answer(request, 1, 0, &ed25519_dalek::SigningKey::from_bytes(&[1; 32]));

@@ -100,13 +100,12 @@ fn a_compacted_catalog_syncs_to_a_new_peer_chunk_by_chunk() {
     // The new peer: chunks by hash, each checked, then the records since the base.
     let head = served.head();
     assert_eq!((head.seq, head.base_seq), (41, 40));
-    let mut snapshot = Vec::new();
+    let mut base = FetchedBase::new(head.chunks.clone());
     for hash in &head.chunks {
-        let chunk = served.chunk(hash).unwrap();
-        assert!(chunk_matches(hash, chunk));
-        snapshot.extend_from_slice(chunk);
+        assert!(base.push(served.chunk(hash).unwrap()));
     }
-    let mut synced = Catalog::from_snapshot(snapshot, head.base_seq).unwrap();
+    let mut synced = Catalog::default();
+    synced.rebase(base, head.base_seq).unwrap();
     let Since::Records { records, .. } = served.since(head.base_seq, usize::MAX) else { panic!() };
     for r in records {
         synced.accept(r.clone()).unwrap();
@@ -121,10 +120,39 @@ fn a_chunk_is_checked_against_its_hash() {
     let served = Catalog::default();
     let hash = served.head().chunks[0];
     let mut chunk = served.chunk(&hash).unwrap().to_vec();
-    assert!(chunk_matches(&hash, &chunk));
     chunk[0] ^= 1;
-    assert!(!chunk_matches(&hash, &chunk));
+    let mut base = FetchedBase::new(served.head().chunks);
+    assert!(!base.push(&chunk));
+    chunk[0] ^= 1;
+    assert!(base.push(&chunk) && base.is_complete());
+    assert!(!base.push(&chunk), "nothing past the last chunk");
     assert_eq!(served.chunk(&[0; 32]), None);
+}
+
+/// Chunks cut otherwise than a base is cut are refused even when their hashes match: the
+/// list the head gave must be the base's own, since a rebase does not hash it again.
+#[test]
+fn chunks_arrive_whole_and_in_order_or_not_at_all() {
+    let snapshot: Vec<u8> = (0..CHUNK_LEN * 2 + 10).map(|i| (i % 251) as u8).collect();
+    let parts = [&snapshot[..CHUNK_LEN], &snapshot[CHUNK_LEN..CHUNK_LEN * 2], &snapshot[CHUNK_LEN * 2..]];
+    let hashes: Vec<Digest> = parts.iter().map(|p| content_hash(p)).collect();
+    let mut base = FetchedBase::new(hashes.clone());
+    assert!(!base.push(parts[1]), "out of order");
+    assert!(base.push(parts[0]) && base.push(parts[1]) && !base.is_complete());
+    assert!(base.push(parts[2]) && base.is_complete());
+    assert_eq!(base.len(), snapshot.len());
+    // The same bytes cut short in the middle: each piece matches a hash the peer could list,
+    // but a base is never cut so.
+    let short = [&snapshot[..10], &snapshot[10..]];
+    let mut base = FetchedBase::new(short.iter().map(|p| content_hash(p)).collect());
+    assert!(!base.push(short[0]));
+    // An incomplete base is refused by a rebase, whatever it holds.
+    let mut base = FetchedBase::new(hashes);
+    assert!(base.push(parts[0]));
+    assert!(matches!(
+        Catalog::default().rebase(base, 1),
+        Err(RebaseError::Snapshot(SnapshotError::Truncated(_)))
+    ));
 }
 
 #[test]
@@ -141,7 +169,7 @@ fn rebasing_keeps_every_signed_record_and_refuses_a_base_that_contradicts_one() 
     mine.compact();
     mine.accept(own.clone()).unwrap();
     let (snapshot, seq) = base(&theirs);
-    mine.rebase(snapshot, seq).unwrap();
+    mine.rebase(FetchedBase::whole(snapshot), seq).unwrap();
     assert_eq!(
         mine.log(),
         [own.into(), old.into()],
@@ -157,7 +185,7 @@ fn rebasing_keeps_every_signed_record_and_refuses_a_base_that_contradicts_one() 
     let before = mine.head();
     let (snapshot, seq) = base(&forked);
     assert!(matches!(
-        mine.rebase(snapshot, seq),
+        mine.rebase(FetchedBase::whole(snapshot), seq),
         Err(RebaseError::Contradicts(RecordError::NameOwned { .. }))
     ));
     assert_eq!(mine.head(), before, "nothing changed");
@@ -392,10 +420,13 @@ fn an_imported_name_is_granted_only_by_the_key_that_imported_it() {
 
     // A base that says another key imported the names is refused whole.
     let (snapshot, seq) = (imported(&MALLORY).base().to_vec(), 1);
-    assert_eq!(catalog.rebase(snapshot, seq), Err(RebaseError::Contradicts(RecordError::ImporterChanged)));
+    assert_eq!(
+        catalog.rebase(FetchedBase::whole(snapshot), seq),
+        Err(RebaseError::Contradicts(RecordError::ImporterChanged))
+    );
     // One from the same importer keeps the grant and Bob's version.
     let (snapshot, seq) = (imported(&ALICE).base().to_vec(), 1);
-    catalog.rebase(snapshot, seq).unwrap();
+    catalog.rebase(FetchedBase::whole(snapshot), seq).unwrap();
     assert_eq!(Owners::of(catalog.index(), "requests").current, [public(&ALICE), public(&BOB)]);
     assert_eq!(catalog.index().versions_of("requests").len(), 2);
 }
@@ -445,7 +476,7 @@ fn only_what_arrived_in_the_log_counts_as_checked() {
     let mut builder = IndexBuilder::default();
     builder.push_record(forged);
     let mut mine = Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 1).unwrap();
-    mine.rebase(Catalog::default().base().to_vec(), 0).unwrap();
+    mine.rebase(FetchedBase::whole(Catalog::default().base().to_vec()), 0).unwrap();
     assert!(mine.index().versions_of("forged").is_empty());
 }
 

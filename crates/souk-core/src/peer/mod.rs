@@ -36,7 +36,7 @@ pub use sync::{Cursor, SyncStart};
 
 use crate::cache::{CacheConfig, CacheStats, TieredCache};
 use crate::catalog::head::{self, HeadError, SignedHead};
-use crate::catalog::{Catalog, Head, RebaseError, SyncRequest, SyncResponse};
+use crate::catalog::{Catalog, FetchedBase, Head, RebaseError, SyncRequest, SyncResponse};
 use crate::index::Index;
 use crate::name::{eq_folded, fold_byte};
 use crate::pack::Digest;
@@ -512,8 +512,8 @@ impl<P: Ord + Clone> Peer<P> {
     /// A base snapshot synced from `from`, reaching `seq`: taken with every signed record
     /// this peer held that it lacks. A snapshot that does not load, or that contradicts a
     /// signed record held here, is counted against `from` and changes nothing.
-    pub fn handle_base(&mut self, from: P, snapshot: Vec<u8>, seq: u64) -> Result<(), RebaseError> {
-        let taken = self.catalog.rebase(snapshot, seq);
+    pub fn handle_base(&mut self, from: P, base: FetchedBase, seq: u64) -> Result<(), RebaseError> {
+        let taken = self.catalog.rebase(base, seq);
         match &taken {
             Ok(()) => self.actions.push_back(Action::SaveBase),
             Err(e @ (RebaseError::Snapshot(_) | RebaseError::Seq(_))) => {

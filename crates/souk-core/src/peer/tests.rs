@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::*;
+use crate::catalog::FetchedBase;
 use crate::catalog::head::{chain_link, chain_root};
 use crate::catalog::tests::record;
 
@@ -242,7 +243,7 @@ fn a_broken_base_changes_nothing_and_costs_its_sender() {
     let mut peer = peer(false);
     peer.handle_record(HONEST, Via::Gossip, &record("rust-cli", "1.0.0", 1, &ALICE).encode());
     actions(&mut peer);
-    assert!(peer.handle_base(HOSTILE, b"not a snapshot".to_vec(), 5).is_err());
+    assert!(peer.handle_base(HOSTILE, FetchedBase::whole(b"not a snapshot".to_vec()), 5).is_err());
     assert_eq!(refusals(&actions(&mut peer)), [(HOSTILE, Reason::BadSnapshot)]);
     assert_eq!(peer.index().len(), 1);
     assert_eq!(peer.head().seq, 1);

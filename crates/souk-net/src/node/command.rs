@@ -3,7 +3,7 @@
 
 use futures::channel::{mpsc, oneshot};
 use libp2p::{Multiaddr, PeerId};
-use souk_core::catalog::{HeadError, SignedHead};
+use souk_core::catalog::{FetchedBase, HeadError, SignedHead};
 use souk_core::peer::{Reason, SyncStart};
 use souk_core::record::{PackRecord, Statement};
 use souk_core::reputation::PeerRecord;
@@ -48,7 +48,7 @@ pub(crate) enum SyncStep {
     Ask(PeerId, SyncRequest, Reply<SyncResponse>),
     /// Answers where to start, and how many seconds past the freshness limit the head is.
     Start(PeerId, SignedHead, Reply<(SyncStart, Option<u64>)>),
-    Base(PeerId, Vec<u8>, u64, Reply<()>),
+    Base(PeerId, FetchedBase, u64, Reply<()>),
     Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
     /// Every record is in: check them against the head, keep the cursor.
     Synced(PeerId, Reply<()>),

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use futures::channel::oneshot;
 use libp2p::PeerId;
 use souk_core::Digest;
-use souk_core::catalog::{HeadError, chunk_matches};
+use souk_core::catalog::{FetchedBase, HeadError};
 use souk_core::peer::{Peer, Reason, SyncStart, Verdict, Via};
 use souk_core::record::Statement;
 
@@ -50,8 +50,8 @@ pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
             let stale_by = core.stale_by(head.time, unix_seconds());
             let _ = reply.send(start.map(|s| (s, stale_by)).map_err(|e| SyncError::Head(e).into()));
         }
-        SyncStep::Base(peer, snapshot, seq, reply) => {
-            let taken = core.handle_base(peer, snapshot, seq);
+        SyncStep::Base(peer, base, seq, reply) => {
+            let taken = core.handle_base(peer, base, seq);
             let _ = reply.send(taken.map_err(|e| SyncError::Base(e).into()));
         }
         SyncStep::Records(peer, records, reply) => {
@@ -81,9 +81,9 @@ impl NodeHandle {
         let mut seq = match start {
             SyncStart::Since(seq) => seq,
             SyncStart::Base { chunks, base_seq } => {
-                let snapshot = self.fetch_base(peer, &chunks).await?;
-                report.base_bytes = snapshot.len();
-                self.step(|tx| SyncStep::Base(peer, snapshot, base_seq, tx)).await??;
+                let base = self.fetch_base(peer, chunks).await?;
+                report.base_bytes = base.len();
+                self.step(|tx| SyncStep::Base(peer, base, base_seq, tx)).await??;
                 base_seq
             }
         };
@@ -121,21 +121,20 @@ impl NodeHandle {
         }
     }
 
-    /// The base snapshot, its chunks fetched a few at a time, each checked against its hash.
-    async fn fetch_base(&self, peer: PeerId, chunks: &[Digest]) -> Result<Vec<u8>, NodeError> {
-        let mut fetched = futures::stream::iter(chunks)
-            .map(|hash| async move { (hash, self.sync_request(peer, SyncRequest::Chunk(*hash)).await) })
+    /// The base snapshot, its chunks fetched a few at a time, each checked in order
+    /// ([`FetchedBase::push`]).
+    async fn fetch_base(&self, peer: PeerId, chunks: Vec<Digest>) -> Result<FetchedBase, NodeError> {
+        let mut fetched = futures::stream::iter(chunks.clone())
+            .map(|hash| self.sync_request(peer, SyncRequest::Chunk(hash)))
             .buffered(PARALLEL_CHUNKS);
-        let mut snapshot = Vec::new();
-        while let Some((hash, response)) = fetched.next().await {
+        let mut base = FetchedBase::new(chunks);
+        while let Some(response) = fetched.next().await {
             match response? {
-                SyncResponse::Chunk(bytes) if chunk_matches(hash, &bytes) => {
-                    snapshot.extend_from_slice(&bytes)
-                }
+                SyncResponse::Chunk(bytes) if base.push(&bytes) => {}
                 _ => return Err(self.broken(peer, SyncError::WrongChunk).await),
             }
         }
-        Ok(snapshot)
+        Ok(base)
     }
 
     /// Counts a broken answer against `peer`; answers the error to return.
