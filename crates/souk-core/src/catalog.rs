@@ -340,12 +340,24 @@ impl Catalog {
 /// peer's head listed for it as it arrives. Every chunk but the last must be [`CHUNK_LEN`]
 /// long, as a base is cut, so the list is the base's own and [`Catalog::rebase`] need not
 /// hash 55 MB again.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct FetchedBase {
     chunks: Vec<Digest>,
     snapshot: Vec<u8>,
     /// How many chunks have arrived.
     arrived: usize,
+}
+
+/// Counts, not 55 MB of bytes.
+impl core::fmt::Debug for FetchedBase {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let arrived = self.arrived.min(self.chunks.len());
+        f.debug_struct("FetchedBase")
+            .field("chunks", &self.chunks.len())
+            .field("arrived", &arrived)
+            .field("bytes", &self.snapshot.len())
+            .finish()
+    }
 }
 
 impl FetchedBase {
