@@ -209,7 +209,7 @@ impl Catalog {
     /// The search index over every record, brought up to date first.
     pub fn index(&mut self) -> &Index {
         if self.indexed < self.log.len() {
-            let mut builder = IndexBuilder::default();
+            let mut builder = IndexBuilder::with_capacity(self.versions());
             // A row that does not convert cannot come from a snapshot this crate wrote.
             for row in self.index.iter() {
                 let _ = builder.push_row(row);

@@ -439,6 +439,12 @@ struct Pending {
 }
 
 impl IndexBuilder {
+    /// A builder with room for `packs` versions: a rebuild knows how many, and growing
+    /// by doubling copied every version several times (wasm cannot grow a block in place).
+    pub fn with_capacity(packs: usize) -> Self {
+        IndexBuilder { packs: Vec::with_capacity(packs), ..IndexBuilder::default() }
+    }
+
     /// Adds a version no one signed (imported metadata, a local pack): listed, never installed.
     pub fn push(&mut self, pack: PackVersion) {
         self.packs.push(Pending { pack, signature: None, checked: false, cargo: None });

@@ -177,9 +177,18 @@ impl TermIndexBuilder {
     fn finish(self, lengths: &[u32]) -> TermIndex {
         let n = lengths.len() as f64;
         let average = (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0)).max(1.0);
-        let (mut text, mut ends, mut idf) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut posting_ends, mut docs, mut weights, mut fields) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // Sized up front: grown by doubling, the postings of a large index were copied over
+        // and over (wasm's allocator cannot grow a block in place).
+        let (terms, postings) = (self.terms.len(), self.lists.iter().map(Vec::len).sum::<usize>());
+        let text_len = self.terms.iter().map(String::len).sum::<usize>();
+        let (mut text, mut ends, mut idf) =
+            (Vec::with_capacity(text_len), Vec::with_capacity(terms), Vec::with_capacity(terms));
+        let (mut posting_ends, mut docs, mut weights, mut fields) = (
+            Vec::with_capacity(terms),
+            Vec::with_capacity(postings),
+            Vec::with_capacity(postings),
+            Vec::with_capacity(postings),
+        );
         let mut order: Vec<u32> = (0..self.terms.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.terms[a as usize].cmp(&self.terms[b as usize]));
         for id in order {
