@@ -142,3 +142,44 @@ async fn a_name_no_folder_can_carry_is_refused_before_any_fetch() {
         }
     }
 }
+
+/// Pack code that resolves as the linked code does but judges bodies its own way: what a
+/// tab's second module is to the install.
+struct Judging(fn(&PackVersion) -> Result<(), String>);
+
+impl souk_net::Packs for Judging {
+    fn resolve(
+        &self,
+        registry: &souk_core::resolve::MemoryRegistry,
+        name: &str,
+        requirement: &semver::VersionReq,
+    ) -> Result<souk_core::resolve::Resolution, NodeError> {
+        souk_net::Linked.resolve(registry, name, requirement)
+    }
+
+    fn check_body(&self, pack: &PackVersion, _body: &[u8]) -> Result<(), String> {
+        (self.0)(pack)
+    }
+}
+
+/// The install asks its pack code about every body and stops at the first it refuses, with
+/// that code's reason; and a resolution the pack code refuses reaches the caller as it said.
+#[tokio::test]
+async fn an_install_takes_its_resolution_and_body_check_from_its_pack_code() {
+    let node = node_over(|demo, b| honest_but(demo, b, |_| true)).await;
+    let refuse_ci = Judging(|p| if p.name == "rust-ci" { Err("not this one".into()) } else { Ok(()) });
+    let install = node.install_with(&refuse_ci, "rust-cli", "*", &[], |_| {});
+    match within("installing", install).await.unwrap_err() {
+        NodeError::BodyMismatch { name, reason, .. } => {
+            assert_eq!((name.as_str(), reason.as_str()), ("rust-ci", "not this one"))
+        }
+        other => panic!("{other:?}"),
+    }
+    let installed =
+        within("installing", node.install_with(&Judging(|_| Ok(())), "rust-cli", "^1", &[], |_| {}))
+            .await
+            .unwrap();
+    assert!(installed.packs.iter().any(|(p, _)| p.name == "rust-ci"));
+    let err = within("resolving", node.resolve_with(&refuse_ci, "rust-cli", "^9", &[])).await.unwrap_err();
+    assert!(err.to_string().contains("rust-cli"), "{err}");
+}
