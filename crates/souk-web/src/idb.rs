@@ -150,13 +150,13 @@ impl IdbStore {
             }
         }
         if let Some(base) = get(db, META, "base").await? {
-            let base = bytes(&base);
-            if let Some((seq, snapshot)) = base.split_first_chunk::<8>() {
+            let base = bytes::Bytes::from(bytes(&base));
+            if let Some(seq) = base.first_chunk::<8>().copied() {
                 // Kept beside the base since session 13; a tab that has none hashes it.
                 let chunks = get(db, META, "base-chunks").await?.map(|c| bytes(&c)).unwrap_or_default();
                 let chunks = Base::chunks_from_bytes(&chunks);
-                let snapshot = snapshot.to_vec().into();
-                memory.keep_base(Base { snapshot, seq: u64::from_le_bytes(*seq), chunks });
+                // The snapshot is read in place, after the number (not copied again).
+                memory.keep_base(Base { snapshot: base.slice(8..), seq: u64::from_le_bytes(seq), chunks });
             }
         }
         let (writes, mut queue) = mpsc::unbounded::<(&'static str, String, Vec<u8>)>();
