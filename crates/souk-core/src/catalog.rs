@@ -351,10 +351,9 @@ pub struct FetchedBase {
 /// Counts, not 55 MB of bytes.
 impl core::fmt::Debug for FetchedBase {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let arrived = self.arrived.min(self.chunks.len());
         f.debug_struct("FetchedBase")
             .field("chunks", &self.chunks.len())
-            .field("arrived", &arrived)
+            .field("arrived", &self.arrived)
             .field("bytes", &self.snapshot.len())
             .finish()
     }
@@ -368,7 +367,8 @@ impl FetchedBase {
 
     /// A base held whole (hashed here).
     pub fn whole(snapshot: Vec<u8>) -> Self {
-        FetchedBase { chunks: hash_chunks(&snapshot), snapshot, arrived: usize::MAX }
+        let chunks = hash_chunks(&snapshot);
+        FetchedBase { arrived: chunks.len(), chunks, snapshot }
     }
 
     /// Takes the next chunk if it is the one its hash names and as long as its place asks;
@@ -388,7 +388,7 @@ impl FetchedBase {
 
     /// Whether every chunk has arrived.
     pub fn is_complete(&self) -> bool {
-        self.arrived >= self.chunks.len()
+        self.arrived == self.chunks.len()
     }
 
     /// The bytes that arrived so far.

@@ -28,42 +28,8 @@ pub struct InstalledPack {
 #[derive(Debug, Deserialize, Serialize)]
 pub struct File {
     pub path: String,
-    #[serde(with = "bytes")]
+    #[serde(with = "crate::bytes")]
     pub contents: Vec<u8>,
-}
-
-/// File contents as a `Uint8Array` both ways.
-mod bytes {
-    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
-    use serde::ser::Serializer;
-
-    pub fn serialize<S: Serializer>(contents: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(contents)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
-        struct Bytes;
-        impl<'de> Visitor<'de> for Bytes {
-            type Value = Vec<u8>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a Uint8Array")
-            }
-            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
-                Ok(v.to_vec())
-            }
-            fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
-                Ok(v)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
-                let mut out = Vec::new();
-                while let Some(b) = seq.next_element()? {
-                    out.push(b);
-                }
-                Ok(out)
-            }
-        }
-        deserializer.deserialize_byte_buf(Bytes)
-    }
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -159,29 +125,26 @@ mod tests {
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    use souk_core::resolve::{MemoryRegistry, install};
+
     use super::*;
 
     /// rust-cli and the demo packs it depends on, as `SoukPeer.install` hands them over.
     fn rust_cli() -> Installed {
-        let packs = souk_pack::demo::packs().unwrap();
-        let wanted = [
-            "rust-cli",
-            "rust-ci",
-            "editorconfig",
-            "gitignore-rust",
-            "license-mit-apache",
-            "license-mit",
-            "license-apache",
-        ];
-        let chosen = packs.iter().filter(|p| wanted.contains(&p.version.name.as_str()));
-        let (packs, lockfile) = chosen
-            .map(|p| {
-                let files = souk_core::body::decode(&p.body).unwrap();
+        let registry = MemoryRegistry::reachable(&souk_pack::demo::index(), "rust-cli").unwrap();
+        let resolution = install(&registry, "rust-cli", "*".parse().unwrap()).unwrap();
+        let demo = souk_pack::demo::packs().unwrap();
+        let (packs, lockfile) = resolution
+            .packages
+            .iter()
+            .map(|(id, resolved)| {
+                let pack = demo.iter().find(|p| p.version.name == id.name).unwrap();
+                let files = souk_core::body::decode(&pack.body).unwrap();
                 let files = files.into_iter().map(|f| File { path: f.path, contents: f.contents }).collect();
-                let deps = p.version.dependencies.iter().map(|d| format!("{} 1.0.0", d.name)).collect();
+                let dependencies = resolved.dependencies.iter().map(ToString::to_string).collect();
                 (
-                    InstalledPack { name: p.version.name.clone(), files },
-                    Locked { name: p.version.name.clone(), dependencies: deps },
+                    InstalledPack { name: id.name.clone(), files },
+                    Locked { name: id.name.clone(), dependencies },
                 )
             })
             .unzip();

@@ -14,15 +14,8 @@ use crate::to_js_exact;
 #[derive(Serialize)]
 struct Made<'a> {
     version: &'a PackVersion,
-    #[serde(with = "serde_bytes_as_array")]
+    #[serde(serialize_with = "crate::bytes::serialize")]
     body: &'a [u8],
-}
-
-/// The body as one `Uint8Array`, not an array of numbers.
-mod serde_bytes_as_array {
-    pub fn serialize<S: serde::Serializer>(body: &&[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(body)
-    }
 }
 
 /// The pack `manifest` (its `souk.toml`) and `files` (path to text or bytes) make, published

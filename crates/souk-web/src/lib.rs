@@ -123,9 +123,14 @@ impl Registry {
     /// The versions a resolution of `name` can reach, for the pack module's `resolve`
     /// (resolved there by the core code the CLI runs).
     pub fn reachable(&self, name: &str) -> Result<JsValue, JsError> {
-        let registry = MemoryRegistry::reachable(&self.index, name)?;
-        Ok(registry.serialize(&serde_wasm_bindgen::Serializer::new())?)
+        Ok(exact(&MemoryRegistry::reachable(&self.index, name)?)?)
     }
+}
+
+/// `value` for the pack module, in serde's own shapes (maps as `Map`s, so keys need not be
+/// strings).
+fn exact(value: &impl Serialize) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::new())
 }
 
 /// `value` as plain JavaScript data: objects, not Maps; bytes as a `Uint8Array`, not an

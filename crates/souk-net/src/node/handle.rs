@@ -422,9 +422,6 @@ fn local_search(index: &Index, request: &SearchRequest) -> Result<SearchPage, St
     Ok(SearchPage { total: results.total, packs, from_network: false })
 }
 
-/// The resolution of an install on `index`, with the record every pack it takes claims to
-/// be, checked here but for its signature (checked while its body is fetched). A record's
-/// name passed the name rule, so it is a plain folder name.
 /// A requirement as cargo writes one.
 fn parse_requirement(requirement: &str) -> Result<semver::VersionReq, NodeError> {
     requirement.parse().map_err(|e: semver::Error| NodeError::Requirement {
@@ -433,8 +430,9 @@ fn parse_requirement(requirement: &str) -> Result<semver::VersionReq, NodeError>
     })
 }
 
-/// The record of every version `resolution` takes, as the index holds it, each checked
-/// against the pin `locked` has for it.
+/// The record every version `resolution` takes claims to be, as the index holds it, checked
+/// here but for its signature (checked while its body is fetched), and against the pin
+/// `locked` has for it. A record's name passed the name rule, so it is a plain folder name.
 fn records_of(
     index: &Index,
     resolution: &Resolution,

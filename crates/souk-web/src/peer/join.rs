@@ -6,7 +6,7 @@ use std::rc::Weak;
 
 use futures::future::{LocalBoxFuture, Shared};
 use indexed_db_futures::database::Database;
-use js_sys::{Reflect, Uint8Array};
+use js_sys::Uint8Array;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
@@ -15,8 +15,8 @@ use souk_net::client::{self, BootstrapInfo, Dialer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::Inner;
 use super::types::{Bootstrap, Connection};
+use super::{Inner, js_message};
 use crate::idb;
 
 /// How often a joined tab asks its relay for the records it has not heard of: gossip is
@@ -97,8 +97,4 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, Stri
     }
     let json = JsFuture::from(response.json().map_err(failed)?).await.map_err(failed)?;
     serde_wasm_bindgen::from_value(json).map_err(|e| format!("{url} answered something unexpected: {e}"))
-}
-
-fn js_message(e: &JsValue) -> String {
-    Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{e:?}"))
 }

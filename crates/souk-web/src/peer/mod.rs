@@ -65,6 +65,12 @@ fn error(e: impl std::fmt::Display) -> JsValue {
     JsError::new(&e.to_string()).into()
 }
 
+/// What a JavaScript error (or a thrown string) says.
+fn js_message(e: &JsValue) -> String {
+    let message = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string());
+    message.or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
+}
+
 #[wasm_bindgen]
 impl SoukPeer {
     /// Starts the peer from what IndexedDB holds (its identity, index, bodies and installed
@@ -258,7 +264,7 @@ impl SoukPeer {
         future_to_promise(async move {
             let packs = inner.packs.get().await.map_err(error)?;
             let now = (js_sys::Date::now() / 1000.0).floor();
-            let made = packs.pack_files(&manifest, &files, now).map_err(|e| error(packs::message(e)))?;
+            let made = packs.pack_files(&manifest, &files, now)?;
             let version: PackVersion =
                 serde_wasm_bindgen::from_value(Reflect::get(&made, &"version".into())?)?;
             let body = Uint8Array::new(&Reflect::get(&made, &"body".into())?).to_vec();

@@ -5,12 +5,14 @@
 use std::cell::RefCell;
 
 use js_sys::{Function, Promise};
-use serde::Serialize;
 use souk_core::PackVersion;
 use souk_core::resolve::{MemoryRegistry, Resolution};
 use souk_net::{NodeError, Packs};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use super::js_message;
+use crate::exact;
 
 #[wasm_bindgen]
 extern "C" {
@@ -45,7 +47,7 @@ impl Packs for PackModule {
         name: &str,
         requirement: &semver::VersionReq,
     ) -> Result<Resolution, NodeError> {
-        let unresolved = |e: JsValue| NodeError::Unresolved(message(e));
+        let unresolved = |e: JsValue| NodeError::Unresolved(js_message(&e));
         let registry = exact(registry).map_err(|e| unresolved(e.into()))?;
         let resolution =
             PackModule::resolve(self, registry, name, &requirement.to_string()).map_err(unresolved)?;
@@ -54,20 +56,7 @@ impl Packs for PackModule {
 
     fn check_body(&self, pack: &PackVersion, body: &[u8]) -> Result<(), String> {
         let pack = exact(pack).map_err(|e| e.to_string())?;
-        PackModule::check_body(self, pack, body).map_err(message)
-    }
-}
-
-/// Data for the other module, in serde's own shapes (maps as `Map`s).
-pub(crate) fn exact(value: &impl Serialize) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::new())
-}
-
-/// What a JavaScript error says.
-pub(crate) fn message(error: JsValue) -> String {
-    match error.dyn_ref::<js_sys::Error>() {
-        Some(error) => error.message().into(),
-        None => error.as_string().unwrap_or_else(|| format!("{error:?}")),
+        PackModule::check_body(self, pack, body).map_err(|e| js_message(&e))
     }
 }
 
@@ -91,8 +80,8 @@ impl Loader {
         let load: &Function = self.load.dyn_ref().ok_or(
             "this needs the pack module: start the peer with `packs`, a function that loads souk_web_pack.js",
         )?;
-        let loading = Promise::resolve(&load.call0(&JsValue::NULL).map_err(message)?);
-        let module: PackModule = JsFuture::from(loading).await.map_err(message)?.unchecked_into();
+        let loading = Promise::resolve(&load.call0(&JsValue::NULL).map_err(|e| js_message(&e))?);
+        let module: PackModule = JsFuture::from(loading).await.map_err(|e| js_message(&e))?.unchecked_into();
         *self.loaded.borrow_mut() = Some(module.clone());
         Ok(module)
     }
