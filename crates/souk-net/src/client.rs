@@ -118,6 +118,7 @@ impl Transport {
             (Dialer::Native, Quic) => Some(1),
             (Dialer::Native, WebSocket) => Some(2),
             (Dialer::Native, WebRtcDirect) => Some(3),
+            (Dialer::Native, WebTransport) => Some(4),
             (Dialer::Browser, WebSocket) => Some(0),
             (Dialer::Browser, WebTransport) => Some(1),
             (Dialer::Browser, WebRtcDirect) => Some(2),
@@ -160,7 +161,7 @@ mod tests {
     fn each_dialer_gets_what_it_can_dial_best_first() {
         assert_eq!(
             dial_order(addrs(&RELAY), Dialer::Native),
-            addrs(&[RELAY[3], RELAY[1], RELAY[2], RELAY[0]])
+            addrs(&[RELAY[3], RELAY[1], RELAY[2], RELAY[0], RELAY[4]])
         );
         assert_eq!(dial_order(addrs(&RELAY), Dialer::Browser), addrs(&[RELAY[2], RELAY[4], RELAY[0]]));
     }

@@ -1,5 +1,6 @@
-//! The native swarm: TCP, QUIC-v1, WebSocket and WebRTC-direct on tokio. The browser's
-//! transports are the tab's own (WebRTC-direct and WebSocket through the browser's APIs).
+//! The native swarm: TCP, QUIC-v1, WebSocket, WebRTC-direct and WebTransport on tokio. The
+//! browser's transports are the tab's own (WebRTC-direct, WebSocket and WebTransport through
+//! the browser's APIs).
 
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::identity::Keypair;
@@ -10,21 +11,44 @@ use crate::behaviour::{Behaviour, IDLE_CONNECTION_TIMEOUT, Role};
 
 pub type BuildError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A native swarm for `key` in `role`. `certificate` is the WebRTC-direct DTLS certificate:
-/// its hash is part of the dialable address (`/certhash/...`), so a relay keeps one across
-/// restarts and browsers can keep dialing the same address.
+/// What the browser-facing transports take from outside the swarm.
+#[derive(Debug)]
+pub struct BrowserTransports {
+    /// The WebRTC-direct DTLS certificate: its hash is part of the dialable address
+    /// (`/certhash/...`), so a relay keeps one across restarts and browsers can keep
+    /// dialing the same address.
+    pub webrtc: Certificate,
+    /// How WebTransport listeners rotate their certificates and count refusals.
+    pub webtransport: souk_webtransport::Config,
+}
+
+impl BrowserTransports {
+    /// A fresh WebRTC-direct certificate and WebTransport's defaults.
+    pub fn generate() -> Result<Self, BuildError> {
+        Ok(Self { webrtc: new_certificate()?, webtransport: souk_webtransport::Config::default() })
+    }
+}
+
+/// A native swarm for `key` in `role`.
 pub async fn native_swarm(
     key: Keypair,
     role: Role,
-    certificate: Certificate,
+    browser: BrowserTransports,
 ) -> Result<Swarm<Behaviour>, BuildError> {
+    let BrowserTransports { webrtc, webtransport } = browser;
     Ok(libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)?
         .with_quic()
         .with_other_transport(|key| {
             Ok::<_, BuildError>(
-                libp2p_webrtc::tokio::Transport::new(key.clone(), certificate)
+                libp2p_webrtc::tokio::Transport::new(key.clone(), webrtc)
+                    .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection))),
+            )
+        })?
+        .with_other_transport(|key| {
+            Ok::<_, BuildError>(
+                souk_webtransport::Transport::new(key.clone(), webtransport)
                     .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection))),
             )
         })?

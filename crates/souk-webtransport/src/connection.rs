@@ -1,20 +1,57 @@
 //! A WebTransport session as a libp2p stream muxer: each bidirectional WebTransport stream
 //! is one libp2p stream.
 
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use futures::FutureExt;
 use futures::future::BoxFuture;
+use futures::{AsyncRead, AsyncWrite, FutureExt};
 use libp2p::core::muxing::{StreamMuxer, StreamMuxerEvent};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 use wtransport::error::ConnectionError;
-use wtransport::stream::BiStream;
+use wtransport::stream::{BiStream, RecvStream, SendStream};
 
 use crate::Error;
 
 /// A libp2p stream: one bidirectional WebTransport stream.
-pub type Stream = Compat<BiStream>;
+#[derive(Debug)]
+pub struct Stream {
+    inner: Compat<BiStream>,
+    /// Whether the sending side was finished: libp2p protocols may close a stream more than
+    /// once, and QUIC refuses a second finish.
+    finished: bool,
+}
+
+impl Stream {
+    pub(crate) fn new(stream: (SendStream, RecvStream)) -> Self {
+        Self { inner: BiStream::join(stream).compat(), finished: false }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.finished {
+            ready!(Pin::new(&mut self.inner).poll_close(cx))?;
+            self.finished = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
 
 type Opening = BoxFuture<'static, Result<Stream, Error>>;
 
@@ -52,11 +89,11 @@ impl Connection {
 }
 
 fn accept(session: wtransport::Connection) -> Opening {
-    async move { Ok(BiStream::join(session.accept_bi().await?).compat()) }.boxed()
+    async move { Ok(Stream::new(session.accept_bi().await?)) }.boxed()
 }
 
 fn open(session: wtransport::Connection) -> Opening {
-    async move { Ok(BiStream::join(session.open_bi().await?.await?).compat()) }.boxed()
+    async move { Ok(Stream::new(session.open_bi().await?.await?)) }.boxed()
 }
 
 impl StreamMuxer for Connection {

@@ -19,16 +19,14 @@ use libp2p::multiaddr::Protocol;
 use libp2p::multihash::Multihash;
 use libp2p::{Multiaddr, PeerId, noise};
 use tokio::time::{Instant, Sleep};
-use tokio_util::compat::TokioAsyncReadCompatExt;
 use wtransport::config::QuicTransportConfig;
 use wtransport::endpoint::IncomingSession;
 use wtransport::endpoint::endpoint_side::Server;
-use wtransport::stream::BiStream;
 use wtransport::tls::{Sha256Digest, WEBTRANSPORT_ALPN};
 use wtransport::{ClientConfig, Endpoint, ServerConfig};
 
 use crate::certificate::{Certificates, Resolver};
-use crate::{Config, Connection, Error, PATH, Refusal, Refusals};
+use crate::{Config, Connection, Error, PATH, Refusal, Refusals, Stream};
 
 type Output = (PeerId, Connection);
 type Event = TransportEvent<BoxFuture<'static, Result<Output, Error>>, Error>;
@@ -320,7 +318,7 @@ async fn accept(
     let stream = connection.accept_bi().await.map_err(|e| noise(e.into()))?;
     let handshake =
         noise::Config::new(&keypair).map_err(|e| noise(e.into()))?.with_webtransport_certhashes(reported);
-    let handshake = handshake.upgrade_inbound(BiStream::join(stream).compat(), "");
+    let handshake = handshake.upgrade_inbound(Stream::new(stream), "");
     authenticated(connection, handshake.await).map_err(noise)
 }
 
@@ -343,7 +341,7 @@ async fn dial(keypair: Keypair, target: Target) -> Result<Output, Error> {
     let stream = connection.open_bi().await?.await?;
     let handshake =
         noise::Config::new(&keypair)?.with_webtransport_certhashes(target.hashes.into_iter().collect());
-    let handshake = handshake.upgrade_outbound(BiStream::join(stream).compat(), "");
+    let handshake = handshake.upgrade_outbound(Stream::new(stream), "");
     authenticated(connection, handshake.await)
 }
 

@@ -6,8 +6,9 @@
 use std::fmt::Write;
 
 use souk_net::events::{Stats, Timing};
+use souk_webtransport::{Refusal, Refusals};
 
-pub fn render(stats: &Stats) -> String {
+pub fn render(stats: &Stats, webtransport: &Refusals) -> String {
     let mut out = String::new();
     let timings = [
         ("marketplace_search_latency_seconds", "Local searches, DHT fallback included.", stats.searches),
@@ -43,6 +44,14 @@ pub fn render(stats: &Stats) -> String {
     for (reason, count) in &stats.refused {
         let _ = writeln!(out, "{name}{{reason=\"{}\"}} {count}", reason.as_str());
     }
+    let name = "marketplace_webtransport_refused_total";
+    let _ = write!(
+        out,
+        "# HELP {name} WebTransport sessions closed before they became connections.\n# TYPE {name} counter\n"
+    );
+    for reason in Refusal::ALL {
+        let _ = writeln!(out, "{name}{{reason=\"{}\"}} {}", reason.as_str(), webtransport.get(reason));
+    }
     out
 }
 
@@ -61,7 +70,7 @@ mod tests {
         stats.lookups = Timing { count: 4, total: Duration::from_millis(500) };
         stats.cache.hot_hits = 3;
         stats.cache.misses = 1;
-        let text = render(&stats);
+        let text = render(&stats, &Refusals::default());
         for line in [
             "# TYPE marketplace_dht_lookup_latency_seconds summary",
             "marketplace_dht_lookup_latency_seconds_sum 0.5",
@@ -74,6 +83,7 @@ mod tests {
             "marketplace_events_dropped_total 5",
             "marketplace_refused_total{reason=\"bad_record\"} 2",
             "marketplace_refused_total{reason=\"contradicting_base\"} 0",
+            "marketplace_webtransport_refused_total{reason=\"timeout\"} 0",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }

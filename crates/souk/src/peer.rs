@@ -25,7 +25,7 @@ use souk_core::record::{Owners, PackRecord};
 use souk_core::{Digest, Index, PackVersion};
 use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::store::{Store, base_catalog};
-use souk_net::transport::{native_swarm, new_certificate};
+use souk_net::transport::{BrowserTransports, native_swarm};
 use souk_net::{Installed, Node, NodeError, NodeHandle, Role, SyncError};
 
 use crate::heads::Heads;
@@ -71,9 +71,10 @@ pub(crate) async fn open(args: &NetArgs) -> Result<(NodeHandle, Option<PeerId>)>
 async fn start(key: &Keypair) -> Result<NodeHandle> {
     let cache = cache_path()?;
     let store = open_cache(&cache)?;
-    let swarm = native_swarm(key.clone(), Role::Peer, new_certificate().map_err(|e| anyhow::anyhow!(e))?)
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+    let swarm =
+        native_swarm(key.clone(), Role::Peer, BrowserTransports::generate().map_err(|e| anyhow::anyhow!(e))?)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
     let (node, handle) = Node::new(swarm, store).with_context(|| {
         format!("cannot start from the cache {} (remove it to start afresh)", cache.display())
     })?;

@@ -1,6 +1,6 @@
 //! `souk relay`: a bootstrap and circuit-relay node that also serves the marketplace page.
 //!
-//! It listens on TCP, QUIC-v1, WebSocket and WebRTC-direct, keeps everything in a redb file
+//! It listens on TCP, QUIC-v1, WebSocket, WebRTC-direct and WebTransport, keeps everything in a redb file
 //! under `--data`, joins the relays given by `--bootstrap`, and on its first start publishes
 //! the embedded demo registry under its own key (names other relays already hold are left
 //! to them). It prints every dialable address and then `ready`. Over HTTP it serves the
@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Router;
@@ -24,8 +25,9 @@ use souk_core::record::PackRecord;
 use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
 use souk_net::dht::DhtLimits;
 use souk_net::limits::PIN_QUOTA;
-use souk_net::transport::{Certificate, native_swarm, new_certificate};
+use souk_net::transport::{BrowserTransports, Certificate, native_swarm, new_certificate};
 use souk_net::{Node, NodeHandle, Role, Store};
+use souk_webtransport::Refusals;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 use tracing::{info, warn};
@@ -33,11 +35,12 @@ use tracing::{info, warn};
 use crate::metrics;
 
 /// The addresses a relay listens on unless told otherwise.
-pub const DEFAULT_LISTEN: [&str; 4] = [
+pub const DEFAULT_LISTEN: [&str; 5] = [
     "/ip4/0.0.0.0/tcp/4001",
     "/ip4/0.0.0.0/udp/4001/quic-v1",
     "/ip4/0.0.0.0/tcp/4002/ws",
     "/ip4/0.0.0.0/udp/4003/webrtc-direct",
+    "/ip4/0.0.0.0/udp/4004/quic-v1/webtransport",
 ];
 
 #[derive(Debug, clap::Args)]
@@ -45,8 +48,8 @@ pub struct RelayArgs {
     /// Where the relay keeps its database (records, bodies, keys, reputation).
     #[arg(long, value_name = "DIR", default_value = "souk-relay")]
     data: PathBuf,
-    /// An address to listen on (repeatable; default: TCP 4001, QUIC 4001, WebSocket 4002
-    /// and WebRTC-direct 4003 on every interface).
+    /// An address to listen on (repeatable; default: TCP 4001, QUIC 4001, WebSocket 4002,
+    /// WebRTC-direct 4003 and WebTransport 4004 on every interface).
     #[arg(long, value_name = "MULTIADDR")]
     listen: Vec<Multiaddr>,
     /// Another relay to join, with its /p2p/ peer id (repeatable).
@@ -69,6 +72,11 @@ pub struct RelayArgs {
     /// The most body hashes with providers the relay's DHT store holds.
     #[arg(long, value_name = "N", default_value_t = DhtLimits::ON_DISK.provided_keys)]
     dht_provided_keys: usize,
+    /// How long each WebTransport certificate is served, in seconds, before the next one
+    /// takes over (browsers pin them by hash and take none valid for over 14 days, so a
+    /// certificate is valid for twice this; at most 6 days and 11 hours).
+    #[arg(long, value_name = "SECONDS", default_value_t = 6 * 24 * 60 * 60)]
+    webtransport_rotation: u64,
     /// The most bytes of bodies the relay keeps for one publisher's key.
     #[arg(long, value_name = "BYTES", default_value_t = PIN_QUOTA)]
     pin_quota: u64,
@@ -96,7 +104,13 @@ pub async fn run(args: RelayArgs) -> Result<()> {
         info!(packs, "serving {}", path.display());
     }
 
-    let swarm = native_swarm(key.clone(), Role::Relay, certificate).await.map_err(|e| anyhow::anyhow!(e))?;
+    let webtransport = souk_webtransport::Config {
+        rotation: Duration::from_secs(args.webtransport_rotation),
+        ..souk_webtransport::Config::default()
+    };
+    let refusals = webtransport.refusals.clone();
+    let browser = BrowserTransports { webrtc: certificate, webtransport };
+    let swarm = native_swarm(key.clone(), Role::Relay, browser).await.map_err(|e| anyhow::anyhow!(e))?;
     let seeded = store.clone();
     let ledger = store.clone();
     let (node, handle) = Node::new(swarm, store)?;
@@ -126,7 +140,7 @@ pub async fn run(args: RelayArgs) -> Result<()> {
         .route("/bootstrap", get(bootstrap).layer(CorsLayer::new().allow_origin(Any)))
         .route("/metrics", get(metrics_text))
         .fallback_service(ServeDir::new(&args.web))
-        .with_state(handle.clone());
+        .with_state(Http { handle: handle.clone(), refusals });
     for addr in dialable(&handle).await? {
         println!("{addr}");
     }
@@ -188,14 +202,21 @@ async fn dialable(handle: &NodeHandle) -> Result<Vec<Multiaddr>> {
     Ok(addrs)
 }
 
-async fn bootstrap(State(handle): State<NodeHandle>) -> Result<axum::Json<BootstrapInfo>, String> {
-    let addrs = dialable(&handle).await.map_err(|e| e.to_string())?;
-    Ok(axum::Json(BootstrapInfo::new(handle.peer_id(), &addrs)))
+/// What the HTTP routes read.
+#[derive(Clone)]
+struct Http {
+    handle: NodeHandle,
+    refusals: Refusals,
 }
 
-async fn metrics_text(State(handle): State<NodeHandle>) -> Result<String, String> {
-    let stats = handle.stats().await.map_err(|e| e.to_string())?;
-    Ok(metrics::render(&stats))
+async fn bootstrap(State(http): State<Http>) -> Result<axum::Json<BootstrapInfo>, String> {
+    let addrs = dialable(&http.handle).await.map_err(|e| e.to_string())?;
+    Ok(axum::Json(BootstrapInfo::new(http.handle.peer_id(), &addrs)))
+}
+
+async fn metrics_text(State(http): State<Http>) -> Result<String, String> {
+    let stats = http.handle.stats().await.map_err(|e| e.to_string())?;
+    Ok(metrics::render(&stats, &http.refusals))
 }
 
 /// The relay's identity, made on first start and kept in the database.

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 mod common;
-use common::relay::{Relay, souk};
+use common::relay::{Relay, kind, souk};
 
 use futures::StreamExt;
 use libp2p::Multiaddr;
@@ -21,7 +21,7 @@ use libp2p::multiaddr::Protocol;
 use souk_core::IndexBuilder;
 use souk_core::peer::Via;
 use souk_core::record::PackRecord;
-use souk_net::transport::{native_swarm, new_certificate};
+use souk_net::transport::{BrowserTransports, native_swarm};
 use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role, SearchRequest};
 
 async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
@@ -31,8 +31,9 @@ async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
 async fn peer() -> NodeHandle {
     // WebRTC-direct's DTLS needs the one crypto provider named, as `souk` does in main.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let swarm =
-        native_swarm(Keypair::generate_ed25519(), Role::Peer, new_certificate().unwrap()).await.unwrap();
+    let swarm = native_swarm(Keypair::generate_ed25519(), Role::Peer, BrowserTransports::generate().unwrap())
+        .await
+        .unwrap();
     let (node, handle) = Node::new(swarm, MemoryStore::default()).unwrap();
     tokio::spawn(node.run());
     handle
@@ -113,13 +114,14 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
     assert_eq!(bootstrap["peer_id"], relay_id.to_string());
     let listed: Vec<String> =
         bootstrap["addrs"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
-    for protocol in ["ws", "webrtc-direct"] {
+    for protocol in ["ws", "webrtc-direct", "webtransport"] {
         assert!(listed.contains(&relay.addr(protocol).to_string()), "{protocol} missing from {listed:?}");
     }
     assert!(listed.iter().any(|a| a.contains("/webrtc-direct/certhash/")), "{listed:?}");
+    assert_eq!(certhashes(&relay.addr("webtransport")).len(), 2, "the current and the next");
 
     // Native peers connect over every transport a browser uses, and over QUIC.
-    for protocol in ["ws", "webrtc-direct", "quic-v1"] {
+    for protocol in ["ws", "webrtc-direct", "webtransport", "quic-v1"] {
         let client = peer().await;
         // Native WebRTC-direct dials from the UDP socket it listens on.
         if protocol == "webrtc-direct" {
@@ -186,6 +188,52 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
     };
     within("finding the relay as the pinned body's provider", provided).await;
     assert_eq!(within("fetching", client.fetch_any(kept_hash)).await.unwrap().1, kept);
+    relay.stop();
+}
+
+fn certhashes(addr: &Multiaddr) -> Vec<libp2p::multihash::Multihash<64>> {
+    addr.iter()
+        .filter_map(|p| match p {
+            Protocol::Certhash(hash) => Some(hash),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The WebTransport addresses `/bootstrap` lists now.
+fn bootstrap_webtransport(relay: &Relay) -> Vec<Multiaddr> {
+    let bootstrap: serde_json::Value = serde_json::from_str(&relay.get("/bootstrap")).unwrap();
+    let addrs = bootstrap["addrs"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().parse().unwrap());
+    addrs.filter(|a| kind(a) == "webtransport").collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_relay_past_its_certificate_rotation_serves_and_accepts_the_current_hashes() {
+    let data = tempfile::tempdir().unwrap();
+    let relay = Relay::start(data.path(), None, &["--webtransport-rotation".as_ref(), "2".as_ref()]);
+    let relay_id = relay_peer_id(&relay);
+    let first = relay.addr("webtransport");
+    assert_eq!(bootstrap_webtransport(&relay), std::slice::from_ref(&first));
+
+    let rotated = async {
+        loop {
+            let listed = bootstrap_webtransport(&relay);
+            if listed != [first.clone()] {
+                return listed;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let listed = within("the certificate rotating", rotated).await;
+    assert_eq!(listed.len(), 1, "only the current hashes are served: {listed:?}");
+    let current = listed[0].clone();
+    assert_eq!(certhashes(&current)[0], certhashes(&first)[1], "the next certificate took over");
+
+    // A new peer dials the current address and syncs the demo registry over it.
+    let client = peer().await;
+    assert_eq!(within("dialing", client.dial(current)).await, Ok(relay_id));
+    let report = within("syncing", client.sync_index(relay_id)).await.unwrap();
+    assert_eq!(report.accepted, souk_pack::demo::packs().unwrap().len());
     relay.stop();
 }
 

@@ -342,6 +342,8 @@ impl<S: Store> Node<S> {
                     let _ = reply.send(Ok(address));
                 }
             }
+            // A WebTransport listener's address changes with each certificate rotation.
+            SwarmEvent::ExpiredListenAddr { address, .. } => self.swarm.remove_external_address(&address),
             SwarmEvent::ListenerClosed { listener_id, reason, .. } => {
                 if let Some(reply) = self.listening.remove(&listener_id) {
                     let why = reason.err().map_or_else(|| "closed".to_owned(), |e| e.to_string());

@@ -18,11 +18,12 @@ pub struct Relay {
     pub http: String,
 }
 
-const LISTEN: [&str; 4] = [
+const LISTEN: [&str; 5] = [
     "/ip4/127.0.0.1/tcp/0",
     "/ip4/127.0.0.1/udp/0/quic-v1",
     "/ip4/127.0.0.1/tcp/0/ws",
     "/ip4/127.0.0.1/udp/0/webrtc-direct",
+    "/ip4/127.0.0.1/udp/0/quic-v1/webtransport",
 ];
 
 impl Relay {
@@ -56,18 +57,8 @@ impl Relay {
         Relay { child, addrs, http }
     }
 
-    /// The address using `protocol` (tcp, ws, webrtc-direct, quic-v1).
+    /// The address using `protocol` (tcp, ws, webrtc-direct, quic-v1, webtransport).
     pub fn addr(&self, protocol: &str) -> Multiaddr {
-        let kind = |a: &Multiaddr| {
-            a.iter()
-                .find_map(|p| match p {
-                    Protocol::Ws(_) => Some("ws"),
-                    Protocol::WebRTCDirect => Some("webrtc-direct"),
-                    Protocol::QuicV1 => Some("quic-v1"),
-                    _ => None,
-                })
-                .unwrap_or("tcp")
-        };
         self.addrs
             .iter()
             .find(|a| kind(a) == protocol)
@@ -105,6 +96,17 @@ impl Drop for Relay {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The outermost transport protocol of `addr`, as [`Relay::addr`] names it.
+pub fn kind(addr: &Multiaddr) -> &'static str {
+    addr.iter().fold("tcp", |kind, p| match p {
+        Protocol::Ws(_) => "ws",
+        Protocol::WebRTCDirect => "webrtc-direct",
+        Protocol::QuicV1 => "quic-v1",
+        Protocol::WebTransport => "webtransport",
+        _ => kind,
+    })
 }
 
 pub fn souk(home: &Path, args: &[&str]) -> std::process::Output {
