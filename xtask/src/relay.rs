@@ -45,6 +45,9 @@ impl TestRelay {
             .arg(root().join("web"))
             .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/tcp/0/ws"])
             .args(["--listen", "/ip4/127.0.0.1/udp/0/webrtc-direct"])
+            .args(["--listen", "/ip4/127.0.0.1/udp/0/quic-v1/webtransport"])
+            // Rotations while the tabs run: each one must keep accepting them.
+            .args(["--webtransport-rotation", "5"])
             .stdout(Stdio::piped())
             // Its log (every WebRTC handshake) would bury the tests' output.
             .stderr(std::fs::File::create(work.join("relay.log"))?)

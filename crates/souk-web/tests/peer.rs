@@ -157,7 +157,7 @@ async fn names(peer: &SoukPeer, query: &str) -> Vec<String> {
 }
 
 /// Joins over `transport` alone, syncs the relay's index, and searches it as the CLI does.
-async fn joins_syncs_and_searches(transport: &str) {
+async fn joins_syncs_and_searches(transport: &str) -> SoukPeer {
     let peer = start(relay_addrs(transport).await, transport).await;
     let connection = wait(peer.connected()).await;
     assert!(text(&connection, "address").contains(transport));
@@ -171,6 +171,7 @@ async fn joins_syncs_and_searches(transport: &str) {
         assert!(!cli.is_empty(), "the CLI found nothing for {query}");
         assert_eq!(names(&peer, &query).await[..cli.len().min(20)], cli[..cli.len().min(20)], "{query}");
     }
+    peer
 }
 
 #[test]
@@ -182,6 +183,54 @@ async fn a_tab_joins_over_webrtc_direct_syncs_and_searches_like_the_cli() {
 #[test]
 async fn a_tab_joins_over_websocket_syncs_and_searches_like_the_cli() {
     joins_syncs_and_searches("/ws").await;
+    assert_no_page_errors().await;
+}
+
+#[test]
+async fn a_tab_over_webtransport_alone_pings_syncs_searches_and_installs() {
+    let peer = joins_syncs_and_searches("/webtransport").await;
+    let pinged = async {
+        for _ in 0..100 {
+            let peers = Array::from(&wait(peer.peers()).await);
+            let relay = peers.iter().find(|p| text(p, "transport") == "WebTransport");
+            if relay.is_some_and(|r| get(&r, "rttMs").as_f64().is_some()) {
+                return true;
+            }
+            sleep(100).await;
+        }
+        false
+    };
+    assert!(pinged.await, "no ping came back from the relay over WebTransport");
+    let installed = wait(peer.install("cli-made-pack".into(), Some("^1".into()))).await;
+    assert_eq!(text(&installed, "version"), "1.0.0");
+    assert_no_page_errors().await;
+}
+
+/// The test relay rotates its WebTransport certificate every few seconds: an address from
+/// before a rotation still works after it (its next hash is now served), and so does the
+/// address `/bootstrap` gives out afterwards.
+#[test]
+async fn tabs_join_over_webtransport_across_a_certificate_rotation() {
+    let before = relay_addrs("/webtransport").await;
+    let mut after = before.clone();
+    for _ in 0..150 {
+        if JSON::stringify(&after).unwrap() != JSON::stringify(&before).unwrap() {
+            break;
+        }
+        sleep(100).await;
+        after = relay_addrs("/webtransport").await;
+    }
+    assert_ne!(
+        JSON::stringify(&after).unwrap(),
+        JSON::stringify(&before).unwrap(),
+        "no rotation within 15 s"
+    );
+    for (name, addrs) in [("before-rotation", before), ("after-rotation", after)] {
+        let peer = start(addrs, name).await;
+        let connection = wait(peer.connected()).await;
+        assert!(text(&connection, "address").contains("/webtransport/"), "{name}");
+        assert!(get(&connection, "synced").as_f64().unwrap() >= 20.0, "{name}: the demo index did not sync");
+    }
     assert_no_page_errors().await;
 }
 
