@@ -1,7 +1,12 @@
 //! The latency harness exported to JavaScript, so the wasm build runs exactly the native
 //! workload (under Node, or in a browser).
 
+use futures::StreamExt;
+use libp2p::Multiaddr;
+use libp2p::identity::Keypair;
+use libp2p::swarm::SwarmEvent;
 use souk_core::Index;
+use souk_net::browser::browser_swarm;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -50,4 +55,30 @@ pub fn resolve_latency(
 #[wasm_bindgen(js_name = generateLatency)]
 pub fn generate_latency(rounds: usize) -> Result<String, JsError> {
     Ok(serde_json::to_string(&crate::generation::report(rounds, now))?)
+}
+
+/// Connection setup as a tab meets it: `rounds` times, a fresh tab swarm (a new key, as a
+/// new tab has) dials `addr` and the time to an established connection is taken, transport
+/// handshake, security and multiplexing included. Answers the times in milliseconds.
+#[wasm_bindgen(js_name = connectLatency)]
+pub async fn connect_latency(addr: String, rounds: usize) -> Result<Vec<f64>, JsError> {
+    let addr: Multiaddr = addr.parse()?;
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let mut swarm =
+            browser_swarm(Keypair::generate_ed25519()).map_err(|e| JsError::new(&e.to_string()))?;
+        let start = now();
+        swarm.dial(addr.clone())?;
+        loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { .. } => break,
+                SwarmEvent::OutgoingConnectionError { error, .. } => {
+                    return Err(JsError::new(&format!("{addr}: {error}")));
+                }
+                _ => {}
+            }
+        }
+        times.push(now() - start);
+    }
+    Ok(times)
 }

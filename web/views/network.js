@@ -83,7 +83,7 @@ export async function renderNetwork(root, app) {
       { className: "facts" },
       ...fact("This peer", h("code", { id: "peer-id" }, app.peer.id)),
       ...fact("Relay", connection ? h("code", {}, connection.relay) : app.joinError ?? "connecting…"),
-      ...fact("Dialed over", connection ? connection.address.includes("webrtc-direct") ? "WebRTC-direct" : "WebSocket" : "…"),
+      ...fact("Dialed over", connection?.transport ?? "…"),
       ...fact("Reservation", connection?.circuit ? "held: others reach this tab through the relay" : "none"),
       ...fact("Online", navigator.onLine ? "yes" : "no"),
     ),

@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::WASM;
+use crate::relay::TestRelay;
 use crate::setup;
 use crate::shell::{Cmd, cargo, root, target_dir};
 
@@ -118,6 +119,26 @@ fn search_processes(shared: &Path, out: &Path) -> Result<()> {
     std::fs::write(out.join("processes.md"), &table)?;
     println!("\n{table}");
     Ok(())
+}
+
+/// Connection setup from headless Chromium to one relay (the release build) over each browser
+/// transport: `rounds` connects each, interleaved, from a fresh tab swarm every time; the
+/// table in `target/bench/connect/connect.md`.
+pub fn connect(rounds: usize) -> Result<()> {
+    setup::wasm_tools()?;
+    setup::chromium()?;
+    setup::npm_packages("benches/js")?;
+    cargo(["build", "--release", "--target", WASM, "-p", "souk-benches", "--lib"]).run()?;
+    cargo(["build", "--release", "-p", "souk"]).run()?;
+    let out = target_dir()?.join("bench/connect");
+    bind_wasm(&out)?;
+    let relay = TestRelay::run(target_dir()?.join("release/souk"), "bench-connect", &[])?;
+    let mut node = Cmd::new("node").arg("benches/js/connect.mjs").arg(&out).arg(rounds.to_string());
+    for transport in ["/webtransport/", "/webrtc-direct/", "/ws/"] {
+        let addr = relay.addrs.iter().find(|a| a.contains(transport));
+        node = node.arg(addr.with_context(|| format!("the relay printed no {transport} address"))?);
+    }
+    node.run()
 }
 
 /// Generation: demo packs rendered natively and in wasm under Node (`generate-latency`),

@@ -8,6 +8,7 @@
 //! - `run`: the marketplace: a relay serving the page, seeded with the embedded demo registry.
 //! - `compare`: search and resolution natively, in wasm under Node and in headless
 //!   Chromium, side by side with MiniSearch, FlexSearch and cargo.
+//! - `connect`: connection setup from headless Chromium over each browser transport.
 
 mod bench;
 mod fuzz;
@@ -52,6 +53,12 @@ enum Task {
     /// MiniSearch, FlexSearch and cargo, on the shared data (SOUK_SHARED, default
     /// ../shared); writes one table and a plot under target/bench/.
     Compare,
+    /// Connection setup from headless Chromium to a release relay over WebTransport,
+    /// WebRTC-direct and WebSocket: median and p95 of `--rounds` connects each.
+    Connect {
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+    },
     /// Set up, build the page, then run a relay that serves it, seeded with the embedded
     /// demo registry (Ctrl-C stops it; its data stays in the data folder). The relay is the
     /// debug build `cargo xtask test` has already made, unless `--release`.
@@ -75,6 +82,7 @@ fn main() -> Result<()> {
         Task::BuildWasm => wasm::build()?,
         Task::Test => test()?,
         Task::Compare => bench::compare()?,
+        Task::Connect { rounds } => bench::connect(rounds)?,
         Task::Fuzz { seconds, targets } => fuzz::run(seconds, &targets)?,
         Task::Run { http, data, release } => run(&http, data, release)?,
     }

@@ -28,13 +28,20 @@ pub struct TestRelay {
     /// The page the relay serves, and its `/bootstrap` URL.
     pub page: String,
     pub bootstrap: String,
+    /// The dialable addresses it printed.
+    pub addrs: Vec<String>,
 }
 
 impl TestRelay {
     /// Starts a relay (the debug `souk` binary) with its data in a fresh
     /// `target/souk-web-tests/NAME`, and waits for its `ready` line.
     pub fn start(name: &str) -> Result<TestRelay> {
-        let souk = crate::shell::debug_souk()?;
+        // Rotations while the tabs run: each one must keep accepting them.
+        Self::run(crate::shell::debug_souk()?, name, &["--webtransport-rotation", "5"])
+    }
+
+    /// Starts the relay binary `souk` with `args` (beside its data folder and addresses).
+    pub fn run(souk: PathBuf, name: &str, args: &[&str]) -> Result<TestRelay> {
         let work = target_dir()?.join("souk-web-tests").join(name);
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work)?;
@@ -46,8 +53,7 @@ impl TestRelay {
             .args(["--listen", "/ip4/127.0.0.1/tcp/0", "--listen", "/ip4/127.0.0.1/tcp/0/ws"])
             .args(["--listen", "/ip4/127.0.0.1/udp/0/webrtc-direct"])
             .args(["--listen", "/ip4/127.0.0.1/udp/0/quic-v1/webtransport"])
-            // Rotations while the tabs run: each one must keep accepting them.
-            .args(["--webtransport-rotation", "5"])
+            .args(args)
             .stdout(Stdio::piped())
             // Its log (every WebRTC handshake) would bury the tests' output.
             .stderr(std::fs::File::create(work.join("relay.log"))?)
@@ -61,12 +67,12 @@ impl TestRelay {
                 let _ = lines.send(line);
             }
         });
-        let mut http = None;
+        let (mut http, mut addrs) = (None, Vec::new());
         loop {
             match read.recv_timeout(Duration::from_secs(120)) {
                 Ok(line) if line == "ready" => break,
                 Ok(line) if line.starts_with("http://") => http = Some(line),
-                Ok(_) => {}
+                Ok(line) => addrs.push(line),
                 Err(_) => {
                     let _ = child.kill();
                     bail!(
@@ -77,7 +83,8 @@ impl TestRelay {
             }
         }
         let http = http.context("the relay printed no HTTP address")?;
-        Ok(TestRelay { child, souk, work, page: format!("{http}/"), bootstrap: format!("{http}/bootstrap") })
+        let (page, bootstrap) = (format!("{http}/"), format!("{http}/bootstrap"));
+        Ok(TestRelay { child, souk, work, page, bootstrap, addrs })
     }
 
     /// Where the page's end-to-end test saves its screenshots and downloads.

@@ -71,10 +71,14 @@ pub enum Transport {
 pub enum Dialer {
     /// The CLI or a relay: TCP is the cheapest to open.
     Native,
-    /// A tab: WebSocket first, then WebTransport, then WebRTC-direct. WebRTC-direct is last
-    /// because libp2p-webrtc-websys 0.5 leaves a data channel's browser handlers pointing at
-    /// freed closures once its stream is dropped (rust-libp2p #6551): every closed stream of
-    /// a long-lived connection then throws in the page.
+    /// A tab: WebTransport first, then WebSocket, then WebRTC-direct. Measured from headless
+    /// Chromium (`cargo xtask connect`, BENCHMARKS.md), a connection sets up in 8 ms over
+    /// WebTransport, 133 ms over WebRTC-direct and 401 ms over WebSocket (whose browser
+    /// transport, libp2p-websocket-websys 0.6, learns a flush is done from a 100 ms
+    /// interval). WebRTC-direct still comes last: libp2p-webrtc-websys 0.5 leaves a data
+    /// channel's browser handlers pointing at freed closures once its stream is dropped
+    /// (rust-libp2p #6551), so every closed stream of a long-lived connection throws in
+    /// the page.
     Browser,
 }
 
@@ -119,8 +123,8 @@ impl Transport {
             (Dialer::Native, WebSocket) => Some(2),
             (Dialer::Native, WebRtcDirect) => Some(3),
             (Dialer::Native, WebTransport) => Some(4),
-            (Dialer::Browser, WebSocket) => Some(0),
-            (Dialer::Browser, WebTransport) => Some(1),
+            (Dialer::Browser, WebTransport) => Some(0),
+            (Dialer::Browser, WebSocket) => Some(1),
             (Dialer::Browser, WebRtcDirect) => Some(2),
             _ => None,
         }
@@ -163,7 +167,7 @@ mod tests {
             dial_order(addrs(&RELAY), Dialer::Native),
             addrs(&[RELAY[3], RELAY[1], RELAY[2], RELAY[0], RELAY[4]])
         );
-        assert_eq!(dial_order(addrs(&RELAY), Dialer::Browser), addrs(&[RELAY[2], RELAY[4], RELAY[0]]));
+        assert_eq!(dial_order(addrs(&RELAY), Dialer::Browser), addrs(&[RELAY[4], RELAY[2], RELAY[0]]));
     }
 
     #[test]

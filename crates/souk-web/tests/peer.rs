@@ -237,7 +237,8 @@ async fn tabs_join_over_webtransport_across_a_certificate_rotation() {
 #[test]
 async fn a_tab_installs_what_the_cli_published() {
     let peer = start(bootstrap().into(), "install").await;
-    wait(peer.connected()).await;
+    let connection = wait(peer.connected()).await;
+    assert_eq!(text(&connection, "transport"), "WebTransport", "the fastest transport comes first");
     let installed = wait(peer.install("cli-made-pack".into(), Some("^1".into()))).await;
     assert_eq!(text(&installed, "version"), "1.0.0");
     let lockfile: Array = get(&installed, "lockfile").unchecked_into();

@@ -64,6 +64,7 @@ pub(crate) async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Con
         return Ok(Connection {
             relay: relay_addr.to_string(),
             address: addr.to_string(),
+            transport: client::Transport::of(&addr).name(),
             circuit: circuit.map(|c| c.to_string()),
             synced: report.accepted,
         });

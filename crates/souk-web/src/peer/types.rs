@@ -42,7 +42,9 @@ export interface ConnectedPeer {
   id: string; address: string; transport: string; rttMs: number | null; reputation: PeerReputation;
 }
 export interface PeerSearchResults { total: number; hits: PackSummary[]; fromNetwork: boolean }
-export interface Connection { relay: string; address: string; circuit: string | null; synced: number }
+export interface Connection {
+  relay: string; address: string; transport: string; circuit: string | null; synced: number;
+}
 export interface InstalledPack {
   name: string; version: string; lockfile: LockedPackage[];
   packs: { name: string; version: string; files: PackFile[] }[];
@@ -130,6 +132,8 @@ pub(crate) struct Connection {
     /// The relay's address, as dialed.
     pub relay: String,
     pub address: String,
+    /// The transport the tab reached the relay over, as people name it.
+    pub transport: &'static str,
     /// Where other peers reach this tab through the relay.
     pub circuit: Option<String>,
     /// Records new to this tab from the relay's index.
