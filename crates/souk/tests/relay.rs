@@ -23,6 +23,8 @@ use souk_core::peer::Via;
 use souk_core::record::PackRecord;
 use souk_net::transport::{BrowserTransports, native_swarm};
 use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role, SearchRequest};
+use wtransport::tls::Sha256Digest;
+use wtransport::{ClientConfig, Endpoint};
 
 async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} took over 30 s"))
@@ -234,6 +236,21 @@ async fn a_relay_past_its_certificate_rotation_serves_and_accepts_the_current_ha
     assert_eq!(within("dialing", client.dial(current)).await, Ok(relay_id));
     let report = within("syncing", client.sync_index(relay_id)).await.unwrap();
     assert_eq!(report.accepted, souk_pack::demo::packs().unwrap().len());
+
+    // A session on another path is refused, and /metrics counts it.
+    let digests =
+        certhashes(&listed[0]).into_iter().map(|h| Sha256Digest::new(h.digest().try_into().unwrap()));
+    let config = ClientConfig::builder().with_bind_default().with_server_certificate_hashes(digests).build();
+    let port = listed[0].iter().find_map(|p| if let Protocol::Udp(port) = p { Some(port) } else { None });
+    let url = format!("https://127.0.0.1:{}/elsewhere", port.unwrap());
+    assert!(within("a wrong path", Endpoint::client(config).unwrap().connect(url)).await.is_err());
+    let counted = async {
+        let line = "marketplace_webtransport_refused_total{reason=\"path\"} 1";
+        while !relay.get("/metrics").lines().any(|l| l == line) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    within("/metrics counting the refusal", counted).await;
     relay.stop();
 }
 
