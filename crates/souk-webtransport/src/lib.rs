@@ -31,8 +31,9 @@ pub struct Config {
     pub rotation: Duration,
     /// How long a dialer has from its first packet to a finished Noise handshake.
     pub handshake_timeout: Duration,
-    /// How many sessions may be in their handshake at once; more are refused at the QUIC
-    /// layer before any state is kept for them.
+    /// How many connection attempts QUIC queues for the listener to take; more are refused
+    /// before any state is kept for them. (Sessions the listener took count against the
+    /// swarm's limit on connections still handshaking, as on every transport.)
     pub max_handshakes: usize,
     /// Counts the sessions refused, by reason (shared with whoever reports them).
     pub refusals: Refusals,
