@@ -114,8 +114,8 @@ fn test() -> Result<()> {
             .args(WASM_CRATES)
             .args(["--", "-D", "warnings"])
             .run()?;
-        // The network crate (its tests are native only) and the benches' wasm harness (its
-        // bins and benches are native only).
+        // The network crates (their tests are native only) and the benches' wasm harness
+        // (its bins and benches are native only).
         cargo([
             "clippy",
             "--target",
@@ -124,6 +124,8 @@ fn test() -> Result<()> {
             "souk-net",
             "-p",
             "souk-benches",
+            "-p",
+            "souk-webrtc",
             "--lib",
             "--",
             "-D",
