@@ -92,8 +92,8 @@ fn main() -> Result<()> {
 
 const WASM: &str = "wasm32-unknown-unknown";
 /// The crates that run in the browser: linted and tested for wasm too.
-const WASM_CRATES: [&str; 8] =
-    ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web", "-p", "souk-web-pack"];
+const WASM_CRATES: [&str; 10] =
+    ["-p", "souk-core", "-p", "souk-pack", "-p", "souk-web", "-p", "souk-web-pack", "-p", "souk-webrtc"];
 
 fn test() -> Result<()> {
     setup::all()?;
@@ -114,8 +114,8 @@ fn test() -> Result<()> {
             .args(WASM_CRATES)
             .args(["--", "-D", "warnings"])
             .run()?;
-        // The network crates (their tests are native only) and the benches' wasm harness
-        // (its bins and benches are native only).
+        // The network crate (its tests are native only) and the benches' wasm harness (its
+        // bins and benches are native only).
         cargo([
             "clippy",
             "--target",
@@ -124,8 +124,6 @@ fn test() -> Result<()> {
             "souk-net",
             "-p",
             "souk-benches",
-            "-p",
-            "souk-webrtc",
             "--lib",
             "--",
             "-D",
