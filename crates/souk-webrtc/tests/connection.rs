@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::future::{Either, poll_fn, select};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use libp2p::core::muxing::StreamMuxerExt;
-use souk_webrtc::{Connection, INIT_LABEL};
+use souk_webrtc::{Connection, INIT_LABEL, Stream};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::JsFuture;
@@ -57,15 +57,26 @@ async fn pair() -> (Connection, Connection) {
     (dialer, listener)
 }
 
+/// A new stream from `muxer`, with `first` written and flushed.
+async fn open(muxer: &mut Connection, first: &[u8]) -> Stream {
+    let mut stream = poll_fn(|cx| muxer.poll_outbound_unpin(cx)).await.unwrap();
+    within("writing", stream.write_all(first)).await.unwrap();
+    within("flushing", stream.flush()).await.unwrap();
+    stream
+}
+
+async fn accept(muxer: &mut Connection) -> Stream {
+    within("accepting", poll_fn(|cx| muxer.poll_inbound_unpin(cx))).await.unwrap()
+}
+
 #[test]
 async fn a_stream_carries_bytes_both_ways_and_half_closes() {
     let (mut a, mut b) = pair().await;
-    let mut out = poll_fn(|cx| a.poll_outbound_unpin(cx)).await.unwrap();
-    within("writing", out.write_all(b"hello")).await.unwrap();
+    let mut out = open(&mut a, b"hello").await;
     within("closing the write half", out.close()).await.unwrap();
 
     // The first stream the listener sees is this one: the init channel is not a stream.
-    let mut inbound = within("accepting", poll_fn(|cx| b.poll_inbound_unpin(cx))).await.unwrap();
+    let mut inbound = accept(&mut b).await;
     let mut got = Vec::new();
     within("reading", inbound.read_to_end(&mut got)).await.unwrap();
     assert_eq!(got, b"hello");
@@ -82,14 +93,11 @@ async fn many_streams_run_at_once_and_large_writes_arrive_whole() {
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let mut outs = Vec::new();
     for i in 0..20u8 {
-        let mut out = poll_fn(|cx| a.poll_outbound_unpin(cx)).await.unwrap();
-        within("writing", out.write_all(&[i])).await.unwrap();
-        within("flushing", out.flush()).await.unwrap();
-        outs.push(out);
+        outs.push(open(&mut a, &[i]).await);
     }
     let mut seen = Vec::new();
     for _ in 0..20 {
-        let mut inbound = within("accepting", poll_fn(|cx| b.poll_inbound_unpin(cx))).await.unwrap();
+        let mut inbound = accept(&mut b).await;
         let mut first = [0];
         within("reading", inbound.read_exact(&mut first)).await.unwrap();
         seen.push(first[0]);
@@ -118,10 +126,8 @@ async fn many_streams_run_at_once_and_large_writes_arrive_whole() {
 #[test]
 async fn a_stream_dropped_without_closing_is_reset_for_the_other_side() {
     let (mut a, mut b) = pair().await;
-    let mut out = poll_fn(|cx| a.poll_outbound_unpin(cx)).await.unwrap();
-    within("writing", out.write_all(b"partial")).await.unwrap();
-    within("flushing", out.flush()).await.unwrap();
-    let mut inbound = within("accepting", poll_fn(|cx| b.poll_inbound_unpin(cx))).await.unwrap();
+    let out = open(&mut a, b"partial").await;
+    let mut inbound = accept(&mut b).await;
     let mut first = [0; 7];
     within("reading", inbound.read_exact(&mut first)).await.unwrap();
     drop(out);
