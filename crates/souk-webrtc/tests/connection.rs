@@ -1,18 +1,20 @@
-//! Data channels as libp2p streams, in real headless Chromium: two peer connections in one
-//! page, negotiated with each other directly (host candidates on loopback, no signaling).
+//! The signaling and data channels as libp2p streams, in real headless Chromium: two peer
+//! connections in one page (host candidates on loopback), negotiated through the signaling
+//! with its messages carried by channels.
 #![cfg(target_arch = "wasm32")]
 
 use std::time::Duration;
 
-use futures::future::{Either, poll_fn, select};
-use futures::{AsyncReadExt, AsyncWriteExt};
+use futures::channel::mpsc;
+use futures::future::{Either, join, poll_fn, select};
+use futures::{AsyncReadExt, AsyncWriteExt, StreamExt, stream};
 use libp2p::core::muxing::StreamMuxerExt;
-use souk_webrtc::{Connection, INIT_LABEL, Stream};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
+use souk_webrtc::negotiate::{self, negotiate};
+use souk_webrtc::signaling::{Message, Refusal, Role};
+use souk_webrtc::{Connection, Stream};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
-use web_sys::{RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSessionDescriptionInit};
+use web_sys::RtcPeerConnection;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -23,37 +25,30 @@ async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
     }
 }
 
-/// Hands `from`'s ICE candidates to `to` as they are found.
-fn trickle(from: &RtcPeerConnection, to: &RtcPeerConnection) {
-    let to = to.clone();
-    let on_candidate =
-        Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |event: RtcPeerConnectionIceEvent| {
-            if let Some(candidate) = event.candidate() {
-                let _ = to.add_ice_candidate_with_opt_rtc_ice_candidate(Some(&candidate));
-            }
-        });
-    from.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
-    on_candidate.forget();
-}
-
-async fn description(promise: js_sys::Promise) -> RtcSessionDescriptionInit {
-    JsFuture::from(promise).await.unwrap().unchecked_into()
-}
-
-/// Two connected peer connections as muxers: the dialer opens the `init` channel before its
-/// offer, as libp2p's dialers do.
-async fn pair() -> (Connection, Connection) {
+/// Two peer connections in this page negotiated through the signaling (its messages carried
+/// by channels, `tamper` applied to the dialer's), each taken as a muxer before it starts.
+async fn negotiated(
+    tamper: impl Fn(Message) -> Message,
+) -> (Result<(), negotiate::Error>, Result<(), negotiate::Error>, Connection, Connection) {
     let (a, b) = (RtcPeerConnection::new().unwrap(), RtcPeerConnection::new().unwrap());
     let (dialer, listener) = (Connection::new(a.clone()), Connection::new(b.clone()));
-    trickle(&a, &b);
-    trickle(&b, &a);
-    let _init = a.create_data_channel(INIT_LABEL);
-    let offer = description(a.create_offer()).await;
-    JsFuture::from(a.set_local_description(&offer)).await.unwrap();
-    JsFuture::from(b.set_remote_description(&offer)).await.unwrap();
-    let answer = description(b.create_answer()).await;
-    JsFuture::from(b.set_local_description(&answer)).await.unwrap();
-    JsFuture::from(a.set_remote_description(&answer)).await.unwrap();
+    let (to_listener, from_dialer) = mpsc::unbounded();
+    let (to_dialer, from_listener) = mpsc::unbounded();
+    let (dialed, listened) = within(
+        "negotiating",
+        join(
+            negotiate(Role::Dialer, &a, to_listener, from_listener.map(Ok)),
+            negotiate(Role::Listener, &b, to_dialer, from_dialer.map(tamper).map(Ok)),
+        ),
+    )
+    .await;
+    (dialed, listened, dialer, listener)
+}
+
+async fn pair() -> (Connection, Connection) {
+    let (dialed, listened, dialer, listener) = negotiated(|m| m).await;
+    dialed.unwrap();
+    listened.unwrap();
     (dialer, listener)
 }
 
@@ -149,4 +144,49 @@ async fn a_stream_dropped_without_closing_is_reset_for_the_other_side() {
         }
         Either::Left(_) => panic!("the muxer stopped"),
     }
+}
+
+#[test]
+async fn out_of_turn_and_unbound_descriptions_and_a_short_stream_are_refused() {
+    let peer = RtcPeerConnection::new().unwrap();
+    let (sink, _) = mpsc::unbounded();
+    let answer_first = stream::iter([Ok(Message::Answer("v=0".into()))]);
+    let refused = negotiate(Role::Listener, &peer, sink.clone(), answer_first).await;
+    assert!(matches!(refused, Err(negotiate::Error::Refused(Refusal::OutOfOrder))), "{refused:?}");
+
+    // A real offer without its fingerprint line.
+    let offerer = RtcPeerConnection::new().unwrap();
+    let _channel = offerer.create_data_channel("init");
+    let offer = JsFuture::from(offerer.create_offer()).await.unwrap();
+    let sdp = js_sys::Reflect::get(&offer, &"sdp".into()).unwrap().as_string().unwrap();
+    let unbound: String =
+        sdp.lines().filter(|l| !l.starts_with("a=fingerprint")).map(|l| format!("{l}\r\n")).collect();
+    let peer = RtcPeerConnection::new().unwrap();
+    let refused =
+        negotiate(Role::Listener, &peer, sink.clone(), stream::iter([Ok(Message::Offer(unbound))])).await;
+    assert!(matches!(refused, Err(negotiate::Error::Refused(Refusal::Fingerprint))), "{refused:?}");
+
+    let peer = RtcPeerConnection::new().unwrap();
+    let ended = negotiate(Role::Dialer, &peer, sink, stream::empty()).await;
+    assert!(matches!(ended, Err(negotiate::Error::Ended)), "{ended:?}");
+}
+
+/// An offer whose fingerprint names another certificate passes the signaling (it is well
+/// formed) and fails at DTLS: no connection with a peer other than the one that signalled.
+#[test]
+async fn an_offer_naming_another_certificate_never_connects() {
+    let tamper = |message| match message {
+        Message::Offer(sdp) => Message::Offer(
+            sdp.lines()
+                .map(|l| match l.strip_prefix("a=fingerprint:sha-256 ") {
+                    Some(_) => format!("a=fingerprint:sha-256 {}\r\n", ["AB"; 32].join(":")),
+                    None => format!("{l}\r\n"),
+                })
+                .collect(),
+        ),
+        other => other,
+    };
+    let (dialed, listened, _, _) = negotiated(tamper).await;
+    assert!(matches!(listened, Err(negotiate::Error::Failed)), "{listened:?}");
+    assert!(dialed.is_err(), "the dialer connected to a listener that could not check it");
 }
