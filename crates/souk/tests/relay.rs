@@ -254,6 +254,20 @@ async fn a_relay_past_its_certificate_rotation_serves_and_accepts_the_current_ha
     relay.stop();
 }
 
+#[test]
+fn a_rotation_period_browsers_would_refuse_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_souk"))
+        .args(["relay", "--http", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/udp/0/quic-v1/webtransport"])
+        .args(["--webtransport-rotation", "604800", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rotation period of 604800s is outside what browsers accept"), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn relays_bootstrapped_to_each_other_form_one_network() {
     let (first_data, second_data) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -216,7 +216,7 @@ impl<S: Store> Node<S> {
         match command {
             Command::Listen(addr, reply) => match self.swarm.listen_on(addr) {
                 Ok(id) => drop(self.listening.insert(id, reply)),
-                Err(e) => drop(reply.send(Err(NodeError::Listen(e.to_string())))),
+                Err(e) => drop(reply.send(Err(NodeError::Listen(with_causes(&e))))),
             },
             Command::Addresses(reply) => drop(reply.send(self.swarm.external_addresses().cloned().collect())),
             Command::Dial(addr, reply) => {
@@ -469,6 +469,24 @@ impl<S: Store> Node<S> {
 
 /// Why a dial failed, in words: libp2p words a denial "Dial error", and its cause's source
 /// says which limit (connections, memory) denied it.
+/// An error and its causes as one line: libp2p's `TransportError::Other` prints nothing
+/// and keeps what went wrong as its source.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = String::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        let text = error.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+        next = error.source();
+    }
+    line
+}
+
 fn dial_error(error: &DialError) -> String {
     match error {
         DialError::Denied { cause } => match std::error::Error::source(cause) {
