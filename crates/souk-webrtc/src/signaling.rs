@@ -11,6 +11,10 @@
 //! bounded message; [`Negotiation`] checks each message in turn. A refusal names what was
 //! wrong ([`Refusal`]) so the shell can close the stream and count it.
 
+use std::io;
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Sink, Stream};
+
 /// The protocol's name on the relayed connection.
 pub const PROTOCOL: &str = "/webrtc-signaling/0.0.1";
 /// The largest message taken: a browser's SDP for a data channel is 1 to 3 KiB, a candidate
@@ -149,6 +153,38 @@ impl Frames {
         self.buffer.drain(..used);
         Some(message)
     }
+}
+
+/// A signaling stream as messages: a sink that writes (and flushes) each one, and the other
+/// side's messages as [`Frames`] cuts them. The messages end at the stream's end, a read
+/// error, or after a refusal.
+pub fn messages<S>(
+    stream: S,
+) -> (impl Sink<Message, Error = io::Error> + Unpin, impl Stream<Item = Result<Message, Refusal>> + Unpin)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (reader, writer) = stream.split();
+    let sink = futures::sink::unfold(writer, |mut writer, message: Message| async move {
+        writer.write_all(&message.encode()).await?;
+        writer.flush().await?;
+        Ok::<_, io::Error>(writer)
+    });
+    let read = futures::stream::unfold(Some((reader, Frames::default())), |state| async move {
+        let (mut reader, mut frames) = state?;
+        let mut buffer = [0; 4096];
+        loop {
+            if let Some(message) = frames.next_message() {
+                let more = message.is_ok().then_some((reader, frames));
+                return Some((message, more));
+            }
+            match reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => frames.push(&buffer[..n]),
+            }
+        }
+    });
+    (Box::pin(sink), Box::pin(read))
 }
 
 /// Which side of the negotiation this peer is.

@@ -10,7 +10,7 @@ use futures::future::{Either, join, poll_fn, select};
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt, stream};
 use libp2p::core::muxing::StreamMuxerExt;
 use souk_webrtc::negotiate::{self, negotiate};
-use souk_webrtc::signaling::{Message, Refusal, Role};
+use souk_webrtc::signaling::{self, Message, Refusal, Role};
 use souk_webrtc::{Connection, Stream};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
@@ -189,4 +189,33 @@ async fn an_offer_naming_another_certificate_never_connects() {
     let (dialed, listened, _, _) = negotiated(tamper).await;
     assert!(matches!(listened, Err(negotiate::Error::Failed)), "{listened:?}");
     assert!(dialed.is_err(), "the dialer connected to a listener that could not check it");
+}
+
+/// The signaling over a real libp2p stream (one of an established pair's): framed, flushed
+/// message by message, cut back into messages on the other side.
+#[test]
+async fn the_signaling_runs_over_a_libp2p_stream() {
+    let (mut a, mut b) = pair().await;
+    let carrier = open(&mut a, b"").await;
+    let carried = accept(&mut b).await;
+    let (c, d) = (RtcPeerConnection::new().unwrap(), RtcPeerConnection::new().unwrap());
+    let (mut dialer, mut listener) = (Connection::new(c.clone()), Connection::new(d.clone()));
+    // Each end: a sink to the other side, and the other side's messages.
+    let (to_listener, from_listener) = signaling::messages(carrier);
+    let (to_dialer, from_dialer) = signaling::messages(carried);
+    let (dialed, listened) = within(
+        "negotiating over a stream",
+        join(
+            negotiate(Role::Dialer, &c, to_listener, from_listener),
+            negotiate(Role::Listener, &d, to_dialer, from_dialer),
+        ),
+    )
+    .await;
+    dialed.unwrap();
+    listened.unwrap();
+    let mut out = open(&mut dialer, b"direct").await;
+    out.close().await.unwrap();
+    let mut got = Vec::new();
+    within("reading", accept(&mut listener).await.read_to_end(&mut got)).await.unwrap();
+    assert_eq!(got, b"direct");
 }

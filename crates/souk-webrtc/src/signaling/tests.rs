@@ -19,7 +19,7 @@ fn answer() -> String {
     OFFER.replace("a=setup:actpass", "a=setup:active")
 }
 
-fn messages(bytes: &[u8]) -> Vec<Result<Message, Refusal>> {
+fn cut(bytes: &[u8]) -> Vec<Result<Message, Refusal>> {
     let mut frames = Frames::default();
     frames.push(bytes);
     std::iter::from_fn(|| frames.next_message()).collect()
@@ -68,7 +68,7 @@ fn a_listener_takes_an_offer_then_candidates_then_the_end() {
     let mut dialer = Negotiation::new(Role::Dialer);
     assert!(matches!(dialer.receive(Message::Answer(answer())), Ok(Step::Description { .. })));
     // js-libp2p writes the end of candidates as "null", and "" means the same.
-    assert_eq!(messages(&Message::Candidate(Some(String::new())).encode()), [Ok(Message::Candidate(None))]);
+    assert_eq!(cut(&Message::Candidate(Some(String::new())).encode()), [Ok(Message::Candidate(None))]);
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn an_oversized_message_is_refused_before_its_bytes_arrive() {
     frames.push(&Message::Candidate(None).encode());
     assert_eq!(frames.next_message(), None, "nothing is taken after a refusal");
     // A length that is not a varint at all (eleven continuation bytes).
-    assert_eq!(messages(&[0xff; 11]), [Err(Refusal::Malformed)]);
+    assert_eq!(cut(&[0xff; 11]), [Err(Refusal::Malformed)]);
 }
 
 #[test]
@@ -146,7 +146,7 @@ fn malformed_protobufs_are_refused() {
         &[0x08][..],                      // cut inside a field
         &[0x12, 2, 0xff, 0xfe][..],       // data that is not UTF-8
     ] {
-        assert_eq!(messages(&framed(body)), [Err(Refusal::Malformed)], "{body:?}");
+        assert_eq!(cut(&framed(body)), [Err(Refusal::Malformed)], "{body:?}");
     }
 }
 
@@ -156,9 +156,9 @@ fn every_cut_and_flipped_byte_is_a_message_a_refusal_or_a_wait_never_a_panic() {
         .iter()
         .flat_map(Message::encode)
         .collect();
-    for cut in 0..bytes.len() {
+    for end in 0..bytes.len() {
         let mut negotiation = Negotiation::new(Role::Listener);
-        for message in messages(&bytes[..cut]).into_iter().flatten() {
+        for message in cut(&bytes[..end]).into_iter().flatten() {
             let _ = negotiation.receive(message);
         }
     }
@@ -167,9 +167,33 @@ fn every_cut_and_flipped_byte_is_a_message_a_refusal_or_a_wait_never_a_panic() {
             let mut bytes = bytes.clone();
             bytes[index] ^= flip;
             let mut negotiation = Negotiation::new(Role::Listener);
-            for message in messages(&bytes).into_iter().flatten() {
+            for message in cut(&bytes).into_iter().flatten() {
                 let _ = negotiation.receive(message);
             }
         }
     }
+}
+
+#[test]
+fn a_stream_carries_messages_until_a_refusal() {
+    use futures::{SinkExt, StreamExt};
+
+    let sent = [Message::Offer(OFFER.into()), Message::Candidate(Some(CANDIDATE.into()))];
+    let mut written = futures::io::Cursor::new(Vec::new());
+    futures::executor::block_on(async {
+        let (mut sink, _) = messages(&mut written);
+        for message in &sent {
+            sink.send(message.clone()).await.unwrap();
+        }
+    });
+    let mut bytes = written.into_inner();
+    assert_eq!(bytes, sent.iter().flat_map(Message::encode).collect::<Vec<_>>());
+
+    // Then a length past the bound, then a message that must not be read.
+    bytes.extend_from_slice(&[0xff, 0xff, 0x01]);
+    bytes.extend(Message::Candidate(None).encode());
+    let (_, read) = messages(futures::io::Cursor::new(bytes));
+    let received: Vec<_> = futures::executor::block_on(read.collect());
+    let expected: Vec<_> = sent.iter().cloned().map(Ok).chain([Err(Refusal::Oversized)]).collect();
+    assert_eq!(received, expected);
 }
