@@ -1,11 +1,11 @@
-//! The tab's swarm: WebRTC-direct first, WebSocket where WebRTC is unavailable, and
-//! WebTransport for servers that offer it, all through the browser's own APIs; plus the
-//! circuit relay v2 client, so peers reach the tab through its relay.
+//! The tab's swarm: WebTransport, WebSocket and WebRTC-direct (dialed in that order, see
+//! `client::Dialer::Browser`), all through the browser's own APIs; plus the circuit relay
+//! v2 client, so peers reach the tab through its relay.
 
 use libp2p::core::muxing::StreamMuxerBox;
 use libp2p::core::upgrade::Version;
 use libp2p::identity::Keypair;
-use libp2p::{Swarm, Transport, noise, webrtc_websys, websocket_websys, webtransport_websys, yamux};
+use libp2p::{Swarm, Transport, noise, webrtc_websys, webtransport_websys, yamux};
 
 use crate::behaviour::{Behaviour, IDLE_CONNECTION_TIMEOUT, Role};
 
@@ -20,7 +20,7 @@ pub fn browser_swarm(key: Keypair) -> Result<Swarm<Behaviour>, BuildError> {
         })?
         .with_other_transport(|key| {
             Ok::<_, BuildError>(
-                websocket_websys::Transport::default()
+                crate::websocket::Transport
                     .upgrade(Version::V1)
                     .authenticate(noise::Config::new(key)?)
                     .multiplex(yamux::Config::default()),

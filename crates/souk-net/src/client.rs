@@ -72,13 +72,11 @@ pub enum Dialer {
     /// The CLI or a relay: TCP is the cheapest to open.
     Native,
     /// A tab: WebTransport first, then WebSocket, then WebRTC-direct. Measured from headless
-    /// Chromium (`cargo xtask connect`, BENCHMARKS.md), a connection sets up in 8 ms over
-    /// WebTransport, 133 ms over WebRTC-direct and 401 ms over WebSocket (whose browser
-    /// transport, libp2p-websocket-websys 0.6, learns a flush is done from a 100 ms
-    /// interval). WebRTC-direct still comes last: libp2p-webrtc-websys 0.5 leaves a data
-    /// channel's browser handlers pointing at freed closures once its stream is dropped
-    /// (rust-libp2p #6551), so every closed stream of a long-lived connection throws in
-    /// the page.
+    /// Chromium (`cargo xtask connect`, BENCHMARKS.md), a connection sets up in 7.5 ms over
+    /// WebTransport, 7.9 ms over WebSocket and 136 ms over WebRTC-direct. WebRTC-direct
+    /// comes last also because libp2p-webrtc-websys 0.5 leaves a data channel's browser
+    /// handlers pointing at freed closures once its stream is dropped (rust-libp2p #6551),
+    /// so every closed stream of a long-lived connection throws in the page.
     Browser,
 }
 

@@ -16,9 +16,9 @@
 //! - [`client`]: what the CLI, the relay and the tab do alike to join (the dial order).
 //! - [`codec`]: the one size-limited request-response codec fetch and sync use.
 //! - [`keep_alive`]: gossipsub's open streams no longer hold every connection open.
-//! - `transport` (native): the TCP, QUIC, WebSocket and WebRTC-direct swarm.
+//! - `transport` (native): the TCP, QUIC, WebSocket, WebRTC-direct and WebTransport swarm.
 //! - `browser` (wasm): the tab's WebRTC-direct, WebSocket and WebTransport swarm, with the
-//!   circuit relay client.
+//!   circuit relay client; `websocket` (wasm), its WebSocket transport.
 //!
 //! The wire formats are in `docs/protocol.md`.
 
@@ -45,6 +45,8 @@ pub mod sync;
 pub mod testing;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod transport;
+#[cfg(target_arch = "wasm32")]
+pub mod websocket;
 
 pub use behaviour::{Behaviour, Role};
 pub use error::{NodeError, SyncError};
