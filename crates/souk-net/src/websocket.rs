@@ -8,6 +8,7 @@
 //! "buffer low" event.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -118,7 +119,12 @@ struct Inner {
 
 #[derive(Default)]
 struct State {
-    read: Vec<u8>,
+    /// The messages received and not yet read, the first from `offset` on: a read takes
+    /// from the front without moving what is behind it.
+    read: VecDeque<Vec<u8>>,
+    offset: usize,
+    /// Bytes in `read`, less `offset`.
+    unread: usize,
     /// The socket failed, or the peer sent past [`MAX_READ`] or sent text.
     failed: bool,
     reader: Option<Waker>,
@@ -150,8 +156,11 @@ impl Connection {
             move |event: MessageEvent| {
                 let mut state = state.borrow_mut();
                 match event.data().dyn_into::<ArrayBuffer>() {
-                    Ok(buffer) if state.read.len() + buffer.byte_length() as usize <= MAX_READ => {
-                        state.read.extend(Uint8Array::new(&buffer).to_vec());
+                    // An empty message would read as the end of the stream.
+                    Ok(buffer) if buffer.byte_length() == 0 => {}
+                    Ok(buffer) if state.unread + buffer.byte_length() as usize <= MAX_READ => {
+                        state.unread += buffer.byte_length() as usize;
+                        state.read.push_back(Uint8Array::new(&buffer).to_vec());
                     }
                     _ => state.failed = true,
                 }
@@ -202,10 +211,16 @@ impl Drop for Inner {
 impl AsyncRead for Connection {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut state = self.0.state.borrow_mut();
-        if !state.read.is_empty() {
-            let n = buf.len().min(state.read.len());
-            buf[..n].copy_from_slice(&state.read[..n]);
-            state.read.drain(..n);
+        let state = &mut *state;
+        if let Some(front) = state.read.front() {
+            let n = buf.len().min(front.len() - state.offset);
+            buf[..n].copy_from_slice(&front[state.offset..state.offset + n]);
+            state.offset += n;
+            state.unread -= n;
+            if state.offset == front.len() {
+                state.read.pop_front();
+                state.offset = 0;
+            }
             return Poll::Ready(Ok(n));
         }
         if state.failed {
