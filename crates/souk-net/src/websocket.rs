@@ -8,20 +8,20 @@
 //! "buffer low" event.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::future::{Ready, ready};
 use futures::{AsyncRead, AsyncWrite, FutureExt};
 use futures_timer::Delay;
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::ArrayBuffer;
 use libp2p::core::transport::{DialOpts, ListenerId, TransportError, TransportEvent};
 use libp2p::multiaddr::{Multiaddr, Protocol};
 use send_wrapper::SendWrapper;
+use souk_webrtc::inbox::Inbox;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
@@ -109,7 +109,7 @@ impl std::fmt::Debug for Connection {
 
 struct Inner {
     socket: WebSocket,
-    state: Rc<RefCell<State>>,
+    inbox: Rc<RefCell<Inbox>>,
     /// A write held back by a full send buffer waits on this.
     recheck: Option<Delay>,
     /// Unset from the socket before they go.
@@ -117,54 +117,32 @@ struct Inner {
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
-#[derive(Default)]
-struct State {
-    /// The messages received and not yet read, the first from `offset` on: a read takes
-    /// from the front without moving what is behind it.
-    read: VecDeque<Vec<u8>>,
-    offset: usize,
-    /// Bytes in `read`, less `offset`.
-    unread: usize,
-    /// The socket failed, or the peer sent past [`MAX_READ`] or sent text.
-    failed: bool,
-    reader: Option<Waker>,
-    writer: Option<Waker>,
-}
-
-impl State {
-    fn wake(&mut self) {
-        for waker in [self.reader.take(), self.writer.take()].into_iter().flatten() {
-            waker.wake();
-        }
-    }
-}
-
 impl Connection {
     fn new(socket: WebSocket) -> Self {
         socket.set_binary_type(BinaryType::Arraybuffer);
-        let state = Rc::new(RefCell::new(State::default()));
+        let inbox = Rc::new(RefCell::new(Inbox::new(MAX_READ)));
         let on_event = Closure::<dyn FnMut(web_sys::Event)>::new({
-            let state = state.clone();
+            let inbox = inbox.clone();
             move |event: web_sys::Event| {
-                let mut state = state.borrow_mut();
-                state.failed |= event.type_() == "error";
-                state.wake();
+                let mut inbox = inbox.borrow_mut();
+                if event.type_() == "error" {
+                    inbox.fail(io::ErrorKind::ConnectionReset);
+                }
+                inbox.wake();
             }
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-            let state = state.clone();
+            let inbox = inbox.clone();
             move |event: MessageEvent| {
-                let mut state = state.borrow_mut();
+                let mut inbox = inbox.borrow_mut();
                 match event.data().dyn_into::<ArrayBuffer>() {
-                    // An empty message would read as the end of the stream.
-                    Ok(buffer) if buffer.byte_length() == 0 => {}
-                    Ok(buffer) if state.unread + buffer.byte_length() as usize <= MAX_READ => {
-                        state.unread += buffer.byte_length() as usize;
-                        state.read.push_back(Uint8Array::new(&buffer).to_vec());
+                    Ok(message) => inbox.receive(&message),
+                    // libp2p over WebSocket is binary: text is a broken peer.
+                    Err(_) => {
+                        inbox.fail(io::ErrorKind::InvalidData);
+                        inbox.wake();
                     }
-                    _ => state.failed = true,
                 }
-                state.wake();
             }
         });
         let handler = Some(on_event.as_ref().unchecked_ref());
@@ -174,7 +152,7 @@ impl Connection {
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Self(SendWrapper::new(Inner {
             socket,
-            state,
+            inbox,
             recheck: None,
             _on_event: on_event,
             _on_message: on_message,
@@ -183,14 +161,14 @@ impl Connection {
 
     /// Ready once the socket is open; an error once it failed or closed.
     fn poll_open(&self, cx: &Context<'_>) -> Poll<io::Result<()>> {
-        let mut state = self.0.state.borrow_mut();
-        if state.failed {
-            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        let mut inbox = self.0.inbox.borrow_mut();
+        if let Some(failure) = inbox.failure() {
+            return Poll::Ready(Err(failure));
         }
         match self.0.socket.ready_state() {
             WebSocket::OPEN => Poll::Ready(Ok(())),
             WebSocket::CONNECTING => {
-                state.writer = Some(cx.waker().clone());
+                inbox.wait_to_write(cx);
                 Poll::Pending
             }
             _ => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
@@ -210,29 +188,8 @@ impl Drop for Inner {
 
 impl AsyncRead for Connection {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let mut state = self.0.state.borrow_mut();
-        let state = &mut *state;
-        if let Some(front) = state.read.front() {
-            let n = buf.len().min(front.len() - state.offset);
-            buf[..n].copy_from_slice(&front[state.offset..state.offset + n]);
-            state.offset += n;
-            state.unread -= n;
-            if state.offset == front.len() {
-                state.read.pop_front();
-                state.offset = 0;
-            }
-            return Poll::Ready(Ok(n));
-        }
-        if state.failed {
-            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
-        }
-        match self.0.socket.ready_state() {
-            WebSocket::CLOSING | WebSocket::CLOSED => Poll::Ready(Ok(0)),
-            _ => {
-                state.reader = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+        let ended = matches!(self.0.socket.ready_state(), WebSocket::CLOSING | WebSocket::CLOSED);
+        self.0.inbox.borrow_mut().poll_read(cx, buf, ended)
     }
 }
 
@@ -262,7 +219,7 @@ impl AsyncWrite for Connection {
             return Poll::Ready(Ok(()));
         }
         let _ = self.0.socket.close();
-        self.0.state.borrow_mut().writer = Some(cx.waker().clone());
+        self.0.inbox.borrow_mut().wait_to_write(cx);
         Poll::Pending
     }
 }

@@ -5,17 +5,19 @@ use std::cell::RefCell;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures::{AsyncRead, AsyncWrite};
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::ArrayBuffer;
 use libp2p_webrtc_utils::MAX_MSG_LEN;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, RtcDataChannel, RtcDataChannelState, RtcDataChannelType};
 
-/// The most bytes read and not yet taken: a few framed messages. A peer that sends past it
-/// without waiting overloads the stream, which then fails (and is reset).
+use crate::inbox::Inbox;
+
+/// The most bytes received and not yet read: a few framed messages. A peer that sends past
+/// it without waiting overloads the stream, which then fails (and is reset).
 const MAX_READ_BUFFER: usize = 4 * MAX_MSG_LEN;
 
 /// A data channel as [`AsyncRead`] and [`AsyncWrite`]; clones share the channel.
@@ -24,54 +26,29 @@ pub(crate) struct Channel(Rc<Shared>);
 
 struct Shared {
     channel: RtcDataChannel,
-    state: Rc<RefCell<State>>,
+    inbox: Rc<RefCell<Inbox>>,
     /// Kept alive while the channel may call them; unset from the channel before they go
     /// (a browser calling a freed closure throws in the page).
     _on_event: Closure<dyn FnMut(web_sys::Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
-#[derive(Default)]
-struct State {
-    read: Vec<u8>,
-    overloaded: bool,
-    /// Who waits for data.
-    reader: Option<Waker>,
-    /// Who waits for the channel to open or close, or for room in its send buffer.
-    writer: Option<Waker>,
-}
-
-impl State {
-    fn wake(&mut self) {
-        for waker in [self.reader.take(), self.writer.take()].into_iter().flatten() {
-            waker.wake();
-        }
-    }
-}
-
 impl Channel {
     pub(crate) fn new(channel: RtcDataChannel) -> Self {
         channel.set_binary_type(RtcDataChannelType::Arraybuffer);
         channel.set_buffered_amount_low_threshold(0);
-        let state = Rc::new(RefCell::new(State::default()));
+        let inbox = Rc::new(RefCell::new(Inbox::new(MAX_READ_BUFFER)));
         let on_event = Closure::<dyn FnMut(web_sys::Event)>::new({
-            let state = state.clone();
-            move |_| state.borrow_mut().wake()
+            let inbox = inbox.clone();
+            move |_| inbox.borrow_mut().wake()
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-            let state = state.clone();
+            let inbox = inbox.clone();
             move |event: MessageEvent| {
-                let Ok(buffer) = event.data().dyn_into::<ArrayBuffer>() else { return };
-                let data = Uint8Array::new(&buffer);
-                let mut state = state.borrow_mut();
-                if state.read.len() + data.length() as usize > MAX_READ_BUFFER {
-                    state.overloaded = true;
-                } else {
-                    let at = state.read.len();
-                    state.read.resize(at + data.length() as usize, 0);
-                    data.copy_to(&mut state.read[at..]);
+                // libp2p's WebRTC streams are binary; anything else is not ours to read.
+                if let Ok(message) = event.data().dyn_into::<ArrayBuffer>() {
+                    inbox.borrow_mut().receive(&message);
                 }
-                state.wake();
             }
         });
         let handler = Some(on_event.as_ref().unchecked_ref());
@@ -80,15 +57,15 @@ impl Channel {
         channel.set_onerror(handler);
         channel.set_onbufferedamountlow(handler);
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Self(Rc::new(Shared { channel, state, _on_event: on_event, _on_message: on_message }))
+        Self(Rc::new(Shared { channel, inbox, _on_event: on_event, _on_message: on_message }))
     }
 
     fn channel(&self) -> &RtcDataChannel {
         &self.0.channel
     }
 
-    fn state(&self) -> std::cell::RefMut<'_, State> {
-        self.0.state.borrow_mut()
+    fn inbox(&self) -> std::cell::RefMut<'_, Inbox> {
+        self.0.inbox.borrow_mut()
     }
 
     /// Ready once the channel is open; an error if it closed first.
@@ -96,7 +73,7 @@ impl Channel {
         match self.channel().ready_state() {
             RtcDataChannelState::Open => Poll::Ready(Ok(())),
             RtcDataChannelState::Connecting => {
-                self.state().writer = Some(cx.waker().clone());
+                self.inbox().wait_to_write(cx);
                 Poll::Pending
             }
             _ => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
@@ -119,41 +96,25 @@ impl Drop for Shared {
     }
 }
 
-fn overloaded() -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, "the remote sent past the read buffer")
-}
-
 impl AsyncRead for Channel {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let mut state = self.state();
-        if state.overloaded {
-            return Poll::Ready(Err(overloaded()));
-        }
-        if !state.read.is_empty() {
-            let n = buf.len().min(state.read.len());
-            buf[..n].copy_from_slice(&state.read[..n]);
-            state.read.drain(..n);
-            return Poll::Ready(Ok(n));
-        }
-        match self.channel().ready_state() {
-            RtcDataChannelState::Closing | RtcDataChannelState::Closed => Poll::Ready(Ok(0)),
-            _ => {
-                state.reader = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+        let ended = matches!(
+            self.channel().ready_state(),
+            RtcDataChannelState::Closing | RtcDataChannelState::Closed
+        );
+        self.inbox().poll_read(cx, buf, ended)
     }
 }
 
 impl AsyncWrite for Channel {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         std::task::ready!(self.poll_open(cx))?;
-        if self.state().overloaded {
-            return Poll::Ready(Err(overloaded()));
+        if let Some(failure) = self.inbox().failure() {
+            return Poll::Ready(Err(failure));
         }
         let buffered = self.channel().buffered_amount() as usize;
         if buffered >= MAX_MSG_LEN {
-            self.state().writer = Some(cx.waker().clone());
+            self.inbox().wait_to_write(cx);
             return Poll::Pending;
         }
         let n = buf.len().min(MAX_MSG_LEN - buffered);
@@ -173,7 +134,7 @@ impl AsyncWrite for Channel {
             RtcDataChannelState::Closed => Poll::Ready(Ok(())),
             _ => {
                 self.channel().close();
-                self.state().writer = Some(cx.waker().clone());
+                self.inbox().wait_to_write(cx);
                 Poll::Pending
             }
         }

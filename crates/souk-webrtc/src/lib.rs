@@ -14,6 +14,8 @@ mod channel;
 #[cfg(target_arch = "wasm32")]
 mod connection;
 #[cfg(target_arch = "wasm32")]
+pub mod inbox;
+#[cfg(target_arch = "wasm32")]
 pub mod negotiate;
 pub mod signaling;
 
