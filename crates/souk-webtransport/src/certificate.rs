@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 
 /// The multihash code of SHA-256, the only hash browsers take in `serverCertificateHashes`.
-const SHA2_256: u64 = 0x12;
+pub(crate) const SHA2_256: u64 = 0x12;
 /// The longest validity a browser accepts for a certificate pinned by hash.
 pub const MAX_VALIDITY: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 /// How far before its serving window a certificate is already valid, for dialers whose clocks

@@ -25,8 +25,8 @@ use wtransport::endpoint::endpoint_side::Server;
 use wtransport::tls::{Sha256Digest, WEBTRANSPORT_ALPN};
 use wtransport::{ClientConfig, Endpoint, ServerConfig};
 
-use crate::certificate::{Certificates, Resolver};
-use crate::{Config, Connection, Error, PATH, Refusal, Refusals, Stream};
+use crate::certificate::{Certificates, Resolver, SHA2_256};
+use crate::{Config, Connection, Error, PATH, Refusal, Stream};
 
 type Output = (PeerId, Connection);
 type Event = TransportEvent<BoxFuture<'static, Result<Output, Error>>, Error>;
@@ -108,11 +108,6 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     pub fn new(keypair: Keypair, config: Config) -> Self {
         Self { keypair, config, rotation: None, listeners: Vec::new(), events: VecDeque::new(), waker: None }
-    }
-
-    /// The counts of refused sessions, by reason.
-    pub fn refusals(&self) -> Refusals {
-        self.config.refusals.clone()
     }
 
     fn server_config(&self, bind: SocketAddr, resolver: Arc<Resolver>) -> ServerConfig {
@@ -265,8 +260,8 @@ fn session_address(at: SocketAddr) -> Multiaddr {
         .with(Protocol::WebTransport)
 }
 
-/// A WebTransport address taken apart: where, which hashes, and whose (all but the socket
-/// address optional).
+/// A WebTransport address taken apart: where, and which certificate hashes (a `/p2p` at the
+/// end is the swarm's to check).
 struct Target {
     at: SocketAddr,
     hashes: Vec<Multihash<64>>,
@@ -327,7 +322,7 @@ async fn accept(
 async fn dial(keypair: Keypair, target: Target) -> Result<Output, Error> {
     let digests = target.hashes.iter().filter_map(|hash| {
         let digest: [u8; 32] = hash.digest().try_into().ok()?;
-        (hash.code() == 0x12).then(|| Sha256Digest::new(digest))
+        (hash.code() == SHA2_256).then(|| Sha256Digest::new(digest))
     });
     let client = ClientConfig::builder()
         .with_bind_default()
