@@ -1,10 +1,10 @@
 //! `souk relay`: a bootstrap and circuit-relay node that also serves the marketplace page.
 //!
-//! It listens on TCP, QUIC-v1, WebSocket, WebRTC-direct and WebTransport, keeps everything in a redb file
-//! under `--data`, joins the relays given by `--bootstrap`, and on its first start publishes
-//! the embedded demo registry under its own key (names other relays already hold are left
-//! to them). It prints every dialable address and then `ready`. Over HTTP it serves the
-//! page, `GET /bootstrap` (its peer id and addresses, which the page dials) and
+//! It listens on TCP, QUIC-v1, WebSocket, WebRTC-direct and WebTransport, keeps everything
+//! in a redb file under `--data`, joins the relays given by `--bootstrap`, and on its first
+//! start publishes the embedded demo registry under its own key (names other relays already
+//! hold are left to them). It prints every dialable address and then `ready`. Over HTTP it
+//! serves the page, `GET /bootstrap` (its peer id and addresses, which the page dials) and
 //! `GET /metrics` (Prometheus text). SIGINT or SIGTERM stop it; every write was committed
 //! as it happened, so nothing is lost.
 
