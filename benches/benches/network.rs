@@ -19,7 +19,7 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId};
 use souk_core::body::{self, PackFile};
 use souk_core::record::PackRecord;
-use souk_net::transport::{BrowserTransports, native_swarm};
+use souk_net::transport::{Transports, native_swarm};
 use souk_net::{MemoryStore, Node, NodeHandle, Role, SearchRequest};
 use tokio::runtime::Runtime;
 
@@ -69,9 +69,8 @@ fn within<T>(rt: &Runtime, what: &str, f: impl Future<Output = T>) -> T {
 }
 
 async fn start(role: Role) -> NodeHandle {
-    let swarm = native_swarm(Keypair::generate_ed25519(), role, BrowserTransports::generate().unwrap())
-        .await
-        .unwrap();
+    let swarm =
+        native_swarm(Keypair::generate_ed25519(), role, Transports::generate().unwrap()).await.unwrap();
     let (node, handle) = Node::new(swarm, MemoryStore::default()).unwrap();
     tokio::spawn(node.run());
     handle

@@ -7,7 +7,7 @@ use libp2p::core::transport::{MemoryTransport, Transport, upgrade};
 use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, Swarm, kad, noise, yamux};
 use serde::Serialize;
-use souk_net::transport::{BrowserTransports, native_swarm};
+use souk_net::transport::{Transports, native_swarm};
 use souk_net::{Behaviour, MemoryStore, Node, NodeHandle, Role};
 use tokio::task::AbortHandle;
 
@@ -93,7 +93,7 @@ pub async fn node(net: Net) -> Member {
     let (swarm, listen) = match net {
         Net::Memory => (memory_swarm(key, Build::Joined), "/memory/0"),
         Net::Tcp => {
-            let browser = BrowserTransports::generate().expect("a certificate");
+            let browser = Transports::generate().expect("a certificate");
             (native_swarm(key, Role::Peer, browser).await.expect("the swarm builds"), "/ip4/127.0.0.1/tcp/0")
         }
     };

@@ -65,8 +65,8 @@ pub async fn connect_latency(addr: String, rounds: usize) -> Result<Vec<f64>, Js
     let addr: Multiaddr = addr.parse()?;
     let mut times = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let mut swarm =
-            browser_swarm(Keypair::generate_ed25519()).map_err(|e| JsError::new(&e.to_string()))?;
+        let mut swarm = browser_swarm(Keypair::generate_ed25519(), Default::default())
+            .map_err(|e| JsError::new(&e.to_string()))?;
         let start = now();
         swarm.dial(addr.clone())?;
         loop {

@@ -155,7 +155,9 @@ fn test() -> Result<()> {
             .env("SOUK_SCREENSHOTS", relay.screenshots())
             .env("SOUK_CLI", relay.souk())
             .env("SOUK_BOOTSTRAP", &relay.bootstrap)
-            .run()
+            .run()?;
+        // Two tabs joined directly; the test starts (and stops) relays of its own.
+        shell::Cmd::new("node").arg("web/tests/tabs.mjs").env("SOUK_CLI", relay.souk()).run()
     })?;
     // Every criterion bench once, so none can rot: the benches crate's and the CLI's. Run
     // by `cargo test`, criterion runs each once as a test, in the test profile the native

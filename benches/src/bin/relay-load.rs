@@ -37,7 +37,7 @@ use serde::Serialize;
 use souk_benches::latency::Percentiles;
 use souk_benches::small_pack;
 use souk_core::Digest;
-use souk_net::transport::{BrowserTransports, native_swarm};
+use souk_net::transport::{Transports, native_swarm};
 use souk_net::{MemoryStore, Node, NodeHandle, Role, SearchRequest};
 use tokio::io::AsyncWriteExt;
 
@@ -139,9 +139,8 @@ fn default_bin() -> PathBuf {
 
 /// A client node connected to the relay at `addr`.
 async fn client(addr: &Multiaddr) -> NodeHandle {
-    let swarm = native_swarm(Keypair::generate_ed25519(), Role::Peer, BrowserTransports::generate().unwrap())
-        .await
-        .unwrap();
+    let swarm =
+        native_swarm(Keypair::generate_ed25519(), Role::Peer, Transports::generate().unwrap()).await.unwrap();
     let (node, handle) = Node::new(swarm, MemoryStore::default()).unwrap();
     tokio::spawn(node.run());
     handle.dial(addr.clone()).await.expect("the relay takes a client");

@@ -38,6 +38,8 @@ pub struct Behaviour {
     pub relay: Toggle<RelayServer>,
     /// The circuit relay v2 client, in tabs: reachable through a relay's reservation.
     pub relay_client: Toggle<relay::client::Behaviour>,
+    /// In tabs: answers other tabs' signaling for a direct WebRTC connection.
+    pub direct: Toggle<Direct>,
     pub identify: identify::Behaviour,
     pub ping: ping::Behaviour,
 }
@@ -64,6 +66,7 @@ impl Behaviour {
             sync: Sync::new(REQUEST_TIMEOUT, key),
             relay: relay_server(role, peer_id).into(),
             relay_client: None.into(),
+            direct: None.into(),
             identify: identify::Behaviour::new(identify::Config::new("/souk/1.0.0".into(), key.public())),
             ping: ping::Behaviour::default(),
         }
@@ -71,10 +74,20 @@ impl Behaviour {
 
     /// A tab's behaviour: reachable only through `relay_client`'s reservations, it asks the
     /// DHT but never serves it (its circuit address would make it a slow, short-lived hop).
-    pub fn in_a_tab(mut self, relay_client: relay::client::Behaviour) -> Self {
+    pub fn in_a_tab(mut self, relay_client: relay::client::Behaviour, direct: Direct) -> Self {
         self.dht.inner_mut().set_mode(Some(kad::Mode::Client));
         self.relay_client = Some(relay_client).into();
+        self.direct = Some(direct).into();
         self
+    }
+
+    /// Direct connections to other tabs refused or given up, by reason (none but in tabs).
+    pub fn direct_refused(&self) -> Vec<(&'static str, u64)> {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(direct) = self.direct.as_ref() {
+            return direct.refusals().snapshot();
+        }
+        Vec::new()
     }
 }
 
@@ -90,6 +103,12 @@ fn memory_limits() -> MemoryLimits {
     #[cfg(target_arch = "wasm32")]
     MemoryLimits {}
 }
+
+#[cfg(target_arch = "wasm32")]
+type Direct = souk_webrtc::Behaviour;
+/// Only a tab sets up WebRTC connections to other tabs.
+#[cfg(not(target_arch = "wasm32"))]
+type Direct = libp2p::swarm::dummy::Behaviour;
 
 #[cfg(not(target_arch = "wasm32"))]
 type RelayServer = relay::Behaviour;

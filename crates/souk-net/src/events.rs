@@ -75,6 +75,8 @@ pub struct Stats {
     pub refused: Vec<(Reason, u64)>,
     /// Events a subscriber fell too far behind to be sent.
     pub events_dropped: u64,
+    /// Direct connections to other tabs refused or given up, by reason (tabs only).
+    pub direct_refused: Vec<(&'static str, u64)>,
 }
 
 impl Stats {

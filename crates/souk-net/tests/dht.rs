@@ -309,13 +309,11 @@ async fn a_peer_gossiping_garbage_is_graylisted() {
     use libp2p::gossipsub::PeerScoreThresholds;
     use libp2p::identity::Keypair;
     use souk_net::Role;
-    use souk_net::transport::{BrowserTransports, native_swarm};
+    use souk_net::transport::{Transports, native_swarm};
 
     let (node, addr) = serve(MemoryStore::default(), "/ip4/127.0.0.1/tcp/0").await;
     let mut hostile =
-        native_swarm(Keypair::generate_ed25519(), Role::Peer, BrowserTransports::generate().unwrap())
-            .await
-            .unwrap();
+        native_swarm(Keypair::generate_ed25519(), Role::Peer, Transports::generate().unwrap()).await.unwrap();
     let hostile_id = *hostile.local_peer_id();
     hostile.dial(addr).unwrap();
     let graylisted = PeerScoreThresholds::default().graylist_threshold;
@@ -363,14 +361,11 @@ async fn a_peer_looks_up_and_publishes_as_soon_as_it_has_joined() {
 #[tokio::test]
 async fn a_node_short_of_memory_refuses_new_connections() {
     use libp2p::identity::Keypair;
-    use souk_net::transport::{BrowserTransports, native_swarm};
-    let mut swarm = native_swarm(
-        Keypair::generate_ed25519(),
-        souk_net::Role::Peer,
-        BrowserTransports::generate().unwrap(),
-    )
-    .await
-    .unwrap();
+    use souk_net::transport::{Transports, native_swarm};
+    let mut swarm =
+        native_swarm(Keypair::generate_ed25519(), souk_net::Role::Peer, Transports::generate().unwrap())
+            .await
+            .unwrap();
     swarm.behaviour_mut().memory = libp2p::memory_connection_limits::Behaviour::with_max_bytes(1);
     let (node, full) = souk_net::Node::new(swarm, MemoryStore::default()).unwrap();
     tokio::spawn(node.run());

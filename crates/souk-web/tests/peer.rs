@@ -282,10 +282,12 @@ async fn a_tab_publishes_what_the_cli_then_installs() {
 }
 
 #[test]
-async fn a_tab_fetches_from_another_tab_through_the_relay_circuit() {
+async fn a_tab_fetches_from_another_tab_over_a_direct_webrtc_connection() {
     let holder = start(bootstrap().into(), "holder").await;
     let connection = wait(holder.connected()).await;
     assert!(get(&connection, "circuit").is_string(), "no reservation on the relay");
+    let direct = text(&connection, "direct");
+    assert!(direct.contains("/p2p-circuit/webrtc/p2p/"), "{direct}");
     let fetcher = start(bootstrap().into(), "fetcher").await;
     wait(fetcher.connected()).await;
     // A pack the holder publishes: its body is in the holder's tab.
@@ -296,9 +298,14 @@ async fn a_tab_fetches_from_another_tab_through_the_relay_circuit() {
     );
     let published = wait(holder.publish(manifest, files.unchecked_into())).await;
     let hash = text(&published, "contentHash");
-    // Asked of the holder by id: the only way there is the relay's circuit.
+    // Asked of the holder by id: set up over the relay's circuit, then direct.
     let body = Uint8Array::from(wait(fetcher.fetch(hash.clone(), Some(holder.id()))).await);
     assert!(String::from_utf8_lossy(&body.to_vec()).contains("from one tab to another"));
+    for (tab, other) in [(&fetcher, holder.id()), (&holder, fetcher.id())] {
+        let peers = Array::from(&wait(tab.peers()).await);
+        let seen = peers.iter().find(|p| text(p, "id") == other).expect("the other tab is connected");
+        assert_eq!(text(&seen, "transport"), "WebRTC (direct)", "{}", text(&seen, "address"));
+    }
     // A body nobody holds is a clear error, and the peer goes on.
     let missing = "00".repeat(32);
     let err = JsFuture::from(fetcher.fetch(missing, Some(holder.id()))).await.unwrap_err();
@@ -348,7 +355,7 @@ async fn a_reload_keeps_identity_index_and_installs_and_works_offline() {
 #[test]
 async fn a_body_whose_hash_does_not_match_is_refused_and_costs_its_sender() {
     let relay = relay_addr().await;
-    let swarm = browser_swarm(Keypair::generate_ed25519()).unwrap();
+    let swarm = browser_swarm(Keypair::generate_ed25519(), Default::default()).unwrap();
     let (node, liar) = Node::new(swarm, LyingStore::new(b"not what was asked for")).unwrap();
     wasm_bindgen_futures::spawn_local(node.run());
     liar.bootstrap(vec![relay.clone()]).await.unwrap();
@@ -407,7 +414,7 @@ async fn a_forged_record_in_a_synced_index_is_refused() {
 /// circuit: a hostile peer. Answers it and the address tabs dial it at.
 async fn hostile_peer() -> (Swarm<Behaviour>, Multiaddr) {
     let relay = relay_addr().await;
-    let mut swarm = browser_swarm(Keypair::generate_ed25519()).unwrap();
+    let mut swarm = browser_swarm(Keypair::generate_ed25519(), Default::default()).unwrap();
     // Connected first: the reservation is asked over that connection.
     swarm.dial(relay.clone()).unwrap();
     while !matches!(swarm.select_next_some().await, SwarmEvent::ConnectionEstablished { .. }) {}

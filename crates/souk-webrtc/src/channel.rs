@@ -16,9 +16,13 @@ use web_sys::{MessageEvent, RtcDataChannel, RtcDataChannelState, RtcDataChannelT
 
 use crate::inbox::Inbox;
 
-/// The most bytes received and not yet read: a few framed messages. A peer that sends past
+/// The most bytes this side keeps in the browser's send buffer: enough in flight that a
+/// channel is not held to one message per round trip.
+const MAX_BUFFERED: usize = 256 * 1024;
+/// The most bytes received and not yet read: a data channel has no flow control the reader
+/// drives, so room for four times what a Souk sender keeps in flight. A peer that sends past
 /// it without waiting overloads the stream, which then fails (and is reset).
-const MAX_READ_BUFFER: usize = 4 * MAX_MSG_LEN;
+const MAX_READ_BUFFER: usize = 4 * MAX_BUFFERED;
 
 /// A data channel as [`AsyncRead`] and [`AsyncWrite`]; clones share the channel.
 #[derive(Clone)]
@@ -36,7 +40,7 @@ struct Shared {
 impl Channel {
     pub(crate) fn new(channel: RtcDataChannel) -> Self {
         channel.set_binary_type(RtcDataChannelType::Arraybuffer);
-        channel.set_buffered_amount_low_threshold(0);
+        channel.set_buffered_amount_low_threshold((MAX_BUFFERED / 2) as u32);
         let inbox = Rc::new(RefCell::new(Inbox::new(MAX_READ_BUFFER)));
         let on_event = Closure::<dyn FnMut(web_sys::Event)>::new({
             let inbox = inbox.clone();
@@ -113,11 +117,11 @@ impl AsyncWrite for Channel {
             return Poll::Ready(Err(failure));
         }
         let buffered = self.channel().buffered_amount() as usize;
-        if buffered >= MAX_MSG_LEN {
+        if buffered >= MAX_BUFFERED {
             self.inbox().wait_to_write(cx);
             return Poll::Pending;
         }
-        let n = buf.len().min(MAX_MSG_LEN - buffered);
+        let n = buf.len().min(MAX_MSG_LEN).min(MAX_BUFFERED - buffered);
         self.channel()
             .send_with_u8_array(&buf[..n])
             .map_err(|_| io::Error::from(io::ErrorKind::BrokenPipe))?;

@@ -3,6 +3,8 @@
 //! the shell decides what carries them (a `/webrtc-signaling/0.0.1` stream on a relayed
 //! connection).
 
+use std::time::Duration;
+
 use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::{Sink, SinkExt, Stream, StreamExt};
@@ -29,9 +31,27 @@ pub enum Error {
     Browser(String),
     #[error("the connection failed (ICE or DTLS)")]
     Failed,
+    #[error("the negotiation took over {} s", NEGOTIATION_TIMEOUT.as_secs())]
+    Timeout,
 }
 
-fn browser(error: JsValue) -> Error {
+impl Error {
+    /// The reason's label, as [`crate::Refusals`] counts it.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Refused(refusal) => refusal.as_str(),
+            Self::Ended => "ended",
+            Self::Browser(_) => "browser",
+            Self::Failed => "failed",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+/// How long a negotiation may take, as js-libp2p allows: then the relayed path is used.
+pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(crate) fn browser(error: JsValue) -> Error {
     Error::Browser(
         error
             .dyn_ref::<js_sys::Error>()
@@ -101,6 +121,24 @@ fn description(kind: RtcSdpType, sdp: &str) -> RtcSessionDescriptionInit {
     let description = RtcSessionDescriptionInit::new(kind);
     description.set_sdp(sdp);
     description
+}
+
+/// [`negotiate`], given up after [`NEGOTIATION_TIMEOUT`].
+pub async fn negotiate_within<O, I>(
+    role: Role,
+    peer: &RtcPeerConnection,
+    outgoing: O,
+    incoming: I,
+) -> Result<(), Error>
+where
+    O: Sink<Message> + Unpin,
+    I: Stream<Item = Result<Message, Refusal>> + Unpin,
+{
+    let negotiation = std::pin::pin!(negotiate(role, peer, outgoing, incoming));
+    match select(negotiation, futures_timer::Delay::new(NEGOTIATION_TIMEOUT)).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(Error::Timeout),
+    }
 }
 
 /// Negotiates `peer` with the other side as `role` until the connection is up. The dialer

@@ -5,10 +5,12 @@
 
 use std::fmt::Write;
 
+use libp2p::metrics::Registry;
 use souk_net::events::{Stats, Timing};
 use souk_webtransport::{Refusal, Refusals};
 
-pub fn render(stats: &Stats, webtransport: &Refusals) -> String {
+/// The node's counters, then libp2p's (`bandwidth`: the bytes each transport carried).
+pub fn render(stats: &Stats, webtransport: &Refusals, bandwidth: &Registry) -> String {
     let mut out = String::new();
     let timings = [
         ("marketplace_search_latency_seconds", "Local searches, DHT fallback included.", stats.searches),
@@ -52,6 +54,8 @@ pub fn render(stats: &Stats, webtransport: &Refusals) -> String {
     for reason in Refusal::ALL {
         let _ = writeln!(out, "{name}{{reason=\"{}\"}} {}", reason.as_str(), webtransport.get(reason));
     }
+    // OpenMetrics text, which ends with `# EOF`: last, so the whole reads as either format.
+    let _ = prometheus_client::encoding::text::encode(&mut out, bandwidth);
     out
 }
 
@@ -70,7 +74,7 @@ mod tests {
         stats.lookups = Timing { count: 4, total: Duration::from_millis(500) };
         stats.cache.hot_hits = 3;
         stats.cache.misses = 1;
-        let text = render(&stats, &Refusals::default());
+        let text = render(&stats, &Refusals::default(), &Registry::default());
         for line in [
             "# TYPE marketplace_dht_lookup_latency_seconds summary",
             "marketplace_dht_lookup_latency_seconds_sum 0.5",

@@ -25,7 +25,7 @@ use souk_core::record::{Owners, PackRecord};
 use souk_core::{Digest, Index, PackVersion};
 use souk_net::client::{self, BootstrapInfo, Dialer};
 use souk_net::store::{Store, base_catalog};
-use souk_net::transport::{BrowserTransports, native_swarm};
+use souk_net::transport::{Transports, native_swarm};
 use souk_net::{Installed, Node, NodeError, NodeHandle, Role, SyncError};
 
 use crate::heads::Heads;
@@ -72,7 +72,7 @@ async fn start(key: &Keypair) -> Result<NodeHandle> {
     let cache = cache_path()?;
     let store = open_cache(&cache)?;
     let swarm =
-        native_swarm(key.clone(), Role::Peer, BrowserTransports::generate().map_err(|e| anyhow::anyhow!(e))?)
+        native_swarm(key.clone(), Role::Peer, Transports::generate().map_err(|e| anyhow::anyhow!(e))?)
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
     let (node, handle) = Node::new(swarm, store).with_context(|| {

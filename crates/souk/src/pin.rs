@@ -36,13 +36,20 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// Whether `key` has any room left: a publisher at its quota costs no fetch.
+    fn has_room(&self, key: &Digest) -> Result<(), String> {
+        let pinned = self.pinned.lock().expect("no pin panics while holding the ledger");
+        let used = pinned.get(key).copied().unwrap_or_else(|| self.stored(key));
+        match used < self.quota {
+            true => Ok(()),
+            false => Err(format!("its publisher has pinned {used} of its {} bytes here", self.quota)),
+        }
+    }
+
     /// Counts `bytes` against `key`, if its quota has room for them.
     fn reserve(&self, key: &Digest, bytes: u64) -> Result<(), String> {
         let mut pinned = self.pinned.lock().expect("no pin panics while holding the ledger");
-        let used = match pinned.get(key) {
-            Some(used) => *used,
-            None => self.stored(key),
-        };
+        let used = pinned.get(key).copied().unwrap_or_else(|| self.stored(key));
         if used + bytes > self.quota {
             return Err(format!("its publisher has pinned {used} of its {} bytes here", self.quota));
         }
@@ -144,6 +151,7 @@ async fn pin(handle: &NodeHandle, ledger: &Ledger, wanted: &Wanted) -> Result<bo
     if handle.has_body(wanted.hash).await.map_err(|e| e.to_string())? {
         return Ok(false);
     }
+    ledger.has_room(&wanted.publisher)?;
     let mut last = String::new();
     for wait in std::iter::once(Duration::ZERO).chain(RETRIES) {
         tokio::time::sleep(wait).await;
@@ -184,6 +192,9 @@ mod tests {
         first.reserve(&alice, 400).unwrap();
         let refused = first.reserve(&alice, 1).unwrap_err();
         assert!(refused.contains("pinned 1000 of its 1000 bytes"), "{refused}");
+        // A key at its quota is turned away before its body is fetched.
+        assert_eq!(first.has_room(&alice), Err(refused));
+        assert!(first.has_room(&bob).is_ok());
         first.reserve(&bob, 1000).unwrap();
         // A restarted relay reads what each key has pinned.
         let again = ledger(&store);

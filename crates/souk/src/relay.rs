@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -18,6 +19,7 @@ use axum::extract::State;
 use axum::routing::get;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
+use libp2p::metrics::Registry;
 use souk::store::RedbStore;
 use souk_core::Index;
 use souk_core::catalog::Catalog;
@@ -25,7 +27,7 @@ use souk_core::record::PackRecord;
 use souk_net::client::{self, BootstrapInfo, Dialer, Transport};
 use souk_net::dht::DhtLimits;
 use souk_net::limits::PIN_QUOTA;
-use souk_net::transport::{BrowserTransports, Certificate, native_swarm, new_certificate};
+use souk_net::transport::{Certificate, Transports, native_swarm, new_certificate};
 use souk_net::{Node, NodeHandle, Role, Store};
 use souk_webtransport::Refusals;
 use tower_http::cors::{Any, CorsLayer};
@@ -109,8 +111,9 @@ pub async fn run(args: RelayArgs) -> Result<()> {
         ..souk_webtransport::Config::default()
     };
     let refusals = webtransport.refusals.clone();
-    let browser = BrowserTransports { webrtc: certificate, webtransport };
-    let swarm = native_swarm(key.clone(), Role::Relay, browser).await.map_err(|e| anyhow::anyhow!(e))?;
+    let bandwidth = Arc::default();
+    let transports = Transports { webrtc: certificate, webtransport, bandwidth: Arc::clone(&bandwidth) };
+    let swarm = native_swarm(key.clone(), Role::Relay, transports).await.map_err(|e| anyhow::anyhow!(e))?;
     let seeded = store.clone();
     let ledger = store.clone();
     let (node, handle) = Node::new(swarm, store)?;
@@ -140,7 +143,7 @@ pub async fn run(args: RelayArgs) -> Result<()> {
         .route("/bootstrap", get(bootstrap).layer(CorsLayer::new().allow_origin(Any)))
         .route("/metrics", get(metrics_text))
         .fallback_service(ServeDir::new(&args.web))
-        .with_state(Http { handle: handle.clone(), refusals });
+        .with_state(Http { handle: handle.clone(), refusals, bandwidth });
     for addr in dialable(&handle).await? {
         println!("{addr}");
     }
@@ -207,6 +210,7 @@ async fn dialable(handle: &NodeHandle) -> Result<Vec<Multiaddr>> {
 struct Http {
     handle: NodeHandle,
     refusals: Refusals,
+    bandwidth: Arc<Mutex<Registry>>,
 }
 
 async fn bootstrap(State(http): State<Http>) -> Result<axum::Json<BootstrapInfo>, String> {
@@ -216,7 +220,8 @@ async fn bootstrap(State(http): State<Http>) -> Result<axum::Json<BootstrapInfo>
 
 async fn metrics_text(State(http): State<Http>) -> Result<String, String> {
     let stats = http.handle.stats().await.map_err(|e| e.to_string())?;
-    Ok(metrics::render(&stats, &http.refusals))
+    let bandwidth = http.bandwidth.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(metrics::render(&stats, &http.refusals, &bandwidth))
 }
 
 /// The relay's identity, made on first start and kept in the database.

@@ -21,7 +21,7 @@ use libp2p::multiaddr::Protocol;
 use souk_core::IndexBuilder;
 use souk_core::peer::Via;
 use souk_core::record::PackRecord;
-use souk_net::transport::{BrowserTransports, native_swarm};
+use souk_net::transport::{Transports, native_swarm};
 use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle, Role, SearchRequest};
 use wtransport::tls::Sha256Digest;
 use wtransport::{ClientConfig, Endpoint};
@@ -33,9 +33,8 @@ async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
 async fn peer() -> NodeHandle {
     // WebRTC-direct's DTLS needs the one crypto provider named, as `souk` does in main.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let swarm = native_swarm(Keypair::generate_ed25519(), Role::Peer, BrowserTransports::generate().unwrap())
-        .await
-        .unwrap();
+    let swarm =
+        native_swarm(Keypair::generate_ed25519(), Role::Peer, Transports::generate().unwrap()).await.unwrap();
     let (node, handle) = Node::new(swarm, MemoryStore::default()).unwrap();
     tokio::spawn(node.run());
     handle
@@ -150,6 +149,8 @@ async fn a_relay_serves_browsers_and_peers_and_keeps_everything_across_a_restart
     let metrics = relay.get("/metrics");
     assert!(metrics.lines().any(|l| l == format!("marketplace_index_packs {}", demo.len())), "{metrics}");
     assert!(metrics.contains("marketplace_p2p_peer_count "), "{metrics}");
+    // Every byte the relay's transports carried is counted, the index and body among them.
+    assert!(bytes_carried(&metrics) > demo[0].body.len() as u64, "{metrics}");
     let certhash = relay.addr("webrtc-direct").to_string();
 
     // A pack of someone else's, which the relay pins: after the restart the DHT still names
@@ -925,4 +926,10 @@ fn a_second_run_resumes_its_sync_and_fetches_no_base() {
     let second = synced();
     assert!(second.contains("base_bytes: 0, accepted: 0, refused: 0,"), "{second}");
     relay.stop();
+}
+
+/// The bytes a relay's `/metrics` says its transports carried, in and out.
+fn bytes_carried(metrics: &str) -> u64 {
+    let counts = metrics.lines().filter(|l| l.starts_with("libp2p_bandwidth_bytes_total{"));
+    counts.filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok()).sum()
 }

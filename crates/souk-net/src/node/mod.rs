@@ -14,8 +14,9 @@ use std::time::Duration;
 use futures::channel::mpsc;
 use futures::future::Either;
 use futures::{FutureExt, StreamExt};
+use libp2p::core::ConnectedPoint;
 use libp2p::core::transport::ListenerId;
-use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, ping};
 use souk_core::body::content_hash;
@@ -27,6 +28,7 @@ use web_time::{Instant, SystemTime};
 
 use crate::announce::Heard;
 use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::client::{is_relayed, is_webrtc, seen_at};
 use crate::dht::{self, DhtEvent};
 use crate::error::NodeError;
 use crate::error::Reply;
@@ -57,8 +59,8 @@ pub struct Node<S> {
     stats: Stats,
     listening: HashMap<ListenerId, Reply<Multiaddr>>,
     dialing: HashMap<ConnectionId, Reply<PeerId>>,
-    /// Where each connected peer is, as its first connection saw it, and its last ping.
-    connected: HashMap<PeerId, (Multiaddr, Option<Duration>)>,
+    /// Each connected peer's connections, and its last ping.
+    connected: HashMap<PeerId, Connected>,
     subscribers: Vec<mpsc::Sender<NodeEvent>>,
     /// Peers banned, and until when.
     banned: HashMap<PeerId, Instant>,
@@ -262,11 +264,11 @@ impl<S: Store> Node<S> {
             }
             Command::RememberHead(peer, head) => self.core.remember_head(peer, *head),
             Command::Peers(reply) => {
-                let peers = self.connected.iter().map(|(peer, (address, rtt))| PeerInfo {
+                let peers = self.connected.iter().map(|(peer, connected)| PeerInfo {
                     peer_id: *peer,
-                    address: address.clone(),
+                    address: connected.address().clone(),
                     reputation: self.core.reputation(peer),
-                    rtt: *rtt,
+                    rtt: connected.rtt,
                     gossip_score: self.swarm.behaviour().announce.score(peer),
                 });
                 let _ = reply.send(peers.collect());
@@ -292,6 +294,7 @@ impl<S: Store> Node<S> {
             lookup_requests: queries.lookup_requests,
             refused: souk_core::peer::Reason::ALL.iter().map(|&r| (r, self.core.refused_for(r))).collect(),
             packs: self.core.catalog().versions(),
+            direct_refused: self.swarm.behaviour().direct_refused(),
             ..self.stats.clone()
         }
     }
@@ -361,12 +364,26 @@ impl<S: Store> Node<S> {
                     dht.add_address(&peer_id, endpoint.get_remote_address().clone());
                     let _ = reply.send(Ok(peer_id));
                 }
+                let connected = self.connected.entry(peer_id).or_default();
+                connected.connections.push((connection_id, endpoint.clone()));
+                // A peer reached directly needs its circuits no more (a tab's upgrade to
+                // WebRTC): what is sent to it from now on does not cross a relay.
+                if !is_relayed(&endpoint) {
+                    for id in connected.circuits().collect::<Vec<_>>() {
+                        self.swarm.close_connection(id);
+                    }
+                }
                 if num_established.get() == 1 {
-                    self.connected.insert(peer_id, (endpoint.get_remote_address().clone(), None));
                     self.notify(NodeEvent::Connected(peer_id));
                 }
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+            SwarmEvent::ConnectionClosed { peer_id, connection_id, num_established, .. } => {
+                if num_established > 0 {
+                    if let Some(connected) = self.connected.get_mut(&peer_id) {
+                        connected.connections.retain(|(id, _)| *id != connection_id);
+                    }
+                    return;
+                }
                 self.connected.remove(&peer_id);
                 self.notify(NodeEvent::Disconnected(peer_id));
             }
@@ -432,17 +449,37 @@ impl<S: Store> Node<S> {
                 self.swarm.behaviour_mut().dht.providers_found(query, peers);
             }
             BehaviourEvent::Ping(ping::Event { peer, result: Ok(rtt), .. }) => {
-                if let Some((_, last)) = self.connected.get_mut(&peer) {
-                    *last = Some(rtt);
+                if let Some(connected) = self.connected.get_mut(&peer) {
+                    connected.rtt = Some(rtt);
                 }
             }
-            // Peers that speak Souk's DHT join the routing table at the addresses they listen on.
-            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
-                if info.protocols.contains(&dht::PROTOCOL) =>
-            {
-                behaviour.dht.learn(peer_id, info.listen_addrs);
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                self.upgrade(peer_id, &info.listen_addrs);
+                // Peers that speak Souk's DHT join the routing table at the addresses they
+                // listen on.
+                if info.protocols.contains(&dht::PROTOCOL) {
+                    self.swarm.behaviour_mut().dht.learn(peer_id, info.listen_addrs);
+                }
             }
             _ => {}
+        }
+    }
+
+    /// Dials a peer this node reached only through circuits it opened at the `/webrtc`
+    /// addresses it listens on (two tabs met through a relay); once the direct connection is
+    /// up, the circuits close. The side that opened the circuit upgrades it, so two tabs do
+    /// not both dial.
+    fn upgrade(&mut self, peer: PeerId, listen_addrs: &[Multiaddr]) {
+        let Some(connected) = self.connected.get(&peer) else { return };
+        if !self.swarm.behaviour().direct.is_enabled() {
+            return;
+        }
+        let only_circuits_opened_here =
+            connected.connections.iter().all(|(_, e)| e.is_dialer() && is_relayed(e));
+        let direct: Vec<Multiaddr> = listen_addrs.iter().filter(|a| is_webrtc(a)).cloned().collect();
+        if only_circuits_opened_here && !direct.is_empty() {
+            let opts = DialOpts::peer_id(peer).addresses(direct).condition(PeerCondition::Always).build();
+            let _ = self.swarm.dial(opts);
         }
     }
 
@@ -464,6 +501,26 @@ impl<S: Store> Node<S> {
             }
             Err(_) => false,
         });
+    }
+}
+
+/// A connected peer's connections, and its last ping.
+#[derive(Default)]
+struct Connected {
+    connections: Vec<(ConnectionId, ConnectedPoint)>,
+    rtt: Option<Duration>,
+}
+
+impl Connected {
+    /// Where the peer is: its first direct connection's address, or else its first circuit's.
+    fn address(&self) -> &Multiaddr {
+        let mut endpoints = self.connections.iter().map(|(_, e)| e);
+        let first = endpoints.clone().next().expect("a connected peer has a connection");
+        seen_at(endpoints.find(|e| !is_relayed(e)).unwrap_or(first))
+    }
+
+    fn circuits(&self) -> impl Iterator<Item = ConnectionId> + '_ {
+        self.connections.iter().filter(|(_, e)| is_relayed(e)).map(|(id, _)| *id)
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use libp2p::Multiaddr;
 use libp2p::identity::Keypair;
 use souk_core::record::PackRecord;
-use souk_net::transport::{BrowserTransports, native_swarm};
+use souk_net::transport::{Transports, native_swarm};
 use souk_net::{MemoryStore, Node, NodeHandle, Role, Store};
 
 pub async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
@@ -16,9 +16,8 @@ pub async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T
 
 /// A running node over `store`; it stops when its last handle is dropped.
 pub async fn start(store: impl Store) -> NodeHandle {
-    let swarm = native_swarm(Keypair::generate_ed25519(), Role::Peer, BrowserTransports::generate().unwrap())
-        .await
-        .unwrap();
+    let swarm =
+        native_swarm(Keypair::generate_ed25519(), Role::Peer, Transports::generate().unwrap()).await.unwrap();
     let (node, handle) = Node::new(swarm, store).unwrap();
     tokio::spawn(node.run());
     handle

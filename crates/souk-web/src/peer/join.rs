@@ -61,11 +61,19 @@ pub(crate) async fn join(handle: NodeHandle, bootstrap: Bootstrap) -> Result<Con
             true => None,
             false => handle.listen(relay_addr.clone().with(Protocol::P2pCircuit)).await.ok(),
         };
+        // Where the reservation holds, other tabs may also set up a direct connection.
+        let direct = match circuit {
+            Some(_) => {
+                handle.listen(relay_addr.clone().with(Protocol::P2pCircuit).with(Protocol::WebRTC)).await.ok()
+            }
+            None => None,
+        };
         return Ok(Connection {
             relay: relay_addr.to_string(),
             address: addr.to_string(),
             transport: client::Transport::of(&addr).name(),
             circuit: circuit.map(|c| c.to_string()),
+            direct: direct.map(|d| d.to_string()),
             synced: report.accepted,
         });
     }

@@ -84,8 +84,12 @@ impl SoukPeer {
         let db = idb::open(options.database.as_deref().unwrap_or(DEFAULT_DATABASE)).await?;
         let key = identity(&db).await?;
         let store = IdbStore::load(&db).await?;
-        let swarm =
-            browser_swarm(key.clone()).map_err(|e| JsError::new(&format!("cannot start libp2p: {e}")))?;
+        let webrtc = souk_net::browser::WebRtcConfig {
+            enabled: options.direct.unwrap_or(true),
+            ice_servers: options.ice_servers,
+        };
+        let swarm = browser_swarm(key.clone(), webrtc)
+            .map_err(|e| JsError::new(&format!("cannot start libp2p: {e}")))?;
         let (node, handle) = Node::new(swarm, store)?;
         spawn_local(node.run());
         let listeners = Rc::new(RefCell::new(Vec::new()));
@@ -285,8 +289,8 @@ impl SoukPeer {
         })
     }
 
-    /// Fetches the body with `contentHash` (hex): from `from` (a peer id, reached through
-    /// this tab's relay) when given, or else from whoever provides it. Checked against the
+    /// Fetches the body with `contentHash` (hex): from `from` (a peer id, reached directly
+    /// over WebRTC set up through this tab's relay, or through its circuit) when given, or else from whoever provides it. Checked against the
     /// hash.
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn fetch(&self, content_hash: String, from: Option<String>) -> js_sys::Promise {
@@ -300,8 +304,15 @@ impl SoukPeer {
                     let peer: PeerId = peer.parse().map_err(|e| error(format!("not a peer id: {e}")))?;
                     let joining = joining.ok_or_else(|| error("the peer was started without a bootstrap"))?;
                     let relay: Multiaddr = joining.await.map_err(error)?.relay.parse().map_err(error)?;
-                    let circuit = relay.with(Protocol::P2pCircuit).with(Protocol::P2p(peer));
-                    inner.handle.dial(circuit).await.map_err(error)?;
+                    // A tab not yet connected: directly if it takes WebRTC, else through the
+                    // relay. One connected already (the relay may be gone) is asked there.
+                    let connected =
+                        inner.handle.peers().await.map_err(error)?.iter().any(|p| p.peer_id == peer);
+                    let circuit = relay.with(Protocol::P2pCircuit);
+                    let direct = circuit.clone().with(Protocol::WebRTC).with(Protocol::P2p(peer));
+                    if !connected && inner.handle.dial(direct).await.is_err() {
+                        inner.handle.dial(circuit.with(Protocol::P2p(peer))).await.map_err(error)?;
+                    }
                     inner.handle.fetch(peer, hash).await.map_err(error)?
                 }
             };
@@ -397,6 +408,7 @@ impl SoukPeer {
                 installs: stats.installs.count,
                 refused: stats.refused_total(),
                 cache_hit_rate: stats.cache.hit_rate(),
+                direct_refused: stats.direct_refused.into_iter().collect(),
             };
             js_value(&stats).map_err(error)
         })
@@ -416,6 +428,9 @@ fn files(body: &[u8]) -> Result<Vec<PackFile>, JsValue> {
 
 /// The transport an address uses, as people name it.
 fn transport_name(addr: &Multiaddr) -> &'static str {
+    if addr.iter().any(|p| p == Protocol::WebRTC) {
+        return "WebRTC (direct)";
+    }
     if addr.iter().any(|p| p == Protocol::P2pCircuit) {
         return "circuit relay";
     }

@@ -22,6 +22,10 @@ export interface StartOptions {
    * the peer resolves, installs or publishes, which need it.
    */
   packs?: () => Promise<object>;
+  /** STUN/TURN servers (`stun:host:port`) for direct connections to other tabs; none on one machine. */
+  iceServers?: string[];
+  /** Direct WebRTC connections to other tabs (default true); false keeps to the relay's circuits. */
+  direct?: boolean;
 }
 export interface PeerSearchOptions {
   limit?: number; offset?: number; tag?: string; category?: string; author?: string;
@@ -43,7 +47,9 @@ export interface ConnectedPeer {
 }
 export interface PeerSearchResults { total: number; hits: PackSummary[]; fromNetwork: boolean }
 export interface Connection {
-  relay: string; address: string; transport: string; circuit: string | null; synced: number;
+  relay: string; address: string; transport: string; circuit: string | null;
+  /** Where other tabs set up a direct WebRTC connection to this one (through the relay). */
+  direct: string | null; synced: number;
 }
 export interface InstalledPack {
   name: string; version: string; lockfile: LockedPackage[];
@@ -54,6 +60,8 @@ export interface Caught { peer: string; what: string }
 export interface PeerStats {
   peers: number; packs: number; searches: number; lookups: number; installs: number;
   refused: number; cacheHitRate: number;
+  /** Direct connections to other tabs refused or given up, by reason. */
+  directRefused: Record<string, number>;
 }
 export type SoukEvent =
   | { type: "connected"; peer: string } | { type: "disconnected"; peer: string }
@@ -82,6 +90,10 @@ pub(crate) struct Start {
     /// A function, kept as it is.
     #[serde(with = "serde_wasm_bindgen::preserve")]
     pub packs: JsValue,
+    #[serde(rename = "iceServers")]
+    pub ice_servers: Vec<String>,
+    /// Whether other tabs may connect directly (WebRTC shows them this tab's addresses).
+    pub direct: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -136,6 +148,7 @@ pub(crate) struct Connection {
     pub transport: &'static str,
     /// Where other peers reach this tab through the relay.
     pub circuit: Option<String>,
+    pub direct: Option<String>,
     /// Records new to this tab from the relay's index.
     pub synced: usize,
 }
@@ -285,4 +298,5 @@ pub(crate) struct Stats {
     pub installs: u64,
     pub refused: u64,
     pub cache_hit_rate: f64,
+    pub direct_refused: std::collections::BTreeMap<&'static str, u64>,
 }
