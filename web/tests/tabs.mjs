@@ -2,8 +2,9 @@
 // identity) open the page of a `souk relay` this test starts itself (SOUK_CLI), with pinning
 // off so that only the publishing tab holds what it publishes. Tab B installs tab A's pack
 // over a direct WebRTC connection, and the relay's byte counters (`/metrics`) show that the
-// body did not cross the relay; then the relay is stopped and B fetches a second pack from A
-// over the same connection.
+// body did not cross the relay. A js-libp2p node with @libp2p/webrtc, in a third context,
+// dials tab A over `/webrtc` through the relay and pings it on the direct connection. Then
+// the relay is stopped and B fetches a second pack from A over the same connection.
 //
 // With `--measure`, the numbers BENCHMARKS.md reports (printed, never asserted): the time from nothing to
 // a first fetched body, and a large body, tab to tab directly and through the relay's
@@ -12,6 +13,7 @@ import { chromium } from "playwright-core";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -46,6 +48,20 @@ async function bytesCarried(page) {
     .split("\n")
     .filter((line) => line.startsWith("libp2p_bandwidth_bytes_total{"))
     .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
+
+/** The js-libp2p node of `interop/js-node.js`, bundled for the browser. */
+async function jsNodeBundle() {
+  const interop = join(dirname(fileURLToPath(import.meta.url)), "interop");
+  const esbuild = createRequire(join(interop, "package.json"))("esbuild");
+  const built = await esbuild.build({
+    entryPoints: [join(interop, "js-node.js")],
+    bundle: true,
+    format: "esm",
+    minify: true,
+    write: false,
+  });
+  return built.outputFiles[0].text;
 }
 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
@@ -99,6 +115,22 @@ try {
   assert.ok(crossed < bodyBytes / 4, `the relay carried ${crossed} bytes during the install`);
   console.log(`ok 1 B installed A's pack over WebRTC; the relay carried ${crossed} bytes meanwhile`);
 
+  // A js-libp2p node in a third context reaches A over /webrtc, signalled through the relay.
+  const info = await (await fetch(new URL("bootstrap", url))).json();
+  const ws = info.addrs.find((a) => a.includes("/ws/"));
+  const js = await (await browser.newContext()).newPage();
+  js.on("pageerror", (err) => problems.push(`js-libp2p page error: ${err.stack ?? err.message}`));
+  await js.goto(new URL("index.html", url).href);
+  await js.addScriptTag({ content: await jsNodeBundle(), type: "module" });
+  await js.waitForFunction(() => globalThis.pingTabOverWebRtc !== undefined);
+  const started = Date.now();
+  const pinged = await js.evaluate(([ws, tab]) => globalThis.pingTabOverWebRtc(ws, tab), [ws, idA]);
+  const took = Date.now() - started;
+  assert.ok(pinged.address.includes("/p2p-circuit/webrtc/"), pinged.address);
+  assert.ok(pinged.protocols.includes("/souk/fetch/1.0.0"), `identify said ${pinged.protocols}`);
+  await js.context().close();
+  console.log(`ok 2 a js-libp2p node dialed A over /webrtc and pinged it (${pinged.rtt} ms; ${took} ms in all)`);
+
   // A second pack, then the relay goes: the direct connection stays, and B fetches from A.
   const second = await publish(a, `${name}-second`, 10_000);
   relay.kill();
@@ -106,7 +138,7 @@ try {
   const body = await b.evaluate(([hash, from]) => window.souk.fetch(hash, from).then((b) => b.length), [second, idA]);
   assert.ok(body > 10_000 / 2, `fetched ${body} bytes`);
   assert.equal(await transportTo(b, idA), "WebRTC (direct)");
-  console.log("ok 2 with the relay stopped, B fetched a second pack from A over the same connection");
+  console.log("ok 3 with the relay stopped, B fetched a second pack from A over the same connection");
   await a.context().close();
   await b.context().close();
   assert.deepEqual(problems.filter((p) => !p.includes("ERR_CONNECTION_REFUSED")), []);

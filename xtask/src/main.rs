@@ -156,7 +156,9 @@ fn test() -> Result<()> {
             .env("SOUK_CLI", relay.souk())
             .env("SOUK_BOOTSTRAP", &relay.bootstrap)
             .run()?;
-        // Two tabs joined directly; the test starts (and stops) relays of its own.
+        // Two tabs joined directly, and a js-libp2p node dialing one; the test starts (and
+        // stops) relays of its own.
+        setup::npm_packages("web/tests/interop")?;
         shell::Cmd::new("node").arg("web/tests/tabs.mjs").env("SOUK_CLI", relay.souk()).run()
     })?;
     // Every criterion bench once, so none can rot: the benches crate's and the CLI's. Run

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures::future::{Ready, ready};
 use futures::{AsyncRead, AsyncWrite, FutureExt};
 use futures_timer::Delay;
-use js_sys::ArrayBuffer;
+use js_sys::{ArrayBuffer, Uint8Array};
 use libp2p::core::transport::{DialOpts, ListenerId, TransportError, TransportEvent};
 use libp2p::multiaddr::{Multiaddr, Protocol};
 use send_wrapper::SendWrapper;
@@ -136,7 +136,7 @@ impl Connection {
             move |event: MessageEvent| {
                 let mut inbox = inbox.borrow_mut();
                 match event.data().dyn_into::<ArrayBuffer>() {
-                    Ok(message) => inbox.receive(&message),
+                    Ok(message) => inbox.receive(Uint8Array::new(&message).to_vec()),
                     // libp2p over WebSocket is binary: text is a broken peer.
                     Err(_) => {
                         inbox.fail(io::ErrorKind::InvalidData);

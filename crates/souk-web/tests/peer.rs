@@ -16,6 +16,7 @@ use souk_core::record::PackRecord;
 use souk_net::Node;
 use souk_net::behaviour::{Behaviour, BehaviourEvent};
 use souk_net::browser::browser_swarm;
+use souk_net::store::MemoryStore;
 use souk_net::sync::SyncEvent;
 use souk_net::testing::LyingStore;
 use souk_web::SoukPeer;
@@ -368,6 +369,41 @@ async fn a_body_whose_hash_does_not_match_is_refused_and_costs_its_sender() {
     assert!(message(&err).contains("hash"), "{}", message(&err));
     let stats = wait(peer.stats()).await;
     assert!(get(&stats, "refused").as_f64().unwrap() >= 1.0);
+    // The liar takes no direct connections: the tab's direct dial was refused before
+    // anything was negotiated, and the circuit carried the lie.
+    let refused = liar.stats().await.unwrap().direct_refused;
+    assert!(refused.iter().any(|(reason, n)| *reason == "not_listening" && *n >= 1), "{refused:?}");
+    assert_no_page_errors().await;
+}
+
+/// A peer in this page that reaches a tab through a plain circuit (as a native peer or an
+/// older tab would) is upgraded to a direct connection once identify names the tab's
+/// `/webrtc` address, and its circuit closes.
+#[test]
+async fn a_circuit_to_a_tab_is_upgraded_to_a_direct_connection() {
+    let tab = start(bootstrap().into(), "upgraded").await;
+    wait(tab.connected()).await;
+    let relay = relay_addr().await;
+    let swarm = browser_swarm(Keypair::generate_ed25519(), Default::default()).unwrap();
+    let (node, visitor) = Node::new(swarm, MemoryStore::default()).unwrap();
+    wasm_bindgen_futures::spawn_local(node.run());
+    visitor.bootstrap(vec![relay.clone()]).await.unwrap();
+    let tab_id: libp2p::PeerId = tab.id().parse().unwrap();
+    visitor.dial(relay.with(Protocol::P2pCircuit).with(Protocol::P2p(tab_id))).await.unwrap();
+    let mut seen = String::new();
+    for _ in 0..100 {
+        let peers = visitor.peers().await.unwrap();
+        seen = peers.iter().find(|p| p.peer_id == tab_id).map(|p| p.address.to_string()).unwrap_or_default();
+        if seen.contains("/webrtc/") {
+            break;
+        }
+        sleep(100).await;
+    }
+    assert!(seen.contains("/p2p-circuit/webrtc/"), "still reached at {seen}");
+    let peers = Array::from(&wait(tab.peers()).await);
+    let visitor_id = visitor.peer_id().to_string();
+    let from_the_tab = peers.iter().find(|p| text(p, "id") == visitor_id).expect("connected");
+    assert_eq!(text(&from_the_tab, "transport"), "WebRTC (direct)");
     assert_no_page_errors().await;
 }
 

@@ -1,5 +1,6 @@
-//! One `RTCDataChannel` as a byte stream: what the browser delivers, buffered up to a bound,
-//! and writes held back while the browser's own send buffer is full.
+//! One `RTCDataChannel` as a byte stream: what the browser delivers, buffered up to a bound
+//! (each FIN acknowledged, FIN_ACKs taken out: [`crate::fin_ack`]), and writes held back
+//! while the browser's own send buffer is full.
 
 use std::cell::RefCell;
 use std::io;
@@ -8,12 +9,13 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use futures::{AsyncRead, AsyncWrite};
-use js_sys::ArrayBuffer;
+use js_sys::{ArrayBuffer, Uint8Array};
 use libp2p_webrtc_utils::MAX_MSG_LEN;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{MessageEvent, RtcDataChannel, RtcDataChannelState, RtcDataChannelType};
 
+use crate::fin_ack::{FIN_ACK, Frames};
 use crate::inbox::Inbox;
 
 /// The most bytes this side keeps in the browser's send buffer: enough in flight that a
@@ -47,12 +49,17 @@ impl Channel {
             move |_| inbox.borrow_mut().wake()
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
-            let inbox = inbox.clone();
+            let (inbox, channel, mut frames) = (inbox.clone(), channel.clone(), Frames::default());
             move |event: MessageEvent| {
                 // libp2p's WebRTC streams are binary; anything else is not ours to read.
-                if let Ok(message) = event.data().dyn_into::<ArrayBuffer>() {
-                    inbox.borrow_mut().receive(&message);
+                let Ok(message) = event.data().dyn_into::<ArrayBuffer>() else { return };
+                let received = frames.receive(Uint8Array::new(&message).to_vec());
+                for _ in 0..received.fins {
+                    // A channel closing under the acknowledgment lets it go: the FIN is
+                    // still read.
+                    let _ = channel.send_with_u8_array(&FIN_ACK);
                 }
+                inbox.borrow_mut().receive(received.bytes);
             }
         });
         let handler = Some(on_event.as_ref().unchecked_ref());

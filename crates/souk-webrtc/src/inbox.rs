@@ -6,8 +6,6 @@ use std::collections::VecDeque;
 use std::io;
 use std::task::{Context, Poll, Waker};
 
-use js_sys::{ArrayBuffer, Uint8Array};
-
 /// Received messages, bounded, with the wakers of whoever reads and writes.
 #[derive(Debug)]
 pub struct Inbox {
@@ -41,13 +39,13 @@ impl Inbox {
 
     /// Takes a binary message (an empty one is skipped: it would read as the end); one that
     /// would pass the limit fails the stream instead.
-    pub fn receive(&mut self, message: &ArrayBuffer) {
-        let len = message.byte_length() as usize;
+    pub fn receive(&mut self, message: Vec<u8>) {
+        let len = message.len();
         if self.unread + len > self.limit {
             self.fail(io::ErrorKind::InvalidData);
         } else if len > 0 {
             self.unread += len;
-            self.messages.push_back(Uint8Array::new(message).to_vec());
+            self.messages.push_back(message);
         }
         self.wake();
     }
@@ -105,8 +103,8 @@ mod tests {
 
     use super::*;
 
-    fn message(bytes: &[u8]) -> ArrayBuffer {
-        Uint8Array::from(bytes).buffer()
+    fn message(bytes: &[u8]) -> Vec<u8> {
+        bytes.to_vec()
     }
 
     fn read(inbox: &mut Inbox, len: usize, ended: bool) -> Poll<io::Result<Vec<u8>>> {
@@ -119,14 +117,14 @@ mod tests {
     fn reads_cross_messages_in_order_then_the_failure_then_nothing_more() {
         let mut inbox = Inbox::new(8);
         assert!(read(&mut inbox, 4, false).is_pending());
-        inbox.receive(&message(b"abc"));
-        inbox.receive(&message(b""));
-        inbox.receive(&message(b"defg"));
+        inbox.receive(message(b"abc"));
+        inbox.receive(message(b""));
+        inbox.receive(message(b"defg"));
         assert_eq!(read(&mut inbox, 2, false).map(Result::unwrap), Poll::Ready(b"ab".to_vec()));
         assert_eq!(read(&mut inbox, 8, false).map(Result::unwrap), Poll::Ready(b"c".to_vec()));
         // With "defg" unread, five bytes more pass the limit of 8: the stream fails, and
         // what came before is still read.
-        inbox.receive(&message(b"hijkl"));
+        inbox.receive(message(b"hijkl"));
         assert_eq!(read(&mut inbox, 8, false).map(Result::unwrap), Poll::Ready(b"defg".to_vec()));
         match read(&mut inbox, 8, true) {
             Poll::Ready(Err(e)) => assert_eq!(e.kind(), io::ErrorKind::InvalidData),
@@ -137,7 +135,7 @@ mod tests {
     #[test]
     fn an_ended_stream_reads_as_the_end_once_drained() {
         let mut inbox = Inbox::new(8);
-        inbox.receive(&message(b"x"));
+        inbox.receive(message(b"x"));
         assert_eq!(read(&mut inbox, 8, true).map(Result::unwrap), Poll::Ready(b"x".to_vec()));
         assert_eq!(read(&mut inbox, 8, true).map(Result::unwrap), Poll::Ready(Vec::new()));
     }

@@ -17,6 +17,8 @@ mod channel;
 #[cfg(target_arch = "wasm32")]
 mod connection;
 #[cfg(target_arch = "wasm32")]
+mod fin_ack;
+#[cfg(target_arch = "wasm32")]
 pub mod inbox;
 #[cfg(target_arch = "wasm32")]
 pub mod negotiate;

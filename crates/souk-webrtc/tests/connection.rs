@@ -171,6 +171,23 @@ async fn out_of_turn_and_unbound_descriptions_and_a_short_stream_are_refused() {
     assert!(matches!(ended, Err(negotiate::Error::Ended)), "{ended:?}");
 }
 
+/// A dialer that offers and then goes silent: the listener gives up after its timeout
+/// rather than holding the peer connection for ever.
+#[test]
+async fn a_stalled_negotiation_times_out() {
+    let dialer = RtcPeerConnection::new().unwrap();
+    let _channel = dialer.create_data_channel("init");
+    let offer = JsFuture::from(dialer.create_offer()).await.unwrap();
+    let sdp = js_sys::Reflect::get(&offer, &"sdp".into()).unwrap().as_string().unwrap();
+    // The offer, then nothing: no candidates, no end, the stream never closing.
+    let silent = stream::iter([Ok(Message::Offer(sdp))]).chain(stream::pending());
+    let (sink, _answers) = mpsc::unbounded();
+    let listener = RtcPeerConnection::new().unwrap();
+    let stalled = negotiate::negotiate_within(Role::Listener, &listener, sink, silent).await;
+    assert!(matches!(stalled, Err(negotiate::Error::Timeout)), "{stalled:?}");
+    assert_eq!(stalled.unwrap_err().reason(), "timeout");
+}
+
 /// An offer whose fingerprint names another certificate passes the signaling (it is well
 /// formed) and fails at DTLS: no connection with a peer other than the one that signalled.
 #[test]
