@@ -170,7 +170,7 @@ try {
     for (const [path, peer] of [["direct", "souk"], ["relayed", "relayed"]]) {
       const from = await c.evaluate((peer) => window[peer].id, peer);
       const small = await publish(c, `first-body-${peer}-${round}-${Date.now()}`, 1_000, peer);
-      const large = await publish(c, `large-${peer}-${round}-${Date.now()}`, 8_000_000, peer);
+      const large = await publish(c, `large-${peer}-${round}-${Date.now()}`, 4_000_000, peer);
       times[path].push(
         await fetcher.evaluate(
           async ([small, large, from, round]) => {

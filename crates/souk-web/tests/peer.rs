@@ -474,3 +474,76 @@ async fn sleep(ms: i32) {
     });
     JsFuture::from(promise).await.unwrap();
 }
+
+/// A swarm in this page that reaches a tab over a direct WebRTC connection and then opens
+/// the signaling protocol on it, where only a circuit may carry it.
+#[derive(libp2p::swarm::NetworkBehaviour)]
+struct Hostile {
+    relay: libp2p::relay::client::Behaviour,
+    stream: libp2p_stream::Behaviour,
+}
+
+#[test]
+async fn signaling_on_a_connection_that_is_not_a_circuit_is_refused() {
+    use libp2p::core::muxing::StreamMuxerBox;
+    use libp2p::core::upgrade::Version;
+    use libp2p::{StreamProtocol, Transport, noise, relay, webrtc_websys, yamux};
+
+    let tab = start(bootstrap().into(), "not-relayed").await;
+    wait(tab.connected()).await;
+    let tab_id: libp2p::PeerId = tab.id().parse().unwrap();
+    let relay = relay_addr().await;
+
+    let key = Keypair::generate_ed25519();
+    let (relay_transport, relay_client) = relay::client::new(key.public().to_peer_id());
+    let relayed = relay_transport
+        .upgrade(Version::V1)
+        .authenticate(noise::Config::new(&key).unwrap())
+        .multiplex(yamux::Config::default())
+        .map(|(peer, connection), _| (peer, StreamMuxerBox::new(connection)))
+        .boxed();
+    let (circuits, _) = souk_webrtc::circuits(relayed, Default::default());
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_wasm_bindgen()
+        .with_other_transport(|_| Ok::<_, souk_net::browser::BuildError>(circuits))
+        .unwrap()
+        .with_other_transport(|key| {
+            Ok::<_, souk_net::browser::BuildError>(webrtc_websys::Transport::new(webrtc_websys::Config::new(
+                key,
+            )))
+        })
+        .unwrap()
+        .with_behaviour(|_| Hostile { relay: relay_client, stream: libp2p_stream::Behaviour::new() })
+        .unwrap()
+        .build();
+    swarm.dial(relay.clone()).unwrap();
+    while !matches!(swarm.select_next_some().await, SwarmEvent::ConnectionEstablished { .. }) {}
+    swarm.dial(relay.with(Protocol::P2pCircuit).with(Protocol::WebRTC).with(Protocol::P2p(tab_id))).unwrap();
+    loop {
+        if let SwarmEvent::ConnectionEstablished { peer_id, .. } = swarm.select_next_some().await
+            && peer_id == tab_id
+        {
+            break;
+        }
+    }
+    let mut control = swarm.behaviour().stream.new_control();
+    wasm_bindgen_futures::spawn_local(async move {
+        loop {
+            swarm.select_next_some().await;
+        }
+    });
+    // The only connection to the tab is the direct one: the tab takes the stream, then
+    // drops it unanswered and counts why.
+    let signaling = StreamProtocol::new(souk_webrtc::signaling::PROTOCOL);
+    let _ = control.open_stream(tab_id, signaling).await;
+    let mut refused = JsValue::UNDEFINED;
+    for _ in 0..50 {
+        refused = get(&get(&wait(tab.stats()).await, "directRefused"), "not_relayed");
+        if refused.as_f64().is_some() {
+            break;
+        }
+        sleep(100).await;
+    }
+    assert_eq!(refused.as_f64(), Some(1.0));
+    assert_no_page_errors().await;
+}
