@@ -79,7 +79,7 @@ pub struct RelayArgs {
     /// certificate is valid for twice this; at most 6 days and 11 hours).
     #[arg(long, value_name = "SECONDS", default_value_t = 6 * 24 * 60 * 60)]
     webtransport_rotation: u64,
-    /// The most bytes of bodies the relay keeps for one publisher's key.
+    /// The most bytes of bodies the relay keeps for one publisher's key (0: pin nothing).
     #[arg(long, value_name = "BYTES", default_value_t = PIN_QUOTA)]
     pin_quota: u64,
 }
