@@ -22,31 +22,6 @@ impl BootstrapInfo {
         BootstrapInfo { peer_id: peer.to_string(), addrs: addrs.iter().map(ToString::to_string).collect() }
     }
 
-    /// Whether a connection goes through a relay's circuit. A tab's `/webrtc` connection, set
-    /// up over a circuit, does not: it is direct.
-    pub fn is_relayed(endpoint: &ConnectedPoint) -> bool {
-        let addr = match endpoint {
-            ConnectedPoint::Dialer { address, .. } => address,
-            // An inbound circuit's remote address is only the peer's id.
-            ConnectedPoint::Listener { local_addr, .. } => local_addr,
-        };
-        addr.iter().any(|p| p == Protocol::P2pCircuit) && !is_webrtc(addr)
-    }
-
-    /// Whether `addr` is a tab's direct WebRTC address (`<relay>/p2p-circuit/webrtc`).
-    pub fn is_webrtc(addr: &Multiaddr) -> bool {
-        addr.iter().any(|p| p == Protocol::WebRTC)
-    }
-
-    /// Where a connection reaches its peer, as people read it: a circuit's relay address for
-    /// an inbound circuit (whose remote address is only the peer's id).
-    pub fn seen_at(endpoint: &ConnectedPoint) -> &Multiaddr {
-        match endpoint {
-            ConnectedPoint::Listener { local_addr, .. } if is_relayed(endpoint) => local_addr,
-            _ => endpoint.get_remote_address(),
-        }
-    }
-
     /// The addresses `dialer` can dial, best first (those that do not parse are skipped).
     pub fn dial_order(&self, dialer: Dialer) -> Vec<Multiaddr> {
         dial_order(self.addrs.iter().filter_map(|a| a.parse().ok()), dialer)

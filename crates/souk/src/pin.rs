@@ -38,8 +38,7 @@ struct Ledger {
 impl Ledger {
     /// Whether `key` has any room left: a publisher at its quota costs no fetch.
     fn has_room(&self, key: &Digest) -> Result<(), String> {
-        let pinned = self.pinned.lock().expect("no pin panics while holding the ledger");
-        let used = pinned.get(key).copied().unwrap_or_else(|| self.stored(key));
+        let used = self.used(&self.pinned.lock().expect("no pin panics while holding the ledger"), key);
         match used < self.quota {
             true => Ok(()),
             false => Err(format!("its publisher has pinned {used} of its {} bytes here", self.quota)),
@@ -49,7 +48,7 @@ impl Ledger {
     /// Counts `bytes` against `key`, if its quota has room for them.
     fn reserve(&self, key: &Digest, bytes: u64) -> Result<(), String> {
         let mut pinned = self.pinned.lock().expect("no pin panics while holding the ledger");
-        let used = pinned.get(key).copied().unwrap_or_else(|| self.stored(key));
+        let used = self.used(&pinned, key);
         if used + bytes > self.quota {
             return Err(format!("its publisher has pinned {used} of its {} bytes here", self.quota));
         }
@@ -59,6 +58,11 @@ impl Ledger {
             warn!(error = %e, "cannot keep what a publisher has pinned");
         }
         Ok(())
+    }
+
+    /// What `key` has pinned: as counted this run, or as the database kept it.
+    fn used(&self, pinned: &HashMap<Digest, u64>, key: &Digest) -> u64 {
+        pinned.get(key).copied().unwrap_or_else(|| self.stored(key))
     }
 
     fn stored(&self, key: &Digest) -> u64 {

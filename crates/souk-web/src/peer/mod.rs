@@ -290,8 +290,8 @@ impl SoukPeer {
     }
 
     /// Fetches the body with `contentHash` (hex): from `from` (a peer id, reached directly
-    /// over WebRTC set up through this tab's relay, or through its circuit) when given, or else from whoever provides it. Checked against the
-    /// hash.
+    /// over WebRTC set up through this tab's relay, or through its circuit) when given, or
+    /// else from whoever provides it. Checked against the hash.
     #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn fetch(&self, content_hash: String, from: Option<String>) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -428,7 +428,7 @@ fn files(body: &[u8]) -> Result<Vec<PackFile>, JsValue> {
 
 /// The transport an address uses, as people name it.
 fn transport_name(addr: &Multiaddr) -> &'static str {
-    if addr.iter().any(|p| p == Protocol::WebRTC) {
+    if client::is_webrtc(addr) {
         return "WebRTC (direct)";
     }
     if addr.iter().any(|p| p == Protocol::P2pCircuit) {
