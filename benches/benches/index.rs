@@ -1,10 +1,14 @@
 //! Loading a registry: building its index, writing its snapshot and loading that, for 10
 //! and 100 packages of the npm sample, the demo registry, and (with `SOUK_SHARED`) 1,000
-//! and all of the npm corpus.
+//! and all of the npm corpus; and a catalog of each with the demo registry signed in its
+//! log on top (as a relay seeds it), its index brought up to date: merged, and rebuilt
+//! whole as a compaction does.
 
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use souk_core::catalog::Catalog;
+use souk_core::record::{Entry, PackRecord};
 use souk_core::{Index, IndexBuilder};
 
 fn bench_corpus(c: &mut Criterion, label: &str, builder: impl Fn() -> IndexBuilder) {
@@ -18,7 +22,28 @@ fn bench_corpus(c: &mut Criterion, label: &str, builder: impl Fn() -> IndexBuild
         .bench_function("build", |b| b.iter_batched(&builder, |b| b.build().unwrap(), BatchSize::LargeInput));
     group.bench_function("snapshot-write", |b| b.iter(|| black_box(&index).to_snapshot()));
     group.bench_function("snapshot-load", |b| b.iter(|| Index::from_snapshot(black_box(&snapshot)).unwrap()));
+    let log = demo_log();
+    let catalog = Catalog::from_snapshot(snapshot, index.len() as u64).unwrap();
+    let with_log = || {
+        let mut catalog = catalog.clone();
+        catalog.accept_all(log.clone());
+        catalog
+    };
+    group.bench_function("log-index", |b| {
+        b.iter_batched(with_log, |mut c| c.index().len(), BatchSize::LargeInput)
+    });
+    group.bench_function("log-compact", |b| {
+        b.iter_batched(with_log, |mut c| c.compact(), BatchSize::LargeInput)
+    });
     group.finish();
+}
+
+/// The demo registry's packs, signed, as entries of a log.
+fn demo_log() -> Vec<Entry> {
+    let demo = souk_benches::demo().build().unwrap();
+    let sign =
+        |p: souk_core::PackRef<'_>| PackRecord::sign(p.to_version().unwrap(), &[7; 32]).unwrap().into();
+    demo.iter().map(sign).collect()
 }
 
 /// A builder holding every version of `index`, made afresh for each build.

@@ -8,8 +8,9 @@
 //! announcements and publishes enter through [`Catalog::accept`], which applies the
 //! registry rules ([`Entry::check_against`]).
 //!
-//! The search [`Index`] over base and log is rebuilt lazily, once per batch of accepted
-//! records, not once per record.
+//! The search [`Index`] over base and log is brought up to date lazily, once per batch of
+//! accepted records, not once per record: a log small beside its base is merged into the
+//! index ([`crate::index::merge`]), a larger one rebuilt with it.
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -24,6 +25,7 @@ pub use message::{MAX_RECORDS_LEN, MessageError, SyncRequest, SyncResponse};
 use ed25519_dalek::SigningKey;
 
 use crate::body::content_hash;
+use crate::index::merge::merge;
 use crate::index::{Index, IndexBuilder, SnapshotError};
 use crate::name::eq_folded;
 use crate::pack::Digest;
@@ -31,6 +33,10 @@ use crate::record::{Entry, PackRecord, RecordError};
 
 /// The size of a base chunk (the last may be shorter).
 pub const CHUNK_LEN: usize = 256 * 1024;
+/// A log of at most one entry per this many indexed versions is merged into the index
+/// rather than rebuilt with it: a merged index weighs new packs against the base's average
+/// length, which so few barely move.
+const MERGE_BELOW: usize = 64;
 /// The highest sequence number a base may claim: far past any real log, and a whole number
 /// JavaScript holds exactly, so counting on from it never overflows.
 pub const MAX_SEQ: u64 = 1 << 53;
@@ -209,30 +215,40 @@ impl Catalog {
     /// The search index over every record, brought up to date first.
     pub fn index(&mut self) -> &Index {
         if self.indexed < self.log.len() {
-            let mut builder = IndexBuilder::with_capacity(self.versions());
-            // A row that does not convert cannot come from a snapshot this crate wrote.
-            for row in self.index.iter() {
-                let _ = builder.push_row(row);
-            }
-            builder.push_statements_of(&self.index);
-            for entry in &self.log[self.indexed..] {
-                // Every log entry passed its decode (or `verify`) on this peer.
-                match entry.clone() {
-                    Entry::Record(r) => builder.push_checked(r),
-                    Entry::Statement(s) => builder.push_statement(s),
-                }
-            }
-            // `accept` keeps versions unique, so the build cannot meet a duplicate.
-            self.index = builder.build().expect("the catalog holds each version once");
+            let pending = &self.log[self.indexed..];
+            let small = self.log.len() * MERGE_BELOW <= self.index.len();
+            let merged = small.then(|| merge(&self.index, pending)).flatten();
+            self.index = merged.unwrap_or_else(|| self.rebuilt());
             self.indexed = self.log.len();
         }
         &self.index
     }
 
-    /// Folds the log into a new base, so a new peer syncs one snapshot instead of many records.
+    /// An index of every record built whole (a second natively for the npm index).
+    fn rebuilt(&self) -> Index {
+        let mut builder = IndexBuilder::with_capacity(self.versions());
+        // A row that does not convert cannot come from a snapshot this crate wrote.
+        for row in self.index.iter() {
+            let _ = builder.push_row(row);
+        }
+        builder.push_statements_of(&self.index);
+        for entry in &self.log[self.indexed..] {
+            // Every log entry passed its decode (or `verify`) on this peer.
+            match entry.clone() {
+                Entry::Record(r) => builder.push_checked(r),
+                Entry::Statement(s) => builder.push_statement(s),
+            }
+        }
+        // `accept` keeps versions unique, so the build cannot meet a duplicate.
+        builder.build().expect("the catalog holds each version once")
+    }
+
+    /// Folds the log into a new base, so a new peer syncs one snapshot instead of many
+    /// records. The base is built whole (never merged), so two peers holding the same
+    /// records write the same bytes.
     pub fn compact(&mut self) {
         let seq = self.seq();
-        let index = self.index().clone();
+        let index = self.rebuilt();
         *self = Catalog::from_index(index, seq);
     }
 

@@ -497,3 +497,126 @@ fn a_stored_base_keeps_its_chunk_hashes_and_never_serves_a_chunk_they_misname() 
     let longer = Catalog::from_stored(snapshot, head.base_seq, vec![[9; 32]; head.chunks.len() + 1]).unwrap();
     assert_eq!(longer.head(), head);
 }
+
+/// A signed record of `name` at `version` whose text draws on a small vocabulary, so
+/// packs share terms as a registry's do.
+fn worded(name: &str, version: &str, i: usize) -> PackRecord {
+    const WORDS: [&str; 12] =
+        ["web", "server", "cli", "parser", "async", "fast", "json", "http", "tool", "react", "rust", "test"];
+    let word = |k: usize| WORDS[(i * 7 + k * 5) % WORDS.len()];
+    let mut p: PackVersion = Manifest {
+        name: name.into(),
+        version: version.into(),
+        description: alloc::format!("A {} {} for {} {}", word(0), word(1), word(2), word(3 + i % 4)),
+        tags: vec![word(4).into(), word(5 + i % 3).into()],
+        license: "MIT".into(),
+        ..Manifest::default()
+    }
+    .validate()
+    .unwrap();
+    (p.content_hash, p.downloads) = (Some([i as u8; 32]), (i * 37 % 1000) as u64);
+    PackRecord::sign(p, &ALICE).unwrap()
+}
+
+/// A base of 700 packs with a log of a few entries on top: new packs, new versions of
+/// packs in the base, a statement, as a relay's log sits on its base.
+fn base_and_log() -> (Vec<PackRecord>, Vec<Entry>) {
+    let base = (0..700).map(|i| worded(&alloc::format!("pack-{i}"), "1.0.0", i)).collect();
+    let log = vec![
+        worded("pack-3", "1.1.0", 900).into(),
+        worded("fresh-web-tool", "0.1.0", 901).into(),
+        worded("pack-350", "2.0.0", 902).into(),
+        say("pack-3", Claim::AddOwner(public(&MALLORY)), 1, &ALICE).into(),
+        worded("zz-last", "1.0.0", 903).into(),
+        worded("aa-first", "1.0.0", 904).into(),
+    ];
+    (base, log)
+}
+
+#[test]
+fn a_small_log_is_merged_into_the_index_and_finds_what_a_rebuild_finds() {
+    let (base, log) = base_and_log();
+    let mut builder = IndexBuilder::default();
+    base.iter().cloned().for_each(|r| builder.push_record(r));
+    let mut catalog = Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 700).unwrap();
+    for entry in &log {
+        assert_eq!(catalog.accept(entry.clone()), Ok(true));
+    }
+    let whole = catalog.rebuilt();
+    let merged = catalog.index().clone();
+    assert!(merged.search.is_well_formed(merged.len()));
+    // Rows, signatures and statements as a rebuild has them; merged strings are not
+    // interned across base and log, so rows are compared by what they say.
+    assert_eq!(merged.len(), whole.len());
+    for (m, w) in merged.iter().zip(whole.iter()) {
+        assert_eq!(m.to_version().unwrap(), w.to_version().unwrap());
+        assert_eq!((m.signature(), m.is_checked()), (w.signature(), w.is_checked()));
+    }
+    assert_eq!(merged.statements(), whole.statements());
+    assert_eq!(Owners::of(&merged, "pack-3"), Owners::of(&whole, "pack-3"));
+    // The search index is the rebuild's but for the words' weights, which were normalized
+    // against the base's average length: every term, document, IDF and field the same.
+    let (m, w) = (&merged.search, &whole.search);
+    assert_eq!((&m.docs, &m.popularity, &m.name_terms), (&w.docs, &w.popularity, &w.name_terms));
+    assert_eq!(m.names, w.names);
+    assert_eq!((&m.words.terms, &m.words.idf), (&w.words.terms, &w.words.idf));
+    assert_eq!(
+        (&m.words.postings.docs, &m.words.postings.fields),
+        (&w.words.postings.docs, &w.words.postings.fields)
+    );
+    assert_ne!(m.average, w.average, "the log moved the average a little");
+    for (a, b) in m.words.postings.weights.iter().zip(w.words.postings.weights.iter()) {
+        assert!(a.abs_diff(*b) <= b / 100 + 1, "{a} against {b}");
+    }
+    // So searches find the same packs, the new ones included.
+    for query in ["pack-3", "fresh web tool", "frsh", "zz-last", "rust parser", "jsn", "server", "pack"] {
+        let found = |index: &Index| {
+            let results = search(index, &Query { limit: 1000, ..Query::new(query) });
+            let mut names: Vec<_> =
+                results.hits.iter().map(|h| index.get(h.record).name().to_string()).collect();
+            names.sort();
+            (results.total, names)
+        };
+        assert_eq!(found(&merged), found(&whole), "{query}");
+    }
+    assert_eq!(names(&mut catalog, "fresh-web-tool")[0], "fresh-web-tool");
+    assert_eq!(catalog.index().latest("pack-3").unwrap().version(), "1.1.0");
+}
+
+#[test]
+fn a_catalog_that_merged_compacts_to_the_bytes_a_whole_build_writes() {
+    let (base, log) = base_and_log();
+    let mut builder = IndexBuilder::default();
+    base.iter().cloned().for_each(|r| builder.push_record(r));
+    let mut catalog = Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 700).unwrap();
+    catalog.accept_all(log.clone());
+    catalog.index();
+    catalog.compact();
+
+    let mut whole = IndexBuilder::default();
+    base.into_iter().for_each(|r| whole.push_record(r));
+    for entry in log {
+        match entry {
+            Entry::Record(r) => whole.push_record(r),
+            Entry::Statement(s) => whole.push_statement(s),
+        }
+    }
+    assert_eq!(catalog.base()[..], whole.build().unwrap().to_snapshot()[..]);
+}
+
+#[test]
+fn a_base_written_without_its_average_length_is_rebuilt_whole() {
+    let (base, log) = base_and_log();
+    let mut builder = IndexBuilder::default();
+    base.into_iter().for_each(|r| builder.push_record(r));
+    let mut index = builder.build().unwrap();
+    index.search.average = None;
+    let mut catalog = Catalog::from_snapshot(index.to_snapshot(), 700).unwrap();
+    assert_eq!(catalog.index().search.average, None, "an older snapshot has none");
+    // Records of names new to the log, so none brings the index up to date on the way.
+    catalog.accept_all(log.into_iter().filter(|e| matches!(e, Entry::Record(_))).collect());
+    let whole = catalog.rebuilt();
+    assert_eq!(catalog.index(), &whole);
+    // Built whole, it has one now, and the next entries merge.
+    assert!(whole.search.average.is_some());
+}

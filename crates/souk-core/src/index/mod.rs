@@ -6,6 +6,7 @@
 //! [snapshot](snapshot) is those vectors written out as they are.
 
 mod cargo;
+pub(crate) mod merge;
 pub(crate) mod search;
 mod snapshot;
 
@@ -150,9 +151,7 @@ impl Index {
     /// fold alike (npm has both `CBuffer` and `cbuffer`); then the exact spelling wins,
     /// and failing that the first spelling in index order.
     pub fn versions_of(&self, name: &str) -> Range<usize> {
-        let folded = |i: &u32| cmp_folded(self.str(*i), name);
-        let start = self.name.partition_point(|i| folded(i) == Ordering::Less);
-        let end = start + self.name[start..].partition_point(|i| folded(i) == Ordering::Equal);
+        let Range { start, end } = self.folded_group(name);
         let group = &self.name[start..end];
         if group.first() == group.last() {
             return start..end;
@@ -165,6 +164,13 @@ impl Index {
         } else {
             start..start + group.partition_point(|i| *i == group[0])
         }
+    }
+
+    /// The rows of every pack whose name folds as `name` does, every spelling.
+    fn folded_group(&self, name: &str) -> Range<usize> {
+        let folded = |i: &u32| cmp_folded(self.str(*i), name);
+        let start = self.name.partition_point(|i| folded(i) == Ordering::Less);
+        start..start + self.name[start..].partition_point(|i| folded(i) == Ordering::Equal)
     }
 
     /// A popular pack (one of the [`POPULAR`] most downloaded) whose name is one edit from
@@ -555,7 +561,13 @@ impl IndexBuilder {
         self.yanked.len()
     }
 
-    pub fn build(mut self) -> Result<Index, BuildError> {
+    pub fn build(self) -> Result<Index, BuildError> {
+        self.build_weighed(None)
+    }
+
+    /// [`IndexBuilder::build`], its documents weighed against `average` (a length of
+    /// another index's documents, [`merge`]) when given, else against their own.
+    fn build_weighed(mut self, average: Option<f64>) -> Result<Index, BuildError> {
         self.statements.sort_unstable_by(statement_order);
         self.statements.dedup();
         let pack_order = |a: &Pending, b: &Pending| {
@@ -651,7 +663,7 @@ impl IndexBuilder {
         index.digests = digests.into();
         index.statements = self.statements;
         index.importer = self.importer;
-        index.search = search::build(&index);
+        index.search = search::build(&index, average);
         if u32::try_from(index.strings.text().len()).is_err() {
             return Err(BuildError::TooLarge("text"));
         }

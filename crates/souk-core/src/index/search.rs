@@ -65,6 +65,10 @@ pub(crate) struct SearchIndex {
     /// so a typo in a short part (`lr-cache`) is still within reach of the whole name.
     /// Kept apart from `words` so that queries which do not need it do not pay for it.
     pub names: TermIndex,
+    /// The average weighted length of a document that `words`' weights were computed
+    /// against (an `f64`'s bits), so documents added later are weighed alike
+    /// ([`super::merge`]); `None` in a snapshot written before it was kept.
+    pub average: Option<u64>,
 }
 
 /// A dictionary of terms with their postings.
@@ -173,10 +177,10 @@ impl TermIndexBuilder {
         })
     }
 
-    /// Weighs every posting; `lengths` are the documents' weighted lengths.
-    fn finish(self, lengths: &[u32]) -> TermIndex {
-        let n = lengths.len() as f64;
-        let average = (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0)).max(1.0);
+    /// Weighs every posting; `lengths` are the documents' weighted lengths, `average` the
+    /// length they are normalized against.
+    fn finish(self, lengths: &[u32], average: f64) -> TermIndex {
+        let n = lengths.len();
         // Sized up front: grown by doubling, the postings of a large index were copied over
         // and over (wasm's allocator cannot grow a block in place).
         let (terms, postings) = (self.terms.len(), self.lists.iter().map(Vec::len).sum::<usize>());
@@ -195,13 +199,10 @@ impl TermIndexBuilder {
             text.extend_from_slice(self.terms[id as usize].as_bytes());
             ends.push(text.len() as u32);
             let list = &self.lists[id as usize];
-            let df = list.len() as f64;
-            idf.push(quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE));
+            idf.push(inverse_frequency(n, list.len()));
             for &(doc, weight, field) in list {
-                let tf = f64::from(weight);
-                let norm = K1 * (1.0 - B + B * f64::from(lengths[doc as usize]) / average);
                 docs.push(doc);
-                weights.push(quantize(tf * (K1 + 1.0) / (tf + norm) * WEIGHT_SCALE).max(1));
+                weights.push(term_weight(weight, lengths[doc as usize], average));
                 fields.push(field);
             }
             posting_ends.push(docs.len() as u32);
@@ -228,7 +229,30 @@ struct Occurrence {
     fields: u8,
 }
 
-pub(crate) fn build(index: &Index) -> SearchIndex {
+/// A term's inverse document frequency among `docs` documents, `df` of which hold it.
+pub(crate) fn inverse_frequency(docs: usize, df: usize) -> u16 {
+    let (n, df) = (docs as f64, df as f64);
+    quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE)
+}
+
+/// A term's weight in a document: its weighted count there, saturated and normalized by
+/// the document's weighted length against the average.
+fn term_weight(count: u32, length: u32, average: f64) -> u16 {
+    let tf = f64::from(count);
+    let norm = K1 * (1.0 - B + B * f64::from(length) / average);
+    quantize(tf * (K1 + 1.0) / (tf + norm) * WEIGHT_SCALE).max(1)
+}
+
+/// The average length `lengths` are normalized against.
+fn average(lengths: &[u32]) -> f64 {
+    let n = lengths.len() as f64;
+    (lengths.iter().map(|&l| f64::from(l)).sum::<f64>() / n.max(1.0)).max(1.0)
+}
+
+/// The search index of `index`'s newest versions; `average`, when given, is the document
+/// length the weights are normalized against instead of these documents' own (a merge
+/// weighs new documents as the base's were).
+pub(crate) fn build(index: &Index, average: Option<f64>) -> SearchIndex {
     let mut out = SearchIndex::default();
     let mut words = TermIndexBuilder::default();
     let mut names = TermIndexBuilder::default();
@@ -283,9 +307,11 @@ pub(crate) fn build(index: &Index) -> SearchIndex {
             words.lists[o.term as usize].push((doc, o.weight, o.fields));
         }
     }
-    out.words = words.finish(&lengths);
+    let average = average.unwrap_or_else(|| self::average(&lengths));
+    out.words = words.finish(&lengths, average);
+    out.average = Some(average.to_bits());
     // A whole name is one short field: weigh it against an average name, not the text.
-    out.names = names.finish(&alloc::vec![NAME_WEIGHT; lengths.len()]);
+    out.names = names.finish(&alloc::vec![NAME_WEIGHT; lengths.len()], f64::from(NAME_WEIGHT));
     out
 }
 

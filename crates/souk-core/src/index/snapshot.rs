@@ -16,7 +16,9 @@
 //! snapshot gives a [`SnapshotError`], never a panic.
 //! Readers ignore sections they do not know, so later formats can add columns. Besides the
 //! columns, a snapshot may carry the signed statements about its names (`OSTM`: each a
-//! `u32` length and its bytes) and the key that imported its unsigned rows (`OIMP`).
+//! `u32` length and its bytes), the key that imported its unsigned rows (`OIMP`), and the
+//! average document length its search weights were computed against (`SAVG`, an `f64`):
+//! entries merged in later are weighed alike, and without it they are rebuilt with the rest.
 //! An index imported from crates.io adds cargo's view of each row (`CRGE`/`CRGB`, see
 //! [`super::cargo`]) and the versions crates.io yanked (`YNAM`, `YVER`, `YSUM`,
 //! `YCGE`/`YCGB`); an index without either writes neither, byte for byte as before, and an
@@ -78,6 +80,7 @@ const YANKED_CARGO_BYTES: Tag = *b"YCGB";
 const SEARCH_DOCS: Tag = *b"SDOC";
 const SEARCH_POPULARITY: Tag = *b"SPOP";
 const SEARCH_NAME_TERMS: Tag = *b"SNTC";
+const SEARCH_AVERAGE: Tag = *b"SAVG";
 
 /// The sections of one term dictionary ([`TermIndex`]), by a leading letter: `S` for the
 /// words, `N` for the whole names.
@@ -173,6 +176,9 @@ impl Index {
         }
         if let Some(importer) = self.importer {
             sections.push((IMPORTER, importer.to_vec()));
+        }
+        if let Some(average) = search.average {
+            sections.push((SEARCH_AVERAGE, average.to_le_bytes().to_vec()));
         }
         if self.has_cargo_data() {
             sections.push((CARGO_ENDS, le_bytes(&self.cargo.ends)));
@@ -336,6 +342,7 @@ impl Index {
             name_terms: sections.column(SEARCH_NAME_TERMS)?,
             words: sections.term_index(&WORDS)?,
             names: sections.term_index(&NAMES)?,
+            average: sections.average(),
         };
         if !search.is_well_formed(records) {
             return Err(corrupt("search index is inconsistent"));
@@ -590,6 +597,14 @@ impl<'a> Sections<'a> {
             self.range(tag).ok_or_else(|| corrupt(alloc::format!("section {} is missing", tag_name(tag))))?;
         Column::read(self.bytes, range)
             .ok_or_else(|| corrupt(alloc::format!("section {} has a partial entry", tag_name(tag))))
+    }
+
+    /// The documents' average length (`SAVG`), if the snapshot has a plausible one: it only
+    /// weighs documents merged in later, and without it they are rebuilt with the rest.
+    fn average(&self) -> Option<u64> {
+        let bits = u64::from_le_bytes(self.find(SEARCH_AVERAGE)?.try_into().ok()?);
+        let average = f64::from_bits(bits);
+        (average.is_finite() && average >= 1.0).then_some(bits)
     }
 
     fn term_index(&self, tags: &TermTags) -> Result<TermIndex, SnapshotError> {

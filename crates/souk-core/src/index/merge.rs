@@ -1,0 +1,283 @@
+//! A few entries merged into a large index instead of the whole index rebuilt with them: a
+//! peer that synced a 227k-pack base with a relay's log on top searches it at once, where a
+//! rebuild took two seconds in a tab.
+//!
+//! The packs the entries name (every spelling of each name) are built into a small index
+//! with the base's rows of those names; its rows then take those names' place among the
+//! base's, every column copied, and the two search indexes are merged term by term. New
+//! documents are weighed against the base's average length ([`SearchIndex::average`]) and
+//! every term's IDF is computed again, so a merged index finds what one built whole finds
+//! and ranks it alike, up to the drift of that average (a log small beside its base moves
+//! it little; [`crate::catalog::Catalog`] folds a larger one in whole). Strings are not
+//! interned across the two, so a merged index is never written as a snapshot: a catalog's
+//! base is always built whole ([`crate::catalog::Catalog::compact`]).
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::iter::Peekable;
+use core::ops::Range;
+
+use super::search::{Postings, SearchIndex, TermIndex, inverse_frequency};
+use super::{Index, IndexBuilder, NO_DIGEST};
+use crate::name::{cmp_folded, eq_folded};
+use crate::record::Entry;
+use crate::tables::Strings;
+use crate::text::terms::shared_prefixes;
+
+/// `base` with `entries` in it, each taken by [`crate::catalog::Catalog::accept`] (new,
+/// and allowed by the rules). `None` where only a whole rebuild can say: a base without
+/// its average length, a name with cargo's view of a row or a yanked version (their
+/// spans name strings by id), or a sum too large.
+pub(crate) fn merge(base: &Index, entries: &[Entry]) -> Option<Index> {
+    let average = f64::from_bits(base.search.average?);
+    let touches = |name: &str| entries.iter().any(|e| eq_folded(e.name(), name));
+    let mut touched: Vec<Range<usize>> =
+        entries.iter().map(|e| base.folded_group(e.name())).filter(|r| !r.is_empty()).collect();
+    touched.sort_unstable_by_key(|r| r.start);
+    touched.dedup();
+    if base.yanked().any(|y| touches(y.name())) {
+        return None;
+    }
+
+    let mut builder = IndexBuilder::default();
+    for row in touched.iter().flat_map(Range::clone) {
+        if base.has_cargo_data() && !base.cargo.get(row).is_empty() {
+            return None;
+        }
+        builder.push_row(base.get(row)).ok()?;
+    }
+    builder.statements.extend(base.statements.iter().filter(|s| touches(&s.name)).cloned());
+    builder.importer = base.importer;
+    for entry in entries.iter().cloned() {
+        match entry {
+            Entry::Record(r) => builder.push_checked(r),
+            Entry::Statement(s) => builder.push_statement(s),
+        }
+    }
+    let small = builder.build_weighed(Some(average)).ok()?;
+    let rows = interleave(base, &touched, &small);
+    let mut index = copy_rows(base, &small, &rows)?;
+
+    let mut statements: Vec<_> = base.statements.iter().filter(|s| !touches(&s.name)).cloned().collect();
+    statements.extend(small.statements.iter().cloned());
+    statements.sort_unstable_by(super::statement_order);
+    statements.dedup();
+    index.statements = statements;
+    index.importer = base.importer;
+    (index.yanked_name, index.yanked_version, index.yanked_checksum, index.yanked_cargo) = (
+        base.yanked_name.clone(),
+        base.yanked_version.clone(),
+        base.yanked_checksum.clone(),
+        base.yanked_cargo.clone(),
+    );
+    index.search = merge_search(base, &small, &rows)?;
+    Some(index)
+}
+
+/// Where a merged row comes from.
+#[derive(Clone, Copy)]
+enum Source {
+    Base(usize),
+    Small(usize),
+}
+
+/// The merged rows in order: the base's outside `touched`, and the small index's in their
+/// place (both in row order, and no name of one folds as a name of the other).
+fn interleave(base: &Index, touched: &[Range<usize>], small: &Index) -> Vec<Source> {
+    // The gaps between the touched ranges (sorted, disjoint).
+    let starts = core::iter::once(0).chain(touched.iter().map(|t| t.end));
+    let ends = touched.iter().map(|t| t.start).chain([base.len()]);
+    let mut kept = starts.zip(ends).flat_map(|(start, end)| start..end).peekable();
+    let mut rows = Vec::with_capacity(base.len() + small.len());
+    let mut s = 0;
+    loop {
+        let next = match (kept.peek(), s < small.len()) {
+            (Some(&b), true) => match cmp_folded(base.get(b).name(), small.get(s).name()) {
+                Ordering::Less => Source::Base(b),
+                _ => Source::Small(s),
+            },
+            (Some(&b), false) => Source::Base(b),
+            (None, true) => Source::Small(s),
+            (None, false) => return rows,
+        };
+        match next {
+            Source::Base(_) => {
+                kept.next();
+            }
+            Source::Small(_) => s += 1,
+        }
+        rows.push(next);
+    }
+}
+
+/// Every row column of the merged rows. The small index's strings and digests follow the
+/// base's, so the base's ids (in its cargo spans and yanked versions too) stay as they are.
+fn copy_rows(base: &Index, small: &Index, rows: &[Source]) -> Option<Index> {
+    let text_len = base.strings.text().len() + small.strings.text().len();
+    u32::try_from(text_len).ok()?;
+    let (strings, digests) = (base.strings.len() as u32, base.digests.len() as u32);
+    let mut text = Vec::with_capacity(text_len);
+    text.extend_from_slice(base.strings.text());
+    text.extend_from_slice(small.strings.text());
+    let base_text = base.strings.text().len() as u32;
+    let ends: Vec<u32> = base
+        .strings
+        .ends()
+        .iter()
+        .copied()
+        .chain(small.strings.ends().iter().map(|e| e + base_text))
+        .collect();
+    let mut index = Index {
+        strings: Strings::new(text.into(), ends.into()),
+        digests: base.digests.iter().chain(small.digests.iter()).copied().collect::<Vec<_>>().into(),
+        ..Index::default()
+    };
+    let n = rows.len();
+    let mut columns: [Vec<u32>; 8] = core::array::from_fn(|_| Vec::with_capacity(n));
+    let (mut downloads, mut published, mut stars) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (row, source) in rows.iter().enumerate() {
+        let (from, r, string, digest): (&Index, usize, u32, u32) = match *source {
+            Source::Base(r) => (base, r, 0, 0),
+            Source::Small(r) => (small, r, strings, digests),
+        };
+        let digest = |id: u32| if id == NO_DIGEST { NO_DIGEST } else { id + digest };
+        let values = [
+            from.name[r] + string,
+            from.version[r] + string,
+            from.description[r] + string,
+            from.license[r] + string,
+            from.category[r] + string,
+            from.homepage[r] + string,
+            digest(from.publisher[r]),
+            digest(from.content_hash[r]),
+        ];
+        for (column, value) in columns.iter_mut().zip(values) {
+            column.push(value);
+        }
+        downloads.push(from.downloads[r]);
+        published.push(from.published[r]);
+        stars.push(from.stars[r]);
+        for (to, lists) in [(&mut index.tags, &from.tags), (&mut index.authors, &from.authors)] {
+            to.push(lists.get(r).iter().map(|id| id + string));
+        }
+        index.dependencies.push(from.dependencies.get(r).iter().map(|id| id + string));
+        if base.has_cargo_data() {
+            // The small index holds no row with cargo's view ([`merge`]).
+            let span = if string == 0 { base.cargo.get(r) } else { &[] };
+            index.cargo.push(span.iter().copied());
+        }
+        let pack = from.get(r);
+        if let Some(signature) = pack.signature() {
+            index.signed_rows.push(row as u32);
+            index.signatures.push(*signature);
+            if pack.is_checked() {
+                index.checked_rows.0.push(row as u32);
+            }
+        }
+    }
+    let [name, version, description, license, category, homepage, publisher, content_hash] = columns;
+    (index.name, index.version, index.description, index.license) =
+        (name.into(), version.into(), description.into(), license.into());
+    (index.category, index.homepage, index.publisher, index.content_hash) =
+        (category.into(), homepage.into(), publisher.into(), content_hash.into());
+    (index.downloads, index.published, index.stars) = (downloads.into(), published.into(), stars.into());
+    Some(index)
+}
+
+/// The search index of the merged rows: each document where its row went, its postings
+/// merged into one dictionary, every IDF computed again over the merged documents.
+fn merge_search(base: &Index, small: &Index, rows: &[Source]) -> Option<SearchIndex> {
+    let (b, s) = (&base.search, &small.search);
+    let mut search = SearchIndex { average: b.average, ..SearchIndex::default() };
+    // Each source document's number in the merged index (`u32::MAX`: left out).
+    let mut base_docs = vec![u32::MAX; b.docs.len()];
+    let mut small_docs = vec![u32::MAX; s.docs.len()];
+    for (row, source) in rows.iter().enumerate() {
+        let (from, docs, r) = match *source {
+            Source::Base(r) => (b, &mut base_docs, r),
+            Source::Small(r) => (s, &mut small_docs, r),
+        };
+        if let Some(doc) = from.doc_of(r) {
+            docs[doc as usize] = search.docs.len() as u32;
+            search.docs.push(row as u32);
+            search.popularity.push(from.popularity[doc as usize]);
+            search.name_terms.push(from.name_terms[doc as usize]);
+        }
+    }
+    let docs = search.docs.len();
+    search.words = merge_terms([(&b.words, &base_docs), (&s.words, &small_docs)], docs)?;
+    search.names = merge_terms([(&b.names, &base_docs), (&s.names, &small_docs)], docs)?;
+    Some(search)
+}
+
+/// Two dictionaries as one: their terms in order, each with the postings of both (their
+/// documents renumbered, those left out dropped), a term left with none dropped too.
+fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIndex> {
+    let [(a, a_docs), (b, b_docs)] = sources;
+    let postings = a.postings.docs.len() + b.postings.docs.len();
+    u32::try_from(postings).ok()?;
+    u32::try_from(a.terms.text().len() + b.terms.text().len()).ok()?;
+    let mut out = Postings::default();
+    let (mut text, mut ends, mut idf) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut post_ends, mut post_docs, mut weights, mut fields) =
+        (Vec::with_capacity(a.terms.len()), Vec::with_capacity(postings), Vec::new(), Vec::new());
+    weights.reserve(postings);
+    fields.reserve(postings);
+    let (mut i, mut j) = (0u32, 0u32);
+    while (i as usize) < a.terms.len() || (j as usize) < b.terms.len() {
+        let order = match ((i as usize) < a.terms.len(), (j as usize) < b.terms.len()) {
+            (true, true) => a.terms.bytes(i).cmp(b.terms.bytes(j)),
+            (true, false) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        let term = if order == Ordering::Greater { b.terms.bytes(j) } else { a.terms.bytes(i) };
+        let mut from_a = renumbered(a, a_docs, (order != Ordering::Greater).then_some(i));
+        let mut from_b = renumbered(b, b_docs, (order != Ordering::Less).then_some(j));
+        let start = post_docs.len();
+        loop {
+            let next = match (from_a.peek(), from_b.peek()) {
+                (Some(x), Some(y)) if x.0 < y.0 => from_a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => from_b.next(),
+                (Some(_), None) => from_a.next(),
+                (None, None) => break,
+            };
+            let (doc, weight, field) = next?;
+            post_docs.push(doc);
+            weights.push(weight);
+            fields.push(field);
+        }
+        if order != Ordering::Greater {
+            i += 1;
+        }
+        if order != Ordering::Less {
+            j += 1;
+        }
+        if post_docs.len() == start {
+            continue;
+        }
+        text.extend_from_slice(term);
+        ends.push(text.len() as u32);
+        idf.push(inverse_frequency(docs, post_docs.len() - start));
+        post_ends.push(post_docs.len() as u32);
+    }
+    (out.ends, out.docs, out.weights, out.fields) =
+        (post_ends.into(), post_docs.into(), weights.into(), fields.into());
+    let terms = Strings::new(text.into(), ends.into());
+    Some(TermIndex { shared: shared_prefixes(&terms).into(), terms, idf: idf.into(), postings: out })
+}
+
+/// One dictionary's postings of `term` (none for `None`), renumbered by `docs`, ascending.
+fn renumbered<'a>(
+    t: &'a TermIndex,
+    docs: &'a [u32],
+    term: Option<u32>,
+) -> Peekable<impl Iterator<Item = (u32, u16, u8)> + 'a> {
+    let p = &t.postings;
+    let range = term.map_or(0..0, |term| p.range(term));
+    range
+        .map(move |at| (docs[p.docs[at] as usize], p.weights[at], p.fields[at]))
+        .filter(|d| d.0 != u32::MAX)
+        .peekable()
+}
