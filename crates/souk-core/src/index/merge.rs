@@ -16,11 +16,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::iter::Peekable;
-use core::ops::Range;
 
-use super::search::{Postings, SearchIndex, TermIndex, inverse_frequency};
+use super::search::{Idfs, Postings, SearchIndex, TermIndex};
 use super::{Index, IndexBuilder, NO_DIGEST};
-use crate::name::{cmp_folded, eq_folded};
+use crate::name::{cmp_folded_bytes, eq_folded};
 use crate::record::Entry;
 use crate::tables::Strings;
 use crate::text::terms::shared_prefixes;
@@ -31,39 +30,34 @@ use crate::text::terms::shared_prefixes;
 /// spans name strings by id), or a sum too large.
 pub(crate) fn merge(base: &Index, entries: &[Entry]) -> Option<Index> {
     let average = f64::from_bits(base.search.average?);
-    let touches = |name: &str| entries.iter().any(|e| eq_folded(e.name(), name));
-    let mut touched: Vec<Range<usize>> =
-        entries.iter().map(|e| base.folded_group(e.name())).filter(|r| !r.is_empty()).collect();
-    touched.sort_unstable_by_key(|r| r.start);
-    touched.dedup();
-    if base.yanked().any(|y| touches(y.name())) {
+    if base.yanked().any(|y| entries.iter().any(|e| eq_folded(e.name(), y.name()))) {
         return None;
     }
-
+    // The small index: the base's rows of the names the entries touch, the entries, and
+    // every statement (they are few, and it sorts them as a whole build would).
+    let mut touched = vec![false; base.len()];
     let mut builder = IndexBuilder::default();
-    for row in touched.iter().flat_map(Range::clone) {
-        if base.has_cargo_data() && !base.cargo.get(row).is_empty() {
-            return None;
+    for entry in entries {
+        for row in base.folded_group(entry.name()) {
+            if core::mem::replace(&mut touched[row], true) {
+                break;
+            }
+            if base.has_cargo_data() && !base.cargo.get(row).is_empty() {
+                return None;
+            }
+            builder.push_row(base.get(row)).ok()?;
         }
-        builder.push_row(base.get(row)).ok()?;
-    }
-    builder.statements.extend(base.statements.iter().filter(|s| touches(&s.name)).cloned());
-    builder.importer = base.importer;
-    for entry in entries.iter().cloned() {
-        match entry {
+        match entry.clone() {
             Entry::Record(r) => builder.push_checked(r),
             Entry::Statement(s) => builder.push_statement(s),
         }
     }
-    let small = builder.build_weighed(Some(average)).ok()?;
+    builder.statements.extend_from_slice(&base.statements);
+    builder.importer = base.importer;
+    let mut small = builder.build_weighed(Some(average)).ok()?;
     let rows = interleave(base, &touched, &small);
     let mut index = copy_rows(base, &small, &rows)?;
-
-    let mut statements: Vec<_> = base.statements.iter().filter(|s| !touches(&s.name)).cloned().collect();
-    statements.extend(small.statements.iter().cloned());
-    statements.sort_unstable_by(super::statement_order);
-    statements.dedup();
-    index.statements = statements;
+    index.statements = core::mem::take(&mut small.statements);
     index.importer = base.importer;
     (index.yanked_name, index.yanked_version, index.yanked_checksum, index.yanked_cargo) = (
         base.yanked_name.clone(),
@@ -82,18 +76,15 @@ enum Source {
     Small(usize),
 }
 
-/// The merged rows in order: the base's outside `touched`, and the small index's in their
+/// The merged rows in order: the base's not `touched`, and the small index's in their
 /// place (both in row order, and no name of one folds as a name of the other).
-fn interleave(base: &Index, touched: &[Range<usize>], small: &Index) -> Vec<Source> {
-    // The gaps between the touched ranges (sorted, disjoint).
-    let starts = core::iter::once(0).chain(touched.iter().map(|t| t.end));
-    let ends = touched.iter().map(|t| t.start).chain([base.len()]);
-    let mut kept = starts.zip(ends).flat_map(|(start, end)| start..end).peekable();
+fn interleave(base: &Index, touched: &[bool], small: &Index) -> Vec<Source> {
+    let mut kept = (0..base.len()).filter(|&r| !touched[r]).peekable();
     let mut rows = Vec::with_capacity(base.len() + small.len());
     let mut s = 0;
     loop {
         let next = match (kept.peek(), s < small.len()) {
-            (Some(&b), true) => match cmp_folded(base.get(b).name(), small.get(s).name()) {
+            (Some(&b), true) => match cmp_folded_bytes(base.name_bytes(b), small.name_bytes(s)) {
                 Ordering::Less => Source::Base(b),
                 _ => Source::Small(s),
             },
@@ -159,10 +150,13 @@ fn copy_rows(base: &Index, small: &Index, rows: &[Source]) -> Option<Index> {
         downloads.push(from.downloads[r]);
         published.push(from.published[r]);
         stars.push(from.stars[r]);
-        for (to, lists) in [(&mut index.tags, &from.tags), (&mut index.authors, &from.authors)] {
-            to.push(lists.get(r).iter().map(|id| id + string));
+        let lists = [&mut index.tags, &mut index.authors, &mut index.dependencies];
+        for (to, list) in lists.into_iter().zip([&from.tags, &from.authors, &from.dependencies]) {
+            match string {
+                0 => to.push(list.get(r).iter().copied()),
+                _ => to.push(list.get(r).iter().map(|id| id + string)),
+            }
         }
-        index.dependencies.push(from.dependencies.get(r).iter().map(|id| id + string));
         if base.has_cargo_data() {
             // The small index holds no row with cargo's view ([`merge`]).
             let span = if string == 0 { base.cargo.get(r) } else { &[] };
@@ -220,6 +214,7 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
     u32::try_from(postings).ok()?;
     u32::try_from(a.terms.text().len() + b.terms.text().len()).ok()?;
     let mut out = Postings::default();
+    let mut idfs = Idfs::new(docs);
     let (mut text, mut ends, mut idf) = (Vec::new(), Vec::new(), Vec::new());
     let (mut post_ends, mut post_docs, mut weights, mut fields) =
         (Vec::with_capacity(a.terms.len()), Vec::with_capacity(postings), Vec::new(), Vec::new());
@@ -259,7 +254,7 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
         }
         text.extend_from_slice(term);
         ends.push(text.len() as u32);
-        idf.push(inverse_frequency(docs, post_docs.len() - start));
+        idf.push(idfs.of(post_docs.len() - start));
         post_ends.push(post_docs.len() as u32);
     }
     (out.ends, out.docs, out.weights, out.fields) =

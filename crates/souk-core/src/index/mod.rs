@@ -245,6 +245,11 @@ impl Index {
     fn str(&self, id: u32) -> &str {
         self.strings.get(id)
     }
+
+    /// Row `record`'s name, as bytes (not checked as UTF-8 again).
+    fn name_bytes(&self, record: usize) -> &[u8] {
+        self.strings.bytes(self.name[record])
+    }
 }
 
 /// A version its source registry yanked ([`Index::yanked_of`]).

@@ -180,7 +180,7 @@ impl TermIndexBuilder {
     /// Weighs every posting; `lengths` are the documents' weighted lengths, `average` the
     /// length they are normalized against.
     fn finish(self, lengths: &[u32], average: f64) -> TermIndex {
-        let n = lengths.len();
+        let mut idfs = Idfs::new(lengths.len());
         // Sized up front: grown by doubling, the postings of a large index were copied over
         // and over (wasm's allocator cannot grow a block in place).
         let (terms, postings) = (self.terms.len(), self.lists.iter().map(Vec::len).sum::<usize>());
@@ -199,7 +199,7 @@ impl TermIndexBuilder {
             text.extend_from_slice(self.terms[id as usize].as_bytes());
             ends.push(text.len() as u32);
             let list = &self.lists[id as usize];
-            idf.push(inverse_frequency(n, list.len()));
+            idf.push(idfs.of(list.len()));
             for &(doc, weight, field) in list {
                 docs.push(doc);
                 weights.push(term_weight(weight, lengths[doc as usize], average));
@@ -229,10 +229,37 @@ struct Occurrence {
     fields: u8,
 }
 
-/// A term's inverse document frequency among `docs` documents, `df` of which hold it.
-pub(crate) fn inverse_frequency(docs: usize, df: usize) -> u16 {
-    let (n, df) = (docs as f64, df as f64);
-    quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE)
+/// Terms' inverse document frequencies among a number of documents. Most terms of a
+/// registry share a few small document counts, so each of those is worked out once: `ln`
+/// took a tenth of merging a log into the npm index.
+pub(crate) struct Idfs {
+    docs: usize,
+    /// By document count, below [`Idfs::KEPT`].
+    known: Vec<Option<u16>>,
+}
+
+impl Idfs {
+    const KEPT: usize = 4096;
+
+    pub(crate) fn new(docs: usize) -> Self {
+        Idfs { docs, known: Vec::new() }
+    }
+
+    /// The inverse document frequency of a term `df` of the documents hold.
+    pub(crate) fn of(&mut self, df: usize) -> u16 {
+        let docs = self.docs;
+        let idf = || {
+            let (n, df) = (docs as f64, df as f64);
+            quantize(libm::log(1.0 + (n - df + 0.5) / (df + 0.5)) * IDF_SCALE)
+        };
+        if df >= Self::KEPT {
+            return idf();
+        }
+        if self.known.len() <= df {
+            self.known.resize(df + 1, None);
+        }
+        *self.known[df].get_or_insert_with(idf)
+    }
 }
 
 /// A term's weight in a document: its weighted count there, saturated and normalized by
