@@ -730,6 +730,19 @@ mod tests {
     }
 
     #[test]
+    fn an_implausible_average_length_is_left_out() {
+        let good = snapshot(&[("alpha", "1.0.0"), ("beta", "2.0.0")]);
+        assert!(Index::from_snapshot(&good).unwrap().search.average.is_some());
+        // Only merged entries are weighed by it: without one, they are rebuilt with the rest.
+        for bad in [f64::NAN, f64::INFINITY, -3.0, 0.5] {
+            let bits = bad.to_bits();
+            let bytes =
+                forged(good.clone(), SEARCH_AVERAGE, |w| (w[0], w[1]) = (bits as u32, (bits >> 32) as u32));
+            assert_eq!(Index::from_snapshot(&bytes).unwrap().search.average, None, "{bad}");
+        }
+    }
+
+    #[test]
     fn forged_cargo_sections_are_refused() {
         use crate::index::tests::cargo_summary;
         let mut builder = IndexBuilder::default();
