@@ -232,13 +232,8 @@ impl Catalog {
             let _ = builder.push_row(row);
         }
         builder.push_statements_of(&self.index);
-        for entry in &self.log[self.indexed..] {
-            // Every log entry passed its decode (or `verify`) on this peer.
-            match entry.clone() {
-                Entry::Record(r) => builder.push_checked(r),
-                Entry::Statement(s) => builder.push_statement(s),
-            }
-        }
+        // Every log entry passed its decode (or `verify`) on this peer.
+        self.log[self.indexed..].iter().cloned().for_each(|entry| builder.push_entry(entry));
         // `accept` keeps versions unique, so the build cannot meet a duplicate.
         builder.build().expect("the catalog holds each version once")
     }

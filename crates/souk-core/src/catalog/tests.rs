@@ -518,6 +518,13 @@ fn worded(name: &str, version: &str, i: usize) -> PackRecord {
     PackRecord::sign(p, &ALICE).unwrap()
 }
 
+/// The index of `records`, as a relay's base.
+fn index_of(records: &[PackRecord]) -> Index {
+    let mut builder = IndexBuilder::default();
+    records.iter().cloned().for_each(|r| builder.push_record(r));
+    builder.build().unwrap()
+}
+
 /// A base of 700 packs with a log of a few entries on top: new packs, new versions of
 /// packs in the base, a statement, as a relay's log sits on its base.
 fn base_and_log() -> (Vec<PackRecord>, Vec<Entry>) {
@@ -536,9 +543,7 @@ fn base_and_log() -> (Vec<PackRecord>, Vec<Entry>) {
 #[test]
 fn a_small_log_is_merged_into_the_index_and_finds_what_a_rebuild_finds() {
     let (base, log) = base_and_log();
-    let mut builder = IndexBuilder::default();
-    base.iter().cloned().for_each(|r| builder.push_record(r));
-    let mut catalog = Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 700).unwrap();
+    let mut catalog = Catalog::from_snapshot(index_of(&base).to_snapshot(), 700).unwrap();
     for entry in &log {
         assert_eq!(catalog.accept(entry.clone()), Ok(true));
     }
@@ -586,30 +591,21 @@ fn a_small_log_is_merged_into_the_index_and_finds_what_a_rebuild_finds() {
 #[test]
 fn a_catalog_that_merged_compacts_to_the_bytes_a_whole_build_writes() {
     let (base, log) = base_and_log();
-    let mut builder = IndexBuilder::default();
-    base.iter().cloned().for_each(|r| builder.push_record(r));
-    let mut catalog = Catalog::from_snapshot(builder.build().unwrap().to_snapshot(), 700).unwrap();
+    let mut catalog = Catalog::from_snapshot(index_of(&base).to_snapshot(), 700).unwrap();
     catalog.accept_all(log.clone());
     catalog.index();
     catalog.compact();
 
     let mut whole = IndexBuilder::default();
     base.into_iter().for_each(|r| whole.push_record(r));
-    for entry in log {
-        match entry {
-            Entry::Record(r) => whole.push_record(r),
-            Entry::Statement(s) => whole.push_statement(s),
-        }
-    }
+    log.into_iter().for_each(|entry| whole.push_entry(entry));
     assert_eq!(catalog.base()[..], whole.build().unwrap().to_snapshot()[..]);
 }
 
 #[test]
 fn a_base_written_without_its_average_length_is_rebuilt_whole() {
     let (base, log) = base_and_log();
-    let mut builder = IndexBuilder::default();
-    base.into_iter().for_each(|r| builder.push_record(r));
-    let mut index = builder.build().unwrap();
+    let mut index = index_of(&base);
     index.search.average = None;
     let mut catalog = Catalog::from_snapshot(index.to_snapshot(), 700).unwrap();
     assert_eq!(catalog.index().search.average, None, "an older snapshot has none");

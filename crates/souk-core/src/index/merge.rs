@@ -47,10 +47,7 @@ pub(crate) fn merge(base: &Index, entries: &[Entry]) -> Option<Index> {
             }
             builder.push_row(base.get(row)).ok()?;
         }
-        match entry.clone() {
-            Entry::Record(r) => builder.push_checked(r),
-            Entry::Statement(s) => builder.push_statement(s),
-        }
+        builder.push_entry(entry.clone());
     }
     builder.statements.extend_from_slice(&base.statements);
     builder.importer = base.importer;
@@ -213,13 +210,14 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
     let postings = a.postings.docs.len() + b.postings.docs.len();
     u32::try_from(postings).ok()?;
     u32::try_from(a.terms.text().len() + b.terms.text().len()).ok()?;
-    let mut out = Postings::default();
     let mut idfs = Idfs::new(docs);
     let (mut text, mut ends, mut idf) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut post_ends, mut post_docs, mut weights, mut fields) =
-        (Vec::with_capacity(a.terms.len()), Vec::with_capacity(postings), Vec::new(), Vec::new());
-    weights.reserve(postings);
-    fields.reserve(postings);
+    let (mut post_ends, mut post_docs, mut weights, mut fields) = (
+        Vec::with_capacity(a.terms.len()),
+        Vec::with_capacity(postings),
+        Vec::with_capacity(postings),
+        Vec::with_capacity(postings),
+    );
     let (mut i, mut j) = (0u32, 0u32);
     while (i as usize) < a.terms.len() || (j as usize) < b.terms.len() {
         let order = match ((i as usize) < a.terms.len(), (j as usize) < b.terms.len()) {
@@ -257,10 +255,14 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
         idf.push(idfs.of(post_docs.len() - start));
         post_ends.push(post_docs.len() as u32);
     }
-    (out.ends, out.docs, out.weights, out.fields) =
-        (post_ends.into(), post_docs.into(), weights.into(), fields.into());
+    let postings = Postings {
+        ends: post_ends.into(),
+        docs: post_docs.into(),
+        weights: weights.into(),
+        fields: fields.into(),
+    };
     let terms = Strings::new(text.into(), ends.into());
-    Some(TermIndex { shared: shared_prefixes(&terms).into(), terms, idf: idf.into(), postings: out })
+    Some(TermIndex { shared: shared_prefixes(&terms).into(), terms, idf: idf.into(), postings })
 }
 
 /// One dictionary's postings of `term` (none for `None`), renumbered by `docs`, ascending.

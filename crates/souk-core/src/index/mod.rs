@@ -21,7 +21,7 @@ pub use snapshot::{FORMAT_VERSION, SnapshotError};
 
 use crate::name::{cmp_folded, eq_folded, one_edit_apart};
 use crate::pack::{Dependency, Digest, PackVersion};
-use crate::record::{PackRecord, Statement};
+use crate::record::{Entry, PackRecord, Statement};
 use crate::resolve::{DependencyKind, Summary};
 use search::SearchIndex;
 
@@ -503,15 +503,19 @@ impl IndexBuilder {
         });
     }
 
-    /// Adds a signed record whose signature this process checked (decoded from the wire or
-    /// the store, or verified): an install takes its row without checking it again.
-    pub(crate) fn push_checked(&mut self, record: PackRecord) {
-        self.packs.push(Pending {
-            pack: record.pack,
-            signature: Some(record.signature),
-            checked: true,
-            cargo: None,
-        });
+    /// Adds an entry of a catalog's log, which this process decoded from the wire or the
+    /// store, or verified: a record's signature counts as checked (an install takes its row
+    /// without checking it again), a statement is kept as [`IndexBuilder::push_statement`].
+    pub(crate) fn push_entry(&mut self, entry: Entry) {
+        match entry {
+            Entry::Record(record) => self.packs.push(Pending {
+                pack: record.pack,
+                signature: Some(record.signature),
+                checked: true,
+                cargo: None,
+            }),
+            Entry::Statement(statement) => self.push_statement(statement),
+        }
     }
 
     /// Adds a row of another index as it is: its signature (and whether it was checked),
