@@ -616,3 +616,21 @@ fn a_base_written_without_its_average_length_is_rebuilt_whole() {
     // Built whole, it has one now, and the next entries merge.
     assert!(whole.search.average.is_some());
 }
+
+#[test]
+fn a_base_weighed_against_an_outlandish_average_still_merges_its_log_soundly() {
+    // A relay writes the base's average; any it can get past loading only weighs the
+    // merged packs (it already chose the base's own weights), never breaks the index.
+    let (base, log) = base_and_log();
+    for average in [1.0, 1e300] {
+        let mut index = index_of(&base);
+        index.search.average = Some(f64::to_bits(average));
+        let mut catalog = Catalog::from_snapshot(index.to_snapshot(), 700).unwrap();
+        catalog.accept_all(log.clone());
+        let merged = catalog.index();
+        assert_eq!(merged.search.average, Some(f64::to_bits(average)), "merged, not rebuilt");
+        assert!(merged.search.is_well_formed(merged.len()));
+        assert_eq!(names(&mut catalog, "fresh-web-tool")[0], "fresh-web-tool");
+        assert_eq!(names(&mut catalog, "pack-350")[0], "pack-350");
+    }
+}
