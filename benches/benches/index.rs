@@ -2,7 +2,7 @@
 //! and 100 packages of the npm sample, the demo registry, and (with `SOUK_SHARED`) 1,000
 //! and all of the npm corpus; and a catalog of each with the demo registry signed in its
 //! log on top (as a relay seeds it), its index brought up to date: merged, and rebuilt
-//! whole as a compaction does.
+//! whole as a compaction does; and that log's records heard again.
 
 use std::hint::black_box;
 
@@ -34,6 +34,11 @@ fn bench_corpus(c: &mut Criterion, label: &str, builder: impl Fn() -> IndexBuild
     });
     group.bench_function("log-compact", |b| {
         b.iter_batched(with_log, |mut c| c.compact(), BatchSize::LargeInput)
+    });
+    // The log's records heard again, as a relay hears a record by gossip and then in a put.
+    group.bench_function("log-heard-again", |b| {
+        let again = |c: &mut Catalog| log.iter().filter(|e| c.accept((*e).clone()) == Ok(false)).count();
+        b.iter_batched(with_log, |mut c| again(&mut c), BatchSize::LargeInput)
     });
     group.finish();
 }

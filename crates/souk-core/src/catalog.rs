@@ -181,11 +181,15 @@ impl Catalog {
     /// statement is already here). Its signature is not checked again, here or at install.
     pub fn accept(&mut self, entry: impl Into<Entry>) -> Result<bool, RecordError> {
         let entry = entry.into();
-        let held = self.holds(&entry);
-        if held && matches!(entry, Entry::Statement(_)) {
-            // A statement held already would not apply again.
+        // Taken before and heard again (by gossip and then in a DHT put, or in Kademlia's
+        // hourly republication): it passed the rules when it was taken, and what changed
+        // since (its publisher no longer an owner) does not make it a broken record now.
+        if self.holds_exactly(&entry) {
             return Ok(false);
         }
+        self.index_pack(entry.name());
+        // Signed anew, a version held stays as it is: the rules say whether to refuse it.
+        let held = matches!(&entry, Entry::Record(record) if holds(&self.index, record));
         entry.check_against(&self.index)?;
         if !held {
             self.push(entry);
@@ -195,13 +199,38 @@ impl Catalog {
 
     /// Whether this exact version or statement is here already.
     pub fn holds(&mut self, entry: &Entry) -> bool {
-        // An entry about a pack still waiting in the log is checked against an index holding it.
-        if self.log[self.indexed..].iter().any(|e| eq_folded(e.name(), entry.name())) {
+        if self.holds_exactly(entry) {
+            return true;
+        }
+        let Entry::Record(record) = entry else { return false };
+        self.index_pack(&record.pack.name);
+        holds(&self.index, record)
+    }
+
+    /// Brings the index up to date if the log holds an entry about the pack `name` that
+    /// it does not: what the rules and [`Catalog::holds`] read of a pack is then whole.
+    fn index_pack(&mut self, name: &str) {
+        if self.log[self.indexed..].iter().any(|e| eq_folded(e.name(), name)) {
             self.index();
+        }
+    }
+
+    /// Whether this very entry, signature and all, is here: waiting in the log or in the
+    /// index. It never brings the index up to date (a merge on a large index).
+    fn holds_exactly(&self, entry: &Entry) -> bool {
+        if self.log[self.indexed..].contains(entry) {
+            return true;
         }
         match entry {
             Entry::Statement(s) => self.index.statements_of(&s.name).contains(s),
-            Entry::Record(record) => holds(&self.index, record),
+            Entry::Record(record) => {
+                let version = record.pack.version.to_string();
+                self.index.versions_of(&record.pack.name).map(|r| self.index.get(r)).any(|held| {
+                    held.name() == record.pack.name
+                        && held.version() == version
+                        && held.signature() == Some(&record.signature)
+                })
+            }
         }
     }
 

@@ -66,6 +66,57 @@ fn the_rules_hold_for_records_not_yet_indexed() {
 }
 
 #[test]
+fn an_entry_heard_again_is_known_without_indexing_the_log() {
+    let mut catalog = Catalog::default();
+    catalog.accept(record("rust-cli", "1.0.0", 1, &ALICE)).unwrap();
+    catalog.index();
+    let newer = record("rust-cli", "1.1.0", 2, &ALICE);
+    assert_eq!(catalog.accept(newer.clone()), Ok(true));
+    // By gossip and then in a DHT put: known from the log, which still waits to be indexed.
+    assert_eq!(catalog.accept(newer.clone()), Ok(false));
+    assert!(catalog.holds(&newer.clone().into()));
+    assert_eq!(catalog.indexed, 1);
+    // A statement is judged against an index holding the pack's record; heard again, it is
+    // known from the log.
+    let add_bob = say("rust-cli", Claim::AddOwner(public(&BOB)), 10, &ALICE);
+    assert_eq!(catalog.accept(add_bob.clone()), Ok(true));
+    assert_eq!(catalog.indexed, 2);
+    assert_eq!(catalog.accept(add_bob.clone()), Ok(false));
+    assert!(catalog.holds(&add_bob.into()));
+    assert_eq!(catalog.indexed, 2);
+    // Another record of a waiting version is still judged against an index holding it.
+    assert!(matches!(
+        catalog.accept(record("rust-cli", "1.1.0", 9, &ALICE)),
+        Err(RecordError::VersionExists { .. })
+    ));
+    assert_eq!(catalog.indexed, 3);
+    assert_eq!(catalog.accept(newer), Ok(false), "and once indexed, known from the index");
+    assert_eq!(catalog.seq(), 3);
+}
+
+#[test]
+fn a_record_republished_after_its_publisher_lost_the_name_is_known_not_refused() {
+    let mut catalog = Catalog::default();
+    let old = record("rust-cli", "1.0.0", 1, &ALICE);
+    catalog.accept(old.clone()).unwrap();
+    catalog.accept(say("rust-cli", Claim::AddOwner(public(&BOB)), 10, &ALICE)).unwrap();
+    catalog.accept(say("rust-cli", Claim::RemoveOwner(public(&ALICE)), 11, &BOB)).unwrap();
+    // Kademlia republishes Alice's record every hour: an honest peer's copy, nothing new.
+    assert_eq!(catalog.accept(old.clone()), Ok(false));
+    catalog.index();
+    assert_eq!(catalog.accept(old), Ok(false));
+    // What she signs now is refused, and so is her old version signed again.
+    assert!(matches!(
+        catalog.accept(record("rust-cli", "1.2.0", 3, &ALICE)),
+        Err(RecordError::NameOwned { .. })
+    ));
+    let mut resigned = record("rust-cli", "1.0.0", 1, &ALICE);
+    resigned.pack.description = "The same version, said again".into();
+    let resigned = PackRecord::sign(resigned.pack, &ALICE).unwrap();
+    assert!(matches!(catalog.accept(resigned), Err(RecordError::NameOwned { .. })));
+}
+
+#[test]
 fn since_answers_the_records_after_a_sequence_number_within_a_size_limit() {
     let mut catalog = Catalog::default();
     let records: Vec<Entry> =
