@@ -26,7 +26,7 @@ use ed25519_dalek::SigningKey;
 
 use crate::body::content_hash;
 use crate::index::merge::merge;
-use crate::index::{Index, IndexBuilder, SnapshotError};
+use crate::index::{Index, IndexBuilder, PackRef, SnapshotError};
 use crate::name::eq_folded;
 use crate::pack::Digest;
 use crate::record::{Entry, PackRecord, RecordError};
@@ -189,7 +189,7 @@ impl Catalog {
         }
         self.index_pack(entry.name());
         // Signed anew, a version held stays as it is: the rules say whether to refuse it.
-        let held = matches!(&entry, Entry::Record(record) if holds(&self.index, record));
+        let held = matches!(&entry, Entry::Record(record) if row_of(&self.index, record).is_some());
         entry.check_against(&self.index)?;
         if !held {
             self.push(entry);
@@ -204,7 +204,7 @@ impl Catalog {
         }
         let Entry::Record(record) = entry else { return false };
         self.index_pack(&record.pack.name);
-        holds(&self.index, record)
+        row_of(&self.index, record).is_some()
     }
 
     /// Brings the index up to date if the log holds an entry about the pack `name` that
@@ -224,12 +224,7 @@ impl Catalog {
         match entry {
             Entry::Statement(s) => self.index.statements_of(&s.name).contains(s),
             Entry::Record(record) => {
-                let version = record.pack.version.to_string();
-                self.index.versions_of(&record.pack.name).map(|r| self.index.get(r)).any(|held| {
-                    held.name() == record.pack.name
-                        && held.version() == version
-                        && held.signature() == Some(&record.signature)
-                })
+                row_of(&self.index, record).is_some_and(|held| held.signature() == Some(&record.signature))
             }
         }
     }
@@ -346,13 +341,13 @@ pub enum RebaseError {
     Seq(u64),
 }
 
-/// Whether `index` holds this version of the record's pack.
-fn holds(index: &Index, record: &PackRecord) -> bool {
+/// The row of the record's version of its pack, spelled as it is, if `index` holds one.
+fn row_of<'a>(index: &'a Index, record: &PackRecord) -> Option<PackRef<'a>> {
     let version = record.pack.version.to_string();
-    index.versions_of(&record.pack.name).any(|r| {
-        let held = index.get(r);
-        held.name() == record.pack.name && held.version() == version
-    })
+    index
+        .versions_of(&record.pack.name)
+        .map(|r| index.get(r))
+        .find(|held| held.name() == record.pack.name && held.version() == version)
 }
 
 impl Catalog {
