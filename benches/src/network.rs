@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use libp2p::core::transport::{MemoryTransport, Transport, upgrade};
 use libp2p::identity::Keypair;
-use libp2p::{Multiaddr, Swarm, kad, noise, yamux};
+use libp2p::{Multiaddr, Swarm, kad, noise, tcp, yamux};
 use serde::Serialize;
 use souk_net::transport::{Transports, native_swarm};
 use souk_net::{Behaviour, MemoryStore, Node, NodeHandle, Role};
@@ -13,8 +13,8 @@ use tokio::task::AbortHandle;
 
 /// Peers each new node dials when it joins a network.
 pub const JOIN_PEERS: usize = 3;
-/// How long an unused connection stays open in the memory-transport networks.
-pub const MEMORY_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an unused connection stays open in a benchmark's own swarms ([`swarm`]).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,41 +41,46 @@ impl Lcg {
     }
 }
 
-pub fn memory_swarm(key: Keypair, build: Build) -> Swarm<Behaviour> {
-    libp2p::SwarmBuilder::with_existing_identity(key)
+/// A benchmark node's swarm: libp2p's memory transport and TCP (noise and yamux on both) and
+/// the product's behaviour, with a converged network's DHT if `build` says so. The
+/// connections each DHT walk opens would pile up for the product's 60 s (over TCP, past the
+/// process's open files at 1,000 nodes), so they idle out sooner.
+pub fn swarm(key: Keypair, build: Build) -> Swarm<Behaviour> {
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_other_transport(|key| {
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
                 MemoryTransport::default()
+                    .or_transport(tcp::tokio::Transport::new(tcp::Config::default()))
                     .upgrade(upgrade::Version::V1)
                     .authenticate(noise::Config::new(key)?)
                     .multiplex(yamux::Config::default())
                     .boxed(),
             )
         })
-        .expect("the memory transport builds")
-        .with_behaviour(|key| {
-            let mut behaviour = Behaviour::new(key, Role::Peer);
-            if build == Build::Converged {
-                // The routing tables are given, as a long-running network's would be. Left
-                // to itself, each node would walk the DHT every 5 minutes, and test every
-                // new peer against a full bucket by dialing the bucket's oldest entry, whose
-                // own full bucket dials on: at 1,000 nodes sharing two cores, such chains of
-                // dials never let the network settle.
-                let mut config = souk_net::dht::config();
-                config.set_periodic_bootstrap_interval(None);
-                config.set_kbucket_inserts(kad::BucketInserts::Manual);
-                let id = key.public().to_peer_id();
-                *behaviour.dht.inner_mut() =
-                    kad::Behaviour::with_config(id, souk_net::dht::DhtStore::in_memory(id), config);
-            }
-            behaviour
-        })
+        .expect("the transports build")
+        .with_behaviour(|key| Behaviour::new(key, Role::Peer))
         .expect("the behaviour builds")
-        // The connections each join's DHT walk opens would pile up for the product's 60 s,
-        // so they idle out sooner.
-        .with_swarm_config(|c| c.with_idle_connection_timeout(MEMORY_IDLE_TIMEOUT))
-        .build()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .build();
+    if build == Build::Converged {
+        converge(&mut swarm);
+    }
+    swarm
+}
+
+/// A converged network's node: its routing table is given, as a long-running network's
+/// would be. Left to itself, each node would walk the DHT every 5 minutes, and test every
+/// new peer against a full bucket by dialing the bucket's oldest entry, whose own full
+/// bucket dials on: at 1,000 nodes sharing two cores, such chains of dials never let the
+/// network settle. Done before the swarm runs, so no connection knows the DHT it replaces.
+fn converge(swarm: &mut Swarm<Behaviour>) {
+    let mut config = souk_net::dht::config();
+    config.set_periodic_bootstrap_interval(None);
+    config.set_kbucket_inserts(kad::BucketInserts::Manual);
+    let id = *swarm.local_peer_id();
+    *swarm.behaviour_mut().dht.inner_mut() =
+        kad::Behaviour::with_config(id, souk_net::dht::DhtStore::in_memory(id), config);
 }
 
 /// A node of a benchmark's network, running on its own task.
@@ -91,7 +96,7 @@ pub struct Member {
 pub async fn node(net: Net) -> Member {
     let key = Keypair::generate_ed25519();
     let (swarm, listen) = match net {
-        Net::Memory => (memory_swarm(key, Build::Joined), "/memory/0"),
+        Net::Memory => (swarm(key, Build::Joined), "/memory/0"),
         Net::Tcp => {
             let browser = Transports::generate().expect("a certificate");
             (native_swarm(key, Role::Peer, browser).await.expect("the swarm builds"), "/ip4/127.0.0.1/tcp/0")

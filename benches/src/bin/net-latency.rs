@@ -1,6 +1,6 @@
 //! The network on real souk-net nodes, as JSON: DHT put and lookup in networks of 10, 100
-//! and 1,000 nodes (libp2p's in-process memory transport, noise and yamux included) and of
-//! 10 and 100 nodes over TCP on 127.0.0.1; gossip propagation to 100 peers; bootstrap to
+//! and 1,000 nodes, over libp2p's in-process memory transport (noise and yamux included)
+//! and over TCP on 127.0.0.1; gossip propagation to 100 peers; bootstrap to
 //! 5, 10 and 20 peers; memory per node.
 //!
 //! Networks are built two ways. *Joined*: one node after another dials three earlier ones
@@ -11,9 +11,10 @@
 //! peers, and every node's upkeep shares the cores), so the 1,000-node network is a
 //! converged one; the 100-node network is measured both ways, to show they agree.
 //!
-//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES [MIN_NODES [GOSSIP_RUNS]]]`
-//! (default 1000, 0 and 1): only the DHT networks of MIN_NODES to MAX_NODES nodes, and
-//! GOSSIP_RUNS runs of gossip, each on a network of its own, with the processor time it had.
+//! `cargo run --release -p souk-benches --bin net-latency [-- MAX_NODES [MIN_NODES [GOSSIP_RUNS [TRANSPORT]]]]`
+//! (default 1000, 0 and 1): only the DHT networks of MIN_NODES to MAX_NODES nodes (over
+//! TRANSPORT alone, `tcp` or `memory`, if given), and GOSSIP_RUNS runs of gossip, each on a
+//! network of its own, with the processor time it had.
 
 use std::time::{Duration, Instant};
 
@@ -22,7 +23,7 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId, kad};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
-use souk_benches::network::{Build, JOIN_PEERS, Lcg, MEMORY_IDLE_TIMEOUT, Net, memory_swarm, network, node};
+use souk_benches::network::{Build, IDLE_TIMEOUT, JOIN_PEERS, Lcg, Net, network, node, swarm};
 use souk_core::peer::Via;
 use souk_core::record::PackRecord;
 use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
@@ -36,6 +37,12 @@ const READERS: usize = 5;
 const K: usize = 20;
 /// The pause between two measured publishes.
 const PUT_GAP: Duration = Duration::from_millis(500);
+/// Records published before they are published again (well within gossipsub's minute).
+const REPUBLISH_AFTER: usize = 10;
+/// Open files a TCP network needs per node at its busiest (its listener, and two files for
+/// each in-process connection of the nodes' first walks): a 1,000-node run met a limit of
+/// 20,000 at 575 nodes.
+const FILES_PER_TCP_NODE: usize = 40;
 #[derive(Serialize)]
 struct Dht {
     nodes: usize,
@@ -45,6 +52,12 @@ struct Dht {
     /// Processor time this process spent while a put ran, per put: all the nodes' work
     /// (the put's walk, the record's gossip to every node) on the machine's two cores.
     put_cpu_ms: f64,
+    /// The same record published again some 15 s later, once the put's connections have
+    /// idled out: gossipsub drops an announcement it saw within the minute, and every node
+    /// holds the record, so this is the DHT put alone (the walk to the key's 20 closest
+    /// peers, its dials, the store), as Kademlia's republication makes it.
+    republish_ms: Percentiles,
+    republish_cpu_ms: f64,
     lookup_ms: Percentiles,
     /// DHT requests per lookup (the peers asked; Kademlia asks α = 3 at a time).
     requests_per_lookup: f64,
@@ -131,16 +144,13 @@ impl Cpu {
     }
 }
 
-/// `n` nodes on the memory transport, each holding a converged network's routing table:
-/// per bucket (distance class), up to 20 of the peers that fall in it; no connections.
-async fn converged_network(n: usize, rng: &mut Lcg) -> Vec<NodeHandle> {
-    static NEXT_PORT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 40);
-    let first_port = NEXT_PORT.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+/// `n` nodes, each holding a converged network's routing table: per bucket (distance
+/// class), up to 20 of the peers that fall in it; no connections.
+async fn converged_network(n: usize, net: Net, rng: &mut Lcg) -> Vec<NodeHandle> {
     let keys: Vec<Keypair> = (0..n).map(|_| Keypair::generate_ed25519()).collect();
     let ids: Vec<PeerId> = keys.iter().map(|k| k.public().to_peer_id()).collect();
     let dht_keys: Vec<kad::KBucketKey<PeerId>> = ids.iter().map(|&id| id.into()).collect();
-    let addrs: Vec<Multiaddr> =
-        (0..n).map(|i| format!("/memory/{}", first_port + i as u64).parse().unwrap()).collect();
+    let addrs = addresses(n, net);
     let mut handles = Vec::with_capacity(n);
     let mut idle = 0.0;
     for (i, key) in keys.into_iter().enumerate() {
@@ -149,8 +159,8 @@ async fn converged_network(n: usize, rng: &mut Lcg) -> Vec<NodeHandle> {
             let bucket = dht_keys[i].distance(&dht_keys[j]).ilog2().expect("distinct peers");
             buckets.entry(bucket).or_default().push(j);
         }
-        let mut swarm = memory_swarm(key, Build::Converged);
-        swarm.listen_on(addrs[i].clone()).expect("a free memory port");
+        let mut swarm = swarm(key, Build::Converged);
+        swarm.listen_on(addrs[i].clone()).expect("a free port");
         for mut peers in buckets.into_values() {
             // A bucket keeps the peers it met first: any 20 of its range, at random.
             while peers.len() > K {
@@ -166,30 +176,65 @@ async fn converged_network(n: usize, rng: &mut Lcg) -> Vec<NodeHandle> {
         // Kademlia walks the DHT once as a node's table fills (libp2p-kad offers no way to
         // stop it): a long-running network's nodes did so long ago, one at a time, so nodes
         // start a batch at a time and each batch's walks run their course before the next.
-        if handles.len() % START_BATCH == 0 || handles.len() == n {
+        if handles.len() % start_batch(net) == 0 || handles.len() == n {
             idle = quiet(idle).await;
-            eprintln!("  {} nodes started, {idle:.0} ms of processor time a second", handles.len());
+            let files = open_files().map_or(0, |(open, _)| open);
+            eprintln!(
+                "  {} nodes started, {idle:.0} ms of processor time a second, {files} open files",
+                handles.len()
+            );
         }
     }
     handles
 }
 
-/// Nodes of a converged network started at once.
-const START_BATCH: usize = 50;
+/// Listening addresses for `n` nodes, known before any of them starts (each routing table
+/// holds the others'). Over TCP, free ports below Linux's ephemeral range, so no connection
+/// made meanwhile takes one as its own port.
+fn addresses(n: usize, net: Net) -> Vec<Multiaddr> {
+    static NEXT_MEMORY_PORT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 40);
+    match net {
+        Net::Memory => {
+            let first = NEXT_MEMORY_PORT.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            (first..first + n as u64).map(|port| format!("/memory/{port}").parse().unwrap()).collect()
+        }
+        Net::Tcp => (20_000..32_000)
+            .filter(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+            .take(n)
+            .map(|port| format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap())
+            .collect(),
+    }
+}
+
+/// Nodes of a converged network started at once: fewer over TCP, where each connection
+/// of their first walks (some 200 peers each) is two of this process's open files.
+fn start_batch(net: Net) -> usize {
+    if net == Net::Tcp { 10 } else { 50 }
+}
 
 /// Waits (at least 2 s, at most a minute) until this process spends no more processor
 /// time a second than the network's upkeep took before, `idle` ms, and a little more for
-/// the nodes just started; returns its last second's use in milliseconds.
+/// the nodes just started, and holds at most half the files it may open; returns its last
+/// second's use in milliseconds.
 async fn quiet(idle: f64) -> f64 {
     let mut last = f64::INFINITY;
     for second in 0..60 {
         let ((), cpu) = Cpu::of(tokio::time::sleep(Duration::from_secs(1))).await;
         last = cpu.own_ms;
-        if second > 0 && last <= idle * 1.2 + 60.0 {
+        let files = open_files().is_none_or(|(open, limit)| open <= limit / 2);
+        if second > 0 && last <= idle * 1.2 + 60.0 && files {
             break;
         }
     }
     last
+}
+
+/// The files this process holds open and how many it may, where Linux says.
+fn open_files() -> Option<(usize, usize)> {
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count();
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|line| line.starts_with("Max open files"))?;
+    Some((open, line.split_whitespace().nth(3)?.parse().ok()?))
 }
 
 /// Counts the heap in use, so memory per node is what the nodes hold, not what the
@@ -233,19 +278,35 @@ async fn quiet_heap_mb() -> f64 {
     last
 }
 
+/// Publishes each record from its node, one after another, noting each one's time in
+/// `times`; answers the processor time per publish.
+async fn publish_each(published: &[(NodeHandle, (PackRecord, Vec<u8>))], times: &mut Vec<f64>) -> f64 {
+    let mut cpu_ms = 0.0;
+    for (publisher, (record, body)) in published {
+        let (result, cpu) = Cpu::of(publisher.publish(record.clone(), body.clone())).await;
+        result.expect("publishes");
+        times.push(cpu.wall_ms);
+        cpu_ms += cpu.own_ms / SAMPLES as f64;
+        // Publishes are a person's acts, not a stream: each is measured after the last
+        // one's gossip and provider announcement have run their course.
+        tokio::time::sleep(PUT_GAP).await;
+    }
+    cpu_ms
+}
+
 async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
     let before = quiet_heap_mb().await;
     let started = Instant::now();
     let nodes = match build {
         Build::Joined => network(n, net, rng).await.into_iter().map(|m| m.handle).collect(),
-        Build::Converged => converged_network(n, rng).await,
+        Build::Converged => converged_network(n, net, rng).await,
     };
     let build_s = started.elapsed().as_secs_f64();
     let joined_memory_per_node_mb = (heap_mb() - before) / n as f64;
     let joined_peers_per_node = peers_per_node(&nodes).await;
     eprintln!("  built in {build_s:.0} s: {joined_peers_per_node:.1} peers per node, {:.0} MB", heap_mb());
     // Settled: once unused connections have idled out and the count stops falling.
-    let idle = if net == Net::Memory { MEMORY_IDLE_TIMEOUT } else { IDLE_CONNECTION_TIMEOUT };
+    let idle = if (net, build) == (Net::Tcp, Build::Joined) { IDLE_CONNECTION_TIMEOUT } else { IDLE_TIMEOUT };
     tokio::time::sleep(idle + Duration::from_secs(5)).await;
     let mut peers_per_node = self::peers_per_node(&nodes).await;
     for _ in 0..60 {
@@ -258,17 +319,19 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
     }
     let memory_per_node_mb = (heap_mb() - before) / n as f64;
     eprintln!("  settled: {peers_per_node:.1} peers per node, {:.0} MB", heap_mb());
-    let (mut puts, mut put_cpu_ms) = (Vec::new(), 0.0);
-    for i in 0..SAMPLES {
-        let (record, body) = record(i);
-        let publisher = &nodes[rng.below(n)];
-        let (published, cpu) = Cpu::of(publisher.publish(record, body)).await;
-        published.expect("publishes");
-        puts.push(cpu.wall_ms);
-        put_cpu_ms += cpu.own_ms / SAMPLES as f64;
-        // Publishes are a person's acts, not a stream: each is measured after the last
-        // one's gossip and provider announcement have run their course.
-        tokio::time::sleep(PUT_GAP).await;
+    let (mut puts, mut republishes) = (Vec::new(), Vec::new());
+    let (mut put_cpu_ms, mut republish_cpu_ms) = (0.0, 0.0);
+    for first in (0..SAMPLES).step_by(REPUBLISH_AFTER) {
+        let published: Vec<_> = (first..SAMPLES.min(first + REPUBLISH_AFTER))
+            .map(|i| (nodes[rng.below(n)].clone(), record(i)))
+            .collect();
+        put_cpu_ms += publish_each(&published, &mut puts).await;
+        // Every node now holds these records, and gossipsub drops an announcement it saw
+        // within the minute: published again once the puts' connections have idled out
+        // (a benchmark swarm's 10 s; the product's 60 s over TCP keeps them), each is the
+        // DHT put alone.
+        tokio::time::sleep(IDLE_TIMEOUT + Duration::from_secs(1)).await;
+        republish_cpu_ms += publish_each(&published, &mut republishes).await;
     }
     // Peers that were online got every record by gossip and answer from their own store;
     // what the DHT does shows on peers that join afterwards and look names up.
@@ -295,6 +358,8 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
         build,
         put_ms: Percentiles::of(puts),
         put_cpu_ms,
+        republish_ms: Percentiles::of(republishes),
+        republish_cpu_ms,
         lookup_ms: Percentiles::of(lookups),
         requests_per_lookup: requests as f64 / SAMPLES as f64,
         joined_peers_per_node,
@@ -305,13 +370,15 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
     };
     eprintln!(
         "dht {n} {} {}: {:.1} peers ({:.1} when joined) and {:.2} MB per node; put p50 {:.1} ms \
-         ({put_cpu_ms:.0} ms of processor time); lookup p50 {:.2} / p95 {:.2} ms",
+         ({put_cpu_ms:.0} ms of processor time), again p50 {:.1} ms ({republish_cpu_ms:.0} ms); \
+         lookup p50 {:.2} / p95 {:.2} ms",
         if net == Net::Tcp { "tcp" } else { "memory" },
         if build == Build::Joined { "joined" } else { "converged" },
         peers_per_node,
         joined_peers_per_node,
         memory_per_node_mb,
         result.put_ms.p50,
+        result.republish_ms.p50,
         result.lookup_ms.p50,
         result.lookup_ms.p95
     );
@@ -456,6 +523,11 @@ async fn bootstrap(rng: &mut Lcg) -> Vec<(usize, Percentiles)> {
 async fn main() {
     let arg = |i: usize, default| std::env::args().nth(i).map_or(default, |n| n.parse().expect("a number"));
     let (max, min, gossip_runs) = (arg(1, 1000), arg(2, 0), arg(3, 1));
+    let only = std::env::args().nth(4).map(|net| match net.as_str() {
+        "tcp" => Net::Tcp,
+        "memory" => Net::Memory,
+        _ => panic!("TRANSPORT is tcp or memory, not {net}"),
+    });
     let mut rng = Lcg(42);
     let mut dht_runs = Vec::new();
     for (n, net, build) in [
@@ -465,10 +537,21 @@ async fn main() {
         (100, Net::Memory, Build::Joined),
         (100, Net::Memory, Build::Converged),
         (1000, Net::Memory, Build::Converged),
+        (1000, Net::Tcp, Build::Converged),
     ] {
-        if (min..=max).contains(&n) {
-            dht_runs.push(dht(n, net, build, &mut rng).await);
+        if !(min..=max).contains(&n) || only.is_some_and(|only| only != net) {
+            continue;
         }
+        if let Some((_, limit)) =
+            open_files().filter(|&(_, limit)| net == Net::Tcp && limit < n * FILES_PER_TCP_NODE)
+        {
+            eprintln!(
+                "{n} nodes over TCP skipped: they need some {} open files, this process may open {limit}",
+                n * FILES_PER_TCP_NODE
+            );
+            continue;
+        }
+        dht_runs.push(dht(n, net, build, &mut rng).await);
     }
     let report = Report {
         dht: dht_runs,
