@@ -7,6 +7,7 @@ use libp2p::core::transport::{MemoryTransport, Transport, upgrade};
 use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, Swarm, kad, noise, tcp, yamux};
 use serde::Serialize;
+use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
 use souk_net::transport::{Transports, native_swarm};
 use souk_net::{Behaviour, MemoryStore, Node, NodeHandle, Role};
 use tokio::task::AbortHandle;
@@ -90,6 +91,15 @@ pub struct Member {
     pub addr: Multiaddr,
     /// Aborting it drops the node at once, as a peer that loses power would go.
     pub task: AbortHandle,
+}
+
+/// How long an unused connection stays open in a network's nodes: a joined TCP network is
+/// made of the product's own swarms ([`node`]), every other of [`swarm`]s.
+pub fn idle_timeout(net: Net, build: Build) -> Duration {
+    match (net, build) {
+        (Net::Tcp, Build::Joined) => IDLE_CONNECTION_TIMEOUT,
+        _ => IDLE_TIMEOUT,
+    }
 }
 
 /// A fresh node listening on `net`.

@@ -23,10 +23,9 @@ use libp2p::identity::Keypair;
 use libp2p::{Multiaddr, PeerId, kad};
 use serde::Serialize;
 use souk_benches::latency::Percentiles;
-use souk_benches::network::{Build, IDLE_TIMEOUT, JOIN_PEERS, Lcg, Net, network, node, swarm};
+use souk_benches::network::{Build, IDLE_TIMEOUT, JOIN_PEERS, Lcg, Net, idle_timeout, network, node, swarm};
 use souk_core::peer::Via;
 use souk_core::record::PackRecord;
-use souk_net::behaviour::IDLE_CONNECTION_TIMEOUT;
 use souk_net::{MemoryStore, Node, NodeEvent, NodeHandle};
 
 /// Lookups (and puts) measured per network.
@@ -279,14 +278,14 @@ async fn quiet_heap_mb() -> f64 {
 }
 
 /// Publishes each record from its node, one after another, noting each one's time in
-/// `times`; answers the processor time per publish.
+/// `times`; answers the processor time they took together.
 async fn publish_each(published: &[(NodeHandle, (PackRecord, Vec<u8>))], times: &mut Vec<f64>) -> f64 {
     let mut cpu_ms = 0.0;
     for (publisher, (record, body)) in published {
         let (result, cpu) = Cpu::of(publisher.publish(record.clone(), body.clone())).await;
         result.expect("publishes");
         times.push(cpu.wall_ms);
-        cpu_ms += cpu.own_ms / SAMPLES as f64;
+        cpu_ms += cpu.own_ms;
         // Publishes are a person's acts, not a stream: each is measured after the last
         // one's gossip and provider announcement have run their course.
         tokio::time::sleep(PUT_GAP).await;
@@ -306,8 +305,7 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
     let joined_peers_per_node = peers_per_node(&nodes).await;
     eprintln!("  built in {build_s:.0} s: {joined_peers_per_node:.1} peers per node, {:.0} MB", heap_mb());
     // Settled: once unused connections have idled out and the count stops falling.
-    let idle = if (net, build) == (Net::Tcp, Build::Joined) { IDLE_CONNECTION_TIMEOUT } else { IDLE_TIMEOUT };
-    tokio::time::sleep(idle + Duration::from_secs(5)).await;
+    tokio::time::sleep(idle_timeout(net, build) + Duration::from_secs(5)).await;
     let mut peers_per_node = self::peers_per_node(&nodes).await;
     for _ in 0..60 {
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -333,6 +331,7 @@ async fn dht(n: usize, net: Net, build: Build, rng: &mut Lcg) -> Dht {
         tokio::time::sleep(IDLE_TIMEOUT + Duration::from_secs(1)).await;
         republish_cpu_ms += publish_each(&published, &mut republishes).await;
     }
+    let (put_cpu_ms, republish_cpu_ms) = (put_cpu_ms / SAMPLES as f64, republish_cpu_ms / SAMPLES as f64);
     // Peers that were online got every record by gossip and answer from their own store;
     // what the DHT does shows on peers that join afterwards and look names up.
     let (mut lookups, mut requests) = (Vec::new(), 0);
@@ -405,7 +404,7 @@ async fn gossip(rng: &mut Lcg) -> Gossip {
     // Meshes form on heartbeats (1 s): let a few pass first.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let fresh = delivery("fresh", 0, &nodes, &mut heard).await;
-    tokio::time::sleep(IDLE_CONNECTION_TIMEOUT + Duration::from_secs(5)).await;
+    tokio::time::sleep(idle_timeout(Net::Tcp, Build::Joined) + Duration::from_secs(5)).await;
     let settled = delivery("settled", 10, &nodes, &mut heard).await;
     Gossip { fresh, settled }
 }
@@ -542,8 +541,9 @@ async fn main() {
         if !(min..=max).contains(&n) || only.is_some_and(|only| only != net) {
             continue;
         }
-        if let Some((_, limit)) =
-            open_files().filter(|&(_, limit)| net == Net::Tcp && limit < n * FILES_PER_TCP_NODE)
+        if net == Net::Tcp
+            && let Some((_, limit)) = open_files()
+            && limit < n * FILES_PER_TCP_NODE
         {
             eprintln!(
                 "{n} nodes over TCP skipped: they need some {} open files, this process may open {limit}",
