@@ -276,16 +276,17 @@ impl Catalog {
     /// that contradicts one of them (another owner for a name, other contents for a version,
     /// another importer) is refused whole and this catalog stays as it was: a relay cannot
     /// rewrite what this peer has seen by handing it a new base.
-    pub fn rebase(&mut self, base: FetchedBase, seq: u64) -> Result<(), RebaseError> {
+    pub fn rebase(&mut self, mut base: FetchedBase, seq: u64) -> Result<(), RebaseError> {
         if seq > MAX_SEQ {
             return Err(RebaseError::Seq(seq));
         }
         if !base.is_complete() {
             return Err(RebaseError::Snapshot(SnapshotError::Truncated(base.len())));
         }
-        let snapshot: Bytes = base.snapshot.into();
+        let chunks = core::mem::take(&mut base.chunks);
+        let snapshot: Bytes = base.into_snapshot().into();
         let index = Index::load(snapshot.clone())?;
-        let mut fresh = Catalog::with_chunks(index, snapshot, seq, base.chunks);
+        let mut fresh = Catalog::with_chunks(index, snapshot, seq, chunks);
         let held = self.index();
         if let (Some(ours), Some(theirs)) = (held.importer(), fresh.index.importer())
             && ours != theirs
@@ -374,13 +375,13 @@ impl Catalog {
 /// A base arriving from a peer chunk by chunk, in order, each checked against the hash the
 /// peer's head listed for it as it arrives. Every chunk but the last must be [`CHUNK_LEN`]
 /// long, as a base is cut, so the list is the base's own and [`Catalog::rebase`] need not
-/// hash 55 MB again.
+/// hash 55 MB again. The chunks are kept as they came and joined once, when whole.
 #[derive(Clone, Default)]
 pub struct FetchedBase {
     chunks: Vec<Digest>,
-    snapshot: Vec<u8>,
-    /// How many chunks have arrived.
-    arrived: usize,
+    arrived: Vec<Vec<u8>>,
+    /// The bytes that arrived.
+    len: usize,
 }
 
 /// Counts, not 55 MB of bytes.
@@ -388,8 +389,8 @@ impl core::fmt::Debug for FetchedBase {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FetchedBase")
             .field("chunks", &self.chunks.len())
-            .field("arrived", &self.arrived)
-            .field("bytes", &self.snapshot.len())
+            .field("arrived", &self.arrived.len())
+            .field("bytes", &self.len)
             .finish()
     }
 }
@@ -397,42 +398,54 @@ impl core::fmt::Debug for FetchedBase {
 impl FetchedBase {
     /// A base to fetch: the hashes of its chunks, from the head of the peer serving it.
     pub fn new(chunks: Vec<Digest>) -> Self {
-        FetchedBase { chunks, snapshot: Vec::new(), arrived: 0 }
+        FetchedBase { chunks, arrived: Vec::new(), len: 0 }
     }
 
     /// A base held whole (hashed here).
     pub fn whole(snapshot: Vec<u8>) -> Self {
         let chunks = hash_chunks(&snapshot);
-        FetchedBase { arrived: chunks.len(), chunks, snapshot }
+        let len = snapshot.len();
+        let arrived = if snapshot.is_empty() { Vec::new() } else { alloc::vec![snapshot] };
+        FetchedBase { chunks, arrived, len }
     }
 
-    /// Takes the next chunk if it is the one its hash names and as long as its place asks;
-    /// answers whether it was taken.
-    pub fn push(&mut self, chunk: &[u8]) -> bool {
-        let Some(hash) = self.chunks.get(self.arrived) else { return false };
-        let last = self.arrived + 1 == self.chunks.len();
+    /// Takes the next chunk if `sha256`, its SHA-256 as this peer worked it out (never a
+    /// hash the serving peer sent with it), is the one the head listed for it, and it is as
+    /// long as its place asks; answers whether it was taken. The hashing is the caller's so
+    /// that a tab can hand it to the browser ([`content_hash`] elsewhere).
+    pub fn push(&mut self, chunk: Vec<u8>, sha256: Digest) -> bool {
+        let Some(hash) = self.chunks.get(self.arrived.len()) else { return false };
+        let last = self.arrived.len() + 1 == self.chunks.len();
         let fits =
             if last { !chunk.is_empty() && chunk.len() <= CHUNK_LEN } else { chunk.len() == CHUNK_LEN };
-        if !fits || content_hash(chunk) != *hash {
+        if !fits || sha256 != *hash {
             return false;
         }
-        self.snapshot.extend_from_slice(chunk);
-        self.arrived += 1;
+        self.len += chunk.len();
+        self.arrived.push(chunk);
         true
     }
 
     /// Whether every chunk has arrived.
     pub fn is_complete(&self) -> bool {
-        self.arrived == self.chunks.len()
+        self.arrived.len() == self.chunks.len()
     }
 
     /// The bytes that arrived so far.
     pub fn len(&self) -> usize {
-        self.snapshot.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.snapshot.is_empty()
+        self.len == 0
+    }
+
+    /// The chunks that arrived, joined.
+    fn into_snapshot(mut self) -> Vec<u8> {
+        match self.arrived.len() {
+            1 => self.arrived.remove(0),
+            _ => self.arrived.concat(),
+        }
     }
 }
 

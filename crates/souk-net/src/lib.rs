@@ -31,6 +31,7 @@ pub mod browser;
 pub mod client;
 pub mod codec;
 pub mod dht;
+mod digest;
 pub mod error;
 pub mod events;
 pub mod fetch;

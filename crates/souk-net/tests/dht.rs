@@ -377,3 +377,60 @@ async fn a_node_short_of_memory_refuses_new_connections() {
     assert!(matches!(&dialed, Err(NodeError::Dial(why)) if why.contains("memory")), "{dialed:?}");
     assert!(within("dialing in", other.dial(addr)).await.is_err());
 }
+
+/// A hostile index server: its head claims records it never sends, and every page it
+/// answers is empty but says there are more. The sync ends (with nothing taken) instead of
+/// asking forever.
+#[tokio::test]
+async fn a_sync_ends_when_a_peer_promises_records_it_never_sends() {
+    use libp2p::request_response::{Event, Message};
+    use libp2p::swarm::SwarmEvent;
+    use souk_core::catalog::{Catalog, SignedHead};
+    use souk_net::sync::{SyncRequest, SyncResponse, unix_seconds};
+
+    let secret = [9; 32];
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    let mut server = libp2p::SwarmBuilder::with_existing_identity(
+        libp2p::identity::Keypair::ed25519_from_bytes(secret).unwrap(),
+    )
+    .with_tokio()
+    .with_tcp(Default::default(), libp2p::noise::Config::new, libp2p::yamux::Config::default)
+    .unwrap()
+    .with_behaviour(|_| souk_net::codec::behaviour(souk_net::sync::PROTOCOL, Duration::from_secs(10)))
+    .unwrap()
+    .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(30)))
+    .build();
+    server.listen_on("/ip4/127.0.0.1/tcp/0".parse().unwrap()).unwrap();
+    let addr = loop {
+        if let SwarmEvent::NewListenAddr { address, .. } = server.select_next_some().await {
+            break address;
+        }
+    };
+    // The base every new peer starts from, and five records after it that never come.
+    let head = souk_core::catalog::Head { seq: 5, ..Catalog::default().head() };
+    let signed = SignedHead::sign(1, head, unix_seconds(), &key);
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = asked.clone();
+    tokio::spawn(async move {
+        loop {
+            if let SwarmEvent::Behaviour(Event::Message { message: Message::Request { request, channel, .. }, .. }) =
+                server.select_next_some().await
+            {
+                let response = match request {
+                    SyncRequest::Head => SyncResponse::Head(signed.clone()),
+                    _ => {
+                        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        SyncResponse::Records { records: Vec::new(), more: true }
+                    }
+                };
+                let _ = server.behaviour_mut().send_response(channel, response);
+            }
+        }
+    });
+
+    let reader = start(MemoryStore::default()).await;
+    let peer = within("dialing", reader.dial(addr)).await.unwrap();
+    let report = within("syncing", reader.sync_index(peer)).await.unwrap();
+    assert_eq!((report.accepted, report.seq), (0, 0));
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 1, "one empty page ends the sync");
+}

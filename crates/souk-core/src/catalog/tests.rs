@@ -137,6 +137,11 @@ fn since_answers_the_records_after_a_sequence_number_within_a_size_limit() {
     assert_eq!(catalog.since(6, 1), Since::Rebase);
 }
 
+/// Takes `chunk` into `base`, hashed as a peer does.
+fn push(base: &mut FetchedBase, chunk: &[u8]) -> bool {
+    base.push(chunk.to_vec(), content_hash(chunk))
+}
+
 #[test]
 fn a_compacted_catalog_syncs_to_a_new_peer_chunk_by_chunk() {
     let mut served = Catalog::default();
@@ -153,7 +158,7 @@ fn a_compacted_catalog_syncs_to_a_new_peer_chunk_by_chunk() {
     assert_eq!((head.seq, head.base_seq), (41, 40));
     let mut base = FetchedBase::new(head.chunks.clone());
     for hash in &head.chunks {
-        assert!(base.push(served.chunk(hash).unwrap()));
+        assert!(push(&mut base, served.chunk(hash).unwrap()));
     }
     let mut synced = Catalog::default();
     synced.rebase(base, head.base_seq).unwrap();
@@ -173,10 +178,10 @@ fn a_chunk_is_checked_against_its_hash() {
     let mut chunk = served.chunk(&hash).unwrap().to_vec();
     chunk[0] ^= 1;
     let mut base = FetchedBase::new(served.head().chunks);
-    assert!(!base.push(&chunk));
+    assert!(!push(&mut base, &chunk));
     chunk[0] ^= 1;
-    assert!(base.push(&chunk) && base.is_complete());
-    assert!(!base.push(&chunk), "nothing past the last chunk");
+    assert!(push(&mut base, &chunk) && base.is_complete());
+    assert!(!push(&mut base, &chunk), "nothing past the last chunk");
     assert_eq!(served.chunk(&[0; 32]), None);
 }
 
@@ -188,18 +193,18 @@ fn chunks_arrive_whole_and_in_order_or_not_at_all() {
     let parts = [&snapshot[..CHUNK_LEN], &snapshot[CHUNK_LEN..CHUNK_LEN * 2], &snapshot[CHUNK_LEN * 2..]];
     let hashes: Vec<Digest> = parts.iter().map(|p| content_hash(p)).collect();
     let mut base = FetchedBase::new(hashes.clone());
-    assert!(!base.push(parts[1]), "out of order");
-    assert!(base.push(parts[0]) && base.push(parts[1]) && !base.is_complete());
-    assert!(base.push(parts[2]) && base.is_complete());
+    assert!(!push(&mut base, parts[1]), "out of order");
+    assert!(push(&mut base, parts[0]) && push(&mut base, parts[1]) && !base.is_complete());
+    assert!(push(&mut base, parts[2]) && base.is_complete());
     assert_eq!(base.len(), snapshot.len());
     // The same bytes cut short in the middle: each piece matches a hash the peer could list,
     // but a base is never cut so.
     let short = [&snapshot[..10], &snapshot[10..]];
     let mut base = FetchedBase::new(short.iter().map(|p| content_hash(p)).collect());
-    assert!(!base.push(short[0]));
+    assert!(!push(&mut base, short[0]));
     // An incomplete base is refused by a rebase, whatever it holds.
     let mut base = FetchedBase::new(hashes);
-    assert!(base.push(parts[0]));
+    assert!(push(&mut base, parts[0]));
     assert!(matches!(
         Catalog::default().rebase(base, 1),
         Err(RebaseError::Snapshot(SnapshotError::Truncated(_)))

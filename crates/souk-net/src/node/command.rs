@@ -48,7 +48,9 @@ pub(crate) enum SyncStep {
     Ask(PeerId, SyncRequest, Reply<SyncResponse>),
     /// Answers where to start, and how many seconds past the freshness limit the head is.
     Start(PeerId, SignedHead, Reply<(SyncStart, Option<u64>)>),
-    Base(PeerId, FetchedBase, u64, Reply<()>),
+    /// A base reaching the sequence number given, and the first records after it: how
+    /// many of those were new, and how many refused.
+    Base(PeerId, FetchedBase, u64, Vec<Vec<u8>>, Reply<(usize, usize)>),
     Records(PeerId, Vec<Vec<u8>>, oneshot::Sender<(usize, usize)>),
     /// Every record is in: check them against the head, keep the cursor.
     Synced(PeerId, Reply<()>),

@@ -13,6 +13,7 @@ use souk_core::record::Statement;
 
 use super::command::{Command, SyncStep};
 use super::handle::NodeHandle;
+use crate::digest::sha256;
 use crate::error::{NodeError, SyncError};
 use crate::sync::{Sync, SyncRequest, SyncResponse, unix_seconds};
 
@@ -50,22 +51,33 @@ pub(crate) fn apply(step: SyncStep, core: &mut Peer<PeerId>, sync: &mut Sync) {
             let stale_by = core.stale_by(head.time, unix_seconds());
             let _ = reply.send(start.map(|s| (s, stale_by)).map_err(|e| SyncError::Head(e).into()));
         }
-        SyncStep::Base(peer, base, seq, reply) => {
-            let taken = core.handle_base(peer, base, seq);
+        SyncStep::Base(peer, base, seq, records, reply) => {
+            let taken = core.handle_base(peer, base, seq).map(|()| take_records(core, peer, &records));
             let _ = reply.send(taken.map_err(|e| SyncError::Base(e).into()));
         }
-        SyncStep::Records(peer, records, reply) => {
-            // Records this peer held already are neither; only refusals count against the peer.
-            let verdicts: Vec<Verdict> =
-                records.iter().map(|bytes| core.handle_record(peer, Via::Sync, bytes)).collect();
-            let count = |v: Verdict| verdicts.iter().filter(|&&verdict| verdict == v).count();
-            let _ = reply.send((count(Verdict::New), count(Verdict::Refused)));
-        }
+        SyncStep::Records(peer, records, reply) => drop(reply.send(take_records(core, peer, &records))),
         SyncStep::Synced(peer, reply) => {
             let _ = reply.send(core.handle_synced(peer).map_err(|e| SyncError::Head(e).into()));
         }
         SyncStep::Broken(peer, reason, error) => core.refuse(peer, reason, &error),
     }
+}
+
+/// Where a sync goes on after a page of `records` served after `seq`, and whether to ask
+/// for more: not past the head, nor after an empty page (a peer that says "more" and sends
+/// nothing would keep this peer asking forever).
+fn next(seq: u64, records: &[Vec<u8>], more: bool, head_seq: u64) -> (u64, bool) {
+    let seq = seq.saturating_add(records.len() as u64);
+    (seq, more && !records.is_empty() && seq < head_seq)
+}
+
+/// Hands records served by `peer` to the core: how many were new, and how many refused.
+/// Records this peer held already are neither; only refusals count against the peer.
+fn take_records(core: &mut Peer<PeerId>, peer: PeerId, records: &[Vec<u8>]) -> (usize, usize) {
+    let verdicts: Vec<Verdict> =
+        records.iter().map(|bytes| core.handle_record(peer, Via::Sync, bytes)).collect();
+    let count = |v: Verdict| verdicts.iter().filter(|&&verdict| verdict == v).count();
+    (count(Verdict::New), count(Verdict::Refused))
 }
 
 impl NodeHandle {
@@ -78,25 +90,37 @@ impl NodeHandle {
         let head_seq = signed.head.seq;
         let (start, stale_by) = self.step(|tx| SyncStep::Start(peer, signed, tx)).await??;
         let mut report = SyncReport { stale_by, ..SyncReport::default() };
-        let mut seq = match start {
-            SyncStart::Since(seq) => seq,
+        let (mut seq, mut more) = match start {
+            SyncStart::Since(seq) => (seq, true),
             SyncStart::Base { chunks, base_seq } => {
-                let base = self.fetch_base(peer, chunks).await?;
+                // The first records after the base are asked for while it arrives and go in
+                // with it, in one step: a search between the two would bring the index up to
+                // date twice, and a merge into a large base costs as much for one record as
+                // for a page. Any other answer is asked again below, and fails there.
+                let (base, first) = futures::join!(
+                    self.fetch_base(peer, chunks),
+                    self.sync_request(peer, SyncRequest::Since(base_seq))
+                );
+                let base = base?;
                 report.base_bytes = base.len();
-                self.step(|tx| SyncStep::Base(peer, base, base_seq, tx)).await??;
-                base_seq
+                let (records, more) = match first {
+                    Ok(SyncResponse::Records { records, more }) => (records, more),
+                    _ => (Vec::new(), true),
+                };
+                let (seq, more) = next(base_seq, &records, more, head_seq);
+                let (accepted, refused) =
+                    self.step(|tx| SyncStep::Base(peer, base, base_seq, records, tx)).await??;
+                (report.accepted, report.refused) = (accepted, refused);
+                (seq, more)
             }
         };
-        loop {
+        while more {
             match self.sync_request(peer, SyncRequest::Since(seq)).await? {
-                SyncResponse::Records { records, more } => {
-                    seq = seq.saturating_add(records.len() as u64);
+                SyncResponse::Records { records, more: rest } => {
+                    (seq, more) = next(seq, &records, rest, head_seq);
                     let (accepted, refused) = self.step(|tx| SyncStep::Records(peer, records, tx)).await?;
                     report.accepted += accepted;
                     report.refused += refused;
-                    if !more || seq >= head_seq {
-                        break;
-                    }
                 }
                 SyncResponse::Rebase => return Err(SyncError::Renumbered.into()),
                 _ => return Err(self.broken(peer, SyncError::Unexpected { asked: "records" }).await),
@@ -121,17 +145,21 @@ impl NodeHandle {
         }
     }
 
-    /// The base snapshot, its chunks fetched a few at a time, each checked in order
-    /// ([`FetchedBase::push`]).
+    /// The base snapshot, its chunks fetched and hashed a few at a time, each checked in
+    /// order ([`FetchedBase::push`]).
     async fn fetch_base(&self, peer: PeerId, chunks: Vec<Digest>) -> Result<FetchedBase, NodeError> {
         let mut fetched = futures::stream::iter(chunks.clone())
-            .map(|hash| self.sync_request(peer, SyncRequest::Chunk(hash)))
+            .map(|hash| async move {
+                Ok::<_, NodeError>(match self.sync_request(peer, SyncRequest::Chunk(hash)).await? {
+                    SyncResponse::Chunk(bytes) => Some((sha256(&bytes).await, bytes)),
+                    _ => None,
+                })
+            })
             .buffered(PARALLEL_CHUNKS);
         let mut base = FetchedBase::new(chunks);
-        while let Some(response) = fetched.next().await {
-            match response? {
-                SyncResponse::Chunk(bytes) if base.push(&bytes) => {}
-                _ => return Err(self.broken(peer, SyncError::WrongChunk).await),
+        while let Some(chunk) = fetched.next().await {
+            if !chunk?.is_some_and(|(hash, bytes)| base.push(bytes, hash)) {
+                return Err(self.broken(peer, SyncError::WrongChunk).await);
             }
         }
         Ok(base)
