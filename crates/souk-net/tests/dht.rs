@@ -413,8 +413,10 @@ async fn a_sync_ends_when_a_peer_promises_records_it_never_sends() {
     let counted = asked.clone();
     tokio::spawn(async move {
         loop {
-            if let SwarmEvent::Behaviour(Event::Message { message: Message::Request { request, channel, .. }, .. }) =
-                server.select_next_some().await
+            if let SwarmEvent::Behaviour(Event::Message {
+                message: Message::Request { request, channel, .. },
+                ..
+            }) = server.select_next_some().await
             {
                 let response = match request {
                     SyncRequest::Head => SyncResponse::Head(signed.clone()),

@@ -15,7 +15,6 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
-use core::iter::Peekable;
 
 use super::search::{Idfs, Postings, SearchIndex, TermIndex};
 use super::{Index, IndexBuilder, NO_DIGEST};
@@ -212,12 +211,12 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
     u32::try_from(a.terms.text().len() + b.terms.text().len()).ok()?;
     let mut idfs = Idfs::new(docs);
     let (mut text, mut ends, mut idf) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut post_ends, mut post_docs, mut weights, mut fields) = (
-        Vec::with_capacity(a.terms.len()),
-        Vec::with_capacity(postings),
-        Vec::with_capacity(postings),
-        Vec::with_capacity(postings),
-    );
+    let mut post_ends = Vec::with_capacity(a.terms.len());
+    let mut out = Merged {
+        docs: Vec::with_capacity(postings),
+        weights: Vec::with_capacity(postings),
+        fields: Vec::with_capacity(postings),
+    };
     let (mut i, mut j) = (0u32, 0u32);
     while (i as usize) < a.terms.len() || (j as usize) < b.terms.len() {
         let order = match ((i as usize) < a.terms.len(), (j as usize) < b.terms.len()) {
@@ -226,20 +225,24 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
             _ => Ordering::Greater,
         };
         let term = if order == Ordering::Greater { b.terms.bytes(j) } else { a.terms.bytes(i) };
-        let mut from_a = renumbered(a, a_docs, (order != Ordering::Greater).then_some(i));
-        let mut from_b = renumbered(b, b_docs, (order != Ordering::Less).then_some(j));
-        let start = post_docs.len();
-        loop {
-            let next = match (from_a.peek(), from_b.peek()) {
-                (Some(x), Some(y)) if x.0 < y.0 => from_a.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => from_b.next(),
-                (Some(_), None) => from_a.next(),
-                (None, None) => break,
-            };
-            let (doc, weight, field) = next?;
-            post_docs.push(doc);
-            weights.push(weight);
-            fields.push(field);
+        let start = out.docs.len();
+        match order {
+            // Nearly every term is one dictionary's alone: its postings need no merging.
+            Ordering::Less => renumbered(a, a_docs, i).for_each(|p| out.push(p)),
+            Ordering::Greater => renumbered(b, b_docs, j).for_each(|p| out.push(p)),
+            Ordering::Equal => {
+                let (mut from_a, mut from_b) =
+                    (renumbered(a, a_docs, i).peekable(), renumbered(b, b_docs, j).peekable());
+                loop {
+                    let next = match (from_a.peek(), from_b.peek()) {
+                        (Some(x), Some(y)) if x.0 < y.0 => from_a.next(),
+                        (Some(_), Some(_)) | (None, Some(_)) => from_b.next(),
+                        (Some(_), None) => from_a.next(),
+                        (None, None) => break,
+                    };
+                    out.push(next?);
+                }
+            }
         }
         if order != Ordering::Greater {
             i += 1;
@@ -247,34 +250,44 @@ fn merge_terms(sources: [(&TermIndex, &[u32]); 2], docs: usize) -> Option<TermIn
         if order != Ordering::Less {
             j += 1;
         }
-        if post_docs.len() == start {
+        if out.docs.len() == start {
             continue;
         }
         text.extend_from_slice(term);
         ends.push(text.len() as u32);
-        idf.push(idfs.of(post_docs.len() - start));
-        post_ends.push(post_docs.len() as u32);
+        idf.push(idfs.of(out.docs.len() - start));
+        post_ends.push(out.docs.len() as u32);
     }
     let postings = Postings {
         ends: post_ends.into(),
-        docs: post_docs.into(),
-        weights: weights.into(),
-        fields: fields.into(),
+        docs: out.docs.into(),
+        weights: out.weights.into(),
+        fields: out.fields.into(),
     };
     let terms = Strings::new(text.into(), ends.into());
     Some(TermIndex { shared: shared_prefixes(&terms).into(), terms, idf: idf.into(), postings })
 }
 
-/// One dictionary's postings of `term` (none for `None`), renumbered by `docs`, ascending.
-fn renumbered<'a>(
-    t: &'a TermIndex,
-    docs: &'a [u32],
-    term: Option<u32>,
-) -> Peekable<impl Iterator<Item = (u32, u16, u8)> + 'a> {
+/// The merged postings, column by column.
+struct Merged {
+    docs: Vec<u32>,
+    weights: Vec<u16>,
+    fields: Vec<u8>,
+}
+
+impl Merged {
+    fn push(&mut self, (doc, weight, field): (u32, u16, u8)) {
+        self.docs.push(doc);
+        self.weights.push(weight);
+        self.fields.push(field);
+    }
+}
+
+/// One dictionary's postings of `term`, renumbered by `docs` (those left out dropped),
+/// ascending.
+fn renumbered<'a>(t: &'a TermIndex, docs: &'a [u32], term: u32) -> impl Iterator<Item = (u32, u16, u8)> + 'a {
     let p = &t.postings;
-    let range = term.map_or(0..0, |term| p.range(term));
-    range
-        .map(move |at| (docs[p.docs[at] as usize], p.weights[at], p.fields[at]))
-        .filter(|d| d.0 != u32::MAX)
-        .peekable()
+    let range = p.range(term);
+    let postings = p.docs[range.clone()].iter().zip(&p.weights[range.clone()]).zip(&p.fields[range]);
+    postings.map(|((&doc, &weight), &field)| (docs[doc as usize], weight, field)).filter(|d| d.0 != u32::MAX)
 }
