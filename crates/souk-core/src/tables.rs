@@ -237,6 +237,19 @@ impl<T: Plain> Ragged<T> {
         self.ends.push(self.items.len() as u32);
     }
 
+    /// Appends `other`'s lists `rows`, each item mapped by `f`.
+    pub(crate) fn extend_rows(&mut self, other: &Ragged<T>, rows: Range<usize>, f: impl Fn(T) -> T) {
+        if rows.is_empty() {
+            return;
+        }
+        let ends = &other.ends[..];
+        let (start, end) = (if rows.start == 0 { 0 } else { ends[rows.start - 1] }, ends[rows.end - 1]);
+        let items = self.items.to_mut();
+        let offset = items.len() as u32;
+        items.extend(other.items[start as usize..end as usize].iter().map(|&item| f(item)));
+        self.ends.to_mut().extend(ends[rows].iter().map(|&end| end - start + offset));
+    }
+
     /// The bytes its two vectors hold.
     pub(crate) fn memory_bytes(&self) -> usize {
         core::mem::size_of_val(&self.ends[..]) + core::mem::size_of_val(&self.items[..])

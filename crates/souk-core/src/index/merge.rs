@@ -15,6 +15,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
+use core::ops::Range;
 
 use super::search::{Idfs, Postings, SearchIndex, TermIndex};
 use super::{Index, IndexBuilder, NO_DIGEST};
@@ -72,30 +73,61 @@ enum Source {
     Small(usize),
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Base,
+    Small,
+}
+
+/// Rows `first..first + len` of one side, which become the merged rows from `at` on.
+struct Run {
+    source: Side,
+    first: usize,
+    len: usize,
+    at: usize,
+}
+
+/// The merged rows as runs of consecutive rows of one side.
+fn runs(rows: &[Source]) -> impl Iterator<Item = Run> + '_ {
+    let side = |s: &Source| match *s {
+        Source::Base(r) => (Side::Base, r),
+        Source::Small(r) => (Side::Small, r),
+    };
+    let mut at = 0;
+    core::iter::from_fn(move || {
+        let (source, first) = side(rows.get(at)?);
+        let len = rows[at..].iter().enumerate().take_while(|&(k, s)| side(s) == (source, first + k)).count();
+        let run = Run { source, first, len, at };
+        at += len;
+        Some(run)
+    })
+}
+
 /// The merged rows in order: the base's not `touched`, and the small index's in their
-/// place (both in row order, and no name of one folds as a name of the other).
+/// place (both in row order, and no name of one folds as a name of the other). Each small
+/// row's place is found by binary search, not by comparing it with every base row before.
 fn interleave(base: &Index, touched: &[bool], small: &Index) -> Vec<Source> {
-    let mut kept = (0..base.len()).filter(|&r| !touched[r]).peekable();
     let mut rows = Vec::with_capacity(base.len() + small.len());
-    let mut s = 0;
-    loop {
-        let next = match (kept.peek(), s < small.len()) {
-            (Some(&b), true) => match cmp_folded_bytes(base.name_bytes(b), small.name_bytes(s)) {
-                Ordering::Less => Source::Base(b),
-                _ => Source::Small(s),
-            },
-            (Some(&b), false) => Source::Base(b),
-            (None, true) => Source::Small(s),
-            (None, false) => return rows,
-        };
-        match next {
-            Source::Base(_) => {
-                kept.next();
+    let kept = |rows: &mut Vec<Source>, range: Range<usize>| {
+        rows.extend(range.filter(|&r| !touched[r]).map(Source::Base));
+    };
+    let mut next = 0;
+    for s in 0..small.len() {
+        let name = small.name_bytes(s);
+        let (mut lo, mut hi) = (next, base.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match cmp_folded_bytes(base.name_bytes(mid), name) {
+                Ordering::Less => lo = mid + 1,
+                _ => hi = mid,
             }
-            Source::Small(_) => s += 1,
         }
-        rows.push(next);
+        kept(&mut rows, next..lo);
+        rows.push(Source::Small(s));
+        next = lo;
     }
+    kept(&mut rows, next..base.len());
+    rows
 }
 
 /// Every row column of the merged rows. The small index's strings and digests follow the
@@ -124,46 +156,49 @@ fn copy_rows(base: &Index, small: &Index, rows: &[Source]) -> Option<Index> {
     let mut columns: [Vec<u32>; 8] = core::array::from_fn(|_| Vec::with_capacity(n));
     let (mut downloads, mut published, mut stars) =
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for (row, source) in rows.iter().enumerate() {
-        let (from, r, string, digest): (&Index, usize, u32, u32) = match *source {
-            Source::Base(r) => (base, r, 0, 0),
-            Source::Small(r) => (small, r, strings, digests),
+    // Nearly every row comes in a long run of the base's: each run is copied column by
+    // column, every column read once (a shared column checks its bytes on each read).
+    for Run { source, first, len, at } in runs(rows) {
+        let (from, string, digest) = match source {
+            Side::Base => (base, 0, 0),
+            Side::Small => (small, strings, digests),
         };
-        let digest = |id: u32| if id == NO_DIGEST { NO_DIGEST } else { id + digest };
-        let values = [
-            from.name[r] + string,
-            from.version[r] + string,
-            from.description[r] + string,
-            from.license[r] + string,
-            from.category[r] + string,
-            from.homepage[r] + string,
-            digest(from.publisher[r]),
-            digest(from.content_hash[r]),
-        ];
-        for (column, value) in columns.iter_mut().zip(values) {
-            column.push(value);
+        let range = first..first + len;
+        let ids =
+            [&from.name, &from.version, &from.description, &from.license, &from.category, &from.homepage];
+        for (to, column) in columns.iter_mut().zip(ids) {
+            to.extend(column[range.clone()].iter().map(|id| id + string));
         }
-        downloads.push(from.downloads[r]);
-        published.push(from.published[r]);
-        stars.push(from.stars[r]);
+        for (to, column) in columns[6..].iter_mut().zip([&from.publisher, &from.content_hash]) {
+            to.extend(
+                column[range.clone()].iter().map(|&id| if id == NO_DIGEST { NO_DIGEST } else { id + digest }),
+            );
+        }
+        downloads.extend_from_slice(&from.downloads[range.clone()]);
+        published.extend_from_slice(&from.published[range.clone()]);
+        stars.extend_from_slice(&from.stars[range.clone()]);
         let lists = [&mut index.tags, &mut index.authors, &mut index.dependencies];
         for (to, list) in lists.into_iter().zip([&from.tags, &from.authors, &from.dependencies]) {
-            match string {
-                0 => to.push(list.get(r).iter().copied()),
-                _ => to.push(list.get(r).iter().map(|id| id + string)),
-            }
+            to.extend_rows(list, range.clone(), |id| id + string);
         }
         if base.has_cargo_data() {
             // The small index holds no row with cargo's view ([`merge`]).
-            let span = if string == 0 { base.cargo.get(r) } else { &[] };
-            index.cargo.push(span.iter().copied());
+            match source {
+                Side::Base => index.cargo.extend_rows(&base.cargo, range.clone(), |b| b),
+                Side::Small => range.clone().for_each(|_| index.cargo.push([])),
+            }
         }
-        let pack = from.get(r);
-        if let Some(signature) = pack.signature() {
-            index.signed_rows.push(row as u32);
+        let signed = &from.signed_rows[..];
+        let (lo, hi) = (
+            signed.partition_point(|&r| (r as usize) < first),
+            signed.partition_point(|&r| (r as usize) < first + len),
+        );
+        for (&r, signature) in signed[lo..hi].iter().zip(&from.signatures[lo..hi]) {
+            let row = (at + r as usize - first) as u32;
+            index.signed_rows.push(row);
             index.signatures.push(*signature);
-            if pack.is_checked() {
-                index.checked_rows.0.push(row as u32);
+            if from.checked_rows.0.binary_search(&r).is_ok() {
+                index.checked_rows.0.push(row);
             }
         }
     }
