@@ -276,17 +276,16 @@ impl Catalog {
     /// that contradicts one of them (another owner for a name, other contents for a version,
     /// another importer) is refused whole and this catalog stays as it was: a relay cannot
     /// rewrite what this peer has seen by handing it a new base.
-    pub fn rebase(&mut self, mut base: FetchedBase, seq: u64) -> Result<(), RebaseError> {
+    pub fn rebase(&mut self, base: FetchedBase, seq: u64) -> Result<(), RebaseError> {
         if seq > MAX_SEQ {
             return Err(RebaseError::Seq(seq));
         }
         if !base.is_complete() {
             return Err(RebaseError::Snapshot(SnapshotError::Truncated(base.len())));
         }
-        let chunks = core::mem::take(&mut base.chunks);
-        let snapshot: Bytes = base.into_snapshot().into();
+        let snapshot: Bytes = base.arrived.concat().into();
         let index = Index::load(snapshot.clone())?;
-        let mut fresh = Catalog::with_chunks(index, snapshot, seq, chunks);
+        let mut fresh = Catalog::with_chunks(index, snapshot, seq, base.chunks);
         let held = self.index();
         if let (Some(ours), Some(theirs)) = (held.importer(), fresh.index.importer())
             && ours != theirs
@@ -379,9 +378,8 @@ impl Catalog {
 #[derive(Clone, Default)]
 pub struct FetchedBase {
     chunks: Vec<Digest>,
+    /// The chunks that arrived, in order.
     arrived: Vec<Vec<u8>>,
-    /// The bytes that arrived.
-    len: usize,
 }
 
 /// Counts, not 55 MB of bytes.
@@ -390,7 +388,7 @@ impl core::fmt::Debug for FetchedBase {
         f.debug_struct("FetchedBase")
             .field("chunks", &self.chunks.len())
             .field("arrived", &self.arrived.len())
-            .field("bytes", &self.len)
+            .field("bytes", &self.len())
             .finish()
     }
 }
@@ -398,15 +396,13 @@ impl core::fmt::Debug for FetchedBase {
 impl FetchedBase {
     /// A base to fetch: the hashes of its chunks, from the head of the peer serving it.
     pub fn new(chunks: Vec<Digest>) -> Self {
-        FetchedBase { chunks, arrived: Vec::new(), len: 0 }
+        FetchedBase { chunks, arrived: Vec::new() }
     }
 
     /// A base held whole (hashed here).
     pub fn whole(snapshot: Vec<u8>) -> Self {
-        let chunks = hash_chunks(&snapshot);
-        let len = snapshot.len();
-        let arrived = if snapshot.is_empty() { Vec::new() } else { alloc::vec![snapshot] };
-        FetchedBase { chunks, arrived, len }
+        let arrived = snapshot.chunks(CHUNK_LEN).map(<[u8]>::to_vec).collect();
+        FetchedBase { chunks: hash_chunks(&snapshot), arrived }
     }
 
     /// Takes the next chunk if `sha256`, its SHA-256 as this peer worked it out (never a
@@ -421,7 +417,6 @@ impl FetchedBase {
         if !fits || sha256 != *hash {
             return false;
         }
-        self.len += chunk.len();
         self.arrived.push(chunk);
         true
     }
@@ -433,19 +428,11 @@ impl FetchedBase {
 
     /// The bytes that arrived so far.
     pub fn len(&self) -> usize {
-        self.len
+        self.arrived.iter().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The chunks that arrived, joined.
-    fn into_snapshot(mut self) -> Vec<u8> {
-        match self.arrived.len() {
-            1 => self.arrived.remove(0),
-            _ => self.arrived.concat(),
-        }
+        self.arrived.is_empty()
     }
 }
 

@@ -202,6 +202,9 @@ fn chunks_arrive_whole_and_in_order_or_not_at_all() {
     let short = [&snapshot[..10], &snapshot[10..]];
     let mut base = FetchedBase::new(short.iter().map(|p| content_hash(p)).collect());
     assert!(!push(&mut base, short[0]));
+    // A base held whole is complete, in as many chunks as its head lists.
+    let whole = FetchedBase::whole(snapshot.clone());
+    assert!(whole.is_complete() && whole.len() == snapshot.len());
     // An incomplete base is refused by a rebase, whatever it holds.
     let mut base = FetchedBase::new(hashes);
     assert!(push(&mut base, parts[0]));
