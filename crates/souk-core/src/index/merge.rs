@@ -66,22 +66,19 @@ pub(crate) fn merge(base: &Index, entries: &[Entry]) -> Option<Index> {
     Some(index)
 }
 
-/// Where a merged row comes from.
-#[derive(Clone, Copy)]
-enum Source {
-    Base(usize),
-    Small(usize),
-}
-
+/// The index a merged row comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
     Base,
     Small,
 }
 
+/// Where a merged row comes from: its index, and its row there.
+type Source = (Side, usize);
+
 /// Rows `first..first + len` of one side, which become the merged rows from `at` on.
 struct Run {
-    source: Side,
+    side: Side,
     first: usize,
     len: usize,
     at: usize,
@@ -89,15 +86,11 @@ struct Run {
 
 /// The merged rows as runs of consecutive rows of one side.
 fn runs(rows: &[Source]) -> impl Iterator<Item = Run> + '_ {
-    let side = |s: &Source| match *s {
-        Source::Base(r) => (Side::Base, r),
-        Source::Small(r) => (Side::Small, r),
-    };
     let mut at = 0;
     core::iter::from_fn(move || {
-        let (source, first) = side(rows.get(at)?);
-        let len = rows[at..].iter().enumerate().take_while(|&(k, s)| side(s) == (source, first + k)).count();
-        let run = Run { source, first, len, at };
+        let &(side, first) = rows.get(at)?;
+        let len = rows[at..].iter().enumerate().take_while(|&(k, &row)| row == (side, first + k)).count();
+        let run = Run { side, first, len, at };
         at += len;
         Some(run)
     })
@@ -109,7 +102,7 @@ fn runs(rows: &[Source]) -> impl Iterator<Item = Run> + '_ {
 fn interleave(base: &Index, touched: &[bool], small: &Index) -> Vec<Source> {
     let mut rows = Vec::with_capacity(base.len() + small.len());
     let kept = |rows: &mut Vec<Source>, range: Range<usize>| {
-        rows.extend(range.filter(|&r| !touched[r]).map(Source::Base));
+        rows.extend(range.filter(|&r| !touched[r]).map(|r| (Side::Base, r)));
     };
     let mut next = 0;
     for s in 0..small.len() {
@@ -123,7 +116,7 @@ fn interleave(base: &Index, touched: &[bool], small: &Index) -> Vec<Source> {
             }
         }
         kept(&mut rows, next..lo);
-        rows.push(Source::Small(s));
+        rows.push((Side::Small, s));
         next = lo;
     }
     kept(&mut rows, next..base.len());
@@ -158,8 +151,8 @@ fn copy_rows(base: &Index, small: &Index, rows: &[Source]) -> Option<Index> {
         (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     // Nearly every row comes in a long run of the base's: each run is copied column by
     // column, every column read once (a shared column checks its bytes on each read).
-    for Run { source, first, len, at } in runs(rows) {
-        let (from, string, digest) = match source {
+    for Run { side, first, len, at } in runs(rows) {
+        let (from, string, digest) = match side {
             Side::Base => (base, 0, 0),
             Side::Small => (small, strings, digests),
         };
@@ -183,7 +176,7 @@ fn copy_rows(base: &Index, small: &Index, rows: &[Source]) -> Option<Index> {
         }
         if base.has_cargo_data() {
             // The small index holds no row with cargo's view ([`merge`]).
-            match source {
+            match side {
                 Side::Base => index.cargo.extend_rows(&base.cargo, range.clone(), |b| b),
                 Side::Small => range.clone().for_each(|_| index.cargo.push([])),
             }
@@ -221,8 +214,8 @@ fn merge_search(base: &Index, small: &Index, rows: &[Source]) -> Option<SearchIn
     let mut small_docs = vec![u32::MAX; s.docs.len()];
     for (row, source) in rows.iter().enumerate() {
         let (from, docs, r) = match *source {
-            Source::Base(r) => (b, &mut base_docs, r),
-            Source::Small(r) => (s, &mut small_docs, r),
+            (Side::Base, r) => (b, &mut base_docs, r),
+            (Side::Small, r) => (s, &mut small_docs, r),
         };
         if let Some(doc) = from.doc_of(r) {
             docs[doc as usize] = search.docs.len() as u32;
