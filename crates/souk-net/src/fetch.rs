@@ -49,6 +49,27 @@ pub enum FetchError {
     WrongHash,
     #[error("the fetch failed: {0}")]
     Network(String),
+    #[error("the connection closed before the peer answered: {0}")]
+    Interrupted(String),
+}
+
+/// What a request that failed on the wire tells: whether its connection went from under it
+/// (closed or reset), or the request itself failed. multistream-select reports a stream
+/// that ends before a protocol is agreed as a refusal of every protocol offered, so a
+/// refusal is counted an interruption too: a peer that truly does not speak the protocol
+/// is asked one more time.
+fn failure(error: request_response::OutboundFailure) -> FetchError {
+    use request_response::OutboundFailure as F;
+    use std::io::ErrorKind as K;
+    let interrupted = match &error {
+        F::ConnectionClosed | F::UnsupportedProtocols => true,
+        F::Io(e) => {
+            matches!(e.kind(), K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof)
+        }
+        F::DialFailure | F::Timeout => false,
+    };
+    let error = error.to_string();
+    if interrupted { FetchError::Interrupted(error) } else { FetchError::Network(error) }
 }
 
 /// Checks what a peer sent for `hash`.
@@ -110,7 +131,7 @@ impl State<request_response::Behaviour<Codec>> for Fetches {
             }
             Event::OutboundFailure { request_id, error, .. } => {
                 let fetching = self.pending.remove(&request_id)?;
-                Some(FetchEvent::Answered { fetching, result: Err(FetchError::Network(error.to_string())) })
+                Some(FetchEvent::Answered { fetching, result: Err(failure(error)) })
             }
             Event::InboundFailure { peer, error, .. } => {
                 debug!(%peer, %error, "a fetch request failed");
@@ -147,6 +168,7 @@ impl Fetch {
             Err(FetchError::NotFound) => FetchAnswer::Missing,
             Err(FetchError::WrongHash) => FetchAnswer::WrongBody,
             Err(FetchError::Network(_)) => FetchAnswer::Failed,
+            Err(FetchError::Interrupted(_)) => FetchAnswer::Interrupted,
         };
         let served_by = fetching.plan.current().map(|(peer, _)| *peer);
         match (core.handle_fetch_answer(&mut fetching.plan, answer, now), result, served_by) {
@@ -206,6 +228,25 @@ impl Message for FetchResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closed_connection_interrupts_and_a_broken_answer_fails() {
+        use request_response::OutboundFailure as F;
+        use std::io::{Error, ErrorKind};
+        let interrupted = [
+            F::ConnectionClosed,
+            F::UnsupportedProtocols,
+            F::Io(Error::from(ErrorKind::ConnectionReset)),
+            F::Io(Error::from(ErrorKind::UnexpectedEof)),
+        ];
+        for error in interrupted {
+            assert!(matches!(failure(error), FetchError::Interrupted(_)));
+        }
+        let oversized = Error::new(ErrorKind::InvalidData, "message over the size limit");
+        for error in [F::Timeout, F::DialFailure, F::Io(oversized)] {
+            assert!(matches!(failure(error), FetchError::Network(_)));
+        }
+    }
 
     #[test]
     fn messages_round_trip_and_refuse_anything_else() {

@@ -1,5 +1,7 @@
 //! Which peer to ask for a body next: the providers best first by reputation, the next one
-//! after each failure, until one serves a body that matches its hash.
+//! after each failure, until one serves a body that matches its hash. A request cut off with
+//! its connection is asked of the same peer once more: a peer is often reachable another way
+//! (a relayed circuit closes as the direct connection that replaces it opens).
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -17,6 +19,8 @@ pub enum FetchAnswer {
     WrongBody,
     /// The request failed on the wire (a broken or oversized answer, a timeout).
     Failed,
+    /// The connection the request rode closed under it, before an answer: no fault.
+    Interrupted,
 }
 
 /// What to do after an answer.
@@ -36,12 +40,14 @@ pub struct FetchPlan<P> {
     hash: Digest,
     remaining: VecDeque<P>,
     current: Option<(P, u64)>,
+    /// Whether the peer asked now is being asked again after an interruption.
+    again: bool,
 }
 
 impl<P: Clone> FetchPlan<P> {
     /// A plan over `ranked`, asked in that order.
     pub(crate) fn new(hash: Digest, ranked: Vec<P>) -> Self {
-        FetchPlan { hash, remaining: ranked.into(), current: None }
+        FetchPlan { hash, remaining: ranked.into(), current: None, again: false }
     }
 
     pub fn hash(&self) -> Digest {
@@ -61,6 +67,15 @@ impl<P: Clone> FetchPlan<P> {
     pub(crate) fn advance(&mut self, now: u64) -> Option<P> {
         let next = self.remaining.pop_front()?;
         self.current = Some((next.clone(), now));
+        self.again = false;
         Some(next)
+    }
+
+    /// The peer asked now, to ask again after an interruption; `None` once it has been.
+    pub(crate) fn again(&mut self, now: u64) -> Option<P> {
+        let (peer, asked) = self.current.as_mut().filter(|_| !self.again)?;
+        *asked = now;
+        self.again = true;
+        Some(peer.clone())
     }
 }

@@ -421,8 +421,9 @@ impl<P: Ord + Clone> Peer<P> {
     }
 
     /// How the peer `plan` asked answered: the reputation learns (latency on success, a
-    /// failure on a lie or a broken answer; not holding the body is no fault), and the plan
-    /// moves to the next peer unless the body arrived.
+    /// failure on a lie or a broken answer; not holding the body, or a connection closing
+    /// under the request, is no fault), and the plan moves to the next peer unless the body
+    /// arrived, or the request was interrupted and the peer not yet asked again.
     pub fn handle_fetch_answer(
         &mut self,
         plan: &mut FetchPlan<P>,
@@ -437,6 +438,11 @@ impl<P: Ord + Clone> Peer<P> {
                 return FetchStep::Done;
             }
             FetchAnswer::Missing => {}
+            FetchAnswer::Interrupted => {
+                if let Some(again) = plan.again(now) {
+                    return FetchStep::Try(again);
+                }
+            }
             FetchAnswer::WrongBody => self.refuse(peer, Reason::WrongBody, &"a body whose hash is another"),
             FetchAnswer::Failed => self.refuse(peer, Reason::FailedFetch, &"a fetch that failed"),
         }

@@ -131,6 +131,27 @@ fn fetches_go_best_first_learn_latency_and_move_on_after_a_lie() {
 }
 
 #[test]
+fn an_interrupted_fetch_asks_the_same_peer_once_more_and_blames_no_one() {
+    let mut peer = peer(false);
+    let mut plan = peer.plan_fetch([9; 32], vec![HONEST, 3]);
+    assert_eq!(plan.first(1_000), Some(HONEST));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 1_010), FetchStep::Try(HONEST));
+    // Asked again at 1,010: the latency learned counts from then.
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Served, 1_030), FetchStep::Done);
+    assert_eq!(peer.reputation(&HONEST).latency_ms, 20.0);
+
+    // Interrupted twice: the next peer, and still no one at fault.
+    let mut plan = peer.plan_fetch([9; 32], vec![HONEST, 3]);
+    assert_eq!(plan.first(2_000), Some(HONEST));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_001), FetchStep::Try(HONEST));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_002), FetchStep::Try(3));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_003), FetchStep::Try(3));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_004), FetchStep::GiveUp);
+    assert_eq!(refusals(&actions(&mut peer)), []);
+    assert_eq!((peer.reputation(&HONEST).failures, peer.reputation(&3).failures), (0, 0));
+}
+
+#[test]
 fn lookups_are_cached_until_their_name_changes_or_they_expire() {
     let mut peer = peer(false);
     let r = record("rust-cli", "1.0.0", 1, &ALICE);
