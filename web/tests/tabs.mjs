@@ -4,7 +4,8 @@
 // over a direct WebRTC connection, and the relay's byte counters (`/metrics`) show that the
 // body did not cross the relay. A js-libp2p node with @libp2p/webrtc, in a third context,
 // dials tab A over `/webrtc` through the relay and pings it on the direct connection. Then
-// the relay is stopped and B fetches a second pack from A over the same connection.
+// the relay is stopped and B fetches a second pack from A over the same connection; then A's
+// tab leaves the page, and B lets the connection go.
 //
 // With `--measure`, the numbers BENCHMARKS.md reports (printed, never asserted): the time from nothing to
 // a first fetched body, and a large body, tab to tab directly and through the relay's
@@ -133,15 +134,31 @@ try {
 
   // A second pack, then the relay goes: the direct connection stays, and B fetches from A.
   const second = await publish(a, `${name}-second`, 10_000);
+  // From here on, the tabs' attempts to reach the stopped relay fail, as they should
+  // (refused over WebSocket; over WebTransport, a QUIC write error, whose code is that refusal's).
+  const relayGone = problems.length;
   relay.kill();
   await new Promise((done) => relay.once("exit", done));
   const body = await b.evaluate(([hash, from]) => window.souk.fetch(hash, from).then((b) => b.length), [second, idA]);
   assert.ok(body > 10_000 / 2, `fetched ${body} bytes`);
   assert.equal(await transportTo(b, idA), "WebRTC (direct)");
   console.log("ok 3 with the relay stopped, B fetched a second pack from A over the same connection");
+
+  // A's tab leaves the page: B lets the connection go as soon as the browser closes the
+  // association, not when ICE gives up (some 16 s later), and opens no stream on it meanwhile.
+  await a.goto("about:blank");
+  let connected = true;
+  for (let tries = 0; tries < 50 && connected; tries++) {
+    await new Promise((done) => setTimeout(done, 100));
+    connected = (await b.evaluate(() => window.souk.peers())).some((p) => p.id === idA);
+  }
+  assert.ok(!connected, "B still held its connection to A 5 s after A's tab left the page");
+  console.log("ok 4 A's tab left the page, and B let its connection to A go");
   await a.context().close();
   await b.context().close();
-  assert.deepEqual(problems.filter((p) => !p.includes("ERR_CONNECTION_REFUSED")), []);
+  const refused = (p, i) =>
+    p.includes("ERR_CONNECTION_REFUSED") || (i >= relayGone && p.includes("Failed to establish a connection"));
+  assert.deepEqual(problems.filter((p, i) => !refused(p, i)), []);
 } finally {
   relay.kill();
 }

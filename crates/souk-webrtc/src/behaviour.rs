@@ -2,16 +2,21 @@
 //! answered here, and the connection it negotiates goes to [`crate::Transport`]'s
 //! listener. A signaling stream on a connection that is not a circuit is refused: the
 //! relayed connection's Noise handshake is what vouches for the peer's SDP.
+//!
+//! The negotiation runs in the behaviour, not in the circuit's handler: the dialer is done
+//! first and lets its circuit go, and a negotiation that went with the circuit's handler
+//! closed a peer connection the dialer had just started to use.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use futures::FutureExt;
 use futures::channel::mpsc;
 use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use libp2p::core::transport::PortUse;
 use libp2p::core::upgrade::{DeniedUpgrade, ReadyUpgrade};
 use libp2p::core::{Endpoint, Multiaddr};
@@ -40,12 +45,16 @@ pub struct Behaviour {
     listening: HashSet<Multiaddr>,
     /// Whether `listening` holds any, for the handlers.
     reachable: Arc<AtomicBool>,
+    /// Negotiations under way, at most one per circuit, each with its circuit's relay.
+    negotiating: FuturesUnordered<Negotiating>,
+    circuits: HashMap<ConnectionId, Option<PeerId>>,
 }
 
 impl Behaviour {
     pub(crate) fn new(to_transport: mpsc::Sender<Inbound>, config: Config, refusals: Refusals) -> Self {
         let (listening, reachable) = (HashSet::new(), Arc::default());
-        Behaviour { to_transport, config, refusals, listening, reachable }
+        let (negotiating, circuits) = (FuturesUnordered::new(), HashMap::new());
+        Behaviour { to_transport, config, refusals, listening, reachable, negotiating, circuits }
     }
 
     /// Negotiations refused or given up, here and in the transport, by reason.
@@ -57,11 +66,29 @@ impl Behaviour {
         let circuit = addr.iter().any(|p| p == Protocol::P2pCircuit) && split(addr).is_none();
         Handler {
             circuit: circuit.then(|| relay_of(addr)),
-            config: self.config.clone(),
             reachable: self.reachable.clone(),
-            negotiating: None,
             events: VecDeque::new(),
         }
+    }
+
+    /// Answers the signaling `peer` opened on `circuit`, unless a negotiation on it is under way.
+    fn answer(&mut self, peer: PeerId, circuit: ConnectionId, relay: Option<PeerId>, stream: libp2p::Stream) {
+        if self.circuits.contains_key(&circuit) {
+            return self.refusals.count("busy");
+        }
+        self.circuits.insert(circuit, relay);
+        let config = self.config.clone();
+        let negotiation = async move {
+            let peer_connection = config.peer_connection().map_err(|e| e.reason())?;
+            // Taken before the negotiation, so no data channel the dialer opens is missed.
+            let connection = Connection::new(peer_connection.clone());
+            let (outgoing, incoming) = signaling::messages(stream);
+            negotiate_within(Role::Listener, &peer_connection, outgoing, incoming)
+                .await
+                .map_err(|e| e.reason())?;
+            Ok(connection)
+        };
+        self.negotiating.push(SendWrapper::new(negotiation.map(move |r| (peer, circuit, r))).boxed());
     }
 }
 
@@ -103,33 +130,49 @@ impl NetworkBehaviour for Behaviour {
         self.reachable.store(!self.listening.is_empty(), Ordering::Relaxed);
     }
 
-    fn on_connection_handler_event(&mut self, peer: PeerId, _: ConnectionId, event: THandlerOutEvent<Self>) {
-        let (relay, connection) = match event {
-            Negotiated::Connected(relay, connection) => (relay, connection),
-            Negotiated::Refused(reason) => return self.refusals.count(reason),
-        };
-        if let Err(e) = self.to_transport.try_send(Inbound { peer, relay, connection }) {
-            // The transport is gone (the swarm with it) or has not taken the last ones.
-            if e.is_full() {
-                self.refusals.count("busy");
-            }
+    fn on_connection_handler_event(
+        &mut self,
+        peer: PeerId,
+        circuit: ConnectionId,
+        event: THandlerOutEvent<Self>,
+    ) {
+        match event {
+            Signaling::Opened(relay, stream) => self.answer(peer, circuit, relay, stream),
+            Signaling::Refused(reason) => self.refusals.count(reason),
         }
     }
 
-    fn poll(&mut self, _: &mut Context<'_>) -> Poll<ToSwarm<Infallible, THandlerInEvent<Self>>> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<ToSwarm<Infallible, THandlerInEvent<Self>>> {
+        while let Poll::Ready(Some((peer, circuit, result))) = self.negotiating.poll_next_unpin(cx) {
+            let relay = self.circuits.remove(&circuit).flatten();
+            let connection = match result {
+                Ok(connection) => connection,
+                Err(reason) => {
+                    self.refusals.count(reason);
+                    continue;
+                }
+            };
+            if let Err(e) = self.to_transport.try_send(Inbound { peer, relay, connection }) {
+                // The transport is gone (the swarm with it) or has not taken the last ones.
+                if e.is_full() {
+                    self.refusals.count("busy");
+                }
+            }
+        }
         Poll::Pending
     }
 }
 
 /// What a connection's handler tells the behaviour.
 #[derive(Debug)]
-pub enum Negotiated {
-    /// A direct connection, set up over a circuit through this relay (if its address named it).
-    Connected(Option<PeerId>, Connection),
+pub enum Signaling {
+    /// A signaling stream on a circuit through this relay (if its address named it).
+    Opened(Option<PeerId>, libp2p::Stream),
     Refused(&'static str),
 }
 
-type Negotiating = BoxFuture<'static, Result<Connection, &'static str>>;
+/// A negotiation, with the peer and the circuit it is for.
+type Negotiating = BoxFuture<'static, (PeerId, ConnectionId, Result<Connection, &'static str>)>;
 
 impl std::fmt::Debug for Handler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -137,36 +180,18 @@ impl std::fmt::Debug for Handler {
     }
 }
 
-/// One connection's side: at most one negotiation at a time, and only on a circuit.
+/// One connection's side: signaling taken only on a circuit, and only while listening. The
+/// stream it hands on keeps the circuit open while the negotiation reads it.
 pub struct Handler {
     /// `Some(relay)` on a circuit; `None` on any other connection.
     circuit: Option<Option<PeerId>>,
-    config: Config,
     reachable: Arc<AtomicBool>,
-    negotiating: Option<Negotiating>,
-    events: VecDeque<Negotiated>,
-}
-
-impl Handler {
-    fn answer(&self, stream: libp2p::Stream) -> Negotiating {
-        let config = self.config.clone();
-        SendWrapper::new(async move {
-            let peer_connection = config.peer_connection().map_err(|e| e.reason())?;
-            // Taken before the negotiation, so no data channel the dialer opens is missed.
-            let connection = Connection::new(peer_connection.clone());
-            let (outgoing, incoming) = signaling::messages(stream);
-            negotiate_within(Role::Listener, &peer_connection, outgoing, incoming)
-                .await
-                .map_err(|e| e.reason())?;
-            Ok(connection)
-        })
-        .boxed()
-    }
+    events: VecDeque<Signaling>,
 }
 
 impl ConnectionHandler for Handler {
     type FromBehaviour = Infallible;
-    type ToBehaviour = Negotiated;
+    type ToBehaviour = Signaling;
     type InboundProtocol = ReadyUpgrade<StreamProtocol>;
     type OutboundProtocol = DeniedUpgrade;
     type InboundOpenInfo = ();
@@ -176,23 +201,14 @@ impl ConnectionHandler for Handler {
         SubstreamProtocol::new(ReadyUpgrade::new(StreamProtocol::new(PROTOCOL)), ())
     }
 
-    fn connection_keep_alive(&self) -> bool {
-        self.negotiating.is_some()
-    }
-
     fn poll(
         &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<ConnectionHandlerEvent<DeniedUpgrade, Infallible, Negotiated>> {
-        if let Some(event) = self.events.pop_front() {
-            return Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(event));
+        _: &mut Context<'_>,
+    ) -> Poll<ConnectionHandlerEvent<DeniedUpgrade, Infallible, Signaling>> {
+        match self.events.pop_front() {
+            Some(event) => Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(event)),
+            None => Poll::Pending,
         }
-        let Some(negotiating) = self.negotiating.as_mut() else { return Poll::Pending };
-        let result = futures::ready!(negotiating.poll_unpin(cx));
-        self.negotiating = None;
-        let relay = self.circuit.flatten();
-        let event = result.map_or_else(Negotiated::Refused, |c| Negotiated::Connected(relay, c));
-        Poll::Ready(ConnectionHandlerEvent::NotifyBehaviour(event))
     }
 
     fn on_behaviour_event(&mut self, event: Infallible) {
@@ -207,12 +223,10 @@ impl ConnectionHandler for Handler {
         else {
             return;
         };
-        let refused = match (self.circuit, &self.negotiating) {
-            (None, _) => "not_relayed",
-            _ if !self.reachable.load(Ordering::Relaxed) => "not_listening",
-            (Some(_), Some(_)) => "busy",
-            (Some(_), None) => return self.negotiating = Some(self.answer(stream)),
-        };
-        self.events.push_back(Negotiated::Refused(refused));
+        self.events.push_back(match self.circuit {
+            None => Signaling::Refused("not_relayed"),
+            Some(_) if !self.reachable.load(Ordering::Relaxed) => Signaling::Refused("not_listening"),
+            Some(relay) => Signaling::Opened(relay, stream),
+        });
     }
 }

@@ -11,11 +11,12 @@ use std::task::{Context, Poll, Waker};
 
 use futures::stream::FuturesUnordered;
 use futures::{AsyncRead, AsyncWrite, StreamExt};
+use js_sys::Reflect;
 use libp2p::core::muxing::{StreamMuxer, StreamMuxerEvent};
 use libp2p_webrtc_utils::DropListener;
 use send_wrapper::SendWrapper;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{RtcDataChannelEvent, RtcDataChannelInit, RtcPeerConnection};
 
 use crate::channel::Channel;
@@ -74,6 +75,9 @@ struct Inner {
     /// Streams dropped without closing reset their channel through these.
     dropped: FuturesUnordered<DropListener<Channel>>,
     dropped_waker: Option<Waker>,
+    /// Wakes the muxer when the SCTP association changes state, once it exists.
+    on_sctp: Option<(JsValue, Closure<dyn FnMut()>)>,
+    sctp_waker: Rc<RefCell<Option<Waker>>>,
 }
 
 /// Channels are taken as the browser announces them, so no message that arrives before
@@ -121,6 +125,8 @@ impl Connection {
             _on_channel: on_channel,
             dropped: FuturesUnordered::new(),
             dropped_waker: None,
+            on_sctp: None,
+            sctp_waker: Rc::default(),
         }))
     }
 
@@ -134,9 +140,40 @@ impl Connection {
     }
 }
 
+impl Inner {
+    /// Whether the other side has closed its peer connection (or it went): the browser
+    /// closes the SCTP association at once, while the connection's own state waits for ICE
+    /// to give up (failed some 16 s later), and a data channel opened meanwhile never opens.
+    /// Watches the association with `cx` until then. web-sys has no `RTCSctpTransport`.
+    fn closed(&mut self, cx: &Context<'_>) -> Option<io::Error> {
+        let sctp = Reflect::get(&self.peer, &"sctp".into()).ok().filter(JsValue::is_object)?;
+        if Reflect::get(&sctp, &"state".into()).ok()?.as_string().as_deref() == Some("closed") {
+            return Some(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "the other side closed the connection",
+            ));
+        }
+        *self.sctp_waker.borrow_mut() = Some(cx.waker().clone());
+        if self.on_sctp.is_none() {
+            let waker = self.sctp_waker.clone();
+            let on_change = Closure::<dyn FnMut()>::new(move || {
+                if let Some(waker) = waker.borrow_mut().take() {
+                    waker.wake();
+                }
+            });
+            let _ = Reflect::set(&sctp, &"onstatechange".into(), on_change.as_ref());
+            self.on_sctp = Some((sctp, on_change));
+        }
+        None
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         self.peer.set_ondatachannel(None);
+        if let Some((sctp, _)) = &self.on_sctp {
+            let _ = Reflect::set(sctp, &"onstatechange".into(), &JsValue::NULL);
+        }
         self.peer.close();
     }
 }
@@ -162,14 +199,21 @@ impl StreamMuxer for Connection {
     }
 
     /// A new data channel, negotiated in band; writes wait for it to open.
-    fn poll_outbound(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<Stream>> {
+    fn poll_outbound(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Stream>> {
         let this = self.get_mut();
+        if let Some(error) = this.0.closed(cx) {
+            return Poll::Ready(Err(error));
+        }
         let channel = this.0.peer.create_data_channel_with_data_channel_dict("", &RtcDataChannelInit::new());
         Poll::Ready(Ok(this.stream(Channel::new(channel))))
     }
 
+    /// Ends the connection once the other side has closed its own.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<StreamMuxerEvent>> {
         let this = self.get_mut();
+        if let Some(error) = this.0.closed(cx) {
+            return Poll::Ready(Err(error));
+        }
         loop {
             match this.0.dropped.poll_next_unpin(cx) {
                 Poll::Ready(Some(Err(error))) => tracing::debug!(%error, "resetting a dropped stream failed"),
