@@ -5,7 +5,7 @@
 // body did not cross the relay. A js-libp2p node with @libp2p/webrtc, in a third context,
 // dials tab A over `/webrtc` through the relay and pings it on the direct connection. Then
 // the relay is stopped and B fetches a second pack from A over the same connection; then A's
-// tab leaves the page, and B lets the connection go.
+// tab goes, and B lets the connection go.
 //
 // With `--measure`, the numbers BENCHMARKS.md reports (printed, never asserted): the time from nothing to
 // a first fetched body, and a large body, tab to tab directly and through the relay's
@@ -144,17 +144,17 @@ try {
   assert.equal(await transportTo(b, idA), "WebRTC (direct)");
   console.log("ok 3 with the relay stopped, B fetched a second pack from A over the same connection");
 
-  // A's tab leaves the page: B lets the connection go as soon as the browser closes the
-  // association, not when ICE gives up (some 16 s later), and opens no stream on it meanwhile.
-  await a.goto("about:blank");
+  // A's tab goes without closing anything (its context is torn down): only ICE notices,
+  // after some 15 s, and B then lets the connection go (a tab that closes its peer
+  // connection is noticed at once: souk-webrtc's tests/connection.rs).
+  await a.context().close();
   let connected = true;
-  for (let tries = 0; tries < 50 && connected; tries++) {
+  for (let tries = 0; tries < 300 && connected; tries++) {
     await new Promise((done) => setTimeout(done, 100));
     connected = (await b.evaluate(() => window.souk.peers())).some((p) => p.id === idA);
   }
-  assert.ok(!connected, "B still held its connection to A 5 s after A's tab left the page");
-  console.log("ok 4 A's tab left the page, and B let its connection to A go");
-  await a.context().close();
+  assert.ok(!connected, "B still held its connection to A 30 s after A's tab went");
+  console.log("ok 4 A's tab went, and B let its connection to A go");
   await b.context().close();
   const refused = (p, i) =>
     p.includes("ERR_CONNECTION_REFUSED") || (i >= relayGone && p.includes("Failed to establish a connection"));

@@ -45,8 +45,9 @@ pub struct Behaviour {
     listening: HashSet<Multiaddr>,
     /// Whether `listening` holds any, for the handlers.
     reachable: Arc<AtomicBool>,
-    /// Negotiations under way, at most one per circuit, each with its circuit's relay.
+    /// Negotiations under way, at most one per circuit.
     negotiating: FuturesUnordered<Negotiating>,
+    /// The circuits they run on, each with its relay (if the circuit's address named it).
     circuits: HashMap<ConnectionId, Option<PeerId>>,
 }
 

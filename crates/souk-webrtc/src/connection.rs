@@ -17,7 +17,7 @@ use libp2p_webrtc_utils::DropListener;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{RtcDataChannelEvent, RtcDataChannelInit, RtcPeerConnection};
+use web_sys::{RtcDataChannelEvent, RtcDataChannelInit, RtcPeerConnection, RtcPeerConnectionState};
 
 use crate::channel::Channel;
 
@@ -75,9 +75,11 @@ struct Inner {
     /// Streams dropped without closing reset their channel through these.
     dropped: FuturesUnordered<DropListener<Channel>>,
     dropped_waker: Option<Waker>,
-    /// Wakes the muxer when the SCTP association changes state, once it exists.
-    on_sctp: Option<(JsValue, Closure<dyn FnMut()>)>,
-    sctp_waker: Rc<RefCell<Option<Waker>>>,
+    /// Wakes the muxer when the connection or its SCTP association (`watched`) changes
+    /// state, set on the first poll (the negotiation watches the connection until then).
+    on_change: Option<Closure<dyn FnMut()>>,
+    watched: Option<JsValue>,
+    change_waker: Rc<RefCell<Option<Waker>>>,
 }
 
 /// Channels are taken as the browser announces them, so no message that arrives before
@@ -125,8 +127,9 @@ impl Connection {
             _on_channel: on_channel,
             dropped: FuturesUnordered::new(),
             dropped_waker: None,
-            on_sctp: None,
-            sctp_waker: Rc::default(),
+            on_change: None,
+            watched: None,
+            change_waker: Rc::default(),
         }))
     }
 
@@ -141,37 +144,52 @@ impl Connection {
 }
 
 impl Inner {
-    /// Whether the other side has closed its peer connection (or it went): the browser
-    /// closes the SCTP association at once, while the connection's own state waits for ICE
-    /// to give up (failed some 16 s later), and a data channel opened meanwhile never opens.
-    /// Watches the association with `cx` until then. web-sys has no `RTCSctpTransport`.
+    /// Why the connection is over, if it is; until then `cx` is woken when that may change.
+    /// A data channel opened on a connection that is over never opens: the other side
+    /// closed its peer connection (Chromium closes the SCTP association at once, while the
+    /// connection's own state waits for ICE to give up), or vanished without closing it
+    /// (a crashed or killed tab: only ICE notices, after some 15 s, as "failed").
     fn closed(&mut self, cx: &Context<'_>) -> Option<io::Error> {
-        let sctp = Reflect::get(&self.peer, &"sctp".into()).ok().filter(JsValue::is_object)?;
-        if Reflect::get(&sctp, &"state".into()).ok()?.as_string().as_deref() == Some("closed") {
-            return Some(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "the other side closed the connection",
-            ));
+        // web-sys has no `RTCSctpTransport`.
+        let sctp = Reflect::get(&self.peer, &"sctp".into()).ok().filter(JsValue::is_object);
+        let state = sctp.as_ref().and_then(|sctp| Reflect::get(sctp, &"state".into()).ok());
+        let reason = match (state.and_then(|s| s.as_string()).as_deref(), self.peer.connection_state()) {
+            (Some("closed"), _) => "the other side closed the connection",
+            (_, RtcPeerConnectionState::Failed | RtcPeerConnectionState::Closed) => "the connection failed",
+            _ => {
+                *self.change_waker.borrow_mut() = Some(cx.waker().clone());
+                self.watch(sctp);
+                return None;
+            }
+        };
+        Some(io::Error::new(io::ErrorKind::ConnectionReset, reason))
+    }
+
+    fn watch(&mut self, sctp: Option<JsValue>) {
+        if self.on_change.is_some() {
+            return;
         }
-        *self.sctp_waker.borrow_mut() = Some(cx.waker().clone());
-        if self.on_sctp.is_none() {
-            let waker = self.sctp_waker.clone();
-            let on_change = Closure::<dyn FnMut()>::new(move || {
-                if let Some(waker) = waker.borrow_mut().take() {
-                    waker.wake();
-                }
-            });
-            let _ = Reflect::set(&sctp, &"onstatechange".into(), on_change.as_ref());
-            self.on_sctp = Some((sctp, on_change));
+        let waker = self.change_waker.clone();
+        let on_change = Closure::<dyn FnMut()>::new(move || {
+            if let Some(waker) = waker.borrow_mut().take() {
+                waker.wake();
+            }
+        });
+        self.peer.set_onconnectionstatechange(Some(on_change.as_ref().unchecked_ref()));
+        if let Some(sctp) = &sctp {
+            let _ = Reflect::set(sctp, &"onstatechange".into(), on_change.as_ref());
         }
-        None
+        (self.on_change, self.watched) = (Some(on_change), sctp);
     }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.peer.set_ondatachannel(None);
-        if let Some((sctp, _)) = &self.on_sctp {
+        if self.on_change.is_some() {
+            self.peer.set_onconnectionstatechange(None);
+        }
+        if let Some(sctp) = &self.watched {
             let _ = Reflect::set(sctp, &"onstatechange".into(), &JsValue::NULL);
         }
         self.peer.close();

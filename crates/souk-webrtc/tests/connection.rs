@@ -146,6 +146,18 @@ async fn a_stream_dropped_without_closing_is_reset_for_the_other_side() {
     }
 }
 
+/// The other side closing its peer connection ends this one at once (the browser closes
+/// the SCTP association; the connection's own state waits some 15 s for ICE), and no
+/// stream opens on it afterwards.
+#[test]
+async fn a_connection_ends_when_the_other_side_closes_its_own() {
+    let (mut a, b) = pair().await;
+    drop(b);
+    let ended = within("noticing the end", poll_fn(|cx| a.poll_unpin(cx))).await;
+    assert!(ended.is_err(), "the muxer went on");
+    assert!(poll_fn(|cx| a.poll_outbound_unpin(cx)).await.is_err(), "a stream opened");
+}
+
 #[test]
 async fn out_of_turn_and_unbound_descriptions_and_a_short_stream_are_refused() {
     let peer = RtcPeerConnection::new().unwrap();
