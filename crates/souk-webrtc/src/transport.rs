@@ -3,7 +3,10 @@
 //! negotiates a direct WebRTC connection over it and closes it: the swarm only ever sees the
 //! direct connection, so nothing it sends to ID crosses the relay. While such a dial to a
 //! peer is under way, a plain circuit dialed to the same peer waits for it: the relayed
-//! path is the fallback, used only if the direct one fails.
+//! path is the fallback, used only if the direct one fails. Another direct dial to the
+//! same peer (the swarm dials all of a peer's addresses at once, and a tab is reachable
+//! through each of its relay's addresses) waits too, and goes ahead only if the first one
+//! failed: each would negotiate a peer connection of its own for the swarm to keep one.
 //!
 //! A `/webrtc` listener (`<relay>/p2p-circuit/webrtc`) is reachable wherever this tab holds
 //! a reservation on that relay: it reports `/webrtc` beside each circuit address the relay
@@ -211,8 +214,10 @@ impl libp2p::Transport for Transport {
             let plain = self.relayed.dial(addr.clone(), opts)?;
             let (direct, peer) = (self.direct.clone(), destination(&addr));
             return Ok(async move {
-                if let Some(peer) = peer {
-                    direct.finished(peer).await;
+                if let Some(peer) = peer
+                    && direct.finished(peer).await
+                {
+                    return Err(reached_directly());
                 }
                 plain.await
             }
@@ -228,14 +233,19 @@ impl libp2p::Transport for Transport {
             }
             Err(e) => return Err(e),
         };
+        let earlier = self.direct.finished(peer);
         let dialing = self.direct.start(peer);
         let (config, refusals) = (self.config.clone(), self.refusals.clone());
         Ok(SendWrapper::new(async move {
-            let _dialing = dialing;
-            dial_direct(signaling, peer, &config).await.map_err(|(reason, error)| {
+            if earlier.await {
+                return Err(reached_directly());
+            }
+            let connected = dial_direct(signaling, peer, &config).await.map_err(|(reason, error)| {
                 refusals.count(reason);
                 error
-            })
+            })?;
+            dialing.connected();
+            Ok(connected)
         })
         .boxed())
     }
@@ -259,6 +269,11 @@ impl libp2p::Transport for Transport {
             None => Poll::Pending,
         }
     }
+}
+
+/// Why a dial that waited for a direct one did not go ahead.
+fn reached_directly() -> io::Error {
+    io::Error::other("another dial reached the peer directly")
 }
 
 /// Opens a circuit to `expected`, negotiates the direct connection over it, and lets the
@@ -315,23 +330,24 @@ fn drive_circuit(circuit: &mut StreamMuxerBox, cx: &mut Context<'_>) -> Poll<io:
     }
 }
 
-/// Direct dials under way, by peer: a plain circuit to the same peer waits for them.
+/// Direct dials under way, by peer: other dials to the same peer wait for them.
 #[derive(Clone, Default)]
 struct Direct(Arc<Mutex<Dials>>);
 
 #[derive(Default)]
 struct Dials {
     last: u64,
-    /// Each peer's latest direct dial, which resolves the receiver when it goes.
+    /// Each peer's latest direct dial, which resolves the receiver when it goes: with `()`
+    /// if it connected.
     by_peer: HashMap<PeerId, (u64, Shared<oneshot::Receiver<()>>)>,
 }
 
-/// A direct dial under way; when it goes, plain circuits to its peer go ahead.
+/// A direct dial under way; when it goes, the dials waiting for it go ahead.
 struct Dialing {
     direct: Direct,
     peer: PeerId,
     id: u64,
-    _done: oneshot::Sender<()>,
+    done: Option<oneshot::Sender<()>>,
 }
 
 impl Direct {
@@ -341,17 +357,28 @@ impl Direct {
         dials.last += 1;
         let id = dials.last;
         dials.by_peer.insert(peer, (id, waiting.shared()));
-        Dialing { direct: self.clone(), peer, id, _done: done }
+        Dialing { direct: self.clone(), peer, id, done: Some(done) }
     }
 
-    /// Resolves once no direct dial to `peer` is under way.
-    fn finished(&self, peer: PeerId) -> impl Future<Output = ()> + use<> {
+    /// Resolves once the direct dial to `peer` under way now (if any) has gone: whether it
+    /// connected.
+    fn finished(&self, peer: PeerId) -> impl Future<Output = bool> + use<> {
         let dials = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let waiting = dials.by_peer.get(&peer).map(|(_, w)| w.clone());
         async move {
-            if let Some(waiting) = waiting {
-                let _ = waiting.await;
+            match waiting {
+                Some(waiting) => waiting.await.is_ok(),
+                None => false,
             }
+        }
+    }
+}
+
+impl Dialing {
+    /// Tells the dials waiting for this one that it connected.
+    fn connected(mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
         }
     }
 }
