@@ -1,7 +1,8 @@
 //! Which peer to ask for a body next: the providers best first by reputation, the next one
 //! after each failure, until one serves a body that matches its hash. A request cut off with
 //! its connection is asked of the same peer once more: a peer is often reachable another way
-//! (a relayed circuit closes as the direct connection that replaces it opens).
+//! (a relayed circuit closes as the direct connection that replaces it opens). Cut off again,
+//! it is the peer's failure.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;

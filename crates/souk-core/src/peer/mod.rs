@@ -421,9 +421,10 @@ impl<P: Ord + Clone> Peer<P> {
     }
 
     /// How the peer `plan` asked answered: the reputation learns (latency on success, a
-    /// failure on a lie or a broken answer; not holding the body, or a connection closing
-    /// under the request, is no fault), and the plan moves to the next peer unless the body
-    /// arrived, or the request was interrupted and the peer not yet asked again.
+    /// failure on a lie, a broken answer or a second interruption running; not holding the
+    /// body, or a connection closing under the request once, is no fault), and the plan
+    /// moves to the next peer unless the body arrived, or the request was interrupted and
+    /// the peer not yet asked again.
     pub fn handle_fetch_answer(
         &mut self,
         plan: &mut FetchPlan<P>,
@@ -438,11 +439,12 @@ impl<P: Ord + Clone> Peer<P> {
                 return FetchStep::Done;
             }
             FetchAnswer::Missing => {}
-            FetchAnswer::Interrupted => {
-                if let Some(again) = plan.again(now) {
-                    return FetchStep::Try(again);
-                }
-            }
+            FetchAnswer::Interrupted => match plan.again(now) {
+                Some(again) => return FetchStep::Try(again),
+                // Cut off twice running: as far as this peer can tell, the other's doing (a
+                // peer that resets every request must not stay first in the ranking).
+                None => self.refuse(peer, Reason::FailedFetch, &"a fetch cut off twice"),
+            },
             FetchAnswer::WrongBody => self.refuse(peer, Reason::WrongBody, &"a body whose hash is another"),
             FetchAnswer::Failed => self.refuse(peer, Reason::FailedFetch, &"a fetch that failed"),
         }

@@ -131,7 +131,7 @@ fn fetches_go_best_first_learn_latency_and_move_on_after_a_lie() {
 }
 
 #[test]
-fn an_interrupted_fetch_asks_the_same_peer_once_more_and_blames_no_one() {
+fn an_interrupted_fetch_asks_the_same_peer_once_more_and_blames_only_a_second_interruption() {
     let mut peer = peer(false);
     let mut plan = peer.plan_fetch([9; 32], vec![HONEST, 3]);
     assert_eq!(plan.first(1_000), Some(HONEST));
@@ -140,15 +140,18 @@ fn an_interrupted_fetch_asks_the_same_peer_once_more_and_blames_no_one() {
     assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Served, 1_030), FetchStep::Done);
     assert_eq!(peer.reputation(&HONEST).latency_ms, 20.0);
 
-    // Interrupted twice: the next peer, and still no one at fault.
-    let mut plan = peer.plan_fetch([9; 32], vec![HONEST, 3]);
-    assert_eq!(plan.first(2_000), Some(HONEST));
-    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_001), FetchStep::Try(HONEST));
+    assert_eq!(refusals(&actions(&mut peer)), []);
+
+    // Cut off twice running (a peer that resets every request): counted against it, as a
+    // failed fetch is, and the next peer asked.
+    let mut plan = peer.plan_fetch([9; 32], vec![HOSTILE, 3]);
+    assert_eq!(plan.first(2_000), Some(HOSTILE));
+    assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_001), FetchStep::Try(HOSTILE));
     assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_002), FetchStep::Try(3));
     assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_003), FetchStep::Try(3));
     assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Interrupted, 2_004), FetchStep::GiveUp);
-    assert_eq!(refusals(&actions(&mut peer)), []);
-    assert_eq!((peer.reputation(&HONEST).failures, peer.reputation(&3).failures), (0, 0));
+    assert_eq!(refusals(&actions(&mut peer)), [(HOSTILE, Reason::FailedFetch), (3, Reason::FailedFetch)]);
+    assert_eq!((peer.reputation(&HOSTILE).failures, peer.reputation(&HONEST).failures), (1, 0));
 }
 
 #[test]
