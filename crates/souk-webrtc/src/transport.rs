@@ -238,6 +238,8 @@ impl libp2p::Transport for Transport {
         let (config, refusals) = (self.config.clone(), self.refusals.clone());
         Ok(SendWrapper::new(async move {
             if earlier.await {
+                // Those waiting for this dial learn it too.
+                dialing.connected();
                 return Err(reached_directly());
             }
             let connected = dial_direct(signaling, peer, &config).await.map_err(|(reason, error)| {
@@ -338,7 +340,7 @@ struct Direct(Arc<Mutex<Dials>>);
 struct Dials {
     last: u64,
     /// Each peer's latest direct dial, which resolves the receiver when it goes: with `()`
-    /// if it connected.
+    /// if the peer was reached directly (by it, or by the dial it waited for).
     by_peer: HashMap<PeerId, (u64, Shared<oneshot::Receiver<()>>)>,
 }
 
@@ -360,8 +362,8 @@ impl Direct {
         Dialing { direct: self.clone(), peer, id, done: Some(done) }
     }
 
-    /// Resolves once the direct dial to `peer` under way now (if any) has gone: whether it
-    /// connected.
+    /// Resolves once the direct dial to `peer` under way now (if any) has gone: whether the
+    /// peer was reached directly.
     fn finished(&self, peer: PeerId) -> impl Future<Output = bool> + use<> {
         let dials = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let waiting = dials.by_peer.get(&peer).map(|(_, w)| w.clone());
@@ -375,7 +377,7 @@ impl Direct {
 }
 
 impl Dialing {
-    /// Tells the dials waiting for this one that it connected.
+    /// Tells the dials waiting for this one that the peer was reached directly.
     fn connected(mut self) {
         if let Some(done) = self.done.take() {
             let _ = done.send(());
@@ -436,5 +438,34 @@ fn destination(addr: &Multiaddr) -> Option<PeerId> {
     match (after.next(), after.last()) {
         (Some(_), Some(Protocol::P2p(peer))) => Some(peer),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    async fn direct_dials_to_a_peer_wait_in_turn_and_learn_whether_it_was_reached() {
+        let (direct, peer) = (Direct::default(), PeerId::random());
+        assert!(!direct.finished(peer).await, "no dial was under way");
+        // Three at once, each waiting for the one before.
+        let first = direct.start(peer);
+        let second_waits = direct.finished(peer);
+        let second = direct.start(peer);
+        let third_waits = direct.finished(peer);
+        let third = direct.start(peer);
+        first.connected();
+        assert!(second_waits.await);
+        // The second goes no further, and says why to the third.
+        second.connected();
+        assert!(third_waits.await);
+        // One that fails lets the next go ahead.
+        let next_waits = direct.finished(peer);
+        drop(third);
+        assert!(!next_waits.await);
+        assert!(direct.0.lock().unwrap().by_peer.is_empty(), "a finished dial left its entry");
     }
 }
