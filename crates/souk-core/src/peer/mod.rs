@@ -441,8 +441,8 @@ impl<P: Ord + Clone> Peer<P> {
             FetchAnswer::Missing => {}
             FetchAnswer::Interrupted => match plan.again(now) {
                 Some(again) => return FetchStep::Try(again),
-                // Cut off twice running: as far as this peer can tell, the other's doing (a
-                // peer that resets every request must not stay first in the ranking).
+                // Cut off twice running: the peer's doing, as far as can be told (one that
+                // resets every request must not stay first in the ranking).
                 None => self.refuse(peer, Reason::FailedFetch, &"a fetch cut off twice"),
             },
             FetchAnswer::WrongBody => self.refuse(peer, Reason::WrongBody, &"a body whose hash is another"),

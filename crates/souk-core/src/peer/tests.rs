@@ -139,7 +139,6 @@ fn an_interrupted_fetch_asks_the_same_peer_once_more_and_blames_only_a_second_in
     // Asked again at 1,010: the latency learned counts from then.
     assert_eq!(peer.handle_fetch_answer(&mut plan, FetchAnswer::Served, 1_030), FetchStep::Done);
     assert_eq!(peer.reputation(&HONEST).latency_ms, 20.0);
-
     assert_eq!(refusals(&actions(&mut peer)), []);
 
     // Cut off twice running (a peer that resets every request): counted against it, as a
