@@ -11,9 +11,11 @@ use std::time::Duration;
 use common::{Network, network, publish, serve, signed_demo_pack, start, within};
 use futures::StreamExt;
 use libp2p::kad;
+use souk_core::catalog::{Catalog, SignedHead};
 use souk_core::peer::Via;
 use souk_core::peer::dht::record_key;
 use souk_core::record::PackRecord;
+use souk_net::sync::{SyncRequest, SyncResponse, unix_seconds};
 use souk_net::{MemoryStore, NodeError, NodeEvent, SearchRequest};
 
 const ALICE: [u8; 32] = [7; 32];
@@ -378,18 +380,15 @@ async fn a_node_short_of_memory_refuses_new_connections() {
     assert!(within("dialing in", other.dial(addr)).await.is_err());
 }
 
-/// A hostile index server: its head claims records it never sends, and every page it
-/// answers is empty but says there are more. The sync ends (with nothing taken) instead of
-/// asking forever.
-#[tokio::test]
-async fn a_sync_ends_when_a_peer_promises_records_it_never_sends() {
+/// An index server that is not a node: each sync request is answered by `answer`, signed
+/// with `secret` as the server's identity. Answers its address.
+async fn index_server(
+    secret: [u8; 32],
+    mut answer: impl FnMut(SyncRequest) -> SyncResponse + Send + 'static,
+) -> libp2p::Multiaddr {
     use libp2p::request_response::{Event, Message};
     use libp2p::swarm::SwarmEvent;
-    use souk_core::catalog::{Catalog, SignedHead};
-    use souk_net::sync::{SyncRequest, SyncResponse, unix_seconds};
 
-    let secret = [9; 32];
-    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
     let mut server = libp2p::SwarmBuilder::with_existing_identity(
         libp2p::identity::Keypair::ed25519_from_bytes(secret).unwrap(),
     )
@@ -406,11 +405,6 @@ async fn a_sync_ends_when_a_peer_promises_records_it_never_sends() {
             break address;
         }
     };
-    // The base every new peer starts from, and five records after it that never come.
-    let head = souk_core::catalog::Head { seq: 5, ..Catalog::default().head() };
-    let signed = SignedHead::sign(1, head, unix_seconds(), &key);
-    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = asked.clone();
     tokio::spawn(async move {
         loop {
             if let SwarmEvent::Behaviour(Event::Message {
@@ -418,21 +412,74 @@ async fn a_sync_ends_when_a_peer_promises_records_it_never_sends() {
                 ..
             }) = server.select_next_some().await
             {
-                let response = match request {
-                    SyncRequest::Head => SyncResponse::Head(signed.clone()),
-                    _ => {
-                        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        SyncResponse::Records { records: Vec::new(), more: true }
-                    }
-                };
-                let _ = server.behaviour_mut().send_response(channel, response);
+                let _ = server.behaviour_mut().send_response(channel, answer(request));
             }
         }
     });
+    addr
+}
+
+/// A hostile index server: its head claims records it never sends, and every page it
+/// answers is empty but says there are more. The sync ends (with nothing taken) instead of
+/// asking forever.
+#[tokio::test]
+async fn a_sync_ends_when_a_peer_promises_records_it_never_sends() {
+    let secret = [9; 32];
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    // The base every new peer starts from, and five records after it that never come.
+    let head = souk_core::catalog::Head { seq: 5, ..Catalog::default().head() };
+    let signed = SignedHead::sign(1, head, unix_seconds(), &key);
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = asked.clone();
+    let addr = index_server(secret, move |request| match request {
+        SyncRequest::Head => SyncResponse::Head(signed.clone()),
+        _ => {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            SyncResponse::Records { records: Vec::new(), more: true }
+        }
+    })
+    .await;
 
     let reader = start(MemoryStore::default()).await;
     let peer = within("dialing", reader.dial(addr)).await.unwrap();
     let report = within("syncing", reader.sync_index(peer)).await.unwrap();
     assert_eq!((report.accepted, report.seq), (0, 0));
     assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 1, "one empty page ends the sync");
+}
+
+/// The first page after a base is asked for while the base arrives; an answer to it that
+/// is not a page (here, out of turn) is asked again once the base is in, not taken for the
+/// end of the log.
+#[tokio::test]
+async fn the_first_page_after_a_base_is_asked_again_when_its_answer_was_not_a_page() {
+    let secret = [9; 32];
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    let mut catalog = Catalog::default();
+    for name in ["rust-cli", "rust-lib"] {
+        catalog.accept(signed_demo_pack(name, &ALICE).0).unwrap();
+    }
+    catalog.compact();
+    for name in ["rust-ci", "node-ci"] {
+        catalog.accept(signed_demo_pack(name, &ALICE).0).unwrap();
+    }
+    let (base_seq, head_seq) = (catalog.head().base_seq, catalog.head().seq);
+    assert!(!catalog.head().chunks.is_empty() && head_seq == base_seq + 2);
+    let pages = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = pages.clone();
+    let addr = index_server(secret, move |request| {
+        let first_page = matches!(request, SyncRequest::Since(_))
+            && counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+        match first_page {
+            true => SyncResponse::Rebase,
+            false => catalog.answer(request, 1, unix_seconds(), &key),
+        }
+    })
+    .await;
+
+    let reader = start(MemoryStore::default()).await;
+    let peer = within("dialing", reader.dial(addr)).await.unwrap();
+    let report = within("syncing", reader.sync_index(peer)).await.unwrap();
+    assert_eq!((report.accepted, report.seq), (2, head_seq));
+    assert_eq!(pages.load(std::sync::atomic::Ordering::Relaxed), 2, "the first page was asked again");
+    assert!(within("looking up", reader.lookup("node-ci")).await.is_ok());
 }

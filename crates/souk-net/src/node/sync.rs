@@ -103,11 +103,13 @@ impl NodeHandle {
                 );
                 let base = base?;
                 report.base_bytes = base.len();
-                let (records, more) = match first {
-                    Ok(SyncResponse::Records { records, more }) => (records, more),
-                    _ => (Vec::new(), true),
+                let (records, (seq, more)) = match first {
+                    Ok(SyncResponse::Records { records, more }) => {
+                        let next = next(base_seq, &records, more, head_seq);
+                        (records, next)
+                    }
+                    _ => (Vec::new(), (base_seq, true)),
                 };
-                let (seq, more) = next(base_seq, &records, more, head_seq);
                 let (accepted, refused) =
                     self.step(|tx| SyncStep::Base(peer, base, base_seq, records, tx)).await??;
                 (report.accepted, report.refused) = (accepted, refused);
