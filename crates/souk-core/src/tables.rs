@@ -228,8 +228,12 @@ impl<T: Plain> Default for Ragged<T> {
 
 impl<T: Plain> Ragged<T> {
     pub(crate) fn get(&self, i: usize) -> &[T] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.items[start..self.ends[i] as usize]
+        &self.items[self.start(i) as usize..self.ends[i] as usize]
+    }
+
+    /// Where record `i`'s items start.
+    fn start(&self, i: usize) -> u32 {
+        if i == 0 { 0 } else { self.ends[i - 1] }
     }
 
     pub(crate) fn push(&mut self, items: impl IntoIterator<Item = T>) {
@@ -242,12 +246,11 @@ impl<T: Plain> Ragged<T> {
         if rows.is_empty() {
             return;
         }
-        let ends = &other.ends[..];
-        let (start, end) = (if rows.start == 0 { 0 } else { ends[rows.start - 1] }, ends[rows.end - 1]);
+        let (start, end) = (other.start(rows.start), other.ends[rows.end - 1]);
         let items = self.items.to_mut();
         let offset = items.len() as u32;
         items.extend(other.items[start as usize..end as usize].iter().map(|&item| f(item)));
-        self.ends.to_mut().extend(ends[rows].iter().map(|&end| end - start + offset));
+        self.ends.to_mut().extend(other.ends[rows].iter().map(|&end| end - start + offset));
     }
 
     /// The bytes its two vectors hold.
